@@ -1,0 +1,1 @@
+"""Closing Coach runtime: the aiohttp app, its channels, the CLI and the configuration."""

@@ -1,0 +1,99 @@
+"""The aiohttp app factory: one application serving every channel, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import log_messages as msg
+from bot.config import Settings
+from bot.metrics import Metrics
+from dialogs.context import CoachContext
+from dialogs.text import Texts, default_texts
+from storage import migrate
+from storage.engine import create_engine, ping, session_factory
+
+log = logging.getLogger("coach")
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+DB = web.AppKey("db", async_sessionmaker[AsyncSession])
+COACH = web.AppKey("coach", CoachContext)
+METRICS = web.AppKey("metrics", Metrics)
+TEXTS = web.AppKey("texts", Texts)
+
+
+def coach_context(settings: Settings, db: async_sessionmaker[AsyncSession], texts: Texts) -> CoachContext:
+    org = settings.org
+    return CoachContext(
+        db=db,
+        default_locale=org.default_locale,
+        default_timezone=org.default_timezone,
+        edit_window_days=org.edit_window_days,
+        share_notes=org.share_notes,
+        digest_weekday=org.digest.weekday,
+        digest_time=org.digest.time,
+        nudge_lead_minutes=org.nudge.lead_minutes,
+        texts=texts,
+    )
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    if settings.is_sqlite:
+        # The embedded default migrates itself; PostgreSQL is migrated with `coach db upgrade`.
+        await migrate.upgrade(engine)
+    app[ENGINE] = engine
+    app[DB] = session_factory(engine)
+    app[COACH] = coach_context(settings, app[DB], app[TEXTS])
+    if settings.demo:
+        from bot.demo import seed_demo
+
+        summary = await seed_demo(app[COACH], settings)
+        log.info(msg.DEMO_SEEDED.format(**summary))
+    yield
+    await engine.dispose()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        await asyncio.wait_for(ping(request.app[ENGINE]), timeout=2)
+    except Exception as exc:  # any failure to answer means unhealthy
+        log.warning(msg.DB_UNREACHABLE.format(error=type(exc).__name__))
+        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    return web.json_response({"status": "ok", "database": "up"})
+
+
+def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Application:
+    """Build the application for these settings; tests pass their own."""
+    metrics = Metrics()
+    app = web.Application(middlewares=[metrics.middleware], client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[TEXTS] = texts or default_texts()
+    app.cleanup_ctx.append(_database)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics.handle)
+    if settings.org.server.webchat:
+        from bot import webchat
+
+        webchat.setup(app)
+    return app
+
+
+def channel_status(settings: Settings, host: str, port: int) -> list[str]:
+    """One line per channel saying whether it is on, for `coach serve`."""
+    lines = []
+    if settings.org.server.webchat:
+        lines.append(msg.WEBCHAT_ON.format(
+            host=host, port=port, loopback_only=not settings.org.server.webchat_public))
+    else:
+        lines.append(msg.WEBCHAT_OFF.format(config=settings.config_path))
+    lines.append(msg.SLACK_OFF)
+    lines.append(msg.TEAMS_OFF)
+    return lines

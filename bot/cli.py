@@ -1,0 +1,126 @@
+"""The `coach` command: serve, database migrations, and operator tools. Every command has --help."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.config import Settings
+from storage.errors import CoachError
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"demo": True} if getattr(args, "demo", False) else {}
+    return Settings.load(**overrides)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot import log_messages as msg
+    from bot.app import channel_status, create_app
+
+    host = args.host or settings.org.server.host
+    port = args.port if args.port is not None else settings.org.server.port
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for line in channel_status(settings, host, port):
+        print(line, flush=True)
+    database = settings.database_url.split("://", 1)[0]
+    print(msg.SERVING.format(host=host, port=port, database=database), flush=True)
+    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+    from storage.engine import create_engine
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine, args.revision)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(run())
+    _emit(args, {"revision": revision}, f"Database schema at revision {revision}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import migrate
+    from storage.engine import create_engine
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    current = asyncio.run(run())
+    head = migrate.head_revision()
+    _emit(args, {"current": current, "head": head, "up_to_date": current == head},
+          f"current {current or '(empty)'}, head {head}")
+    return 0 if current == head else 1
+
+
+def _emit(args: argparse.Namespace, data: dict[str, object], line: str) -> None:
+    print(json.dumps(data) if getattr(args, "json", False) else line)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach", description="Closing Coach: a sales-coaching bot for Slack, Teams and web chat."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the bot (web chat, Slack, Teams, health, metrics)")
+    serve.add_argument("--host", help="address to listen on (default: server.host in app.yaml, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 3978)")
+    serve.add_argument("--demo", action="store_true",
+                       help="seed a demo team (a manager and three reps with history)")
+    serve.set_defaults(handler=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_sub.add_parser("upgrade", help="migrate the schema (default: to the newest revision)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.add_argument("--json", action="store_true", help="machine-readable output")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    current = db_sub.add_parser("current", help="show the schema revision; exit 1 if behind")
+    current.add_argument("--json", action="store_true", help="machine-readable output")
+    current.set_defaults(handler=cmd_db_current)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Later modules (Slack, Teams, scheduler, digest) add their subcommands here.
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except CoachError as exc:
+        print(f"coach: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""`coach serve --demo`: a small team with some history, so a newcomer sees a realistic coach."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from bot.config import Settings
+from dialogs.checklist import POINTS
+from dialogs.context import CoachContext
+from storage import repository as repo
+from storage.models import Platform, Role
+
+WORKSPACE = "local"
+MANAGER = ("demo:manager", "Maartje Jansen", "maartje@example.com")
+REPS = (
+    ("demo:rep:1", "Sanne de Vries", "sanne@example.com"),
+    ("demo:rep:2", "Tom Bakker", "tom@example.com"),
+    ("demo:rep:3", "Priya Raman", "priya@example.com"),
+)
+ACCOUNTS = ("Acme Logistics", "Brouwer Bouw", "Noordzee Foods", "Veldhuis Zorg", "Kappa Systems")
+# Each rep has a characteristic weak point, so the history tells a story.
+PROFILES = {
+    "demo:rep:1": {"opening": 0.35, "interaction": 0.8, "situation": 0.45, "concessions": 0.7, "next_step": 0.75},
+    "demo:rep:2": {"opening": 0.8, "interaction": 0.7, "situation": 0.75, "concessions": 0.3, "next_step": 0.6},
+    "demo:rep:3": {"opening": 0.7, "interaction": 0.45, "situation": 0.6, "concessions": 0.75, "next_step": 0.35},
+}
+DEBRIEFS_PER_REP = 8
+
+
+def _rating(rng: random.Random, p_yes: float) -> str:
+    roll = rng.random()
+    return "yes" if roll < p_yes else ("partly" if roll < p_yes + (1 - p_yes) / 2 else "no")
+
+
+async def seed_demo(ctx: CoachContext, settings: Settings) -> dict[str, Any]:
+    """Create (once) the demo team in the local web-chat workspace; safe to run on every start."""
+    rng = random.Random(2026)
+    now = ctx.clock()
+    locale = settings.org.default_locale
+    total = 0
+    async with ctx.db() as session, session.begin():
+        ws = await repo.get_or_create_workspace(
+            session=session, platform=Platform.WEB, external_id=WORKSPACE, name="Web chat"
+        )
+        assert ws.id is not None
+        manager = await repo.get_or_create_person(
+            session=session, workspace_id=ws.id, platform_user_id=MANAGER[0],
+            display_name=MANAGER[1], email=MANAGER[2], role=Role.MANAGER, locale=locale,
+        )
+        for user_id, name, email in REPS:
+            rep = await repo.get_or_create_person(
+                session=session, workspace_id=ws.id, platform_user_id=user_id,
+                display_name=name, email=email, role=Role.REP, locale=locale,
+            )
+            assert rep.id is not None
+            await repo.update_person(session=session, person_id=rep.id, manager_id=manager.id,
+                                     display_name=name, email=email)
+            for n in range(DEBRIEFS_PER_REP):
+                account = ACCOUNTS[(n + len(user_id)) % len(ACCOUNTS)]
+                account_id = await repo.get_or_create_account(
+                    session=session, workspace_id=ws.id, name=account)
+                ratings = {p: _rating(rng, PROFILES[user_id][p]) for p in POINTS}
+                outcome = rng.choices(["closed", "next_step", "postponed", "lost"], [2, 5, 2, 1])[0]
+                when = now - timedelta(days=2 + n * 5, hours=rng.randint(0, 8))
+                _, created = await repo.create_debrief(
+                    session=session, workspace_id=ws.id, person_id=rep.id, account_id=account_id,
+                    idempotency_key=f"demo:{user_id}:{n}", created_at=when,
+                    fields=_fields(rng, ratings, outcome, when),
+                    answers=[repo.AnswerRow(p, ratings[p]) for p in POINTS],
+                )
+                total += int(created)
+    return {"reps": len(REPS), "debriefs": total, "workspace": WORKSPACE}
+
+
+def _fields(rng: random.Random, ratings: dict[str, str], outcome: str, when: Any) -> dict[str, Any]:
+    formal = ratings["opening"] != "yes" and rng.random() < 0.6
+    return {
+        "outcome": outcome,
+        "agenda_set_by": "customer_formal" if formal else rng.choice(["rep_informal", "nobody"]),
+        "customer_questions": "How long does onboarding take? Who else in our sector uses you?",
+        "answers_given": "Six weeks with a pilot team; two references shared after the call.",
+        "customer_tried": "An in-house spreadsheet process" if ratings["situation"] != "no" else None,
+        "supplier_check": "cannot_solve" if ratings["situation"] == "yes" else "not_asked",
+        "concessions_asked": "Their framework agreement and 60-day payment terms",
+        "concessions_given": "60-day payment terms" if ratings["concessions"] != "yes" else None,
+        "concessions_got": "A signed pilot scope" if ratings["concessions"] == "yes" else None,
+        "next_step_what": "Pilot proposal" if ratings["next_step"] != "no" else None,
+        "next_step_who": "I send the proposal; they book the IT review" if ratings["next_step"] == "yes" else None,
+        "next_step_due": (when + timedelta(days=7)).date() if ratings["next_step"] != "no" else None,
+    }

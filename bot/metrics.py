@@ -1,0 +1,55 @@
+"""Prometheus metrics of one app instance (own registry, no module globals) and GET /metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Histogram(
+            "coach_http_request_seconds",
+            "HTTP request latency by route and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.debriefs = Counter(
+            "coach_debriefs_total",
+            "Debriefs stored, by channel and whether they were new or a repeat.",
+            ["channel", "result"],
+            registry=self.registry,
+        )
+        self.messages = Counter(
+            "coach_messages_total", "Messages handled, by channel.", ["channel"],
+            registry=self.registry,
+        )
+
+    @web.middleware
+    async def middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            self.requests.labels(route, request.method, str(status)).observe(
+                time.perf_counter() - start
+            )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = generate_latest(self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,1 @@
+"""Platform-neutral conversation logic: checklist, debrief dialog, coaching feedback."""

@@ -1,0 +1,190 @@
+"""The one Jinja2 environment over prompts/<locale>/, plus Babel formatting of dates and numbers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.numbers import format_decimal, format_percent
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    FunctionLoader,
+    StrictUndefined,
+    Template,
+)
+
+from dialogs.checklist import FIELDS, OUTCOMES, POINTS, RATINGS
+from storage.errors import ConfigError
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+LOCALES: tuple[str, ...] = ("en", "nl")
+
+_BABEL = {"en": "en_GB", "nl": "nl_NL"}
+_WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+class Texts:
+    """Reads prompts/ once; renders messages, checklist wording and tips for a locale."""
+
+    def __init__(self, prompts_dir: Path = PROMPTS_DIR) -> None:
+        self.dir = prompts_dir
+        self._data: dict[tuple[str, str], dict[str, Any]] = {}
+        self.env = Environment(
+            loader=ChoiceLoader(
+                [FileSystemLoader(str(prompts_dir)), FunctionLoader(self._yaml_source)]
+            ),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+        )
+        for locale in LOCALES:
+            self.validate(locale)
+
+    # -- data -------------------------------------------------------------------------------
+    def data(self, locale: str, name: str) -> dict[str, Any]:
+        key = (locale, name)
+        if key not in self._data:
+            path = self.dir / locale / f"{name}.yaml"
+            try:
+                loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError) as exc:
+                raise ConfigError(f"{path}: cannot be read ({exc})") from None
+            if not isinstance(loaded, dict):
+                raise ConfigError(f"{path}: the top level must be a mapping")
+            self._data[key] = loaded
+        return self._data[key]
+
+    def _yaml_source(self, name: str) -> str | None:
+        # "en/messages/welcome" -> key "welcome" of prompts/en/messages.yaml
+        parts = name.split("/")
+        if len(parts) < 3:
+            return None
+        locale, file, *path = parts
+        node: Any = self.data(locale, file)
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node if isinstance(node, str) else None
+
+    def _template(self, name: str) -> Template:
+        return self.env.get_template(name)
+
+    def validate(self, locale: str) -> None:
+        """Fail at start, naming the file and key, if a locale lacks a text the code needs."""
+        cl = self.data(locale, "checklist")
+        where = self.dir / locale / "checklist.yaml"
+        needed = [f"points.{p}.{k}" for p in POINTS for k in ("title", "question", "hint")]
+        needed += [f"ratings.{r}" for r in RATINGS]
+        for f in FIELDS:
+            if f.key.startswith(("rating:", "note:")):
+                continue
+            needed.append(f"fields.{f.key}.question")
+            needed += [f"fields.{f.key}.choices.{c}" for c in f.choices]
+        needed.append("fields.note.question")
+        for dotted in needed:
+            node: Any = cl
+            for part in dotted.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, str) or not node.strip():
+                raise ConfigError(f"{where}: key '{dotted}' is missing or empty")
+        tips = self.data(locale, "tips")
+        for p in POINTS:
+            if not isinstance(tips.get(p), dict) or "default" not in tips[p]:
+                raise ConfigError(f"{self.dir / locale / 'tips.yaml'}: key '{p}.default' is missing")
+
+    # -- rendering --------------------------------------------------------------------------
+    def message(self, locale: str, key: str, **ctx: Any) -> str:
+        return self._template(f"{locale}/messages/{key}").render(**ctx).strip()
+
+    def items(self, locale: str, key: str) -> list[str]:
+        value = self.data(locale, "messages").get(key)
+        if not isinstance(value, list):
+            raise ConfigError(f"{self.dir / locale / 'messages.yaml'}: key '{key}' must be a list")
+        return [str(v) for v in value]
+
+    def point(self, locale: str, point: str, key: str) -> str:
+        return str(self.data(locale, "checklist")["points"][point][key])
+
+    def rating(self, locale: str, rating: str) -> str:
+        return str(self.data(locale, "checklist")["ratings"][rating])
+
+    def field_question(self, locale: str, field_key: str, **ctx: Any) -> str:
+        if field_key.startswith("note:"):
+            title = self.point(locale, field_key.split(":", 1)[1], "title")
+            return self._template(f"{locale}/checklist/fields/note/question").render(title=title)
+        return self._template(f"{locale}/checklist/fields/{field_key}/question").render(**ctx)
+
+    def choice(self, locale: str, field_key: str, choice: str) -> str:
+        if field_key.startswith("rating:"):
+            return self.rating(locale, choice)
+        return str(self.data(locale, "checklist")["fields"][field_key]["choices"][choice])
+
+    def outcome(self, locale: str, outcome: str) -> str:
+        assert outcome in OUTCOMES
+        return self.choice(locale, "outcome", outcome)
+
+    def tip(self, locale: str, point: str, variant: str, **ctx: Any) -> tuple[str, str | None]:
+        """The tip and the line to say for a point; falls back to the point's default variant."""
+        tips = self.data(locale, "tips")[point]
+        chosen = variant if variant in tips else "default"
+        tip = self._template(f"{locale}/tips/{point}/{chosen}/tip").render(**ctx)
+        say = tips[chosen].get("say")
+        said = self._template(f"{locale}/tips/{point}/{chosen}/say").render(**ctx) if say else None
+        return tip.strip(), said.strip() if said else None
+
+    def praise(self, locale: str, **ctx: Any) -> str:
+        return self._template(f"{locale}/tips/praise/tip").render(**ctx).strip()
+
+
+@cache
+def default_texts() -> Texts:
+    """The shared, read-only Texts over the packaged prompts/ (parsed once per process)."""
+    return Texts()
+
+
+# -- Babel formatting, per locale and timezone ----------------------------------------------------
+def babel_locale(locale: str) -> str:
+    return _BABEL.get(locale, "en_GB")
+
+
+def format_when(moment: datetime, *, locale: str, tz: str) -> str:
+    """'Tue 8 Dec 2026, 14:00' / 'di 8 dec 2026 14:00' in the person's timezone."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return format_datetime(local, "EEE d MMM y, HH:mm", locale=babel_locale(locale))
+
+
+def format_day(day: date, *, locale: str) -> str:
+    return format_date(day, "EEE d MMM y", locale=babel_locale(locale))
+
+
+def format_clock(moment: Any, *, locale: str) -> str:
+    return format_time(moment, "HH:mm", locale=babel_locale(locale))
+
+
+def format_duration(minutes: int, *, locale: str) -> str:
+    return format_timedelta(
+        timedelta(minutes=minutes), threshold=2, format="long", locale=babel_locale(locale)
+    )
+
+
+def weekday_name(short: str, *, locale: str) -> str:
+    # 2024-01-01 is a Monday: a fixed date gives Babel the weekday to name.
+    return format_date(
+        date(2024, 1, 1) + timedelta(days=_WEEKDAY_INDEX[short]), "EEEE", locale=babel_locale(locale)
+    )
+
+
+def format_number(value: float, *, locale: str) -> str:
+    return format_decimal(value, locale=babel_locale(locale))
+
+
+def format_ratio(value: float, *, locale: str) -> str:
+    return format_percent(value, locale=babel_locale(locale))

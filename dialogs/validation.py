@@ -1,0 +1,178 @@
+"""Cleaning and checking what a rep typed or picked, field by field, with localised errors."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dialogs.checklist import (
+    ACCOUNT_LIMIT,
+    FIELDS,
+    NOTE_LIMIT,
+    POINTS,
+    ChecklistField,
+)
+from dialogs.dates import parse_due_date, parse_meeting_time
+from dialogs.text import Texts, format_when
+from storage.errors import CoachError
+
+# Control characters except newline and tab; also the Unicode "format" class (bidi overrides,
+# zero-width joiners) which can disguise text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class FieldError(CoachError):
+    """A localised reason why one field's answer was refused."""
+
+    def __init__(self, field_key: str, text: str) -> None:
+        super().__init__(text, field=field_key)
+        self.field_key = field_key
+        self.text = text
+
+
+def clean_text(value: str) -> str:
+    """Strip control and invisible formatting characters; normalise newlines; trim."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = _CONTROL.sub("", value)
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
+    return value.strip()
+
+
+@dataclass
+class CleanDebrief:
+    """A complete, checked debrief ready to store."""
+
+    account: str
+    ratings: dict[str, str]
+    notes: dict[str, str | None] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Locality:
+    locale: str
+    timezone: str
+    now: datetime
+
+
+def clean_account(raw: str, *, texts: Texts, loc: Locality) -> str:
+    name = " ".join(clean_text(raw).split())
+    if not name:
+        raise FieldError("account", texts.message(loc.locale, "account_empty"))
+    if len(name) > ACCOUNT_LIMIT:
+        raise FieldError(
+            "account",
+            texts.message(loc.locale, "account_too_long", length=len(name), limit=ACCOUNT_LIMIT),
+        )
+    return name
+
+
+def match_choice(f: ChecklistField, raw: str, *, texts: Texts) -> str | None:
+    """The choice key for what was typed or clicked: the key, a label in any locale, or its number."""
+    typed = " ".join(raw.split()).casefold()
+    if not typed:
+        return None
+    for i, choice in enumerate(f.choices, start=1):
+        labels = {choice.casefold(), str(i)} | {
+            texts.choice(loc, f.key, choice).casefold() for loc in ("en", "nl")
+        }
+        if typed in labels:
+            return choice
+    return None
+
+
+def clean_field(f: ChecklistField, raw: Any, *, texts: Texts, loc: Locality) -> Any:
+    """The stored value for one field, or None when an optional field is left empty."""
+    if raw is None or (isinstance(raw, str) and not clean_text(raw)):
+        if f.required:
+            return _require(f, texts=texts, loc=loc)
+        return None
+    if f.kind in ("rating", "choice"):
+        choice = match_choice(f, str(raw), texts=texts)
+        if choice is None:
+            return _require(f, texts=texts, loc=loc)
+        return choice
+    if f.kind == "text":
+        text = clean_text(str(raw))
+        if len(text) > NOTE_LIMIT:
+            raise FieldError(
+                f.key, texts.message(loc.locale, "too_long", length=len(text), limit=NOTE_LIMIT)
+            )
+        return text
+    if f.kind == "date":
+        if isinstance(raw, date):
+            return raw
+        text = clean_text(str(raw))
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        day = parse_due_date(text, locale=loc.locale, tz=loc.timezone, now=loc.now)
+        if day is None:
+            example = texts.message(loc.locale, "date_example")
+            raise FieldError(f.key, texts.message(loc.locale, "bad_date", text=text[:80], example=example))
+        return day
+    # datetime: an aware datetime, or natural language in the rep's language and timezone
+    if isinstance(raw, datetime):
+        moment = raw.astimezone(UTC)
+    else:
+        text = clean_text(str(raw))
+        parsed = parse_meeting_time(text, locale=loc.locale, tz=loc.timezone, now=loc.now)
+        if parsed is None:
+            example = texts.message(loc.locale, "datetime_example")
+            raise FieldError(
+                f.key, texts.message(loc.locale, "bad_datetime", text=text[:80], example=example)
+            )
+        moment = parsed
+    if moment < loc.now:
+        when = format_when(moment, locale=loc.locale, tz=loc.timezone)
+        raise FieldError(f.key, texts.message(loc.locale, "past_datetime", when=when))
+    return moment
+
+
+def combine_date_time(day: str | None, clock: str | None, *, tz: str) -> datetime | None:
+    """Date and time pickers (ISO strings) in the person's timezone -> UTC; None if either is empty."""
+    if not day or not clock:
+        return None
+    local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock[:5]))
+    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def _require(f: ChecklistField, *, texts: Texts, loc: Locality) -> Any:
+    labels = ", ".join(texts.choice(loc.locale, f.key, c) for c in f.choices)
+    raise FieldError(f.key, texts.message(loc.locale, "pick_one", choices=labels))
+
+
+def validate_form(
+    raw: dict[str, Any], *, texts: Texts, loc: Locality, account_required: bool = True
+) -> tuple[CleanDebrief | None, dict[str, str]]:
+    """Check a whole form at once (Slack modal, Teams card): every error, keyed by field."""
+    errors: dict[str, str] = {}
+    account = ""
+    if account_required:
+        try:
+            account = clean_account(str(raw.get("account") or ""), texts=texts, loc=loc)
+        except FieldError as exc:
+            errors["account"] = exc.text
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        try:
+            values[f.key] = clean_field(f, raw.get(f.key), texts=texts, loc=loc)
+        except FieldError as exc:
+            errors[f.key] = exc.text
+    if errors:
+        return None, errors
+    return assemble(account, values), {}
+
+
+def assemble(account: str, values: dict[str, Any]) -> CleanDebrief:
+    ratings = {p: values[f"rating:{p}"] for p in POINTS}
+    notes = {p: values.get(f"note:{p}") for p in POINTS}
+    cols = {
+        k: v for k, v in values.items() if not k.startswith(("rating:", "note:"))
+    }
+    return CleanDebrief(account=account, ratings=ratings, notes=notes, fields=cols)

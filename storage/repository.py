@@ -1,0 +1,313 @@
+"""Keyword-only async repository functions over AsyncSession. Callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.models import (
+    Account,
+    Debrief,
+    DebriefAnswer,
+    DialogState,
+    Person,
+    Workspace,
+    utcnow,
+)
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that knows ON CONFLICT on both engines."""
+    name = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+def account_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+# -- workspaces and people -------------------------------------------------------------------------
+async def get_or_create_workspace(
+    *, session: AsyncSession, platform: str, external_id: str, name: str = ""
+) -> Workspace:
+    stmt = (
+        _insert(session, Workspace)
+        .values(platform=platform, external_id=external_id, name=name, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+    )
+    await session.execute(stmt)
+    row = await session.scalar(
+        sa.select(Workspace).where(
+            Workspace.platform == platform, Workspace.external_id == external_id
+        )
+    )
+    assert row is not None
+    return row
+
+
+async def get_or_create_person(
+    *,
+    session: AsyncSession,
+    workspace_id: int,
+    platform_user_id: str,
+    display_name: str = "",
+    email: str | None = None,
+    role: str = "rep",
+    timezone: str | None = None,
+    locale: str | None = None,
+) -> Person:
+    stmt = (
+        _insert(session, Person)
+        .values(
+            workspace_id=workspace_id,
+            platform_user_id=platform_user_id,
+            display_name=display_name,
+            email=email,
+            role=role,
+            timezone=timezone,
+            locale=locale,
+            reachable=True,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "platform_user_id"])
+    )
+    await session.execute(stmt)
+    row = await session.scalar(
+        sa.select(Person).where(
+            Person.workspace_id == workspace_id, Person.platform_user_id == platform_user_id
+        )
+    )
+    assert row is not None
+    return row
+
+
+async def get_person(*, session: AsyncSession, person_id: int) -> Person:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound("no such person", person_id=person_id)
+    return person
+
+
+async def update_person(*, session: AsyncSession, person_id: int, **fields: Any) -> None:
+    allowed = {"display_name", "email", "role", "timezone", "locale", "manager_id", "reachable"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"cannot update {sorted(unknown)}")
+    await session.execute(sa.update(Person).where(Person.id == person_id).values(**fields))
+
+
+# -- accounts ------------------------------------------------------------------------------------
+async def get_or_create_account(*, session: AsyncSession, workspace_id: int, name: str) -> int:
+    """The id of the workspace's account with this name (case and spacing ignored); one statement."""
+    name = " ".join(name.split())
+    stmt = (
+        _insert(session, Account)
+        .values(workspace_id=workspace_id, name=name, name_key=account_key(name), created_at=utcnow())
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["workspace_id", "name_key"], set_={"name_key": stmt.excluded.name_key}
+    ).returning(Account.id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def account_names(*, session: AsyncSession, account_ids: Sequence[int]) -> dict[int, str]:
+    if not account_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(Account.id, Account.name).where(Account.id.in_(set(account_ids)))
+    )
+    return {int(i): str(n) for i, n in rows.all()}
+
+
+# -- debriefs ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AnswerRow:
+    point: str
+    rating: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredDebrief:
+    debrief: Debrief
+    answers: dict[str, DebriefAnswer]
+    account_name: str
+
+
+async def create_debrief(
+    *,
+    session: AsyncSession,
+    workspace_id: int,
+    person_id: int,
+    account_id: int,
+    idempotency_key: str,
+    fields: dict[str, Any],
+    answers: Sequence[AnswerRow],
+    meeting_id: int | None = None,
+    created_at: datetime | None = None,
+) -> tuple[int, bool]:
+    """Insert a debrief and its answers; (id, True) if new, (existing id, False) on a repeat key."""
+    stmt = (
+        _insert(session, Debrief)
+        .values(
+            workspace_id=workspace_id,
+            person_id=person_id,
+            account_id=account_id,
+            meeting_id=meeting_id,
+            idempotency_key=idempotency_key,
+            created_at=created_at or utcnow(),
+            **fields,
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
+        .returning(Debrief.id)
+    )
+    new_id = (await session.execute(stmt)).scalar_one_or_none()
+    if new_id is None:
+        existing = await session.scalar(
+            sa.select(Debrief.id).where(
+                Debrief.workspace_id == workspace_id, Debrief.idempotency_key == idempotency_key
+            )
+        )
+        assert existing is not None
+        return int(existing), False
+    await session.execute(
+        sa.insert(DebriefAnswer),
+        [{"debrief_id": new_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
+    )
+    return int(new_id), True
+
+
+async def update_debrief(
+    *,
+    session: AsyncSession,
+    debrief_id: int,
+    person_id: int,
+    fields: dict[str, Any],
+    answers: Sequence[AnswerRow],
+) -> None:
+    """Replace a debrief's answers and fields; its created_at is kept, updated_at is set."""
+    result = await session.execute(
+        sa.update(Debrief)
+        .where(Debrief.id == debrief_id, Debrief.person_id == person_id)
+        .values(updated_at=utcnow(), **fields)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound("no such debrief for this person", debrief_id=debrief_id)
+    await session.execute(sa.delete(DebriefAnswer).where(DebriefAnswer.debrief_id == debrief_id))
+    await session.execute(
+        sa.insert(DebriefAnswer),
+        [{"debrief_id": debrief_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
+    )
+
+
+async def get_debrief(*, session: AsyncSession, debrief_id: int, person_id: int) -> StoredDebrief:
+    """One of this person's debriefs with its answers; NotFound for anyone else's."""
+    row = (
+        await session.execute(
+            sa.select(Debrief, Account.name)
+            .join(Account, Account.id == Debrief.account_id)
+            .where(Debrief.id == debrief_id, Debrief.person_id == person_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such debrief for this person", debrief_id=debrief_id)
+    answers = (
+        await session.scalars(sa.select(DebriefAnswer).where(DebriefAnswer.debrief_id == debrief_id))
+    ).all()
+    return StoredDebrief(row[0], {a.point: a for a in answers}, row[1])
+
+
+async def latest_debriefs(
+    *, session: AsyncSession, person_id: int, limit: int = 5
+) -> list[StoredDebrief]:
+    """The person's newest debriefs, newest first, each with its answers (two queries in all)."""
+    rows = (
+        await session.execute(
+            sa.select(Debrief, Account.name)
+            .join(Account, Account.id == Debrief.account_id)
+            .where(Debrief.person_id == person_id)
+            .order_by(Debrief.created_at.desc(), Debrief.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    ids = [d.id for d, _ in rows]
+    by_debrief: dict[int, dict[str, DebriefAnswer]] = {i: {} for i in ids if i is not None}
+    if ids:
+        for a in await session.scalars(
+            sa.select(DebriefAnswer).where(DebriefAnswer.debrief_id.in_(ids))
+        ):
+            by_debrief[a.debrief_id][a.point] = a
+    return [StoredDebrief(d, by_debrief[d.id], name) for d, name in rows if d.id is not None]
+
+
+async def count_debriefs(*, session: AsyncSession, person_id: int | None = None) -> int:
+    stmt = sa.select(sa.func.count()).select_from(Debrief)
+    if person_id is not None:
+        stmt = stmt.where(Debrief.person_id == person_id)
+    return int(await session.scalar(stmt) or 0)
+
+
+# -- dialog state --------------------------------------------------------------------------------
+async def load_dialog(*, session: AsyncSession, person_id: int, channel: str) -> DialogState | None:
+    return await session.scalar(
+        sa.select(DialogState).where(
+            DialogState.person_id == person_id, DialogState.channel == channel
+        )
+    )
+
+
+async def save_dialog(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    channel: str,
+    kind: str,
+    step: str,
+    data: dict[str, Any],
+    expected_version: int | None,
+) -> bool:
+    """Write the dialog if nobody else moved it on since `expected_version` (None: a new dialog).
+
+    Returns False when another request got there first (a double click), so the caller answers
+    "already done" instead of applying the same answer twice.
+    """
+    if expected_version is None:
+        await session.execute(
+            sa.delete(DialogState).where(
+                DialogState.person_id == person_id, DialogState.channel == channel
+            )
+        )
+        session.add(
+            DialogState(person_id=person_id, channel=channel, kind=kind, step=step, data=data, version=1)
+        )
+        await session.flush()
+        return True
+    result = await session.execute(
+        sa.update(DialogState)
+        .where(
+            DialogState.person_id == person_id,
+            DialogState.channel == channel,
+            DialogState.version == expected_version,
+        )
+        .values(kind=kind, step=step, data=data, version=expected_version + 1, updated_at=utcnow())
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def clear_dialog(
+    *, session: AsyncSession, person_id: int, channel: str, expected_version: int | None = None
+) -> bool:
+    stmt = sa.delete(DialogState).where(
+        DialogState.person_id == person_id, DialogState.channel == channel
+    )
+    if expected_version is not None:
+        stmt = stmt.where(DialogState.version == expected_version)
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]

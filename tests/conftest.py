@@ -1,0 +1,166 @@
+"""Shared fixtures: settings, databases (in-memory SQLite per test, real PostgreSQL), a live app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import COACH, create_app
+from bot.config import OrgConfig, Settings
+from dialogs.context import CoachContext
+from dialogs.text import default_texts
+from storage import migrate
+from storage.engine import create_engine, session_factory
+from tests.factories import FakeClock
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PG_ADMIN_URL = os.environ.get(
+    "COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+# In CI the PostgreSQL tests must run: an unreachable server fails them instead of skipping.
+REQUIRE_POSTGRES = os.environ.get("CI") == "true" or os.environ.get("COACH_REQUIRE_POSTGRES") == "1"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file in ../shared/oracles; skip (with the reason) only where ../shared is absent."""
+    path = SHARED.joinpath(*parts)
+    if not SHARED.exists():
+        pytest.skip(f"../shared is absent here ({SHARED}); CI has it")
+    assert path.exists(), f"missing oracle file {path}"
+    return path
+
+
+# -- PostgreSQL: one fresh database per test run, dropped afterwards ---------------------------
+def _pg_admin(sql: str) -> None:
+    """Run one statement on the admin database, in a thread: a test's event loop may be running."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _pg_admin_async(sql)).result()
+
+
+async def _pg_admin_async(sql: str) -> None:
+    import asyncpg
+
+    dsn = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"coach_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required here but unreachable: {exc!r}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {type(exc).__name__}")
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    yield f"{base}/{name}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _reset_postgres(url: str) -> AsyncEngine:
+    """An engine on the run's database with an empty schema, migrated to head."""
+    from sqlalchemy import text
+
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await migrate.upgrade(engine)
+    return engine
+
+
+# -- databases -----------------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Parametrises a test over both engines: in-memory SQLite and the real PostgreSQL."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return "sqlite+aiosqlite:///:memory:"
+
+
+@pytest.fixture
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    url = (
+        request.getfixturevalue("database_url")
+        if "database_url" in request.fixturenames
+        else "sqlite+aiosqlite:///:memory:"
+    )
+    if url.startswith("postgresql"):
+        eng = await _reset_postgres(url)
+    else:
+        eng = create_engine(url)
+        await migrate.upgrade(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def db(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def coach(db: async_sessionmaker[AsyncSession], clock: FakeClock) -> CoachContext:
+    return CoachContext(db=db, texts=default_texts(), clock=clock)
+
+
+# -- the app over real HTTP ------------------------------------------------------------------
+@pytest.fixture
+def org() -> OrgConfig:
+    return OrgConfig()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, org: OrgConfig) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
+                    config_path=str(tmp_path / "app.yaml"), org=org)
+
+
+class LiveApp:
+    def __init__(self, app: web.Application, url: str) -> None:
+        self.app = app
+        self.url = url
+
+    @property
+    def coach(self) -> CoachContext:
+        return self.app[COACH]
+
+
+@pytest.fixture
+async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
+    """create_app(settings) served on 127.0.0.1 at a free port."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield LiveApp(app, f"http://127.0.0.1:{port}")
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session

@@ -1,0 +1,83 @@
+"""Test data builders: people, complete debrief forms, a controllable clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import repository as repo
+from storage.models import Person
+
+
+class FakeClock:
+    """A clock the test moves by hand; dialogs read time only through CoachContext.clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+async def make_person(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    user_id: str = "U1",
+    name: str = "Sanne de Vries",
+    locale: str | None = "en",
+    timezone: str | None = "Europe/Amsterdam",
+    platform: str = "web",
+    workspace: str = "local",
+    role: str = "rep",
+    manager_id: int | None = None,
+    email: str | None = None,
+) -> Person:
+    async with db() as session, session.begin():
+        ws = await repo.get_or_create_workspace(session=session, platform=platform, external_id=workspace)
+        assert ws.id is not None
+        person = await repo.get_or_create_person(
+            session=session, workspace_id=ws.id, platform_user_id=user_id, display_name=name,
+            locale=locale, timezone=timezone, role=role, email=email,
+        )
+        if manager_id is not None:
+            assert person.id is not None
+            await repo.update_person(session=session, person_id=person.id, manager_id=manager_id)
+            person.manager_id = manager_id
+    return person
+
+
+def full_form(**overrides: Any) -> dict[str, Any]:
+    """A complete debrief form as a channel would post it (raw, unvalidated values)."""
+    form: dict[str, Any] = {
+        "account": "Acme",
+        "rating:opening": "no",
+        "agenda_set_by": "customer_formal",
+        "note:opening": "They sent a formal agenda by mail.",
+        "rating:interaction": "yes",
+        "customer_questions": "How fast is onboarding?",
+        "answers_given": "Six weeks.",
+        "note:interaction": None,
+        "rating:situation": "partly",
+        "customer_tried": "An internal spreadsheet.",
+        "supplier_check": "not_asked",
+        "note:situation": None,
+        "rating:concessions": "yes",
+        "concessions_asked": "Framework agreement",
+        "concessions_given": "Signed their framework",
+        "concessions_got": "Pilot start date agreed",
+        "note:concessions": None,
+        "rating:next_step": "yes",
+        "next_step_what": "Pilot proposal",
+        "next_step_who": "I send it, they book IT review",
+        "next_step_due": "2026-12-07",
+        "next_meeting_at": "next Tuesday 2pm",
+        "note:next_step": None,
+        "outcome": "next_step",
+    }
+    form.update(overrides)
+    return form
