@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import log_messages as msg
 from bot.config import Settings
+from bot.delivery import SENDERS
 from bot.metrics import Metrics
 from dialogs.context import CoachContext
 from dialogs.text import Texts, default_texts
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[TEXTS] = texts or default_texts()
+    app[SENDERS] = {}
     app.cleanup_ctx.append(_database)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics.handle)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY, POINTS, ChecklistField
+from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import (
     HISTORY_SIZE,
@@ -36,14 +38,10 @@ SKIP = "/skip"
 KEEP = "/keep"
 STEPS: tuple[str, ...] = (ACCOUNT_STEP, *(f.key for f in FIELDS))
 
-_CANCEL = {"cancel", "stop", "annuleer", "annuleren", "/cancel"}
-_HELP = {"help", "hulp", "?", "/help"}
-_HISTORY = {"history", "geschiedenis", "historie", "/history"}
 _SKIP_WORDS = {SKIP, "skip", "overslaan", "-", "n/a", "nvt", "n.v.t."}
-_GREETING = {"hi", "hello", "hey", "hallo", "hoi", "start", "/start", "goedemorgen", "good morning"}
-_LANGUAGE = re.compile(r"^/?(taal|language|lang)(?:\s+(\S+))?$", re.I)
-_DEBRIEF = re.compile(r"^/?debrief\b\s*(.*)$", re.I | re.S)
-_EDIT = re.compile(r"^/?(edit|wijzig|aanpassen|correct)\s+#?(\d+)$", re.I)
+_EDIT_NUMBER = re.compile(r"^#?(\d+)$")
+
+CommandHandler = Callable[[CoachContext, Rep, str, DialogState | None, Command], Awaitable[list[Reply]]]
 
 
 async def welcome(*, ctx: CoachContext, person_id: int) -> list[Reply]:
@@ -78,37 +76,49 @@ async def handle_message(
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         state = await repo.load_dialog(session=session, person_id=person_id, channel=channel)
-    folded = " ".join(text.split()).casefold()
+    command = parse_command(text)
+    exact = command.name in INTERRUPTING and not command.arg
+    if exact or (command.name == "language" and len(command.arg.split()) <= 1):
+        return await COMMANDS[command.name](ctx, rep, channel, state, command)
+    if state is not None and expect is None and command.name == "debrief":
+        return await _start(ctx, rep, channel, command.arg)  # a new debrief replaces the draft
+    if state is not None:
+        if expect is not None and expect != _token(state):
+            return [Reply(kind="info", text=ctx.texts.message(rep.locale, "stale_click")),
+                    _question(ctx, rep, state)]
+        return await _answer(ctx, rep, channel, state, text)
+    if expect:  # a button from a finished or abandoned dialog: nothing to apply
+        return []
+    handler = COMMANDS.get(command.name)
+    if handler is not None:
+        return await handler(ctx, rep, channel, state, command)
+    if not text:
+        return [_welcome(ctx, rep)]
+    unknown = ctx.texts.message(rep.locale, "unknown_command", text=text[:60])
+    return [help_reply(ctx, rep, unknown)]
 
-    lang = _LANGUAGE.match(folded)
-    if lang:
-        return await _set_language(ctx, rep, channel, state, lang.group(2))
-    if folded in _HELP:
-        replies = [help_reply(ctx, rep)]
-        return replies + ([_question(ctx, rep, state)] if state else [])
-    if folded in _CANCEL:
-        return await _cancel(ctx, rep, channel, state)
-    if folded in _HISTORY:
-        replies = [await history(ctx=ctx, rep=rep)]
-        return replies + ([_question(ctx, rep, state)] if state else [])
-    started = _DEBRIEF.match(text)
-    if started and (state is None or expect is None):
-        return await _start(ctx, rep, channel, started.group(1))
-    edit = _EDIT.match(folded)
-    if edit and state is None:
-        return await _start_edit(ctx, rep, channel, int(edit.group(2)))
 
-    if state is None:
-        if expect:  # a button from a finished or abandoned dialog: nothing to apply
-            return []
-        if not folded or folded in _GREETING:
-            return [_welcome(ctx, rep)]
-        t = ctx.texts
-        return [help_reply(ctx, rep, t.message(rep.locale, "unknown_command", text=text[:60]))]
-    if expect is not None and expect != _token(state):
-        return [Reply(kind="info", text=ctx.texts.message(rep.locale, "stale_click")),
-                _question(ctx, rep, state)]
-    return await _answer(ctx, rep, channel, state, text)
+async def _help(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command) -> list[Reply]:
+    return [help_reply(ctx, rep)] + ([_question(ctx, rep, state)] if state else [])
+
+
+async def _history(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command) -> list[Reply]:
+    return [await history(ctx=ctx, rep=rep)] + ([_question(ctx, rep, state)] if state else [])
+
+
+async def _greeting(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command) -> list[Reply]:
+    return [_welcome(ctx, rep)]
+
+
+async def _debrief(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+    return await _start(ctx, rep, channel, cmd.arg)
+
+
+async def _edit(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+    match = _EDIT_NUMBER.match(cmd.arg)
+    if not match:
+        return [help_reply(ctx, rep)]
+    return await _start_edit(ctx, rep, channel, int(match.group(1)))
 
 
 # -- starting, cancelling, language -------------------------------------------------------------
@@ -158,7 +168,9 @@ async def _start_edit(ctx: CoachContext, rep: Rep, channel: str, number: int) ->
             _question(ctx, rep, state)]
 
 
-async def _cancel(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None) -> list[Reply]:
+async def _cancel(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command
+) -> list[Reply]:
     t, loc = ctx.texts, rep.locale
     if state is None:
         return [Reply(text=t.message(loc, "nothing_to_cancel"))]
@@ -168,9 +180,9 @@ async def _cancel(ctx: CoachContext, rep: Rep, channel: str, state: DialogState 
 
 
 async def _set_language(
-    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, wanted: str | None
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
 ) -> list[Reply]:
-    code = (wanted or "").casefold()
+    code = cmd.arg.casefold()
     code = {"nederlands": "nl", "dutch": "nl", "english": "en", "engels": "en"}.get(code, code)
     if code not in ("en", "nl"):
         return [Reply(kind="error", text=ctx.texts.message(rep.locale, "language_unknown"))]
@@ -332,3 +344,15 @@ def _from_json(f: ChecklistField, raw: Any) -> Any:
     if f.kind == "date" and isinstance(raw, str):
         return date.fromisoformat(raw)
     return raw
+
+
+# Command name (dialogs.commands.WORDS) -> handler. Later features register theirs here.
+COMMANDS: dict[str, CommandHandler] = {
+    "debrief": _debrief,
+    "history": _history,
+    "edit": _edit,
+    "help": _help,
+    "language": _set_language,
+    "cancel": _cancel,
+    "greeting": _greeting,
+}

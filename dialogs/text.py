@@ -104,6 +104,12 @@ class Texts:
     def message(self, locale: str, key: str, **ctx: Any) -> str:
         return self._template(f"{locale}/messages/{key}").render(**ctx).strip()
 
+    def render(self, locale: str, file: str, key: str, **ctx: Any) -> str:
+        """A template from another prompts file: render("nl", "slack", "modal_title") reads
+        key `modal_title` of prompts/nl/slack.yaml (dotted keys reach into mappings)."""
+        name = "/".join([locale, file, *key.split(".")])
+        return self._template(name).render(**ctx).strip()
+
     def items(self, locale: str, key: str) -> list[str]:
         value = self.data(locale, "messages").get(key)
         if not isinstance(value, list):
