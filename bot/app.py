@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import log_messages as msg
 from bot.config import Settings
 from bot.delivery import SENDERS
+from bot.digest_jobs import digest_jobs_ctx
 from bot.metrics import Metrics
+from bot.slack_mode import slack_mode
+from bot.scheduler import schedule_policy, scheduler_ctx
 from dialogs.context import CoachContext
 from dialogs.text import Texts, default_texts
 from storage import migrate
@@ -39,6 +42,7 @@ def coach_context(settings: Settings, db: async_sessionmaker[AsyncSession], text
         digest_weekday=org.digest.weekday,
         digest_time=org.digest.time,
         nudge_lead_minutes=org.nudge.lead_minutes,
+        schedule=schedule_policy(org),
         texts=texts,
     )
 
@@ -79,12 +83,22 @@ def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Applica
     app[TEXTS] = texts or default_texts()
     app[SENDERS] = {}
     app.cleanup_ctx.append(_database)
+    if slack_mode(settings):
+        from bot import slack  # POST /slack/events (+ OAuth install); its context runs after the DB
+
+        slack.setup(app)
+    app.cleanup_ctx.append(digest_jobs_ctx)  # issue 6: team sync, weekly digests, retention
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics.handle)
     if settings.org.server.webchat:
         from bot import webchat
 
         webchat.setup(app)
+    from bot import teams  # POST /api/messages: Teams with an app id, the Emulator (loopback) without
+
+    teams.setup(app)
+    # issue 5: outbox scheduler + calendar feeds; last, so every channel's sender is running
+    app.cleanup_ctx.append(scheduler_ctx)
     return app
 
 
@@ -96,6 +110,15 @@ def channel_status(settings: Settings, host: str, port: int) -> list[str]:
             host=host, port=port, loopback_only=not settings.org.server.webchat_public))
     else:
         lines.append(msg.WEBCHAT_OFF.format(config=settings.config_path))
-    lines.append(msg.SLACK_OFF)
-    lines.append(msg.TEAMS_OFF)
+    mode = slack_mode(settings)
+    lines.append(msg.SLACK_ON.format(mode=mode) if mode else msg.SLACK_OFF)
+    lines.append(_teams_status(settings))
     return lines
+
+
+def _teams_status(settings: Settings) -> str:
+    if not settings.microsoft_app_id:
+        return msg.TEAMS_EMULATOR
+    if settings.microsoft_app_password or settings.microsoft_app_type.lower() == "userassignedmsi":
+        return msg.TEAMS_ON.format(app_id=settings.microsoft_app_id)
+    return msg.TEAMS_OFF

@@ -108,9 +108,50 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
 
+def _digest_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.digest_cli import register  # issue 6: digest preview, export, import, retention
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_digest_commands)
+
+
+def _teams_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.teams_cli import register  # issue 4: teams package, send-test
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_teams_commands)
+
+
+def _scheduling_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.scheduling_cli import register  # issue 5: outbox list, calendar import / add-feed
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_scheduling_commands)
+
+
+def _database_failure(exc: Exception, url: str) -> str | None:
+    """One line for an unreachable or refusing database (no traceback, no password); else None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, OSError | DBAPIError):
+        return None
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = (str(cause).strip().splitlines() or [""])[0]
+    where = make_url(url).render_as_string(hide_password=True)
+    return f"the database at {where} does not answer: {type(cause).__name__}: {reason}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         handler: Handler = args.handler
@@ -118,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CoachError as exc:
         print(f"coach: {exc.message}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        line = _database_failure(exc, settings.database_url) if settings is not None else None
+        if line is None:
+            raise
+        print(f"coach: {line}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

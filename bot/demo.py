@@ -20,11 +20,12 @@ REPS = (
     ("demo:rep:3", "Priya Raman", "priya@example.com"),
 )
 ACCOUNTS = ("Acme Logistics", "Brouwer Bouw", "Noordzee Foods", "Veldhuis Zorg", "Kappa Systems")
-# Each rep has a characteristic weak point, so the history tells a story.
+# The chance of a "yes" per point, in checklist order. Each rep has a characteristic weak point
+# (named after each line), so the history and the team overview tell a story.
 PROFILES = {
-    "demo:rep:1": {"opening": 0.35, "interaction": 0.8, "situation": 0.45, "concessions": 0.7, "next_step": 0.75},
-    "demo:rep:2": {"opening": 0.8, "interaction": 0.7, "situation": 0.75, "concessions": 0.3, "next_step": 0.6},
-    "demo:rep:3": {"opening": 0.7, "interaction": 0.45, "situation": 0.6, "concessions": 0.75, "next_step": 0.35},
+    "demo:rep:1": dict(zip(POINTS, (0.35, 0.8, 0.45, 0.7, 0.75), strict=True)),  # opening
+    "demo:rep:2": dict(zip(POINTS, (0.8, 0.7, 0.75, 0.3, 0.6), strict=True)),  # concessions
+    "demo:rep:3": dict(zip(POINTS, (0.7, 0.45, 0.6, 0.75, 0.35), strict=True)),  # next step
 }
 DEBRIEFS_PER_REP = 8
 
@@ -87,6 +88,8 @@ def _fields(rng: random.Random, ratings: dict[str, str], outcome: str, when: Any
         "concessions_given": "60-day payment terms" if ratings["concessions"] != "yes" else None,
         "concessions_got": "A signed pilot scope" if ratings["concessions"] == "yes" else None,
         "next_step_what": "Pilot proposal" if ratings["next_step"] != "no" else None,
-        "next_step_who": "I send the proposal; they book the IT review" if ratings["next_step"] == "yes" else None,
+        "next_step_who": (
+            "I send the proposal; they book the IT review" if ratings["next_step"] == "yes" else None
+        ),
         "next_step_due": (when + timedelta(days=7)).date() if ratings["next_step"] != "no" else None,
     }

@@ -12,27 +12,37 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from bot import log_messages as msg
+from bot.escape import for_web
 from dialogs import conversation
+from dialogs.context import CoachContext
 from dialogs.messages import Reply
+from dialogs.text import LOCALES
 from storage import repository as repo
 from storage.models import Platform
 
 log = logging.getLogger("coach.webchat")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "coach_webchat"
 CHANNEL = "web"
 WORKSPACE_ID = "local"
 DEMO_PERSON = "demo:rep:1"
+EXPECT_LIMIT = 100
+# The strings the page itself shows (title, composer), sent with every answer as webchat_<key>.
+UI_STRINGS = ("title", "placeholder", "send", "offline", "label")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+# Names a browser on this machine uses for it; any other Host header on a loopback-only chat is
+# a DNS-rebinding page pretending to be same-origin.
+_LOCAL_HOSTNAMES = {"localhost", "localhost.localdomain"}
 
 
 def setup(app: web.Application) -> None:
@@ -41,17 +51,38 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/webchat/app.css", static_file("webchat.css", "text/css"))
     app.router.add_post("/webchat/session", start_session)
     app.router.add_post("/webchat/messages", post_message)
+    from bot import webchat_inbox  # issue 5: GET /webchat/inbox + the web-chat Sender
+
+    webchat_inbox.setup(app)
 
 
-def _loopback_only(
-    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+# -- who may talk to the web chat -------------------------------------------------------------------
+def _coach(request: web.Request) -> CoachContext:
+    from bot.app import COACH
+
+    return request.app[COACH]
+
+
+def _public(request: web.Request) -> bool:
+    from bot.app import SETTINGS
+
+    return request.app[SETTINGS].org.server.webchat_public
+
+
+def _refusal(request: web.Request, key: str) -> str:
+    """A refusal in the visitor's language (they may not have a person row yet)."""
+    from bot.app import SETTINGS, TEXTS
+
+    default = request.app[SETTINGS].org.default_locale
+    locale = preferred_locale(request.headers.get("Accept-Language", ""), default)
+    return request.app[TEXTS].message(locale, key)
+
+
+def _loopback_only(handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
-        from bot.app import SETTINGS
-
-        if not request.app[SETTINGS].org.server.webchat_public and not _is_loopback(request.remote):
+        if not _public(request) and not (_is_loopback(request.remote) and _is_local_host(request.host)):
             log.warning(msg.WEBCHAT_REFUSED.format(remote=request.remote))
-            raise web.HTTPForbidden(text="The web chat answers on this machine only.")
+            raise web.HTTPForbidden(text=_refusal(request, "webchat_local_only"))
         return await handler(request)
 
     return guarded
@@ -64,11 +95,30 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
+def _is_local_host(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if name.startswith("[") and "]" in name:  # [::1]:3978
+        name = name[1 : name.index("]")]
+    return name.casefold() in _LOCAL_HOSTNAMES or _is_loopback(name)
+
+
+def _check_origin(request: web.Request) -> None:
+    """JSON only, same origin only: a page on another site cannot post into someone's chat."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text=_refusal(request, "webchat_json_only"))
+    origin = request.headers.get("Origin")
+    if origin is not None and origin not in (f"http://{request.host}", f"https://{request.host}"):
+        log.warning(msg.WEBCHAT_CROSS_ORIGIN.format(origin=origin[:100]))
+        raise web.HTTPForbidden(text=_refusal(request, "webchat_cross_origin"))
+
+
+# -- the page and its two files ---------------------------------------------------------------------
 def _headers(content_type: str) -> dict[str, str]:
     return {
         "Content-Type": content_type,
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",
     }
@@ -76,11 +126,18 @@ def _headers(content_type: str) -> dict[str, str]:
 
 @_loopback_only
 async def page(request: web.Request) -> web.StreamResponse:
-    return web.Response(body=(STATIC / "webchat.html").read_bytes(),
-                        headers=_headers("text/html; charset=utf-8"))
+    """The page, its few words already in the browser's language (the first answer may switch it)."""
+    from bot.app import SETTINGS, TEXTS
+
+    default = request.app[SETTINGS].org.default_locale
+    locale = preferred_locale(request.headers.get("Accept-Language", ""), default)
+    html = (STATIC / "webchat.html").read_text(encoding="utf-8").replace("@@lang@@", locale)
+    for key in UI_STRINGS:
+        html = html.replace(f"@@{key}@@", for_web(request.app[TEXTS].message(locale, f"webchat_{key}")))
+    return web.Response(text=html, headers=_headers("text/html; charset=utf-8"))
 
 
-def static_file(name: str, content_type: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def static_file(name: str, content_type: str) -> Handler:
     body = (STATIC / name).read_bytes()
 
     @_loopback_only
@@ -90,26 +147,19 @@ def static_file(name: str, content_type: str) -> Callable[[web.Request], Awaitab
     return serve
 
 
-def _check_origin(request: web.Request) -> None:
-    """JSON only, same origin only: a page on another site cannot post into someone's chat."""
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text="Send JSON.")
-    origin = request.headers.get("Origin")
-    if origin and origin not in (f"http://{request.host}", f"https://{request.host}"):
-        raise web.HTTPForbidden(text="Cross-origin requests are refused.")
+# -- identity and language ----------------------------------------------------------------------------
+async def _person_id(request: web.Request, new_cookie: dict[str, str]) -> int:
+    """The visitor's person row, keyed by a hash of their cookie (everyone is the demo rep in --demo)."""
+    from bot.app import SETTINGS
 
-
-async def _person_id(request: web.Request, response_cookie: dict[str, str]) -> int:
-    from bot.app import COACH, SETTINGS
-
-    ctx = request.app[COACH]
-    settings = request.app[SETTINGS]
+    ctx = _coach(request)
     token = request.cookies.get(COOKIE, "")
     if len(token) < 32:
         token = secrets.token_urlsafe(32)
-        response_cookie["token"] = token
-    user_id = DEMO_PERSON if settings.demo else "web:" + hashlib.sha256(token.encode()).hexdigest()
-    locale = _preferred_locale(request.headers.get("Accept-Language", ""), ctx.default_locale)
+        new_cookie["token"] = token
+    demo = request.app[SETTINGS].demo
+    user_id = DEMO_PERSON if demo else "web:" + hashlib.sha256(token.encode()).hexdigest()
+    locale = preferred_locale(request.headers.get("Accept-Language", ""), ctx.default_locale)
     async with ctx.db() as session, session.begin():
         workspace = await repo.get_or_create_workspace(
             session=session, platform=Platform.WEB, external_id=WORKSPACE_ID, name="Web chat"
@@ -123,71 +173,81 @@ async def _person_id(request: web.Request, response_cookie: dict[str, str]) -> i
     return person.id
 
 
-def _preferred_locale(accept: str, default: str) -> str:
-    for part in accept.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag[:2] in ("nl", "en"):
-            return tag[:2]
-    return default
+def preferred_locale(accept: str, default: str) -> str:
+    """The first language of an Accept-Language header that the coach speaks, by quality."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept.split(",")):
+        tag, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        primary = tag.split("-")[0].casefold()
+        if primary in LOCALES and quality > 0:
+            ranked.append((-quality, index, primary))
+    return min(ranked)[2] if ranked else default
 
 
-def _respond(replies: list[Reply], locale: str, texts: Any, cookie: dict[str, str]) -> web.Response:
+async def _locale_of(request: web.Request, person_id: int) -> str:
+    ctx = _coach(request)
+    async with ctx.db() as session:
+        person = await repo.get_person(session=session, person_id=person_id)
+    return person.locale if person.locale in LOCALES else ctx.default_locale
+
+
+def _respond(
+    replies: list[Reply], locale: str, ctx: CoachContext, new_cookie: dict[str, str]
+) -> web.Response:
     body = {
         "locale": locale,
-        "strings": {k: texts.message(locale, f"webchat_{k}") for k in ("title", "placeholder", "send", "offline")},
+        "strings": {key: ctx.texts.message(locale, f"webchat_{key}") for key in UI_STRINGS},
         "messages": [r.as_dict() for r in replies],
     }
     response = web.json_response(body, headers={"Cache-Control": "no-store"})
-    if "token" in cookie:
-        response.set_cookie(COOKIE, cookie["token"], httponly=True, samesite="Strict",
+    if "token" in new_cookie:
+        response.set_cookie(COOKIE, new_cookie["token"], httponly=True, samesite="Strict",
                             max_age=365 * 24 * 3600, path="/")
     return response
 
 
-async def _locale_of(request: web.Request, person_id: int) -> str:
-    from bot.app import COACH
-
-    ctx = request.app[COACH]
-    async with ctx.db() as session:
-        person = await repo.get_person(session=session, person_id=person_id)
-    return person.locale if person.locale in ("en", "nl") else ctx.default_locale
-
-
+# -- the two JSON endpoints -------------------------------------------------------------------------
 @_loopback_only
 async def start_session(request: web.Request) -> web.StreamResponse:
-    from bot.app import COACH
-
     _check_origin(request)
-    cookie: dict[str, str] = {}
-    person_id = await _person_id(request, cookie)
-    replies = await conversation.welcome(ctx=request.app[COACH], person_id=person_id)
+    ctx = _coach(request)
+    new_cookie: dict[str, str] = {}
+    person_id = await _person_id(request, new_cookie)
+    replies = await conversation.welcome(ctx=ctx, person_id=person_id)
     locale = await _locale_of(request, person_id)
-    return _respond(replies, locale, request.app[COACH].texts, cookie)
+    return _respond(replies, locale, ctx, new_cookie)
 
 
 @_loopback_only
 async def post_message(request: web.Request) -> web.StreamResponse:
-    from bot.app import COACH, METRICS
+    from bot.app import METRICS
 
     _check_origin(request)
     try:
         payload = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text="Send a JSON object.") from None
+        raise web.HTTPBadRequest(text=_refusal(request, "webchat_bad_request")) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("text", ""), str):
-        raise web.HTTPBadRequest(text="Send {\"text\": \"...\"}.")
+        raise web.HTTPBadRequest(text=_refusal(request, "webchat_bad_request"))
     text = payload.get("text", "")
     expect = payload.get("expect")
-    expect = expect if isinstance(expect, str) and len(expect) <= 100 else None
-    cookie: dict[str, str] = {}
-    person_id = await _person_id(request, cookie)
-    ctx = request.app[COACH]
-    request.app[METRICS].messages.labels(CHANNEL).inc()
+    expect = expect if isinstance(expect, str) and len(expect) <= EXPECT_LIMIT else None
+    ctx = _coach(request)
+    new_cookie: dict[str, str] = {}
+    person_id = await _person_id(request, new_cookie)
+    metrics = request.app[METRICS]
+    metrics.messages.labels(CHANNEL).inc()
     replies = await conversation.handle_message(
         ctx=ctx, person_id=person_id, channel=CHANNEL, text=text, expect=expect
     )
-    for reply in replies:
-        if reply.kind == "saved":
-            request.app[METRICS].debriefs.labels(CHANNEL, "stored").inc()
+    if any(reply.kind == "saved" for reply in replies):
+        metrics.debriefs.labels(CHANNEL, "stored").inc()
     locale = await _locale_of(request, person_id)
-    return _respond(replies, locale, ctx.texts, cookie)
+    return _respond(replies, locale, ctx, new_cookie)

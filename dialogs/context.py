@@ -9,6 +9,7 @@ from datetime import datetime, time
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.text import Texts, default_texts
+from dialogs.timing import SchedulePolicy
 from storage.models import utcnow
 
 
@@ -22,5 +23,6 @@ class CoachContext:
     digest_weekday: str = "mon"
     digest_time: time = time(8, 30)
     nudge_lead_minutes: int = 60
+    schedule: SchedulePolicy = field(default_factory=SchedulePolicy)  # issue 5: time rules
     texts: Texts = field(default_factory=default_texts)
     clock: Callable[[], datetime] = utcnow

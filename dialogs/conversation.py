@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
+from dialogs import data_rights, schedule_commands, team
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY, POINTS, ChecklistField
 from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
@@ -80,7 +81,7 @@ async def handle_message(
     exact = command.name in INTERRUPTING and not command.arg
     if exact or (command.name == "language" and len(command.arg.split()) <= 1):
         return await COMMANDS[command.name](ctx, rep, channel, state, command)
-    if state is not None and expect is None and command.name == "debrief":
+    if state is not None and expect is None and command.name == "debrief" and not _asks_text(state):
         return await _start(ctx, rep, channel, command.arg)  # a new debrief replaces the draft
     if state is not None:
         if expect is not None and expect != _token(state):
@@ -258,20 +259,29 @@ async def _finish(
                 saved_at = await store_correction(
                     session=session, ctx=ctx, rep=rep, debrief_id=int(edit_of), debrief=debrief
                 )
-            except EditWindowClosed:
-                await session.rollback()
+            except EditWindowClosed as exc:
+                # Nothing was written but the cleared dialog: the correction ends here.
+                created_at = exc.details.get("created_at")
+                when_at = created_at if isinstance(created_at, datetime) else ctx.clock()
                 return [Reply(kind="error", text=ctx.texts.message(
                     rep.locale, "edit_window_closed", days=ctx.edit_window_days,
-                    when=format_when(ctx.clock(), locale=rep.locale, tz=rep.timezone)))]
+                    when=format_when(when_at, locale=rep.locale, tz=rep.timezone)))]
             return feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=saved_at, corrected=True)
         _, created = await store_debrief(
             session=session, rep=rep, debrief=debrief,
-            idempotency_key=f"{channel}:{data['draft_id']}",
+            idempotency_key=f"{channel}:{data['draft_id']}", created_at=ctx.clock(),
+            schedule=ctx.schedule,
         )
     return feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created)
 
 
 # -- asking ---------------------------------------------------------------------------------------
+def _asks_text(state: DialogState) -> bool:
+    """The open question takes free text, so "Debrief call with their CFO" is an answer there."""
+    f = FIELDS_BY_KEY.get(state.step)
+    return f is not None and f.kind == "text"
+
+
 def _token(state: DialogState) -> str:
     return f"{state.step}@{state.version}"
 
@@ -355,4 +365,11 @@ COMMANDS: dict[str, CommandHandler] = {
     "language": _set_language,
     "cancel": _cancel,
     "greeting": _greeting,
+    "team": team.handle_team,
+    "export": data_rights.handle_export,
+    "forget": data_rights.handle_forget,
+    "meeting": schedule_commands.meeting,  # issue 5
+    "pause": schedule_commands.pause,  # issue 5
+    "resume": schedule_commands.resume,  # issue 5
+    "nudges": schedule_commands.nudges,  # issue 5
 }

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.checklist import POINTS, weakest_points
 from dialogs.context import CoachContext
+from dialogs.meetings import on_debrief_stored
 from dialogs.messages import Button, Reply
-from dialogs.text import format_clock, format_when, weekday_name
+from dialogs.text import format_clock, format_duration, format_when, weekday_name
+from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality
 from storage import repository as repo
 from storage.errors import EditWindowClosed
-from storage.models import Person
+from storage.models import Person, utcnow
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,25 @@ def _columns(debrief: CleanDebrief) -> tuple[dict[str, Any], list[repo.AnswerRow
 
 
 async def store_debrief(
-    *, session: AsyncSession, rep: Rep, debrief: CleanDebrief, idempotency_key: str
+    *,
+    session: AsyncSession,
+    rep: Rep,
+    debrief: CleanDebrief,
+    idempotency_key: str,
+    created_at: datetime | None = None,
+    schedule: SchedulePolicy | None = None,
 ) -> tuple[int, bool]:
-    """Write the debrief inside the caller's transaction; a repeated key returns the first one."""
+    """Write the debrief inside the caller's transaction; a repeated key returns the first one.
+
+    `created_at` is the dialog clock's now (CoachContext.clock), so the edit window and history
+    are measured on the same clock that stamped the debrief. A new debrief also plans what follows
+    (issue 5): the next meeting and its nudge, the follow-through check, tactic feedback.
+    """
     account_id = await repo.get_or_create_account(
         session=session, workspace_id=rep.workspace_id, name=debrief.account
     )
     fields, answers = _columns(debrief)
-    return await repo.create_debrief(
+    debrief_id, created = await repo.create_debrief(
         session=session,
         workspace_id=rep.workspace_id,
         person_id=rep.id,
@@ -77,7 +90,15 @@ async def store_debrief(
         idempotency_key=idempotency_key,
         fields=fields,
         answers=answers,
+        created_at=created_at,
     )
+    if created:  # issue 5 hook: meetings, nudges and follow-through from this debrief
+        await on_debrief_stored(
+            session=session, person=await repo.get_person(session=session, person_id=rep.id),
+            tz=rep.timezone, debrief_id=debrief_id, account_id=account_id, fields=fields,
+            policy=schedule or SchedulePolicy(), now=created_at or utcnow(),
+        )
+    return debrief_id, created
 
 
 async def store_correction(
@@ -88,7 +109,8 @@ async def store_correction(
     check_edit_window(ctx, stored.debrief.created_at)
     fields, answers = _columns(debrief)
     await repo.update_debrief(
-        session=session, debrief_id=debrief_id, person_id=rep.id, fields=fields, answers=answers
+        session=session, debrief_id=debrief_id, person_id=rep.id, fields=fields, answers=answers,
+        updated_at=ctx.clock(),
     )
     return stored.debrief.created_at
 
@@ -105,7 +127,8 @@ async def submit_debrief(
     async with ctx.db() as session, session.begin():
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         debrief_id, created = await store_debrief(
-            session=session, rep=rep, debrief=debrief, idempotency_key=idempotency_key
+            session=session, rep=rep, debrief=debrief, idempotency_key=idempotency_key,
+            created_at=ctx.clock(), schedule=ctx.schedule,
         )
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created)
     return SubmitResult(debrief_id, created, replies)
@@ -153,8 +176,8 @@ def coaching(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief) -> Reply:
                  meta={"points": weak})
 
 
-def what_next(*, ctx: CoachContext, rep: Rep) -> Reply:
-    """Who will see this debrief, and when; how long it can be corrected."""
+def what_next(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief | None = None) -> Reply:
+    """Who will see this debrief, and when; how long it can be corrected; the next nudge."""
     texts, loc = ctx.texts, rep.locale
     lines: list[str] = []
     if rep.manager_name:
@@ -167,6 +190,13 @@ def what_next(*, ctx: CoachContext, rep: Rep) -> Reply:
     else:
         lines.append(texts.message(loc, "next_private"))
     lines.append(texts.message(loc, "next_edit", days=ctx.edit_window_days))
+    next_at = debrief.fields.get("next_meeting_at") if debrief is not None else None
+    if isinstance(next_at, datetime) and next_at > ctx.clock():  # issue 5: the pre-meeting nudge
+        lines.append(texts.message(
+            loc, "next_nudge", account=debrief.account if debrief else "",
+            lead=format_duration(ctx.schedule.lead_minutes, locale=loc),
+            when=format_when(next_at, locale=loc, tz=rep.timezone),
+        ))
     return Reply(kind="info", text="\n".join(lines))
 
 
@@ -190,7 +220,7 @@ def feedback(
     return [
         Reply(kind="saved", title=texts.message(loc, "saved_title"), text=head),
         coaching(ctx=ctx, rep=rep, debrief=debrief),
-        what_next(ctx=ctx, rep=rep),
+        what_next(ctx=ctx, rep=rep, debrief=debrief),
     ]
 
 

@@ -106,6 +106,8 @@ class Person(PersonBase, table=True):
     )
     reachable: bool = Field(default=True)
     created_at: datetime = _ts(default_factory=utcnow)
+    # When the platform profile (Slack users.info) was last read; None: never (refresh it).
+    profile_synced_at: datetime | None = _ts(default=None)
 
 
 class Account(SQLModel, table=True):

@@ -191,12 +191,13 @@ async def update_debrief(
     person_id: int,
     fields: dict[str, Any],
     answers: Sequence[AnswerRow],
+    updated_at: datetime | None = None,
 ) -> None:
     """Replace a debrief's answers and fields; its created_at is kept, updated_at is set."""
     result = await session.execute(
         sa.update(Debrief)
         .where(Debrief.id == debrief_id, Debrief.person_id == person_id)
-        .values(updated_at=utcnow(), **fields)
+        .values(updated_at=updated_at or utcnow(), **fields)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound("no such debrief for this person", debrief_id=debrief_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -164,3 +165,55 @@ async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
+
+
+@pytest.fixture
+async def concurrent_db(
+    database_url: str, engine: AsyncEngine, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Like `db`, for tests where two sessions really run side by side (asyncio.gather).
+
+    In-memory SQLite shares one connection between sessions, so on SQLite this is a database
+    file (WAL, busy timeout: what the embedded default runs on); on PostgreSQL it is `db`.
+    """
+    if database_url.startswith("postgresql"):
+        yield session_factory(engine)
+        return
+    eng = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'concurrent.db'}")
+    await migrate.upgrade(eng)
+    yield session_factory(eng)
+    await eng.dispose()
+
+
+# -- the `coach` command as an operator runs it ---------------------------------------------------
+class CoachRun:
+    """Runs `coach ARGS` in a subprocess (cwd: a temp dir), this checkout first on the path."""
+
+    root = Path(__file__).resolve().parents[1]
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("COACH_", "SLACK_", "Microsoft"))}
+        env["PYTHONPATH"] = str(self.root)
+        env.update(extra)
+        return env
+
+    @staticmethod
+    def command() -> list[str]:
+        import sys
+
+        script = Path(sys.executable).with_name("coach")
+        return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+    def __call__(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*self.command(), *args], cwd=self.cwd, env=self.env(**env),
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture
+def run_coach(tmp_path: Path) -> CoachRun:
+    """run_coach("db", "current", "--json", COACH_DATABASE_URL=...) -> CompletedProcess."""
+    return CoachRun(tmp_path)

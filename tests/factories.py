@@ -81,3 +81,18 @@ def full_form(**overrides: Any) -> dict[str, Any]:
     }
     form.update(overrides)
     return form
+
+
+async def store_debrief(coach: Any, person: Person, **form: Any) -> int:
+    """A validated debrief stored through dialogs.debrief.submit_debrief (issue 5 tests)."""
+    from dialogs.debrief import submit_debrief
+    from dialogs.validation import Locality, validate_form
+
+    assert person.id is not None
+    loc = Locality(locale=person.locale or "en", timezone=person.timezone or "Europe/Amsterdam",
+                   now=coach.clock())
+    debrief, errors = validate_form(full_form(**form), texts=coach.texts, loc=loc)
+    assert not errors and debrief is not None, errors
+    result = await submit_debrief(ctx=coach, person_id=person.id, debrief=debrief,
+                                  idempotency_key=f"test:{person.id}:{coach.clock().isoformat()}:{form}")
+    return result.debrief_id

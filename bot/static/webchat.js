@@ -8,7 +8,10 @@
   const input = document.getElementById("input");
   const sendButton = document.getElementById("send");
   const status = document.getElementById("status");
-  let strings = { offline: "The coach can't be reached right now." };
+  const localeBadge = document.getElementById("locale");
+  // The page arrives with its words in the browser's language; every answer brings them again
+  // in the person's language (which "taal nl" / "language en" changes).
+  let strings = { offline: status.dataset.offline };
   let busy = false;
 
   function el(tag, className, text) {
@@ -19,6 +22,18 @@
   }
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function setBusy(on) {
+    busy = on;
+    sendButton.disabled = on;
+    if (on) document.body.dataset.busy = "1";
+    else delete document.body.dataset.busy;
+  }
+
+  // Once a question is answered (by a click or by typing), its buttons no longer apply.
+  function retireOpenQuestions() {
+    log.querySelectorAll("li[data-expect] button:not(:disabled)").forEach((b) => { b.disabled = true; });
+  }
 
   function showMine(text) {
     const li = el("li", "msg msg--me", text);
@@ -31,6 +46,7 @@
     const li = el("li", "msg msg--bot msg--" + m.kind);
     li.dataset.role = "bot";
     li.dataset.kind = m.kind;
+    if (m.expect) li.dataset.expect = m.expect;
     if (m.title) li.appendChild(el("div", "msg__title", m.title));
     if (m.text) li.appendChild(el("div", "msg__text", m.text));
     if (m.items && m.items.length) {
@@ -45,8 +61,9 @@
         button.type = "button";
         button.dataset.value = b.value;
         button.addEventListener("click", () => {
-          if (busy) return;
+          if (busy || button.disabled) return;
           row.querySelectorAll("button").forEach((x) => { x.disabled = true; });
+          button.classList.add("is-chosen");
           send(b.value, b.label, m.expect);
         });
         row.appendChild(button);
@@ -63,7 +80,9 @@
     document.documentElement.lang = body.locale;
     document.getElementById("title").textContent = strings.title;
     document.title = strings.title;
+    localeBadge.textContent = body.locale;
     input.placeholder = strings.placeholder;
+    input.setAttribute("aria-label", strings.label);
     sendButton.textContent = strings.send;
   }
 
@@ -79,20 +98,27 @@
   }
 
   async function send(value, shown, expect) {
-    busy = true;
+    setBusy(true);
     status.hidden = true;
+    if (!expect) retireOpenQuestions();
     showMine(shown);
     try {
       const body = await call("/webchat/messages", { text: value, expect: expect || null });
+      retireOpenQuestions();
       applyStrings(body);
       body.messages.forEach(showBot);
     } catch (err) {
       status.textContent = strings.offline;
       status.hidden = false;
     } finally {
-      busy = false;
+      setBusy(false);
       input.focus();
     }
+  }
+
+  function fitInput() {
+    input.style.height = "auto";
+    input.style.height = input.scrollHeight + 2 + "px";
   }
 
   form.addEventListener("submit", (event) => {
@@ -100,17 +126,31 @@
     const text = input.value;
     if (!text.trim() || busy) return;
     input.value = "";
+    fitInput();
     send(text, text, null);
   });
 
+  input.addEventListener("input", fitInput);
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       form.requestSubmit();
     }
   });
 
+  setBusy(true);
   call("/webchat/session", {})
-    .then((body) => { applyStrings(body); body.messages.forEach(showBot); document.body.dataset.ready = "1"; })
-    .catch(() => { status.textContent = strings.offline; status.hidden = false; });
+    .then((body) => { applyStrings(body); body.messages.forEach(showBot); })
+    .catch(() => { status.textContent = strings.offline; status.hidden = false; })
+    .finally(() => { setBusy(false); document.body.dataset.ready = "1"; input.focus(); });
+
+  // -- issue 5: messages the coach starts itself (nudges, prompts), fetched from /webchat/inbox --
+  async function pollInbox() {
+    try {
+      const response = await fetch("/webchat/inbox", { credentials: "same-origin", cache: "no-store" });
+      if (response.ok) (await response.json()).messages.forEach(showBot);
+    } catch (err) { /* offline for a moment: the next poll catches up */ }
+  }
+  setInterval(pollInbox, 5000);
 })();
+

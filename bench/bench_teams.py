@@ -1,0 +1,259 @@
+"""Teams turns per second: the coach's `debrief` turns against a bare echo bot on the stock CloudAdapter.
+
+Both bots run in their own process (one at a time), in Emulator mode (no app id), and send their
+replies to the same fake Bot Framework connector (a third process). This process is only the load:
+N concurrent conversations, each POSTing one Teams-shaped activity after the other; a turn's latency
+is the POST's (CloudAdapter answers after the replies went out).
+
+    .venv/bin/python bench/bench_teams.py [--turns 3000] [--concurrency 20]
+
+Conversations rotate (each of the N workers cycles through its own set) so that no conversation
+goes over Teams' 7 messages per second, which the coach honours and the echo bot does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CONVERSATIONS_PER_WORKER = 25
+
+
+# -- the three servers (each runs in its own process: `--serve ROLE --port P`) -----------------
+def serve_connector(port: int) -> None:
+    from aiohttp import web
+
+    from tests.fakes.connector import FakeConnector
+
+    fake = FakeConnector()
+    app = fake.app()
+
+    async def stats(_: web.Request) -> web.Response:
+        return web.json_response({"calls": len(fake.calls),
+                                  "posts": sum(c.method == "POST" for c in fake.calls),
+                                  "puts": sum(c.method == "PUT" for c in fake.calls)})
+
+    async def reset(_: web.Request) -> web.Response:
+        fake.calls.clear()
+        return web.json_response({})
+
+    app.router.add_get("/stats", stats)
+    app.router.add_post("/reset", reset)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_echo(port: int) -> None:
+    """The bare echo bot of botbuilder's samples: stock CloudAdapter, stock authentication."""
+    from types import SimpleNamespace
+
+    from aiohttp import web
+    from botbuilder.core import ActivityHandler, TurnContext
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+    class EchoBot(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await turn_context.send_activity(f"Echo: {turn_context.activity.text}")
+
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(SimpleNamespace(APP_ID="", APP_PASSWORD="")))
+    bot = EchoBot()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await adapter.process(request, bot) or web.Response(status=201)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_coach(port: int, database: str) -> None:
+    import logging
+
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.config import Settings
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{database}", config_path=os.devnull)
+    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- load -----------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(*args: str) -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", *args, "--port", str(port)], cwd=ROOT)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+async def wait_ready(http: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(300):
+        try:
+            async with http.get(url) as resp:
+                if resp.status < 500:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def activity(service_url: str, conversation: str, user: str, text: str | None = None,
+             value: dict[str, Any] | None = None, reply_to: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "message", "id": uuid.uuid4().hex[:12], "channelId": "msteams", "serviceUrl": service_url,
+        "from": {"id": f"29:{user}", "name": "Bench Rep", "aadObjectId": user},
+        "recipient": {"id": "28:bench-bot", "name": "Closing Coach"},
+        "conversation": {"conversationType": "personal", "tenantId": "bench-tenant", "id": conversation},
+        "channelData": {"tenant": {"id": "bench-tenant"}}, "locale": "en-US",
+        "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": "Europe/Amsterdam"}],
+    }
+    if text is not None:
+        body["text"] = text
+    if value is not None:
+        body["value"] = value
+    if reply_to is not None:
+        body["replyToId"] = reply_to
+    return body
+
+
+SUBMIT = {
+    "coach": "debrief", "account": "Acme", "rating:opening": "no", "agenda_set_by": "customer_formal",
+    "rating:interaction": "yes", "rating:situation": "partly", "supplier_check": "not_asked",
+    "rating:concessions": "yes", "rating:next_step": "yes", "next_step_what": "Pilot proposal",
+    "outcome": "next_step",
+}
+
+
+async def run_load(http: aiohttp.ClientSession, bot_url: str, connector_url: str, *, turns: int,
+                   concurrency: int, kind: str, tag: str) -> dict[str, float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = iter(range(turns))
+
+    async def worker(w: int) -> None:
+        for i in counter:
+            n = i // concurrency % CONVERSATIONS_PER_WORKER
+            user = f"{tag}-u{w}-{n}"
+            body = (activity(connector_url, f"a:{user}", user, text="debrief Acme") if kind == "debrief"
+                    else activity(connector_url, f"a:{user}", user,
+                                  value={**SUBMIT, "key": f"{tag}-{i}"}, reply_to=f"card-{i}"))
+            started = time.perf_counter()
+            async with http.post(bot_url, json=body) as resp:
+                await resp.read()
+                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    ok = sum(v for k, v in statuses.items() if k < 300)
+    return {
+        "turns": len(latencies), "ok": ok, "seconds": round(elapsed, 2),
+        "turns_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+    }
+
+
+async def measure(name: str, port: int, connector: str, http: aiohttp.ClientSession, *, turns: int,
+                  concurrency: int, kind: str) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{port}"
+    await wait_ready(http, f"{base}/healthz")
+    # Warm up: first connections, first rows, first templates.
+    await run_load(http, f"{base}/api/messages", connector, turns=concurrency * 5,
+                   concurrency=concurrency, kind=kind, tag=f"warm-{name}-{kind}")
+    async with http.post(f"{connector}reset"):
+        pass
+    result = await run_load(http, f"{base}/api/messages", connector, turns=turns,
+                            concurrency=concurrency, kind=kind, tag=f"{name}-{kind}")
+    async with http.get(f"{connector}stats") as resp:
+        result["connector_calls"] = (await resp.json())["calls"]
+    return {"bot": name, "turn": kind, **result}
+
+
+async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
+    results = []
+    limits = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    async with aiohttp.ClientSession(connector=limits) as http:
+        with server("connector") as cport:
+            connector = f"http://127.0.0.1:{cport}/"
+            await wait_ready(http, f"{connector}stats")
+            with server("echo") as port:
+                results.append(await measure("stock echo bot", port, connector, http, turns=args.turns,
+                                             concurrency=args.concurrency, kind="debrief"))
+            with tempfile.TemporaryDirectory() as tmp, server("coach", "--db", f"{tmp}/bench.db") as port:
+                results.append(await measure("coach", port, connector, http, turns=args.turns,
+                                             concurrency=args.concurrency, kind="debrief"))
+                results.append(await measure("coach", port, connector, http, turns=args.turns // 2,
+                                             concurrency=args.concurrency, kind="submit"))
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--turns", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--serve", choices=["connector", "echo", "coach"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve == "connector":
+        serve_connector(args.port)
+        return 0
+    if args.serve == "echo":
+        serve_echo(args.port)
+        return 0
+    if args.serve == "coach":
+        serve_coach(args.port, args.db)
+        return 0
+    results = asyncio.run(main_async(args))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            print(f"{r['bot']:>15} {r['turn']:<8} {r['turns']:>5} turns  {r['turns_per_s']:>7} turns/s  "
+                  f"p50 {r['p50_ms']:>6} ms  p99 {r['p99_ms']:>6} ms  ok {r['ok']}  "
+                  f"connector calls {r['connector_calls']}")
+    echo, coach = results[0], results[1]
+    ratio = coach["turns_per_s"] / echo["turns_per_s"]
+    print(f"coach debrief turns vs stock echo bot: {ratio:.2f}x throughput (target >= 2x), "
+          f"p99 {coach['p99_ms']} ms (target < 150 ms)")
+    return 0 if ratio >= 2 and coach["p99_ms"] < 150 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

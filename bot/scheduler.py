@@ -1,0 +1,240 @@
+"""The outbox scheduler: claims due rows with a lease, renders them by `kind`, sends them through
+the person's platform Sender, and records the outcome. Any number of replicas may run it on one
+PostgreSQL database; each row is delivered once.
+
+Extending: `KINDS` maps an outbox `kind` to a renderer, an async callable
+`(ctx: CoachContext, item: storage.outbox.Item) -> list[Reply] | Outgoing | None`. Enqueue rows
+with `storage.outbox.enqueue(session=..., dedup_key=..., kind=..., person_id=..., due_at=...,
+payload=..., expires_at=...)` and register the renderer: `KINDS["digest"] = render_digest`.
+Returning None cancels the row (nothing to say any more); raising retries it with backoff.
+A row past `expires_at` is marked expired instead of sent late.
+
+Outcomes: sent; retried with exponential backoff (or after `Retry-After`) up to `max_attempts`;
+failed (permanent error, kept with `last_error`); cancelled (person unreachable: skipped, or the
+renderer said so); expired. A replica that dies leaves its claims to be re-claimed after the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot import log_messages as msg
+from bot.config import OrgConfig
+from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
+from dialogs import followup, meetings, nudge
+from dialogs.context import CoachContext
+from dialogs.messages import Reply
+from dialogs.timing import SchedulePolicy
+from storage import outbox
+from storage.models import OutboxStatus, Person
+
+log = logging.getLogger("coach.scheduler")
+
+Rendered = list[Reply] | Outgoing | None
+Renderer = Callable[[CoachContext, outbox.Item], Awaitable[Rendered]]
+
+KINDS: dict[str, Renderer] = {
+    meetings.NUDGE: nudge.render_nudge,
+    meetings.PROMPT: followup.render_prompt,
+    meetings.REMINDER: followup.render_reminder,
+    meetings.FOLLOW_THROUGH: followup.render_follow_through,
+    meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
+}
+
+
+def schedule_policy(org: OrgConfig) -> SchedulePolicy:
+    return SchedulePolicy(
+        lead_minutes=org.nudge.lead_minutes,
+        prompt_delay_minutes=org.nudge.debrief_prompt_delay_minutes,
+        quiet_start=org.quiet_hours.start,
+        quiet_end=org.quiet_hours.end,
+        working_days=tuple(org.working_days),
+        internal_domains=tuple(org.internal_domains),
+    )
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    batch_size: int = 200
+    lease: timedelta = timedelta(seconds=120)
+    concurrency: int = 32
+    poll_interval: float = 1.0
+    max_attempts: int = 8
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_cap: timedelta = timedelta(hours=1)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        ctx: CoachContext,
+        senders: Mapping[str, Sender],
+        config: SchedulerConfig | None = None,
+        kinds: Mapping[str, Renderer] | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.senders = senders
+        self.config = config or SchedulerConfig()
+        self.kinds = KINDS if kinds is None else kinds
+        self.worker = worker or worker_name()
+        self._done: list[int] = []
+        self._flush_lock = asyncio.Lock()
+
+    # -- the loop ---------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim and deliver until `stop` is set; catches up on everything due at start."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception as exc:  # the database is away; keep the replica alive and retry
+                log.warning(msg.SCHEDULER_ERROR.format(error=repr(exc)))
+                handled = 0
+            if handled == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
+                except TimeoutError:
+                    pass
+
+    async def run_once(self) -> int:
+        """One batch: release dead replicas' leases, claim, render and send. Returns rows claimed."""
+        now = self.ctx.clock()
+        async with self.ctx.db() as session, session.begin():
+            await outbox.release_expired_leases(session=session, now=now)
+            items = await outbox.claim(session=session, worker=self.worker, now=now,
+                                       lease=self.config.lease, limit=self.config.batch_size)
+        if not items:
+            return 0
+        async with self.ctx.db() as session:
+            people = await outbox.recipients(session=session, person_ids=[i.person_id for i in items])
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(item: outbox.Item) -> None:
+            async with gate:
+                await self.process(item, people.get(item.person_id))
+
+        await asyncio.gather(*(one(i) for i in items))
+        return len(items)
+
+    # -- one row ----------------------------------------------------------------------------------
+    async def process(self, item: outbox.Item, recipient: outbox.Recipient | None) -> None:
+        now = self.ctx.clock()
+        if recipient is None:
+            return await self._final(item, OutboxStatus.CANCELLED, "person no longer exists")
+        if item.expires_at is not None and now >= item.expires_at:
+            return await self._final(item, OutboxStatus.EXPIRED, "no longer useful")
+        if not recipient.person.reachable:
+            return await self._final(item, OutboxStatus.CANCELLED, "skipped: person unreachable")
+        renderer = self.kinds.get(item.kind)
+        if renderer is None:
+            return await self._final(item, OutboxStatus.FAILED, f"no renderer for kind {item.kind!r}")
+        try:
+            rendered = await renderer(self.ctx, item)
+        except Exception as exc:
+            log.exception(msg.SCHEDULER_RENDER_FAILED.format(id=item.id, kind=item.kind))
+            return await self._retry(item, f"render: {exc!r}", None)
+        if rendered is None:
+            return await self._final(item, OutboxStatus.CANCELLED, "nothing to send any more")
+        message = rendered if isinstance(rendered, Outgoing) else Outgoing(replies=list(rendered))
+        sender = self.senders.get(recipient.platform)
+        if sender is None:
+            return await self._final(item, OutboxStatus.FAILED,
+                                     f"no sender for platform {recipient.platform!r}")
+        try:
+            await sender.send(person=recipient.person, message=message)
+        except DeliveryError as exc:
+            if exc.unreachable:
+                await self._mark_unreachable(recipient.person)
+                return await self._final(item, OutboxStatus.FAILED, f"unreachable: {exc.message}")
+            if exc.permanent:
+                return await self._final(item, OutboxStatus.FAILED, f"permanent: {exc.message}")
+            return await self._retry(item, exc.message, exc.retry_after)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return await self._retry(item, repr(exc), None)
+        self._done.append(item.id)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        """Mark delivered rows sent. Whoever holds the lock writes everything finished so far, so
+        under load marks are grouped into few statements, and a row's send is followed by its mark
+        before its task returns (a crash between the two re-sends at most the rows in flight)."""
+        async with self._flush_lock:
+            ids, self._done = self._done, []
+            if not ids:
+                return
+            async with self.ctx.db() as session, session.begin():
+                marked = await outbox.mark_sent(session=session, ids=ids, worker=self.worker,
+                                                now=self.ctx.clock())
+            if marked != len(ids):
+                log.warning(msg.SCHEDULER_LEASE_LOST.format(count=len(ids) - marked, worker=self.worker))
+
+    def backoff(self, attempts: int, retry_after: float | None) -> timedelta:
+        if retry_after is not None:
+            return timedelta(seconds=max(0.0, retry_after))
+        base = self.config.backoff_base * (2 ** max(0, attempts - 1))
+        delay = min(base, self.config.backoff_cap)
+        return delay * (1 + random.random() * 0.1)
+
+    async def _retry(self, item: outbox.Item, error: str, retry_after: float | None) -> None:
+        if item.attempts >= self.config.max_attempts:
+            return await self._final(item, OutboxStatus.FAILED,
+                                     f"gave up after {item.attempts} attempts: {error}")
+        due = self.ctx.clock() + self.backoff(item.attempts, retry_after)
+        async with self.ctx.db() as session, session.begin():
+            await outbox.mark_retry(session=session, item_id=item.id, worker=self.worker, due_at=due,
+                                    error=error)
+
+    async def _final(self, item: outbox.Item, status: str, reason: str) -> None:
+        if status == OutboxStatus.FAILED:
+            log.warning(msg.SCHEDULER_FAILED.format(id=item.id, kind=item.kind, reason=reason))
+        async with self.ctx.db() as session, session.begin():
+            await outbox.mark_final(session=session, item_id=item.id, worker=self.worker, status=status,
+                                    error=reason)
+
+    async def _mark_unreachable(self, person: Person) -> None:
+        async with self.ctx.db() as session, session.begin():
+            await session.execute(sa.update(Person).where(Person.id == person.id).values(reachable=False))
+
+
+# -- in the app ----------------------------------------------------------------------------------
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+# Tests and operators may set this before the app starts (shorter lease, faster backoff).
+SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx entry: run the scheduler and the calendar-feed poller while the app runs."""
+    from bot.app import COACH, SETTINGS
+    from bot.calendar import poll_feeds_forever
+
+    scheduler = Scheduler(ctx=app[COACH], senders=app[SENDERS], config=app.get(SCHEDULER_CONFIG))
+    app[SCHEDULER] = scheduler
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(scheduler.run(stop), name="coach-scheduler"),
+        asyncio.create_task(poll_feeds_forever(app[COACH], app[SETTINGS].org, stop), name="coach-feeds"),
+    ]
+    yield
+    stop.set()
+    for task in tasks:
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()

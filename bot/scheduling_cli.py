@@ -1,0 +1,125 @@
+"""`coach outbox list` and `coach calendar import|add-feed|poll` (issue 5), registered through
+bot.cli.EXTRA_COMMANDS. Every command has --help; machine-readable output is --json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from bot.config import Settings
+from storage.errors import CoachError, NotFound
+
+T = TypeVar("T")
+
+
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(ctx)` on a CoachContext over the configured database."""
+    from bot.app import coach_context
+    from dialogs.text import default_texts
+    from storage import migrate
+    from storage.engine import create_engine, session_factory
+
+    async def main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            if settings.is_sqlite:
+                await migrate.upgrade(engine)
+            return await work(coach_context(settings, session_factory(engine), default_texts()))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+async def _person_id(ctx: Any, ref: str) -> int:
+    from storage.models import Person
+
+    async with ctx.db() as session:
+        if ref.isdigit():
+            person = await session.get(Person, int(ref))
+        else:
+            person = await session.scalar(sa.select(Person).where(
+                sa.func.lower(Person.email) == ref.strip().lower()).order_by(Person.id).limit(1))
+    if person is None or person.id is None:
+        raise NotFound(f"no person with id or email {ref!r}")
+    return int(person.id)
+
+
+def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import outbox
+
+    async def work(ctx: Any) -> list[dict[str, Any]]:
+        async with ctx.db() as session:
+            rows = await outbox.list_rows(session=session, limit=args.limit)
+        return [outbox.row_json(r) for r in rows]
+
+    rows = _run(settings, work)
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for r in rows:
+            print(f"{r['due_at']}  {r['status']:<9} {r['kind']:<18} person {r['person_id']:<6} "
+                  f"attempts {r['attempts']}  {r['last_error'] or ''}".rstrip())
+    return 0
+
+
+def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.calendar import import_calendar
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CoachError(f"{args.file}: cannot be read ({exc.strerror})") from None
+
+    async def work(ctx: Any) -> dict[str, Any]:
+        person_id = await _person_id(ctx, args.person)
+        result = await import_calendar(ctx=ctx, person_id=person_id, data=data)
+        return {"person_id": person_id, **result.as_dict()}
+
+    out = _run(settings, work)
+    print(json.dumps(out) if args.json else
+          f"Imported {out['meetings']} customer meetings ({out['cancelled']} cancelled, "
+          f"{out['skipped_internal']} internal and {out['skipped_all_day']} all-day events skipped)")
+    return 0
+
+
+def cmd_calendar_add_feed(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.calendar import add_feed
+
+    async def work(ctx: Any) -> dict[str, Any]:
+        person_id = await _person_id(ctx, args.person)
+        async with ctx.db() as session, session.begin():
+            feed_id = await add_feed(session=session, person_id=person_id, url=args.url)
+        return {"feed_id": feed_id, "person_id": person_id}
+
+    out = _run(settings, work)
+    print(json.dumps(out) if args.json else f"Feed {out['feed_id']} registered; polled every 15 minutes")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    box = sub.add_parser("outbox", help="scheduled messages (nudges, prompts, digests)")
+    box_sub = box.add_subparsers(dest="outbox_command", required=True, metavar="COMMAND")
+    listing = box_sub.add_parser("list", help="pending and recent rows: kind, person, due (UTC), status")
+    listing.add_argument("--limit", type=int, default=200, help="rows per group (default 200)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=cmd_outbox_list)
+
+    cal = sub.add_parser("calendar", help="import iCalendar files, register calendar feeds")
+    cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="COMMAND")
+    imp = cal_sub.add_parser("import", help="import an .ics file as a rep's customer meetings")
+    imp.add_argument("file", help="path of the .ics file")
+    imp.add_argument("--person", required=True, help="the rep: person id or email")
+    imp.add_argument("--json", action="store_true", help="machine-readable output")
+    imp.set_defaults(handler=cmd_calendar_import)
+    feed = cal_sub.add_parser("add-feed", help="register an iCalendar URL, polled every 15 minutes")
+    feed.add_argument("url", help="https:// or webcal:// URL of the calendar")
+    feed.add_argument("--person", required=True, help="the rep: person id or email")
+    feed.add_argument("--json", action="store_true", help="machine-readable output")
+    feed.set_defaults(handler=cmd_calendar_add_feed)

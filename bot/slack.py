@@ -1,0 +1,177 @@
+"""Slack on the shared aiohttp app: Bolt's AsyncApp at POST /slack/events, OAuth install, Socket Mode.
+
+The Bolt app is built at start-up (in cleanup_ctx, after the database) and dispatched through
+slack_bolt's aiohttp adapter; AsyncApp.start() is never called. Modes:
+
+- HTTP, one workspace: SLACK_SIGNING_SECRET + SLACK_BOT_TOKEN.
+- HTTP, many workspaces: SLACK_SIGNING_SECRET + SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (OAuth at
+  /slack/install and /slack/oauth_redirect; installations in our database).
+- Socket Mode (behind a firewall): SLACK_APP_TOKEN plus a bot token or OAuth credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import log_messages as msg
+from bot.config import Settings
+from bot.delivery import register_sender
+from storage import slack_store
+
+log = logging.getLogger("coach.slack")
+
+# What the manifest asks for; OAuth installs request the same bot scopes.
+BOT_SCOPES = ("commands", "chat:write", "im:history", "im:read", "im:write", "users:read", "files:write")
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+@dataclass
+class SlackRuntime:
+    """The running Slack channel: the Bolt app, its Web API client and where tokens come from."""
+
+    bolt: AsyncApp
+    client: AsyncWebClient
+    settings: Settings
+    installations: AsyncInstallationStore | None = None
+
+    async def bot_token(self, team_id: str) -> str | None:
+        """The bot token for a workspace: the single token, or the stored installation's."""
+        if self.installations is None:
+            return self.settings.slack_bot_token
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None else None
+
+
+SLACK = web.AppKey("slack", SlackRuntime)
+
+
+def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL, one pooled session, 429 (Retry-After) and 5xx retries."""
+    base_url = settings.slack_api_url.rstrip("/") + "/"
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        session=session,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_bolt(
+    settings: Settings, client: AsyncWebClient, *, installations: AsyncInstallationStore | None = None,
+    states: slack_store.AsyncSQLAlchemyOAuthStateStore | None = None,
+) -> AsyncApp:
+    oauth_settings = None
+    if installations is not None:
+        assert settings.slack_client_id and settings.slack_client_secret
+        oauth_settings = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret,
+            scopes=list(BOT_SCOPES),
+            user_scopes=[],
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+            installation_store=installations,
+            state_store=states,
+            logger=log,
+        )
+    return AsyncApp(
+        signing_secret=settings.slack_signing_secret or "",
+        client=client,
+        installation_store=installations,
+        oauth_settings=oauth_settings,
+        process_before_response=False,  # ack at once; the work after ack() runs on
+        raise_error_for_unhandled_request=False,
+        logger=log,
+    )
+
+
+def setup(app: web.Application) -> None:
+    """Mount Slack's routes and start the channel with the app (call from create_app)."""
+    from bot.app import SETTINGS
+
+    settings = app[SETTINGS]
+    app.router.add_post(EVENTS_PATH, events)
+    if settings.slack_client_id and settings.slack_client_secret:
+        app.router.add_get(INSTALL_PATH, install)
+        app.router.add_get(REDIRECT_PATH, oauth_redirect)
+    app.cleanup_ctx.append(_runtime)
+    from bot.slack_sender import SlackSender
+
+    register_sender(app, SlackSender(app))
+
+
+async def _runtime(app: web.Application) -> AsyncIterator[None]:
+    from bot.app import COACH, ENGINE, SETTINGS
+    from bot.slack_listeners import register
+
+    settings = app[SETTINGS]
+    async with aiohttp.ClientSession() as session:
+        installations = states = None
+        if settings.slack_client_id and settings.slack_client_secret:
+            installations = slack_store.installation_store(
+                client_id=settings.slack_client_id, engine=app[ENGINE])
+            states = slack_store.state_store(engine=app[ENGINE])
+        client = web_client(settings, session, None if installations else settings.slack_bot_token)
+        bolt = build_bolt(settings, client, installations=installations, states=states)
+        runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations)
+        register(bolt, app[COACH], runtime)
+        app[SLACK] = runtime
+        socket = None
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket = AsyncSocketModeHandler(bolt, settings.slack_app_token, web_client=client)
+            await socket.connect_async()
+            log.info(msg.SLACK_SOCKET_MODE)
+        try:
+            yield
+        finally:
+            if socket is not None:
+                await socket.close_async()
+
+
+def _unauthorized() -> web.Response:
+    return web.json_response({"error": "invalid request"}, status=401)
+
+
+async def events(request: web.Request) -> web.Response:
+    """Commands, interactivity and events, signature-verified by Bolt (401 when not)."""
+    runtime = request.app.get(SLACK)
+    if runtime is None or not runtime.settings.slack_signing_secret:
+        return _unauthorized()  # Socket Mode only: nothing may arrive over HTTP unverified
+    bolt_response = await runtime.bolt.async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+async def install(request: web.Request) -> web.Response:
+    flow = request.app[SLACK].bolt.oauth_flow
+    assert flow is not None
+    return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+
+async def oauth_redirect(request: web.Request) -> web.Response:
+    flow = request.app[SLACK].bolt.oauth_flow
+    assert flow is not None
+    return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))

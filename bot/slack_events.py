@@ -1,0 +1,122 @@
+"""Bolt event listeners: the bot's DM, App Home, deactivated users, uninstall and revoked tokens."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import log_messages as msg
+from bot import slack_views as views
+from bot.escape import for_slack
+from bot.slack_people import mark_departed
+from dialogs.commands import parse_command
+from dialogs.text import format_when
+from storage import repository as repo
+from storage import slack_store
+
+if TYPE_CHECKING:
+    from bot.slack_listeners import Listeners
+
+log = logging.getLogger("coach.slack")
+
+
+class Events:
+    def __init__(self, listeners: Listeners) -> None:
+        self.on = listeners
+        self.ctx = listeners.ctx
+        self.texts = listeners.texts
+
+    def register(self, bolt: AsyncApp) -> None:
+        bolt.event({"type": "message", "channel_type": "im"})(self.direct_message)
+        bolt.event("message")(self.other_message)
+        bolt.event("app_home_opened")(self.home)
+        bolt.event("user_change")(self.user_change)
+        bolt.event("app_uninstalled")(self.uninstalled)
+        bolt.event("tokens_revoked")(self.tokens_revoked)
+
+    async def other_message(self, ack: AsyncAck) -> None:
+        await ack()  # edits, joins and channel messages: nothing to do
+
+    async def direct_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
+                             client: AsyncWebClient) -> None:
+        await ack()
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        user_id = str(event["user"])
+        rep = await self.on.rep(await self.on.person(body, user_id, client))
+        text = str(event.get("text") or "")
+        command = parse_command(text)
+        if command.name == "debrief":
+            # A message can't open a modal (no trigger): answer with a button that can.
+            account = command.arg or None
+            key, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
+            await client.chat_postMessage(
+                channel=user_id, text=for_slack(self.texts.render(rep.locale, "slack", key, **ctx)),
+                blocks=views.open_prompt(self.texts, rep.locale, account))
+            return
+        target = await self.on.route_words(rep, text)
+        if isinstance(target, list):
+            if target:
+                await self.on.dm(client, user_id, target)
+            return
+        # "edit 2" typed here: a button that opens the filled modal
+        meta = views.ModalMeta.load(target.private_metadata)
+        if meta.edit_of is not None:
+            await self.on.dm(client, user_id, [], [views.edit_button(self.texts, rep.locale, meta.edit_of)])
+
+    async def home(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
+                   client: AsyncWebClient) -> None:
+        await ack()
+        if event.get("tab", "home") != "home":
+            return
+        user_id = str(event["user"])
+        rep = await self.on.rep(await self.on.person(body, user_id, client))
+        loc, tz = rep.locale, rep.timezone
+        now = self.ctx.clock()
+        async with self.ctx.db() as session:
+            rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=5)
+            count, profile = await slack_store.checklist_profile(session=session, person_id=rep.id)
+            upcoming = await slack_store.upcoming_outbox(session=session, person_id=rep.id, now=now)
+        data = views.HomeData(
+            name=rep.name.split(" ")[0] if rep.name else "",
+            latest=[(format_when(r.debrief.created_at, locale=loc, tz=tz), r.account_name,
+                     self.texts.outcome(loc, r.debrief.outcome)) for r in rows],
+            upcoming=[(format_when(o.due_at, locale=loc, tz=tz),
+                       str(o.payload.get("account") or self.texts.render(loc, "slack", "home_nudge_kind")))
+                      for o in upcoming],
+            profile=profile,
+            profile_count=count,
+        )
+        await client.views_publish(user_id=user_id, view=views.home_view(self.texts, loc, data))
+
+    async def user_change(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        user = event.get("user") or {}
+        team = user.get("team_id") or body.get("team_id")
+        if user.get("deleted") and team and user.get("id"):
+            if await mark_departed(ctx=self.ctx, team_id=str(team), user_id=str(user["id"])):
+                log.info(msg.SLACK_USER_DEPARTED.format(user=user["id"], team=team))
+
+    async def uninstalled(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        store = self.on.runtime.installations
+        team = body.get("team_id")
+        if store is not None:
+            await store.async_delete_all(enterprise_id=body.get("enterprise_id"), team_id=team)
+        log.info(msg.SLACK_UNINSTALLED.format(team=team))
+
+    async def tokens_revoked(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        store = self.on.runtime.installations
+        team, enterprise = body.get("team_id"), body.get("enterprise_id")
+        tokens = event.get("tokens") or {}
+        users, bots = list(tokens.get("oauth") or []), list(tokens.get("bot") or [])
+        if store is not None:
+            if bots:
+                await store.async_delete_bot(enterprise_id=enterprise, team_id=team)
+            for user_id in users:
+                await store.async_delete_installation(enterprise_id=enterprise, team_id=team, user_id=user_id)
+        log.info(msg.SLACK_TOKENS_REVOKED.format(team=team, bot=len(bots), users=len(users)))

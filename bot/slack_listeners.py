@@ -1,0 +1,255 @@
+"""Bolt listeners for /debrief, the debrief modal and the buttons: thin translations onto dialogs/.
+
+Every listener acks first (or acks with the answer itself) and then does the slower work, so
+Slack's 3-second window is never at risk. Slack's own retries are skipped for events; a view
+submitted twice is stored once (the view id is the idempotency key).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import log_messages as msg
+from bot import slack_views as views
+from bot.escape import for_slack
+from bot.slack_people import SlackUser, resolve_person, team_of
+from dialogs import conversation
+from dialogs.checklist import FIELDS, POINTS
+from dialogs.commands import parse_command
+from dialogs.context import CoachContext
+from dialogs.debrief import HISTORY_SIZE, Rep, check_edit_window, load_rep, submit_correction, submit_debrief
+from dialogs.messages import Reply
+from dialogs.text import format_when
+from dialogs.validation import clean_account, combine_date_time, validate_form
+from storage import repository as repo
+from storage import slack_store
+from storage.errors import CoachError, EditWindowClosed, NotFound
+from storage.models import Person
+
+if TYPE_CHECKING:
+    from bot.slack import SlackRuntime
+
+log = logging.getLogger("coach.slack")
+CHANNEL = "slack"
+ERROR_LIMIT = 150  # keep inline errors short enough to show under the field
+
+
+class Listeners:
+    """The handlers, bound to the coach context; `register` wires them onto a Bolt app."""
+
+    def __init__(self, ctx: CoachContext, runtime: SlackRuntime) -> None:
+        self.ctx = ctx
+        self.runtime = runtime
+        self.texts = ctx.texts
+
+    # -- shared steps -------------------------------------------------------------------------
+    async def person(self, body: dict[str, Any], user_id: str, client: AsyncWebClient) -> Person:
+        team = team_of(body)
+        if not team:
+            raise NotFound("request without a workspace")
+        return await resolve_person(ctx=self.ctx, client=client, who=SlackUser(team, user_id))
+
+    async def rep(self, person: Person) -> Rep:
+        assert person.id is not None
+        async with self.ctx.db() as session:
+            return await load_rep(session=session, ctx=self.ctx, person_id=person.id)
+
+    async def open_modal(self, client: AsyncWebClient, trigger_id: str, view: Any) -> None:
+        try:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning(msg.SLACK_MODAL_FAILED.format(error=exc.response.get("error")))
+
+    async def dm(
+        self, client: AsyncWebClient, user_id: str, replies: list[Reply], extra: list[Any] | None = None
+    ) -> None:
+        blocks = [*views.reply_blocks(replies), *(extra or [])]
+        await client.chat_postMessage(channel=user_id, text=views.fallback_text(replies) or " ", blocks=blocks)
+
+    def new_modal(self, rep: Rep, account: str | None) -> Any:
+        meta = views.ModalMeta(account=account)
+        return views.debrief_modal(self.texts, rep.locale, rep.timezone, meta=meta)
+
+    async def edit_modal(self, rep: Rep, debrief_id: int) -> Any:
+        """The modal filled with a stored debrief; NotFound / EditWindowClosed when it can't be."""
+        async with self.ctx.db() as session:
+            stored = await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
+        check_edit_window(self.ctx, stored.debrief.created_at)
+        initial: dict[str, Any] = {}
+        for p in POINTS:
+            answer = stored.answers.get(p)
+            initial[f"rating:{p}"] = answer.rating if answer else None
+            initial[f"note:{p}"] = answer.note if answer else None
+        for f in FIELDS:
+            if not f.key.startswith(("rating:", "note:")):
+                initial[f.key] = getattr(stored.debrief, f.key)
+        when = format_when(stored.debrief.created_at, locale=rep.locale, tz=rep.timezone)
+        meta = views.ModalMeta(account=stored.account_name, edit_of=debrief_id)
+        return views.debrief_modal(self.texts, rep.locale, rep.timezone, initial=initial, meta=meta,
+                                   edit_when=when)
+
+    async def edit_by_number(self, rep: Rep, number: int) -> Any | Reply:
+        async with self.ctx.db() as session:
+            rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
+        if not 1 <= number <= len(rows):
+            return Reply(kind="error", text=self.texts.message(rep.locale, "edit_not_found", number=number))
+        return await self.edit_or_error(rep, int(rows[number - 1].debrief.id or 0))
+
+    async def edit_or_error(self, rep: Rep, debrief_id: int) -> Any | Reply:
+        try:
+            return await self.edit_modal(rep, debrief_id)
+        except NotFound:
+            return Reply(kind="error", text=self.texts.render(rep.locale, "slack", "edit_gone"))
+        except EditWindowClosed as exc:
+            when = format_when(exc.details["created_at"], locale=rep.locale, tz=rep.timezone)  # type: ignore[arg-type]
+            return Reply(kind="error", text=self.texts.message(
+                rep.locale, "edit_window_closed", when=when, days=self.ctx.edit_window_days))
+
+    async def route_words(self, rep: Rep, text: str) -> Any | list[Reply]:
+        """What typed words (a subcommand, a button's value) ask for: a modal to open, or replies."""
+        command = parse_command(text)
+        if command.name in ("debrief", ""):
+            account = command.arg if command.name == "debrief" else text.strip()
+            if not account:
+                return self.new_modal(rep, None)
+            try:
+                name = clean_account(account, texts=self.texts, loc=rep.locality(self.ctx.clock()))
+            except CoachError as exc:
+                return [Reply(kind="error", text=str(exc.message))]
+            return self.new_modal(rep, name)
+        if command.name == "edit" and re.fullmatch(r"#?\d+", command.arg):
+            target = await self.edit_by_number(rep, int(command.arg.lstrip("#")))
+            return [target] if isinstance(target, Reply) else target
+        return await conversation.handle_message(ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text)
+
+    # -- /debrief -------------------------------------------------------------------------------
+    async def command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        person = await self.person(body, body["user_id"], client)
+        rep = await self.rep(person)
+        target = await self.route_words(rep, body.get("text") or "")
+        if isinstance(target, list):
+            await ack(text=views.fallback_text(target), blocks=views.reply_blocks(target))
+            return
+        await ack()
+        await self.open_modal(client, body["trigger_id"], target)
+
+    # -- the modal --------------------------------------------------------------------------------
+    async def account_options(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        person = await self.person(body, body["user"]["id"], client)
+        rep = await self.rep(person)
+        query = " ".join(str(body.get("value") or "").split())
+        async with self.ctx.db() as session:
+            names = await slack_store.rep_accounts(
+                session=session, person_id=rep.id, workspace_id=rep.workspace_id, query=query)
+        options = [views.account_option(self.texts, rep.locale, name=n, new=False) for n in names]
+        if query and query.casefold() not in {n.casefold() for n in names}:
+            if len(query) <= views.OPTION_VALUE_LIMIT:
+                options.insert(0, views.account_option(self.texts, rep.locale, name=query, new=True))
+        await ack(options=[o.to_dict() for o in options[:100]])
+
+    async def submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        person = await self.person(body, body["user"]["id"], client)
+        rep = await self.rep(person)
+        meta = views.ModalMeta.load(view.get("private_metadata"))
+        raw: dict[str, Any] = dict(views.read_state(view.get("state", {}).get("values", {})))
+        raw["account"] = meta.account or raw.get(views.ACCOUNT)
+        errors: dict[str, str] = {}
+        day, clock = raw.pop("next_meeting_at", None), raw.pop(views.MEETING_TIME, None)
+        if bool(day) != bool(clock):
+            missing = views.MEETING_TIME if day else "next_meeting_at"
+            errors[missing] = self.texts.render(rep.locale, "slack", "time_missing")
+        else:
+            raw["next_meeting_at"] = combine_date_time(day, clock, tz=rep.timezone)
+        debrief, field_errors = validate_form(raw, texts=self.texts, loc=rep.locality(self.ctx.clock()))
+        errors.update(field_errors)
+        if errors or debrief is None:
+            await ack(response_action="errors", errors={
+                key: for_slack(text)[:ERROR_LIMIT] for key, text in errors.items()})
+            return
+        if meta.edit_of is not None:
+            try:
+                result = await submit_correction(ctx=self.ctx, person_id=rep.id, debrief_id=meta.edit_of,
+                                                 debrief=debrief)
+            except (NotFound, EditWindowClosed):
+                target = await self.edit_or_error(rep, meta.edit_of)
+                text = target.text if isinstance(target, Reply) else ""
+                await ack(response_action="errors", errors={"rating:opening": for_slack(text)[:ERROR_LIMIT]})
+                return
+        else:
+            result = await submit_debrief(ctx=self.ctx, person_id=rep.id, debrief=debrief,
+                                          idempotency_key=f"slack:{view['id']}")
+        await ack()
+        if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice
+            extra = [views.edit_button(self.texts, rep.locale, result.debrief_id)]
+            await self.dm(client, body["user"]["id"], result.replies, extra)
+
+    # -- buttons ---------------------------------------------------------------------------------
+    async def open_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                          client: AsyncWebClient) -> None:
+        await ack()
+        await self.words_then_act(body, client, "debrief " + str(action.get("value") or ""))
+
+    async def reply_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                           client: AsyncWebClient) -> None:
+        await ack()
+        await self.words_then_act(body, client, str(action.get("value") or ""))
+
+    async def words_then_act(self, body: dict[str, Any], client: AsyncWebClient, text: str) -> None:
+        user_id = body["user"]["id"]
+        rep = await self.rep(await self.person(body, user_id, client))
+        target = await self.route_words(rep, text)
+        if isinstance(target, list):
+            if target:
+                await self.dm(client, user_id, target)
+        else:
+            await self.open_modal(client, body["trigger_id"], target)
+
+    async def edit_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                          client: AsyncWebClient) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        rep = await self.rep(await self.person(body, user_id, client))
+        try:
+            debrief_id = int(str(action.get("value")))
+        except ValueError:
+            return
+        target = await self.edit_or_error(rep, debrief_id)
+        if isinstance(target, Reply):
+            await self.dm(client, user_id, [target])
+        else:
+            await self.open_modal(client, body["trigger_id"], target)
+
+
+async def skip_retried_events(
+    body: dict[str, Any], context: AsyncBoltContext, next: Any, request: Any
+) -> BoltResponse | None:
+    """Slack retries an event it thinks we missed; we ack at once, so the first try was handled."""
+    num = request.headers.get("x-slack-retry-num", [None])[0]
+    if num is not None and body.get("type") == "event_callback":
+        reason = request.headers.get("x-slack-retry-reason", [""])[0]
+        log.info(msg.SLACK_RETRY_SKIPPED.format(reason=reason, num=num))
+        return BoltResponse(status=200, body="")
+    return await next()  # type: ignore[no-any-return]
+
+
+def register(bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime) -> None:
+    from bot.slack_events import Events
+
+    listeners = Listeners(ctx, runtime)
+    bolt.middleware(skip_retried_events)
+    bolt.command(re.compile(r"^/debrief"))(listeners.command)
+    bolt.options(views.ACCOUNT)(listeners.account_options)
+    bolt.view_submission(views.CALLBACK_DEBRIEF)(listeners.submission)
+    bolt.action(views.ACTION_OPEN)(listeners.open_button)
+    bolt.action(views.ACTION_EDIT)(listeners.edit_button)
+    bolt.action(re.compile(rf"^{views.ACTION_REPLY}:\d+$"))(listeners.reply_button)
+    Events(listeners).register(bolt)

@@ -1,0 +1,129 @@
+"""Slack users as our people: workspace by team id, profile from users.info (cached in the row).
+
+The profile (name, timezone, language) is read from `users.info` the first time we meet a person
+and again once it is older than PROFILE_TTL. A deleted (deactivated) user is marked unreachable
+and is never messaged again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import log_messages as msg
+from dialogs.context import CoachContext
+from storage import repository as repo
+from storage.models import Person, Platform, Workspace
+
+log = logging.getLogger("coach.slack")
+
+PROFILE_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """Who sent a request: their workspace (team) and user id in it."""
+
+    team_id: str
+    user_id: str
+
+
+def team_of(body: dict[str, Any]) -> str | None:
+    """The workspace a request belongs to (enterprise-wide installs use the user's team)."""
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    user = body.get("user")
+    if isinstance(user, dict) and user.get("team_id"):
+        return str(user["team_id"])
+    return body.get("team_id") or None
+
+
+def locale_of(slack_locale: str | None) -> str | None:
+    """Slack's "nl-NL" / "en-US" as our en / nl; None for languages we don't speak."""
+    code = (slack_locale or "").split("-")[0].lower()
+    return code if code in ("en", "nl") else None
+
+
+def _zone(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def profile_fields(user: dict[str, Any], person: Person) -> dict[str, Any]:
+    """The Person columns a users.info answer sets. A language the rep chose is kept."""
+    profile = user.get("profile") or {}
+    name = profile.get("real_name") or user.get("real_name") or user.get("name") or person.display_name
+    fields: dict[str, Any] = {"display_name": str(name)[:200], "reachable": not user.get("deleted", False)}
+    zone = _zone(user.get("tz"))
+    if zone:
+        fields["timezone"] = zone
+    locale = locale_of(user.get("locale"))
+    if locale and person.locale is None:
+        fields["locale"] = locale
+    if profile.get("email") and not person.email:
+        fields["email"] = str(profile["email"])[:320]
+    return fields
+
+
+async def resolve_person(
+    *, ctx: CoachContext, client: AsyncWebClient, who: SlackUser, now: datetime | None = None
+) -> Person:
+    """Our Person for this Slack user, created on first contact, profile refreshed when stale."""
+    now = now or ctx.clock()
+    async with ctx.db() as session, session.begin():
+        ws = await repo.get_or_create_workspace(
+            session=session, platform=Platform.SLACK, external_id=who.team_id)
+        assert ws.id is not None
+        person = await repo.get_or_create_person(session=session, workspace_id=ws.id,
+                                                 platform_user_id=who.user_id)
+    synced = person.profile_synced_at
+    if synced is not None and now - synced < PROFILE_TTL:
+        return person
+    try:
+        answer = await client.users_info(user=who.user_id, include_locale=True)
+    except SlackApiError as exc:
+        log.warning(msg.SLACK_PROFILE_FAILED.format(user=who.user_id, error=exc.response.get("error")))
+        return person
+    user = answer.get("user") or {}
+    fields = profile_fields(user, person)
+    assert person.id is not None
+    async with ctx.db() as session, session.begin():
+        await repo.update_person(session=session, person_id=person.id, **fields)
+        await mark_synced(session=session, person_id=person.id, when=now)
+    for key, value in fields.items():
+        setattr(person, key, value)
+    person.profile_synced_at = now
+    return person
+
+
+async def mark_synced(*, session: AsyncSession, person_id: int, when: datetime) -> None:
+    await session.execute(sa.update(Person).where(Person.id == person_id).values(profile_synced_at=when))
+
+
+async def mark_departed(*, ctx: CoachContext, team_id: str, user_id: str) -> bool:
+    """A deactivated or deleted user: never message them again. True if we knew them."""
+    async with ctx.db() as session, session.begin():
+        ws_id = await session.scalar(sa.select(Workspace.id).where(
+            Workspace.platform == Platform.SLACK, Workspace.external_id == team_id))
+        if ws_id is None:
+            return False
+        result = await session.execute(
+            sa.update(Person)
+            .where(Person.workspace_id == ws_id, Person.platform_user_id == user_id)
+            .values(reachable=False)
+        )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

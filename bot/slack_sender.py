@@ -1,0 +1,79 @@
+"""The Slack Sender: messages the coach starts itself (nudges, prompts, digests) to a person's DM."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from aiohttp import ClientError, web
+from slack_sdk.errors import SlackApiError
+
+from bot import log_messages as msg
+from bot import slack_views as views
+from bot.delivery import DeliveryError, Outgoing
+from storage.models import Person, Platform, Workspace
+
+log = logging.getLogger("coach.slack")
+
+# Slack errors after which this person can never be reached: mark them, stop trying.
+UNREACHABLE = {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "user_not_visible"}
+# Errors no retry can fix (the app lost access to the workspace, or asks for too much).
+PERMANENT = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "missing_scope",
+             "channel_not_found", "is_archived", "team_access_not_granted", "no_permission",
+             "invalid_blocks", "msg_too_long"}
+
+
+class SlackSender:
+    platform = Platform.SLACK.value
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    async def send(self, *, person: Person, message: Outgoing) -> None:
+        from bot.app import DB
+        from bot.slack import SLACK
+
+        if not person.reachable:
+            raise DeliveryError("the person is deactivated or left", permanent=True, unreachable=True)
+        runtime = self._app.get(SLACK)
+        if runtime is None:
+            raise DeliveryError("Slack is not running")
+        async with self._app[DB]() as session:
+            team_id = await session.scalar(sa.select(Workspace.external_id).where(
+                Workspace.id == person.workspace_id))
+        token = await runtime.bot_token(str(team_id))
+        if token is None:
+            raise DeliveryError("the app is not installed in this workspace", permanent=True)
+        user = person.platform_user_id
+        try:
+            answer = await runtime.client.chat_postMessage(
+                token=token, channel=user, text=views.fallback_text(message.replies) or " ",
+                blocks=views.reply_blocks(message.replies))
+            channel = str(answer.get("channel") or user)
+            for item in message.attachments:
+                await runtime.client.files_upload_v2(
+                    token=token, channel=channel, content=item.content, filename=item.filename,
+                    title=item.title or item.filename)
+        except SlackApiError as exc:
+            raise _delivery_error(exc, user) from exc
+        except (ClientError, TimeoutError) as exc:
+            log.warning(msg.SLACK_SEND_FAILED.format(user=user, error=type(exc).__name__))
+            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
+
+
+def _delivery_error(exc: SlackApiError, user: str) -> DeliveryError:
+    response = exc.response
+    error = str(response.get("error") or f"HTTP {response.status_code}")
+    log.warning(msg.SLACK_SEND_FAILED.format(user=user, error=error))
+    if response.status_code == 429:
+        raw = (response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after")
+        try:
+            retry_after = float(raw) if raw is not None else 60.0
+        except (TypeError, ValueError):
+            retry_after = 60.0
+        return DeliveryError(f"Slack rate limit: {error}", retry_after=retry_after)
+    if error in UNREACHABLE:
+        return DeliveryError(f"Slack: {error}", permanent=True, unreachable=True)
+    if error in PERMANENT:
+        return DeliveryError(f"Slack: {error}", permanent=True)
+    return DeliveryError(f"Slack: {error}")

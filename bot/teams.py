@@ -1,0 +1,273 @@
+"""Microsoft Teams (Bot Framework) on the shared app: `POST /api/messages` through botbuilder's
+CloudAdapter and a TeamsActivityHandler that translates activities into neutral dialog calls.
+
+With MicrosoftAppId set, every request is JWT-validated by botbuilder (401 otherwise). Without it
+the endpoint serves the Bot Framework Emulator and answers loopback callers only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import (
+    MessagingExtensionAction,
+    MessagingExtensionActionResponse,
+    TaskModuleMessageResponse,
+    TeamInfo,
+)
+
+from bot import log_messages as msg
+from bot import teams_people as people
+from bot.app import COACH, SETTINGS
+from bot.delivery import register_sender
+from bot.teams_auth import CoachBotAuthentication
+from bot.teams_cards import (
+    ANSWER_ACTION,
+    MEETING_DATE,
+    MEETING_TIME,
+    SUBMIT_ACTION,
+    attachment,
+    debrief_card,
+    reply_activity,
+    summary_card,
+)
+from bot.teams_connector import ConnectorPool
+from bot.teams_people import Who
+from bot.teams_sender import TeamsSender
+from dialogs import conversation
+from dialogs.checklist import FIELDS
+from dialogs.commands import parse_command
+from dialogs.context import CoachContext
+from dialogs.debrief import submit_debrief
+from dialogs.messages import Reply
+from dialogs.validation import Locality, combine_date_time, validate_form
+
+log = logging.getLogger("coach.teams")
+
+CHANNEL = "teams"
+TEAMS_ADAPTER = web.AppKey("teams_adapter", CloudAdapter)
+TEAMS_POOL = web.AppKey("teams_pool", ConnectorPool)
+_AT_TAG = re.compile(r"</?at[^>]*>", re.I)
+
+
+class CoachTeamsBot(TeamsActivityHandler):
+    """Thin translator: Teams activities in, dialogs/ calls, Adaptive Cards and messages out."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    @property
+    def ctx(self) -> CoachContext:
+        return self.app[COACH]
+
+    # -- who is this, and where can we reach them later ------------------------------------------
+    async def remember(self, turn_context: TurnContext, account: ChannelAccount | None = None) -> Who:
+        """Find or add the person, and store the conversation reference (on every activity)."""
+        return await people.remember(self.ctx, turn_context.activity, account)
+
+    # -- messages ----------------------------------------------------------------------------------
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        who = await self.remember(turn_context)
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if value.get("coach") == SUBMIT_ACTION:
+            await self.submit(turn_context, who, value)
+            return
+        text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        text = _AT_TAG.sub("", text or "").strip()
+        expect = None
+        if value.get("coach") == ANSWER_ACTION:
+            text = text or str(value.get("text") or "")
+            expect = value.get("expect") if isinstance(value.get("expect"), str) else None
+        command = parse_command(text)
+        if command.name == "debrief" and expect is None:
+            await self.send_form(turn_context, who, command.arg)
+            return
+        replies = await conversation.handle_message(
+            ctx=self.ctx, person_id=who.person_id, channel=CHANNEL, text=text, expect=expect)
+        await self.send_replies(turn_context, replies, who.locale)
+
+    async def send_form(self, turn_context: TurnContext, who: Who, account: str) -> None:
+        card = debrief_card(self.ctx.texts, who.locale, key=uuid.uuid4().hex,
+                            values={"account": account[:200]})
+        await turn_context.send_activity(MessageFactory.attachment(attachment(card)))
+
+    async def send_replies(self, turn_context: TurnContext, replies: list[Reply], locale: str) -> None:
+        if replies:
+            await turn_context.send_activities([reply_activity(r, locale=locale) for r in replies])
+
+    async def submit(self, turn_context: TurnContext, who: Who, value: dict[str, Any]) -> None:
+        """Validate the card; refill it with errors, or store once, show the summary, coach."""
+        ctx, texts = self.ctx, self.ctx.texts
+        card_id = turn_context.activity.reply_to_id
+        key = str(value.get("key") or card_id or "")
+        raw: dict[str, Any] = {f.key: _scalar(value.get(f.key)) for f in FIELDS}
+        raw["account"] = _scalar(value.get("account"))
+        errors: dict[str, str] = {}
+        day, clock = _scalar(value.get(MEETING_DATE)), _scalar(value.get(MEETING_TIME))
+        try:
+            raw["next_meeting_at"] = combine_date_time(day, clock, tz=who.timezone)
+        except ValueError:
+            errors["next_meeting_at"] = texts.render(who.locale, "teams", "bad_picker")
+        if bool(day) != bool(clock):
+            errors["next_meeting_at"] = texts.render(who.locale, "teams", "meeting_needs_both")
+        loc = Locality(locale=who.locale, timezone=who.timezone, now=ctx.clock())
+        debrief, form_errors = validate_form(raw, texts=texts, loc=loc)
+        errors = {**form_errors, **errors}
+        if errors or debrief is None or not key:
+            card = debrief_card(texts, who.locale, key=key or uuid.uuid4().hex,
+                                values={k: _scalar(v) for k, v in value.items()}, errors=errors)
+            await self.show(turn_context, card_id, card)
+            return
+        result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
+                                      idempotency_key=f"{CHANNEL}:{key}")
+        summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
+                               timezone=who.timezone)
+        await self.show(turn_context, card_id, summary)
+        if result.created:
+            await self.send_replies(turn_context, result.replies, who.locale)
+        else:
+            await self.send_replies(turn_context, result.replies[:1], who.locale)
+
+    async def show(self, turn_context: TurnContext, card_id: str | None, card: dict[str, Any]) -> None:
+        """Replace the submitted card in place (so it cannot be sent twice); else send it anew."""
+        activity = MessageFactory.attachment(attachment(card))
+        if card_id:
+            activity.id = card_id
+            await turn_context.update_activity(activity)
+        else:
+            await turn_context.send_activity(activity)
+
+    # -- install, roster -----------------------------------------------------------------------------
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        # Teams also sends conversationUpdate (bot added) for an install: that one says hello.
+        await self.remember(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self.uninstalled(turn_context)
+
+    async def on_teams_members_added_dispatch(  # type: ignore[override]
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        # Overridden so no roster lookup goes to the connector: the activity carries what we keep.
+        await self.members_added(members_added, turn_context)
+
+    async def on_members_added_activity(  # type: ignore[override]
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        await self.members_added(members_added, turn_context)
+
+    async def members_added(self, members: list[ChannelAccount], turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        for member in members:
+            if member.id == bot_id:  # the app was installed here
+                who = await self.remember(turn_context)
+                key = "install_welcome" if personal else "channel_hello"
+                await self.welcome(turn_context, who, key)
+            elif personal:
+                await self.welcome(turn_context, await self.remember(turn_context, member))
+            else:
+                await self.remember(turn_context, member)
+
+    async def on_teams_members_removed_dispatch(  # type: ignore[override]
+        self, members_removed: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        await self.members_removed(members_removed, turn_context)
+
+    async def on_members_removed_activity(  # type: ignore[override]
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        await self.members_removed(members_removed, turn_context)
+
+    async def members_removed(self, members: list[ChannelAccount], turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        for member in members:
+            if member.id == bot_id:
+                await self.uninstalled(turn_context)
+                continue
+            await people.leave(self.ctx, activity, member)
+
+    async def uninstalled(self, turn_context: TurnContext) -> None:
+        await people.uninstalled(self.ctx, turn_context.activity.conversation.id)
+
+    async def welcome(self, turn_context: TurnContext, who: Who, key: str = "install_welcome") -> None:
+        text = self.ctx.texts.render(who.locale, "teams", key)
+        await turn_context.send_activity(reply_activity(Reply(text=text), locale=who.locale))
+
+    # -- a message extension invoke (the app declares none; answer instead of failing) ----------
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        # botbuilder serializes the body here and CloudAdapter.process serializes it again, which
+        # fails on the dict; leave it to CloudAdapter (the one that writes the HTTP response).
+        return InvokeResponse(status=200, body=body)
+
+    async def on_teams_messaging_extension_fetch_task(  # type: ignore[override]
+        self, turn_context: TurnContext, action: MessagingExtensionAction
+    ) -> MessagingExtensionActionResponse:
+        who = await self.remember(turn_context)
+        text = self.ctx.texts.render(who.locale, "teams", "extension_unsupported")
+        return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=text))
+
+
+def _scalar(value: Any) -> Any:
+    """Card inputs arrive as strings; anything else (a crafted payload) is refused as text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)[:200]
+
+
+async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+    log.error(msg.TEAMS_TURN_FAILED.format(activity=turn_context.activity.type,
+                                           error=f"{type(error).__name__}: {error}"))
+
+
+def is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+async def _pool(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[TEAMS_POOL].close()
+
+
+def setup(app: web.Application) -> None:
+    """Mount POST /api/messages and register the Teams sender (for nudges and digests)."""
+    settings = app[SETTINGS]
+    pool = ConnectorPool()
+    adapter = CloudAdapter(CoachBotAuthentication(settings, pool))
+    adapter.on_turn_error = _on_turn_error
+    bot = CoachTeamsBot(app)
+    app[TEAMS_POOL] = pool
+    app[TEAMS_ADAPTER] = adapter
+    app.cleanup_ctx.append(_pool)
+    authenticated = bool(settings.microsoft_app_id)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if not authenticated and not is_loopback(request.remote):
+            log.warning(msg.TEAMS_REFUSED.format(remote=request.remote))
+            raise web.HTTPUnauthorized(text="no MicrosoftAppId configured: loopback (Emulator) only")
+        try:
+            response = await adapter.process(request, bot)
+        except json.JSONDecodeError:
+            raise web.HTTPBadRequest(text="the body is not a JSON activity") from None
+        return response or web.Response(status=201)
+
+    app.router.add_post("/api/messages", messages)
+    register_sender(app, TeamsSender(app, adapter))

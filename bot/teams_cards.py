@@ -1,0 +1,223 @@
+"""Adaptive Cards 1.5 (what Teams renders) for the debrief form and its read-only summary, and
+the rendering of the dialogs' neutral replies as Teams messages.
+
+Structure is code; every word comes from prompts/ (checklist.yaml, messages.yaml, teams.yaml).
+Text a person typed goes through `escape.for_teams` before it is shown.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes
+
+from bot.escape import for_teams
+from dialogs.checklist import ACCOUNT_LIMIT, FIELDS, NOTE_LIMIT, POINTS, ChecklistField
+from dialogs.messages import Reply
+from dialogs.text import Texts, format_day, format_when
+from dialogs.validation import CleanDebrief
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SUBMIT_ACTION = "debrief"  # data.coach of the form's Action.Submit
+ANSWER_ACTION = "answer"  # data.coach of a reply's button (a typed answer, with its question token)
+MEETING_DATE = "next_meeting_at_date"
+MEETING_TIME = "next_meeting_at_time"
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+    }
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def attachment(card: dict[str, Any]) -> Attachment:
+    return Attachment(content_type=CARD_CONTENT_TYPE, content=card)
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _error(text: str) -> dict[str, Any]:
+    return _text(for_teams(text), color="attention", size="small", spacing="none")
+
+
+# -- the debrief form ---------------------------------------------------------------------------
+def debrief_card(
+    texts: Texts, locale: str, *, key: str, values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The whole checklist on one card; `values` and `errors` refill it after a refused submit."""
+    values, errors = values or {}, errors or {}
+
+    def t(k: str, **kw: Any) -> str:
+        return texts.render(locale, "teams", k, **kw)
+
+    body: list[dict[str, Any]] = [
+        _text(t("card_title"), size="large", weight="bolder"),
+        _text(t("card_intro"), isSubtle=True, spacing="small"),
+    ]
+    if errors:
+        body.append(_text(t("fix_errors", count=len(errors)), color="attention", weight="bolder"))
+    body.append({
+        "type": "Input.Text", "id": "account", "label": t("account_label"),
+        "placeholder": t("account_placeholder"), "maxLength": ACCOUNT_LIMIT, "isRequired": True,
+        "errorMessage": t("account_required"), "value": str(values.get("account") or ""),
+    })
+    if "account" in errors:
+        body.append(_error(errors["account"]))
+    for number, point in enumerate(POINTS, start=1):
+        items: list[dict[str, Any]] = [
+            _text(texts.message(locale, "point_heading", number=number,
+                                title=texts.point(locale, point, "title")), weight="bolder"),
+            _text(texts.point(locale, point, "hint"), isSubtle=True, size="small", spacing="none"),
+        ]
+        for f in (f for f in FIELDS if f.point == point):
+            items += _inputs(texts, locale, f, values, errors)
+        body.append({"type": "Container", "separator": True, "spacing": "medium", "items": items})
+    outcome = next(f for f in FIELDS if f.key == "outcome")
+    body.append({"type": "Container", "separator": True, "spacing": "medium",
+                 "items": _inputs(texts, locale, outcome, values, errors)})
+    submit = {"type": "Action.Submit", "title": t("submit"), "style": "positive",
+              "data": {"coach": SUBMIT_ACTION, "key": key}}
+    return _card(body, [submit])
+
+
+def _inputs(texts: Texts, locale: str, f: ChecklistField, values: dict[str, Any],
+            errors: dict[str, str]) -> list[dict[str, Any]]:
+    def t(k: str) -> str:
+        return texts.render(locale, "teams", k)
+
+    value = values.get(f.key)
+    out: list[dict[str, Any]] = []
+    if f.kind in ("rating", "choice"):
+        label = (texts.point(locale, f.point, "question") if f.is_rating and f.point
+                 else texts.field_question(locale, f.key))
+        choice_set: dict[str, Any] = {
+            "type": "Input.ChoiceSet", "id": f.key, "label": label,
+            "style": "expanded" if f.is_rating else "compact",
+            "choices": [{"title": texts.choice(locale, f.key, c), "value": c} for c in f.choices],
+            "isRequired": f.required,
+        }
+        if f.required:
+            choice_set["errorMessage"] = t("rating_required")
+        if not f.is_rating:
+            choice_set["placeholder"] = t("choice_placeholder")
+        if value in f.choices:
+            choice_set["value"] = value
+        out.append(choice_set)
+    elif f.kind == "text":
+        label = t("note_label") if f.key.startswith("note:") else texts.field_question(locale, f.key)
+        out.append({"type": "Input.Text", "id": f.key, "label": label, "isMultiline": True,
+                    "maxLength": NOTE_LIMIT, "placeholder": t("text_placeholder"),
+                    "value": str(value or "")})
+    elif f.kind == "date":
+        picker: dict[str, Any] = {"type": "Input.Date", "id": f.key,
+                                  "label": texts.field_question(locale, f.key)}
+        if _iso_date(value):
+            picker["value"] = value
+        out.append(picker)
+    else:  # the next meeting: a date picker and a time picker, combined in the rep's timezone
+        day, clock = values.get(MEETING_DATE), values.get(MEETING_TIME)
+        date_input: dict[str, Any] = {"type": "Input.Date", "id": MEETING_DATE,
+                                      "label": texts.field_question(locale, f.key)}
+        time_input: dict[str, Any] = {"type": "Input.Time", "id": MEETING_TIME,
+                                      "label": t("meeting_time_label")}
+        if _iso_date(day):
+            date_input["value"] = day
+        if isinstance(clock, str) and len(clock) >= 5 and clock[2] == ":":
+            time_input["value"] = clock[:5]
+        out += [date_input, time_input]
+    if f.key in errors:
+        out.append(_error(errors[f.key]))
+    return out
+
+
+def _iso_date(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# -- the read-only summary that replaces the form -----------------------------------------------
+def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: datetime,
+                 timezone: str) -> dict[str, Any]:
+    def t(k: str, **kw: Any) -> str:
+        return texts.render(locale, "teams", k, **kw)
+
+    facts = []
+    for point in POINTS:
+        rating = texts.rating(locale, debrief.ratings[point])
+        note = debrief.notes.get(point)
+        value = f"{rating} — {for_teams(note)}" if note else rating
+        facts.append({"title": texts.point(locale, point, "title"), "value": value})
+    fields = debrief.fields
+    if fields.get("next_step_what"):
+        facts.append({"title": t("summary_next_step"), "value": for_teams(str(fields["next_step_what"]))})
+    meeting = fields.get("next_meeting_at")
+    if isinstance(meeting, datetime):
+        facts.append({"title": t("summary_next_meeting"),
+                      "value": format_when(meeting, locale=locale, tz=timezone)})
+    due = fields.get("next_step_due")
+    if isinstance(due, date) and not fields.get("next_meeting_at"):
+        facts.append({"title": texts.field_question(locale, "next_step_due"),
+                      "value": format_day(due, locale=locale)})
+    facts.append({"title": t("summary_outcome"), "value": texts.outcome(locale, fields["outcome"])})
+    when = format_when(saved_at, locale=locale, tz=timezone)
+    return _card([
+        _text(t("summary_title", account=for_teams(debrief.account)), size="large", weight="bolder"),
+        {"type": "FactSet", "facts": facts},
+        _text(t("summary_saved", when=when), isSubtle=True, size="small"),
+    ])
+
+
+# -- neutral replies as Teams messages ----------------------------------------------------------
+def reply_text(reply: Reply) -> str:
+    """Markdown for a reply; every piece of text is escaped (it may carry what the rep typed)."""
+    parts: list[str] = []
+    if reply.title:
+        parts.append(f"**{for_teams(reply.title)}**")
+    if reply.text:
+        parts.append("\n\n".join(for_teams(line) for line in reply.text.split("\n") if line.strip()))
+    if reply.items:
+        parts.append("\n".join(f"- {for_teams(item)}" for item in reply.items))
+    return "\n\n".join(parts)
+
+
+def reply_activity(reply: Reply, *, locale: str | None = None) -> Activity:
+    """A message; replies with buttons become a small card whose buttons answer like typed text."""
+    activity = Activity(type=ActivityTypes.message, text_format=TextFormatTypes.markdown, locale=locale)
+    if not reply.buttons:
+        activity.text = reply_text(reply)
+        return activity
+    body = []
+    if reply.title:
+        body.append(_text(for_teams(reply.title), weight="bolder"))
+    body += [_text(for_teams(line)) for line in reply.text.split("\n") if line.strip()]
+    body += [_text(f"- {for_teams(item)}", spacing="none") for item in reply.items]
+    actions = []
+    for b in reply.buttons:
+        value = {"coach": ANSWER_ACTION, "text": b.value, "expect": reply.expect}
+        # Teams posts messageBack's text and value as a message; the Emulator posts the data as value.
+        messageback = {"type": "messageBack", "text": b.value, "displayText": b.label, "value": value}
+        actions.append({"type": "Action.Submit", "title": b.label, "data": {**value, "msteams": messageback}})
+    activity.attachments = [attachment(_card(body or [_text(" ")], actions))]
+    return activity
+
+
+def local_date_time(moment: datetime, timezone: str) -> tuple[str, str]:
+    """ISO date and HH:MM of a moment in the rep's timezone (to refill the pickers)."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return local.date().isoformat(), local.strftime("%H:%M")

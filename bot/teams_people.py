@@ -1,0 +1,181 @@
+"""Who sent a Teams activity, and where the coach can reach them later.
+
+Every activity refreshes the person (tenant -> workspace, AAD object id -> person, language and
+timezone from the Teams client) and the conversation reference. One read answers the common case
+(nothing changed); the write transaction runs only when something is new or different, so busy
+chats do not queue behind each other on the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ChannelAccount
+
+from dialogs.context import CoachContext
+from storage import repository as repo
+from storage import teams_store
+from storage.models import Person, Workspace
+from storage.teams_store import TeamsConversation
+
+PLATFORM = "teams"
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person behind an activity, after this turn's bookkeeping."""
+
+    person_id: int
+    locale: str
+    timezone: str
+
+
+def teams_locale(raw: str | None) -> str | None:
+    """'nl-NL' -> 'nl'; None for a language the coach does not speak."""
+    lang = (raw or "").split("-")[0].lower()
+    return lang if lang in ("en", "nl") else None
+
+
+def client_timezone(activity: Activity) -> str | None:
+    """The IANA timezone of the Teams client (its clientInfo entity), if it names a real one."""
+    for entity in activity.entities or []:
+        props = getattr(entity, "additional_properties", None) or {}
+        if getattr(entity, "type", None) == "clientInfo" and isinstance(props.get("timezone"), str):
+            try:
+                ZoneInfo(props["timezone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                return None
+            return str(props["timezone"])
+    return None
+
+
+def tenant_of(activity: Activity) -> str:
+    tenant = getattr(activity.conversation, "tenant_id", None) if activity.conversation else None
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = tenant or (data.get("tenant") or {}).get("id")
+    return str(tenant or f"{activity.channel_id or 'unknown'}:no-tenant")
+
+
+def user_key(account: ChannelAccount) -> str:
+    """AAD object id when Teams gives one (stable across bots, what app.yaml names), else the id."""
+    return str(getattr(account, "aad_object_id", None) or account.id)
+
+
+def reference_of(activity: Activity) -> dict[str, Any]:
+    """The conversation reference to continue later; without the message id, which every
+    message changes and a proactive message must not reply to."""
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    return dict(reference.serialize())
+
+
+async def remember(ctx: CoachContext, activity: Activity, account: ChannelAccount | None = None) -> Who:
+    user = account or activity.from_property or ChannelAccount(id="unknown")
+    kind = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
+    facts = _Facts(
+        tenant=tenant_of(activity), user=user_key(user), name=(user.name or "")[:200],
+        locale=teams_locale(activity.locale), client_locale=activity.locale,
+        zone=client_timezone(activity), kind=kind, conversation_id=activity.conversation.id,
+        service_url=activity.service_url or "", reference=reference_of(activity),
+    )
+    known = await _read(ctx, facts)
+    if known is not None:
+        return known
+    return await _write(ctx, facts)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    tenant: str
+    user: str
+    name: str
+    locale: str | None
+    client_locale: str | None
+    zone: str | None
+    kind: str
+    conversation_id: str
+    service_url: str
+    reference: dict[str, Any]
+
+
+async def _read(ctx: CoachContext, f: _Facts) -> Who | None:
+    """The person as stored, if nothing about them or this conversation needs writing."""
+    async with ctx.db() as session:
+        row = (await session.execute(
+            sa.select(Person.id, Person.locale, Person.timezone, Person.reachable,
+                      TeamsConversation.person_id, TeamsConversation.reference, TeamsConversation.installed,
+                      TeamsConversation.client_locale, TeamsConversation.client_timezone)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .outerjoin(TeamsConversation, TeamsConversation.conversation_id == f.conversation_id)
+            .where(Workspace.platform == PLATFORM, Workspace.external_id == f.tenant,
+                   Person.platform_user_id == f.user)
+        )).first()
+    if row is None:
+        return None
+    pid, locale, zone, reachable, conv_person, reference, installed, client_locale, client_zone = row
+    personal = f.kind == "personal"
+    unchanged = (
+        reference == f.reference and installed
+        and (not personal or (reachable and conv_person == pid))
+        and (f.client_locale is None or client_locale == f.client_locale)
+        and (f.zone is None or client_zone == f.zone)
+        and (locale is not None or f.locale is None)
+        and (zone is not None or f.zone is None)
+    )
+    if not unchanged:
+        return None
+    return Who(pid, locale or ctx.default_locale, zone or ctx.default_timezone)
+
+
+async def _write(ctx: CoachContext, f: _Facts) -> Who:
+    async with ctx.db() as session, session.begin():
+        ws = await repo.get_or_create_workspace(session=session, platform=PLATFORM, external_id=f.tenant)
+        assert ws.id is not None
+        person = await repo.get_or_create_person(
+            session=session, workspace_id=ws.id, platform_user_id=f.user, display_name=f.name,
+            locale=f.locale or ctx.default_locale, timezone=f.zone,
+        )
+        assert person.id is not None
+        before = await teams_store.save_conversation(
+            session=session, workspace_id=ws.id, person_id=person.id if f.kind == "personal" else None,
+            conversation_id=f.conversation_id, kind=f.kind, service_url=f.service_url,
+            reference=f.reference, client_locale=f.client_locale, client_timezone=f.zone,
+        )
+        updates: dict[str, Any] = {}
+        if f.kind == "personal" and not person.reachable:
+            updates["reachable"] = True  # they wrote to us: reachable again
+        # Follow the Teams client's language and timezone when they change there (or were never
+        # known); a `language` command in between stays in force until they do.
+        if f.locale and (person.locale is None or (before is not None and before[0] != f.client_locale)):
+            updates["locale"] = f.locale
+        if f.zone and (person.timezone is None or (before is not None and before[1] != f.zone)):
+            updates["timezone"] = f.zone
+        if updates:
+            await repo.update_person(session=session, person_id=person.id, **updates)
+    return Who(person.id, updates.get("locale", person.locale) or ctx.default_locale,
+               updates.get("timezone", person.timezone) or ctx.default_timezone)
+
+
+async def leave(ctx: CoachContext, activity: Activity, account: ChannelAccount) -> None:
+    """Someone left the team: they stay on the roster, but the coach stops writing to them."""
+    async with ctx.db() as session, session.begin():
+        ws = await repo.get_or_create_workspace(session=session, platform=PLATFORM,
+                                                external_id=tenant_of(activity))
+        assert ws.id is not None
+        person = await repo.get_or_create_person(session=session, workspace_id=ws.id,
+                                                 platform_user_id=user_key(account))
+        assert person.id is not None
+        await repo.update_person(session=session, person_id=person.id, reachable=False)
+
+
+async def uninstalled(ctx: CoachContext, conversation_id: str) -> None:
+    """The app was removed from a conversation; a personal chat's person becomes unreachable."""
+    async with ctx.db() as session, session.begin():
+        person_id = await teams_store.set_installed(session=session, conversation_id=conversation_id,
+                                                    installed=False)
+        if person_id is not None:
+            await repo.update_person(session=session, person_id=person_id, reachable=False)

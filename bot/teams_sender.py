@@ -1,0 +1,87 @@
+"""Messages the coach starts itself in Teams: `continue_conversation` on the stored reference.
+
+The scheduler calls `send(person=..., message=...)`; a 403/404 (app uninstalled, bot blocked)
+marks the person unreachable and raises a permanent DeliveryError instead of retrying forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import Attachment as CardAttachment
+
+from bot import log_messages as msg
+from bot.app import COACH, SETTINGS
+from bot.delivery import DeliveryError, Outgoing
+from bot.escape import for_teams
+from bot.teams_cards import reply_activity
+from bot.teams_connector import ConnectorError
+from storage import repository as repo
+from storage import teams_store
+from storage.models import Person
+
+log = logging.getLogger("coach.teams")
+INLINE_IMAGE_LIMIT = 1024 * 1024  # Teams shows inline (data URI) images up to about this size
+
+
+class TeamsSender:
+    platform = "teams"
+
+    def __init__(self, app: web.Application, adapter: CloudAdapter) -> None:
+        self.app = app
+        self.adapter = adapter
+
+    def activities(self, message: Outgoing, locale: str) -> list[Activity]:
+        out = [reply_activity(r, locale=locale) for r in message.replies]
+        for item in message.attachments:
+            if item.mime_type.startswith("image/") and len(item.content) <= INLINE_IMAGE_LIMIT:
+                data = base64.b64encode(item.content).decode("ascii")
+                card = CardAttachment(content_type=item.mime_type, name=item.filename,
+                                      content_url=f"data:{item.mime_type};base64,{data}")
+                out.append(Activity(type=ActivityTypes.message, attachments=[card],
+                                    text=for_teams(item.title) if item.title else None))
+        return out
+
+    async def send(self, *, person: Person, message: Outgoing) -> None:
+        ctx = self.app[COACH]
+        assert person.id is not None
+        async with ctx.db() as session:
+            conv = await teams_store.personal_conversation(session=session, person_id=person.id)
+        if conv is None or not conv.installed:
+            raise DeliveryError("no Teams conversation with this person (app not installed)",
+                                permanent=True, unreachable=True)
+        reference = ConversationReference().deserialize(conv.reference)
+        locale = person.locale if person.locale in ("en", "nl") else ctx.default_locale
+        failures: list[Exception] = []
+
+        async def logic(turn_context: TurnContext) -> None:
+            # The adapter's turn-error handler would swallow a failure; keep it for the caller.
+            try:
+                await turn_context.send_activities(self.activities(message, locale))
+            except Exception as exc:
+                failures.append(exc)
+
+        await self.adapter.continue_conversation(
+            reference, logic, bot_app_id=self.app[SETTINGS].microsoft_app_id or None)
+        if not failures:
+            return
+        error = failures[0]
+        if isinstance(error, ConnectorError):
+            if error.unreachable:
+                await self.mark_unreachable(person.id, conv.conversation_id)
+                log.warning(msg.TEAMS_UNREACHABLE.format(person_id=person.id, status=error.status))
+                raise DeliveryError(str(error), permanent=True, unreachable=True) from error
+            raise DeliveryError(str(error), retry_after=error.retry_after,
+                                permanent=error.status < 500 and error.status != 429) from error
+        raise DeliveryError(f"{type(error).__name__}: {error}") from error
+
+    async def mark_unreachable(self, person_id: int, conversation_id: str) -> None:
+        async with self.app[COACH].db() as session, session.begin():
+            await repo.update_person(session=session, person_id=person_id, reachable=False)
+            await teams_store.set_installed(session=session, conversation_id=conversation_id,
+                                            installed=False)

@@ -1,0 +1,60 @@
+"""The web chat's send path: the web chat is pull-based, so the coach's own messages (nudges,
+prompts) wait in the webchatinbox table until the page polls GET /webchat/inbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot.delivery import Outgoing, register_sender
+from storage.models import Person, Platform
+from storage.scheduling import WebChatInbox
+
+POLL_LIMIT = 20
+
+
+class WebChatSender:
+    """Sender for platform "web": stores the rendered replies for the person's page to fetch."""
+
+    platform = Platform.WEB.value
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    async def send(self, *, person: Person, message: Outgoing) -> None:
+        from bot.app import DB
+
+        async with self.app[DB]() as session, session.begin():
+            session.add(WebChatInbox(person_id=person.id or 0, created_at=datetime.now(UTC),
+                                     messages=[r.as_dict() for r in message.replies]))
+
+
+def setup(app: web.Application) -> None:
+    from bot import webchat
+
+    app.router.add_get("/webchat/inbox", webchat._loopback_only(poll))
+    register_sender(app, WebChatSender(app))
+
+
+async def poll(request: web.Request) -> web.StreamResponse:
+    """The messages the coach sent this visitor since the last poll (each handed out once)."""
+    from bot import webchat
+
+    if len(request.cookies.get(webchat.COOKIE, "")) < 32:
+        return web.json_response({"messages": []}, headers={"Cache-Control": "no-store"})
+    person_id = await webchat._person_id(request, {})
+    ctx = webchat._coach(request)
+    async with ctx.db() as session, session.begin():
+        rows = (await session.scalars(
+            sa.select(WebChatInbox).where(WebChatInbox.person_id == person_id,
+                                          WebChatInbox.seen_at.is_(None))
+            .order_by(WebChatInbox.id).limit(POLL_LIMIT)
+        )).all()
+        if rows:
+            await session.execute(sa.update(WebChatInbox).where(
+                WebChatInbox.id.in_([r.id for r in rows]), WebChatInbox.seen_at.is_(None))
+                .values(seen_at=datetime.now(UTC)))
+    messages = [m for r in rows for m in r.messages]
+    return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})

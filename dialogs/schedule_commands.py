@@ -1,0 +1,161 @@
+"""The rep's commands around meetings: `meeting Acme tomorrow 10:00`, `pause until 2027-01-04`,
+`resume`, `nudges on|off`, and the buttons of nudges and prompts (sent back as `nudges <action>`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from dialogs.commands import Command
+from dialogs.context import CoachContext
+from dialogs.dates import parse_due_date, parse_meeting_time
+from dialogs.debrief import Rep
+from dialogs.meetings import NUDGE, PROMPT, add_meeting, meeting_near, meeting_prefix, upcoming
+from dialogs.messages import Reply
+from dialogs.nudge import load_meeting
+from dialogs.text import format_clock, format_day, format_duration, format_when
+from dialogs.timing import local_of, local_today, next_allowed
+from dialogs.validation import FieldError, clean_account
+from storage import outbox
+from storage import preferences as prefs
+from storage import repository as repo
+from storage.models import DialogState
+
+SNOOZE = timedelta(minutes=20)
+LATER = timedelta(hours=1)
+_UNTIL = re.compile(r"^\s*(?:until|till|to|tot(?:\s+en\s+met)?|t/m)\s+", re.I)
+_ON, _OFF = {"on", "aan"}, {"off", "uit"}
+
+
+def _say(ctx: CoachContext, rep: Rep, key: str, kind: str = "info", **values: object) -> list[Reply]:
+    return [Reply(kind=kind, text=ctx.texts.render(rep.locale, "nudge", key, **values))]
+
+
+def split_meeting(text: str, *, rep: Rep, now: datetime) -> tuple[str, datetime] | None:
+    """("Acme Corp", moment) from "Acme Corp tomorrow 10:00": the shortest account name followed by
+    words that read as a date and time."""
+    words = text.split()
+    for i in range(1, len(words)):
+        when = parse_meeting_time(" ".join(words[i:]), locale=rep.locale, tz=rep.timezone, now=now)
+        if when is not None:
+            return " ".join(words[:i]), when
+    return None
+
+
+async def meeting(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+    t, loc, now = ctx.texts, rep.locale, ctx.clock()
+    if not cmd.arg:
+        async with ctx.db() as session:
+            rows = await upcoming(session=session, person_id=rep.id, now=now)
+            names = await repo.account_names(session=session, account_ids=[m.account_id for m in rows])
+        if not rows:
+            return _say(ctx, rep, "meetings_none") + _say(ctx, rep, "meeting_usage")
+        return [Reply(kind="info", title=t.render(loc, "nudge", "meetings_title"), items=tuple(
+            t.render(loc, "nudge", "meeting_row", account=names.get(m.account_id, ""),
+                     when=format_when(m.starts_at, locale=loc, tz=rep.timezone)) for m in rows))]
+    found = split_meeting(cmd.arg, rep=rep, now=now)
+    if found is None:
+        return _say(ctx, rep, "meeting_bad_time", "error", text=cmd.arg[:80])
+    name, when = found
+    try:
+        account = clean_account(name, texts=t, loc=rep.locality(now))
+    except FieldError as exc:
+        return [Reply(kind="error", text=exc.text)]
+    shown = format_when(when, locale=loc, tz=rep.timezone)
+    if when <= now:
+        return _say(ctx, rep, "meeting_past", "error", when=shown)
+    async with ctx.db() as session, session.begin():
+        person = await repo.get_person(session=session, person_id=rep.id)
+        account_id = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id,
+                                                      name=account)
+        known = await meeting_near(session=session, person_id=rep.id, account_id=account_id, starts_at=when)
+        if known is not None:
+            return _say(ctx, rep, "meeting_known", account=account,
+                        when=format_when(known.starts_at, locale=loc, tz=rep.timezone))
+        await add_meeting(session=session, person=person, account_id=account_id, starts_at=when,
+                          source="manual", external_uid=f"manual:{account_id}:{when:%Y%m%dT%H%M}",
+                          tz=rep.timezone, policy=ctx.schedule, now=now)
+    return _say(ctx, rep, "meeting_saved", "saved", account=account, when=shown,
+                lead=format_duration(ctx.schedule.lead_minutes, locale=loc))
+
+
+async def pause(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+    if not cmd.arg:
+        return _say(ctx, rep, "pause_usage")
+    text = _UNTIL.sub("", cmd.arg)
+    day = parse_due_date(text, locale=rep.locale, tz=rep.timezone, now=ctx.clock())
+    if day is None or day <= local_today(ctx.clock(), rep.timezone):
+        return _say(ctx, rep, "pause_bad_date", "error", text=cmd.arg[:80])
+    async with ctx.db() as session, session.begin():
+        await prefs.set_preference(session=session, person_id=rep.id, paused_until=day)
+    return _say(ctx, rep, "paused", day=format_day(day, locale=rep.locale))
+
+
+async def resume(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+    async with ctx.db() as session, session.begin():
+        await prefs.set_preference(session=session, person_id=rep.id, paused_until=None, nudges_off=False)
+    return _say(ctx, rep, "resumed")
+
+
+async def nudges(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+    """`nudges on|off`, and the buttons: got / snooze / skip <meeting>, later / nodebrief <meeting>,
+    tactic <suggestion> <verdict>."""
+    words = cmd.arg.casefold().split()
+    action = words[0] if words else ""
+    if action in _ON | _OFF and len(words) == 1:
+        async with ctx.db() as session, session.begin():
+            await prefs.set_preference(session=session, person_id=rep.id, nudges_off=action in _OFF)
+        return _say(ctx, rep, "nudges_off" if action in _OFF else "nudges_on")
+    if action == "tactic" and len(words) == 3 and words[1].isdigit():
+        return await _tactic_verdict(ctx, rep, int(words[1]), words[2])
+    if action in ("got", "snooze", "skip", "later", "nodebrief") and len(words) == 2 and words[1].isdigit():
+        return await _meeting_button(ctx, rep, action, int(words[1]))
+    return _say(ctx, rep, "nudges_usage")
+
+
+async def _meeting_button(ctx: CoachContext, rep: Rep, action: str, meeting_id: int) -> list[Reply]:
+    now, loc = ctx.clock(), rep.locale
+    async with ctx.db() as session, session.begin():
+        view = await load_meeting(session=session, meeting_id=meeting_id, person_id=rep.id)
+        if view is None or view.meeting.cancelled:
+            return _say(ctx, rep, "gone")
+        m, account = view.meeting, view.account
+        prefix, stamp = meeting_prefix(meeting_id), f"{m.starts_at:%Y%m%dT%H%MZ}"
+        payload = {"meeting_id": meeting_id, "starts_at": m.starts_at.isoformat()}
+        when = format_when(m.starts_at, locale=loc, tz=rep.timezone)
+        if action == "got":
+            return _say(ctx, rep, "got_it", account=account)
+        if action == "skip":
+            await outbox.cancel_prefix(session=session, prefix=prefix, reason="rep: not this meeting")
+            return _say(ctx, rep, "skipped", account=account, when=when)
+        if action == "nodebrief":
+            await outbox.cancel_prefix(session=session, prefix=f"{prefix}debrief_", reason="rep: skipped")
+            return _say(ctx, rep, "debrief_skipped", account=account)
+        if action == "snooze":
+            due = now + SNOOZE
+            if due >= m.starts_at - timedelta(minutes=5):
+                return _say(ctx, rep, "snooze_too_late")
+            key, kind, expires = f"{prefix}{NUDGE}:{stamp}:snooze:{due:%H%M}", NUDGE, m.starts_at
+        else:  # later: the debrief prompt again in an hour, out of quiet hours
+            due = next_allowed(now + LATER, tz=rep.timezone, policy=ctx.schedule)
+            key, kind, expires = f"{prefix}{PROMPT}:{stamp}:later:{due:%Y%m%dT%H%M}", PROMPT, due + timedelta(days=2)
+        await outbox.enqueue(session=session, dedup_key=key, kind=kind, person_id=rep.id, due_at=due,
+                             expires_at=expires, payload=payload)
+    moment = format_clock(local_of(due, rep.timezone), locale=loc)
+    return _say(ctx, rep, "snoozed" if action == "snooze" else "later", when=moment)
+
+
+async def _tactic_verdict(ctx: CoachContext, rep: Rep, suggestion_id: int, verdict: str) -> list[Reply]:
+    from dialogs.followup import VERDICTS
+
+    if verdict not in VERDICTS:
+        return _say(ctx, rep, "nudges_usage")
+    async with ctx.db() as session, session.begin():
+        row = await prefs.record_verdict(session=session, person_id=rep.id, suggestion_id=suggestion_id,
+                                         verdict=verdict, now=ctx.clock())
+    if row is None:
+        return _say(ctx, rep, "gone")
+    if verdict == "drop":
+        name = ctx.texts.render(rep.locale, "tactics", f"{row.tactic}.name")
+        return _say(ctx, rep, "feedback_dropped", name=name)
+    return _say(ctx, rep, "feedback_thanks")

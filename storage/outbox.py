@@ -1,0 +1,199 @@
+"""Outbox repository: enqueue scheduled messages once (unique dedup key), claim due rows with a
+lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and record what became of each row.
+
+Every state change after a claim is fenced on `claimed_by`, so a replica whose lease ran out and
+whose rows another replica re-claimed cannot overwrite the other's outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Outbox, OutboxStatus, Person, Workspace, utcnow
+from storage.repository import _insert
+
+OPEN = (OutboxStatus.PENDING, OutboxStatus.CLAIMED)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A claimed outbox row, detached from the session that claimed it."""
+
+    id: int
+    dedup_key: str
+    kind: str
+    person_id: int
+    payload: dict[str, Any]
+    due_at: datetime
+    expires_at: datetime | None
+    attempts: int
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    dedup_key: str,
+    kind: str,
+    person_id: int,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    expires_at: datetime | None = None,
+) -> None:
+    """Add a row once. A repeat key moves a still-pending row (reschedule) and touches nothing else:
+    a row already sent, cancelled by the rep ("not this meeting") or failed stays as it is."""
+    values = {
+        "dedup_key": dedup_key, "kind": kind, "person_id": person_id, "payload": payload or {},
+        "due_at": due_at, "expires_at": expires_at, "status": OutboxStatus.PENDING, "attempts": 0,
+        "created_at": utcnow(),
+    }
+    stmt = _insert(session, Outbox).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["dedup_key"],
+        set_={"due_at": stmt.excluded.due_at, "expires_at": stmt.excluded.expires_at,
+              "payload": stmt.excluded.payload},
+        where=Outbox.status == OutboxStatus.PENDING,
+    )
+    await session.execute(stmt)
+
+
+async def cancel_prefix(*, session: AsyncSession, prefix: str, keep: Sequence[str] = (),
+                        reason: str = "") -> int:
+    """Cancel the pending rows whose dedup key starts with `prefix` (one meeting's messages),
+    except those in `keep`."""
+    stmt = sa.update(Outbox).where(
+        Outbox.status == OutboxStatus.PENDING, Outbox.dedup_key.startswith(prefix, autoescape=True)
+    )
+    if keep:
+        stmt = stmt.where(Outbox.dedup_key.not_in(list(keep)))
+    result = await session.execute(stmt.values(status=OutboxStatus.CANCELLED, last_error=reason or None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def release_expired_leases(*, session: AsyncSession, now: datetime, limit: int = 1000) -> int:
+    """Put rows whose claim lease ran out (their replica died) back to pending."""
+    inner = (
+        sa.select(Outbox.id)
+        .where(Outbox.status == OutboxStatus.CLAIMED, Outbox.lease_until < now)
+        .limit(limit)
+    )
+    if _dialect(session) == "postgresql":
+        inner = inner.with_for_update(skip_locked=True)
+    result = await session.execute(
+        sa.update(Outbox)
+        .where(Outbox.id.in_(inner.scalar_subquery()))
+        .values(status=OutboxStatus.PENDING, lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_statement(*, dialect: str, worker: str, now: datetime, lease: timedelta, limit: int) -> Any:
+    """The one-statement claim: the oldest due pending rows, skipping rows another replica holds."""
+    inner = (
+        sa.select(Outbox.id)
+        .where(Outbox.status == OutboxStatus.PENDING, Outbox.due_at <= now)
+        .order_by(Outbox.due_at)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        inner = inner.with_for_update(skip_locked=True)
+    return (
+        sa.update(Outbox)
+        .where(Outbox.id.in_(inner.scalar_subquery()))
+        .values(status=OutboxStatus.CLAIMED, claimed_by=worker, lease_until=now + lease,
+                attempts=Outbox.attempts + 1)
+        .returning(Outbox.id, Outbox.dedup_key, Outbox.kind, Outbox.person_id, Outbox.payload,
+                   Outbox.due_at, Outbox.expires_at, Outbox.attempts)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def claim(
+    *, session: AsyncSession, worker: str, now: datetime, lease: timedelta, limit: int = 100
+) -> list[Item]:
+    """Claim up to `limit` due rows for `worker` until now + lease. Commit right after."""
+    stmt = claim_statement(dialect=_dialect(session), worker=worker, now=now, lease=lease, limit=limit)
+    rows = (await session.execute(stmt)).all()
+    items = [Item(r.id, r.dedup_key, r.kind, r.person_id, dict(r.payload or {}), r.due_at,
+                  r.expires_at, r.attempts) for r in rows]
+    items.sort(key=lambda i: (i.due_at, i.id))
+    return items
+
+
+async def _finish(session: AsyncSession, ids: Sequence[int], worker: str, **values: Any) -> int:
+    if not ids:
+        return 0
+    result = await session.execute(
+        sa.update(Outbox)
+        .where(Outbox.id.in_(list(ids)), Outbox.claimed_by == worker,
+               Outbox.status == OutboxStatus.CLAIMED)
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def mark_sent(*, session: AsyncSession, ids: Sequence[int], worker: str, now: datetime) -> int:
+    return await _finish(session, ids, worker, status=OutboxStatus.SENT, sent_at=now, last_error=None)
+
+
+async def mark_retry(*, session: AsyncSession, item_id: int, worker: str, due_at: datetime,
+                     error: str) -> int:
+    return await _finish(session, [item_id], worker, status=OutboxStatus.PENDING, due_at=due_at,
+                         claimed_by=None, last_error=error[:2000])
+
+
+async def mark_final(*, session: AsyncSession, item_id: int, worker: str, status: str,
+                     error: str | None = None) -> int:
+    """failed / expired / cancelled, with the reason kept for operators."""
+    return await _finish(session, [item_id], worker, status=status,
+                         last_error=error[:2000] if error else None)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person: Person
+    platform: str
+
+
+async def recipients(*, session: AsyncSession, person_ids: Sequence[int]) -> dict[int, Recipient]:
+    """The people of a batch with their platform, in one query."""
+    if not person_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(Person, Workspace.platform)
+        .join(Workspace, Workspace.id == Person.workspace_id)
+        .where(Person.id.in_(set(person_ids)))
+    )
+    return {p.id: Recipient(p, str(platform)) for p, platform in rows.all() if p.id is not None}
+
+
+async def list_rows(*, session: AsyncSession, limit: int = 200) -> list[Outbox]:
+    """Pending and claimed rows (soonest first), then the most recent finished ones."""
+    open_rows = (await session.scalars(
+        sa.select(Outbox).where(Outbox.status.in_(OPEN)).order_by(Outbox.due_at).limit(limit)
+    )).all()
+    recent = (await session.scalars(
+        sa.select(Outbox).where(Outbox.status.not_in(OPEN))
+        .order_by(Outbox.created_at.desc(), Outbox.id.desc()).limit(limit)
+    )).all()
+    return [*open_rows, *recent]
+
+
+def row_json(row: Outbox) -> dict[str, Any]:
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+    return {"id": row.id, "kind": row.kind, "person_id": row.person_id, "dedup_key": row.dedup_key,
+            "due_at": iso(row.due_at), "status": row.status, "attempts": row.attempts,
+            "last_error": row.last_error, "sent_at": iso(row.sent_at)}

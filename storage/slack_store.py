@@ -1,0 +1,96 @@
+"""Slack installation, bot and OAuth-state tables (slack_sdk's own schema) in our database,
+and the few queries only the Slack channel needs (customer select, App Home).
+
+The tables are slack_sdk's (built by its SQLAlchemy stores' classmethods) so its async stores
+read and write them unchanged; registering them on our metadata lets Alembic own their creation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import SQLModel
+
+from storage.models import Account, Debrief, DebriefAnswer, Outbox, OutboxStatus
+from storage.repository import account_key
+
+INSTALLATIONS_TABLE = AsyncSQLAlchemyInstallationStore.default_installations_table_name
+BOTS_TABLE = AsyncSQLAlchemyInstallationStore.default_bots_table_name
+STATES_TABLE = AsyncSQLAlchemyOAuthStateStore.default_table_name
+
+slack_installations = AsyncSQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, INSTALLATIONS_TABLE
+)
+slack_bots = AsyncSQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, BOTS_TABLE)
+slack_oauth_states = AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(
+    SQLModel.metadata, STATES_TABLE
+)
+
+OAUTH_STATE_SECONDS = 600
+
+
+def installation_store(*, client_id: str, engine: AsyncEngine) -> AsyncSQLAlchemyInstallationStore:
+    """slack_sdk's async store on our engine; its tables come from migration 0002, not create_tables()."""
+    return AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=engine)
+
+
+def state_store(*, engine: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
+    return AsyncSQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
+
+
+# -- queries the Slack channel needs (keyword-only, on the caller's AsyncSession) -------------------
+async def rep_accounts(
+    *, session: AsyncSession, person_id: int, workspace_id: int, query: str = "", limit: int = 20
+) -> list[str]:
+    """Names of the customers this rep debriefed, most recent first, filtered by `query`."""
+    stmt = (
+        sa.select(Account.name, sa.func.max(Debrief.created_at).label("last"))
+        .join(Debrief, Debrief.account_id == Account.id)
+        .where(Debrief.person_id == person_id, Account.workspace_id == workspace_id)
+        .group_by(Account.id, Account.name)
+        .order_by(sa.desc("last"))
+        .limit(limit)
+    )
+    key = account_key(query)
+    if key:
+        stmt = stmt.where(Account.name_key.contains(key, autoescape=True))
+    return [str(name) for name, _ in (await session.execute(stmt)).all()]
+
+
+async def checklist_profile(
+    *, session: AsyncSession, person_id: int, last: int = 20
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """Ratings per point over the person's last `last` debriefs: (debriefs counted, point->rating->n)."""
+    recent = (
+        sa.select(Debrief.id)
+        .where(Debrief.person_id == person_id)
+        .order_by(Debrief.created_at.desc(), Debrief.id.desc())
+        .limit(last)
+        .subquery()
+    )
+    rows = (await session.execute(
+        sa.select(DebriefAnswer.point, DebriefAnswer.rating, sa.func.count())
+        .where(DebriefAnswer.debrief_id.in_(sa.select(recent.c.id)))
+        .group_by(DebriefAnswer.point, DebriefAnswer.rating)
+    )).all()
+    count = int(await session.scalar(sa.select(sa.func.count()).select_from(recent)) or 0)
+    profile: dict[str, dict[str, int]] = {}
+    for point, rating, n in rows:
+        profile.setdefault(str(point), {})[str(rating)] = int(n)
+    return count, profile
+
+
+async def upcoming_outbox(
+    *, session: AsyncSession, person_id: int, now: datetime, limit: int = 5
+) -> list[Outbox]:
+    """The person's scheduled messages still to come (nudges, prompts), soonest first."""
+    return list((await session.scalars(
+        sa.select(Outbox)
+        .where(Outbox.person_id == person_id, Outbox.status == OutboxStatus.PENDING, Outbox.due_at >= now)
+        .order_by(Outbox.due_at)
+        .limit(limit)
+    )).all())

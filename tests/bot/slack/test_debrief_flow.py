@@ -1,0 +1,148 @@
+"""/debrief over real HTTP: command -> views.open -> submission -> one debrief -> tips DM with Edit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import sqlalchemy as sa
+from slack_sdk.models.views import View
+
+from storage.models import Debrief, Person
+from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal
+from tests.conftest import LiveApp
+from tests.fakes.slack_api import FakeSlackApi, default_user
+
+
+async def test_command_opens_a_modal_that_slack_sdk_accepts(slack: SlackClient, slack_api: FakeSlackApi) -> None:
+    view = await open_modal(slack, slack_api, "Acme")
+    View(**view).validate_json()  # raises SlackObjectFormationError on any Block Kit limit
+    assert view["type"] == "modal" and view["callback_id"] == "debrief"
+    assert json.loads(view["private_metadata"])["account"] == "Acme"
+    block_ids = {b.get("block_id") for b in view["blocks"]}
+    for key in ("rating:opening", "agenda_set_by", "note:opening", "customer_questions", "supplier_check",
+                "concessions_got", "next_step_due", "next_meeting_at", "next_meeting_time", "outcome"):
+        assert key in block_ids
+    call = slack_api.to("views.open")[0]
+    assert call.params["trigger_id"] == "111.222.trigger"
+
+
+async def test_submission_stores_one_debrief_and_sends_tips_with_edit(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    view = await open_modal(slack, slack_api, "Acme")
+    status, body = await slack.submit(view, answers())
+    assert status == 200 and body == ""  # an empty ack closes the modal
+    assert await debrief_count(live_app) == 1
+    (dm,) = await slack_api.wait_for("chat.postMessage")
+    assert dm.params["channel"] == "U111"
+    edit = [e for b in dm.blocks if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "edit_debrief"]
+    assert len(edit) == 1
+    async with live_app.coach.db() as session:
+        stored = (await session.scalars(sa.select(Debrief))).one()
+    assert edit[0]["value"] == str(stored.id)
+    assert stored.next_meeting_at is not None and stored.next_meeting_at.hour == 13  # 14:00 Amsterdam, UTC
+
+
+async def test_edit_button_reopens_the_modal_with_stored_answers(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    view = await open_modal(slack, slack_api, "Acme")
+    await slack.submit(view, answers())
+    (dm,) = await slack_api.wait_for("chat.postMessage")
+    debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
+    status, _ = await slack.action("edit_debrief", debrief_id)
+    assert status == 200
+    opened = (await slack_api.wait_for("views.open", 2))[1].view
+    by_id = {b.get("block_id"): b for b in opened["blocks"]}
+    assert by_id["rating:opening"]["element"]["initial_option"]["value"] == "no"
+    assert by_id["note:opening"]["element"]["initial_value"] == "Formal agenda by mail."
+    assert by_id["next_meeting_time"]["element"]["initial_time"] == "14:00"
+    assert json.loads(opened["private_metadata"])["edit_of"] == int(debrief_id)
+    # Correcting keeps one debrief and changes its answers.
+    status, _ = await slack.submit(opened, answers(**{"rating:opening": "yes"}), view_id="V901")
+    assert status == 200
+    assert await debrief_count(live_app) == 1
+    async with live_app.coach.db() as session:
+        stored = (await session.scalars(sa.select(Debrief))).one()
+    assert stored.updated_at is not None
+
+
+async def test_invalid_answers_come_back_inline_per_block(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    view = await open_modal(slack, slack_api, "")
+    bad = answers(account=None, outcome=None, next_meeting_time=None, next_meeting_at="2031-12-09",
+                  **{"note:opening": "x" * 2001})
+    status, body = await slack.submit(view, bad)
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"account", "outcome", "next_meeting_time", "note:opening"}
+    assert await debrief_count(live_app) == 0
+    assert slack_api.to("chat.postMessage") == []
+
+
+async def test_errors_are_localised(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> None:
+    slack_api.users["U111"] = {**default_user("U111"), "locale": "nl-NL"}
+    view = await open_modal(slack, slack_api, "Acme")
+    assert view["submit"]["text"] == "Opslaan"
+    status, body = await slack.submit(view, answers(outcome=None))
+    assert "Kies" in json.loads(body)["errors"]["outcome"]
+
+
+async def test_same_submission_three_times_and_twice_concurrently_stores_one(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    view = await open_modal(slack, slack_api, "Acme")
+    for attempt in range(3):
+        headers = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"} if attempt else {}
+        status, _ = await slack.post(slack.submission_body(view, answers(), view_id="V777"), headers=headers)
+        assert status == 200
+    results = await asyncio.gather(*(slack.submit(view, answers(), view_id="V778") for _ in range(2)))
+    assert [status for status, _ in results] == [200, 200]
+    assert await debrief_count(live_app) == 2  # one per view
+    await slack_api.wait_for("chat.postMessage", 2)
+    await asyncio.sleep(0.2)
+    assert len(slack_api.to("chat.postMessage")) == 2  # and one tips DM each
+
+
+async def test_subcommands_answer_in_place(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> None:
+    status, body = await slack.command("help")
+    assert status == 200
+    assert "debrief" in json.dumps(json.loads(body)["blocks"])
+    status, body = await slack.command("lang nl")
+    assert "Nederlands" in body or "spreek" in body or "Vanaf nu" in body
+    async with live_app.coach.db() as session:
+        person = (await session.scalars(sa.select(Person).where(Person.platform_user_id == "U111"))).one()
+    assert person.locale == "nl"
+    status, body = await slack.command("history")
+    assert status == 200 and json.loads(body)["blocks"]
+    assert slack_api.to("views.open") == []
+
+
+async def test_account_select_offers_the_reps_customers_and_a_new_one(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    view = await open_modal(slack, slack_api, "Acme Corp")
+    await slack.submit(view, answers())
+    status, body = await slack.options("acm")
+    values = [o["value"] for o in body["options"]]
+    assert values == ["acm", "Acme Corp"]  # new first, then the rep's known customers
+    status, body = await slack.options("", user="U222")
+    assert body["options"] == []  # another rep's customers are not offered
+
+
+async def test_dm_debrief_gives_a_button_that_opens_the_modal(
+    slack: SlackClient, slack_api: FakeSlackApi
+) -> None:
+    status, _ = await slack.event({"type": "message", "channel_type": "im", "user": "U111",
+                                   "text": "debrief Acme", "channel": "D111", "ts": "1.1"})
+    assert status == 200
+    (msg,) = await slack_api.wait_for("chat.postMessage")
+    button = next(e for b in msg.blocks if b["type"] == "actions" for e in b["elements"])
+    assert button["action_id"] == "open_debrief" and button["value"] == "Acme"
+    await slack.action("open_debrief", "Acme")
+    (opened,) = await slack_api.wait_for("views.open")
+    assert json.loads(opened.view["private_metadata"])["account"] == "Acme"

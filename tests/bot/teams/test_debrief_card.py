@@ -1,0 +1,174 @@
+"""`debrief Acme` in Teams: the Adaptive Card, its validation, the summary, the tips, idempotency."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.bot.teams.conftest import (
+    Debrief,
+    TeamsUser,
+    count,
+    form_values,
+    good_answers,
+    person,
+)
+from tests.conftest import shared_path
+
+
+@pytest.fixture(scope="module")
+def card_schema() -> jsonschema.Draft6Validator:
+    schema = json.loads(shared_path("oracles", "adaptive-card", "adaptive-card-1.5.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft6Validator(schema)
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("type", "").startswith("Input."):
+                found[item["id"]] = item
+            walk(item.get("items", []))
+
+    walk(card["body"])
+    return found
+
+
+def texts_of(card: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+
+    def walk(items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("type") == "TextBlock":
+                out.append(item["text"])
+            if item.get("type") == "FactSet":
+                out.extend(f"{f['title']}: {f['value']}" for f in item["facts"])
+            walk(item.get("items", []))
+
+    walk(card["body"])
+    return out
+
+
+async def open_card(rep: TeamsUser, text: str = "debrief Acme") -> tuple[str, dict[str, Any]]:
+    assert await rep.say(text) == 201
+    sent = rep.connector.sent()
+    assert len(sent) == 1
+    card = sent[0].card
+    assert card is not None
+    activity_id = "activity-1"  # the fake connector's id for the first message it accepted
+    rep.connector.clear()
+    return activity_id, card
+
+
+async def test_debrief_answers_with_a_valid_adaptive_card_1_5(rep: TeamsUser, card_schema: Any) -> None:
+    _, card = await open_card(rep)
+    errors = sorted(card_schema.iter_errors(card), key=str)
+    assert errors == [], [e.message for e in errors]
+    assert card["version"] == "1.5"
+    fields = inputs(card)
+    assert fields["account"]["value"] == "Acme"
+    for point in ("opening", "interaction", "situation", "concessions", "next_step"):
+        rating = fields[f"rating:{point}"]
+        assert rating["type"] == "Input.ChoiceSet"
+        assert [c["value"] for c in rating["choices"]] == ["yes", "partly", "no"]
+        assert fields[f"note:{point}"]["type"] == "Input.Text"
+    assert fields["next_meeting_at_date"]["type"] == "Input.Date"
+    assert fields["next_meeting_at_time"]["type"] == "Input.Time"
+    assert [c["value"] for c in fields["outcome"]["choices"]] == ["closed", "next_step", "postponed", "lost"]
+    assert [a["type"] for a in card["actions"]] == ["Action.Submit"]
+
+
+async def test_card_speaks_the_language_of_the_teams_client(rep: TeamsUser, card_schema: Any) -> None:
+    rep.locale = "nl-NL"
+    _, card = await open_card(rep, "debrief Bakkerij Jansen")
+    assert list(card_schema.iter_errors(card)) == []
+    assert inputs(card)["rating:opening"]["choices"][0]["title"] == "Ja"
+    assert any("Nabespreking" in t for t in texts_of(card))
+
+
+async def test_submit_with_errors_comes_back_on_the_same_card(rep: TeamsUser, card_schema: Any) -> None:
+    card_id, card = await open_card(rep)
+    answers = good_answers()
+    answers["rating:situation"] = ""  # required
+    answers["next_meeting_at_time"] = ""  # a date without a time
+    answers["account"] = "   "
+    assert await rep.submit(card_id, form_values(card, **answers)) == 201
+
+    updates = rep.connector.updates()
+    assert len(updates) == 1 and updates[0].activity_id == card_id
+    again = updates[0].card
+    assert again is not None
+    assert list(card_schema.iter_errors(again)) == []
+    shown = texts_of(again)
+    assert any("Please choose one of: Yes, Partly, No" in t for t in shown)
+    assert any("both a date and a time" in t for t in shown)
+    assert any("customer's name" in t for t in shown)
+    # What the rep already answered is kept on the card.
+    assert inputs(again)["rating:opening"]["value"] == "no"
+    assert inputs(again)["next_meeting_at_date"]["value"] == answers["next_meeting_at_date"]
+    assert rep.connector.sent() == []
+    assert await count(rep.live, Debrief) == 0
+
+
+async def test_valid_submit_stores_once_shows_summary_and_tips(rep: TeamsUser, card_schema: Any) -> None:
+    card_id, card = await open_card(rep)
+    values = form_values(card, **good_answers())
+    assert await rep.submit(card_id, values) == 201
+
+    assert await count(rep.live, Debrief) == 1
+    updates = rep.connector.updates()
+    assert len(updates) == 1 and updates[0].activity_id == card_id
+    summary = updates[0].card
+    assert summary is not None
+    assert list(card_schema.iter_errors(summary)) == []
+    assert inputs(summary) == {} and "actions" not in summary  # read-only: nothing to send again
+    assert any("Acme" in t for t in texts_of(summary))
+    messages = [c.text for c in rep.connector.sent()]
+    assert any("For your next meeting" in m for m in messages)
+    assert any("Opening commitment" in m for m in messages)  # the tip aims at the weakest point
+
+    # The same submit again (a double click, a Teams retry): still one debrief, no second coaching.
+    rep.connector.clear()
+    assert await rep.submit(card_id, values) == 201
+    assert await count(rep.live, Debrief) == 1
+    messages = [c.text for c in rep.connector.sent()]
+    assert len(messages) == 1 and "already saved" in messages[0]
+
+
+async def test_next_meeting_is_read_in_the_reps_timezone(rep: TeamsUser) -> None:
+    rep.timezone = "America/Los_Angeles"
+    card_id, card = await open_card(rep)
+    answers = good_answers()
+    assert await rep.submit(card_id, form_values(card, **answers)) == 201
+    async with rep.live.coach.db() as session:
+        import sqlalchemy as sa
+
+        stored = await session.scalar(sa.select(Debrief))
+    assert stored is not None and stored.next_meeting_at is not None
+    assert stored.next_meeting_at.strftime("%H:%M") == "22:00"  # 14:00 in Los Angeles (PST) is 22:00 UTC
+    who = await person(rep.live, rep.aad)
+    assert who is not None and who.timezone == "America/Los_Angeles"
+
+
+async def test_user_text_is_escaped_on_the_summary(rep: TeamsUser) -> None:
+    card_id, card = await open_card(rep)
+    answers = {**good_answers(), "account": "<at>Boss</at> **Acme**",
+               "note:opening": "[click](https://evil.example)"}
+    assert await rep.submit(card_id, form_values(card, **answers)) == 201
+    summary = rep.connector.updates()[0].card
+    assert summary is not None
+    shown = "\n".join(texts_of(summary))
+    assert "<at>" not in shown and "**Acme**" not in shown and "](https://" not in shown
+    assert "&lt;at&gt;Boss&lt;/at&gt;" in shown
+
+
+async def test_history_and_help_answer_as_messages(rep: TeamsUser) -> None:
+    assert await rep.say("help") == 201
+    assert "What I understand" in rep.connector.sent()[0].text
+    rep.connector.clear()
+    assert await rep.say("history") == 201
+    assert "No debriefs yet" in rep.connector.sent()[0].text + json.dumps(rep.connector.sent()[0].body)

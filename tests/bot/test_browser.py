@@ -1,0 +1,230 @@
+"""The web chat end to end in headless Chromium (Debian's, through Playwright; never downloaded)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from playwright.async_api import Dialog, Page, async_playwright
+
+from dialogs.text import default_texts
+from storage import repository as repo
+from storage.models import Debrief, DialogState
+from tests.conftest import LiveApp
+
+pytestmark = pytest.mark.browser
+
+TEXTS = default_texts()
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (or COACH_CHROMIUM); skip without one, but fail where CI requires it."""
+    path = os.environ.get("COACH_CHROMIUM") or shutil.which("chromium")
+    if path and os.access(path, os.X_OK):
+        return path
+    reason = "no Chromium found (install Debian's chromium or set COACH_CHROMIUM)"
+    if os.environ.get("COACH_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason + "; COACH_REQUIRE_BROWSER=1 requires the browser test")
+    pytest.skip(reason)
+
+
+@dataclass
+class Watch:
+    """What the page did that it should not: JavaScript dialogs, console errors, failed requests."""
+
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+async def me(live_app: LiveApp) -> AsyncIterator[Visitor]:
+    """A visitor with the web chat open in a fresh headless Chromium."""
+    executable = chromium_path()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        context = await browser.new_context(locale="en-GB", viewport={"width": 900, "height": 800})
+        tab = await context.new_page()
+        tab.set_default_timeout(10_000)
+        watch = Watch()
+
+        async def on_dialog(dialog: Dialog) -> None:
+            watch.dialogs.append(dialog.message)
+            await dialog.dismiss()
+
+        tab.on("dialog", on_dialog)
+        tab.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+        tab.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+        await tab.goto(live_app.url + "/")
+        await tab.wait_for_selector("body[data-ready='1']:not([data-busy])")
+        try:
+            yield Visitor(tab, watch)
+        finally:
+            await browser.close()
+
+
+class Visitor:
+    """A person at the keyboard: types into the composer or clicks a button of the last question."""
+
+    def __init__(self, page: Page, watch: Watch) -> None:
+        self.page = page
+        self.watch = watch
+
+    async def settle(self) -> None:
+        await self.page.wait_for_selector("body:not([data-busy])")
+
+    async def type(self, text: str) -> None:
+        await self.page.fill("#input", text)
+        await self.page.press("#input", "Enter")
+        await self.settle()
+
+    async def click(self, label: str) -> None:
+        last = self.page.locator("li[data-role=bot]").last
+        await last.get_by_role("button", name=label, exact=True).click()
+        await self.settle()
+
+    async def last_bot(self) -> str:
+        return str(await self.page.locator("li[data-role=bot]").last.inner_text())
+
+
+async def only_debrief(live_app: LiveApp) -> repo.StoredDebrief:
+    async with live_app.coach.db() as session:
+        debrief = (await session.scalars(sa.select(Debrief))).one()
+        assert debrief.id is not None
+        return await repo.get_debrief(session=session, debrief_id=debrief.id, person_id=debrief.person_id)
+
+
+async def test_a_rep_completes_a_debrief_and_sees_the_coaching(me: Visitor, live_app: LiveApp) -> None:
+    page = me.page
+    t = lambda key, **kw: TEXTS.message("en", key, **kw)  # noqa: E731
+    await me.click(t("button_debrief"))
+    assert await me.last_bot() == t("ask_account") + "\n" + t("button_cancel")
+    await me.type("Acme")
+    assert TEXTS.point("en", "opening", "title") in await me.last_bot()
+    await me.click("No")
+    await me.click("The customer, formally")
+    await me.type("They sent their agenda by mail.")
+    await me.click("Yes")  # 2. interaction
+    await me.type("How fast is onboarding?")
+    await me.type("Six weeks, with a pilot team.")
+    await me.click(t("button_skip"))
+    await me.click("Partly")  # 3. current situation
+    await me.type("An in-house spreadsheet")
+    await me.click("Didn't ask")
+    await me.click(t("button_skip"))
+    await me.click("Yes")  # 4. concessions
+    for _ in range(4):
+        await me.click(t("button_skip"))
+    await me.click("Yes")  # 5. next step
+    await me.type("Pilot proposal")
+    await me.type("I send it; they book the IT review")
+    await me.type("Friday")
+    await me.type("next Tuesday 2pm")
+    await me.click(t("button_skip"))
+    await me.click("Next step agreed")
+
+    tips = page.locator("li[data-kind=tips]")
+    await tips.wait_for()
+    assert await tips.locator(".msg__title").inner_text() == t("tips_title")
+    first_tip = await tips.locator(".msg__items li").first.inner_text()
+    assert first_tip.startswith(TEXTS.point("en", "opening", "title") + ":")  # "no" is the weakest
+    assert await page.locator("li[data-kind=saved]").is_visible()
+    # Answered questions' buttons are retired: no stale clicks left on the page.
+    assert await page.locator("li[data-expect] button:enabled").count() == 0
+
+    stored = await only_debrief(live_app)
+    assert stored.account_name == "Acme"
+    assert stored.answers["opening"].rating == "no"
+    assert stored.answers["opening"].note == "They sent their agenda by mail."
+    assert stored.debrief.supplier_check == "not_asked" and stored.debrief.outcome == "next_step"
+    meeting = stored.debrief.next_meeting_at
+    assert meeting is not None and meeting > datetime.now(UTC)
+    local = meeting.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert (local.strftime("%A"), local.hour) == ("Tuesday", 14)
+    assert me.watch.errors == [] and me.watch.dialogs == []
+
+
+async def test_markup_in_an_answer_renders_as_text(me: Visitor, live_app: LiveApp) -> None:
+    page = me.page
+    await me.type(f"debrief {XSS}")  # the coach repeats the account name back
+    await me.click("Partly")
+    await me.click(TEXTS.message("en", "button_skip"))
+    await me.type(f"They said {XSS} twice")  # a note
+    await page.wait_for_timeout(300)  # time for an onerror to fire
+
+    assert await page.locator("#log img").count() == 0
+    assert await page.evaluate("document.images.length") == 0
+    assert me.watch.dialogs == []
+    echoed = page.locator("li[data-role=bot]", has_text=XSS)
+    assert await echoed.count() == 1 and await echoed.is_visible()
+    assert XSS in await echoed.inner_text()
+    mine = page.locator("li[data-role=me]", has_text=f"They said {XSS} twice")
+    assert await mine.is_visible()
+    async with live_app.coach.db() as session:
+        draft = (await session.scalars(sa.select(DialogState))).one()
+    assert draft.data["account"] == XSS  # kept as the text it is
+    assert draft.data["answers"]["note:opening"] == f"They said {XSS} twice"
+
+
+async def test_dutch_debrief_with_dutch_labels(me: Visitor, live_app: LiveApp) -> None:
+    page = me.page
+    t = lambda key, **kw: TEXTS.message("nl", key, **kw)  # noqa: E731
+    await me.type("taal nl")
+    assert await me.last_bot() == t("language_set")
+    assert await page.get_attribute("html", "lang") == "nl"
+    assert await page.get_attribute("#input", "placeholder") == t("webchat_placeholder")
+    assert await page.locator("#send").inner_text() == t("webchat_send")
+
+    await me.type("debrief Brouwer Bouw")
+    question = page.locator("li[data-role=bot]").last
+    assert await question.locator(".msg__title").inner_text() == t(
+        "point_heading", number=1, title=TEXTS.point("nl", "opening", "title"))
+    assert await question.get_by_role("button").all_inner_texts() == ["Ja", "Deels", "Nee"]
+    await me.click("Deels")
+    await me.click("Ik, informeel")
+    await me.click(t("button_skip"))
+    await me.click("Ja")  # interactie
+    for _ in range(3):
+        await me.click(t("button_skip"))
+    await me.click("Nee")  # huidige situatie
+    await me.click(t("button_skip"))
+    await me.click("Niet gevraagd")
+    await me.click(t("button_skip"))
+    await me.click("Ja")  # concessies
+    for _ in range(4):
+        await me.click(t("button_skip"))
+    await me.click("Ja")  # volgende stap
+    await me.type("Offerte voor de pilot")
+    await me.type("Ik stuur hem, zij plannen de IT-review")
+    await me.type("vrijdag")
+    await me.type("volgende week dinsdag 14:00")
+    await me.click(t("button_skip"))
+    await me.click("Volgende stap afgesproken")
+
+    tips = page.locator("li[data-kind=tips]")
+    await tips.wait_for()
+    assert await tips.locator(".msg__title").inner_text() == t("tips_title")
+    assert (await tips.locator(".msg__items li").first.inner_text()).startswith(
+        TEXTS.point("nl", "situation", "title"))
+    assert t("saved_title") in await page.locator("li[data-kind=saved]").inner_text()
+
+    stored = await only_debrief(live_app)
+    assert stored.account_name == "Brouwer Bouw" and stored.debrief.agenda_set_by == "rep_informal"
+    assert stored.debrief.next_step_what == "Offerte voor de pilot"
+    meeting = stored.debrief.next_meeting_at
+    assert meeting is not None
+    local = meeting.astimezone(ZoneInfo("Europe/Amsterdam"))
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    assert (local.strftime("%A"), local.hour, local.minute) == ("Tuesday", 14, 0)
+    assert 1 <= (local.date() - today).days <= 14
+    assert me.watch.errors == [] and me.watch.dialogs == []

@@ -1,0 +1,84 @@
+"""`coach serve --demo`: the seeded team survives restarts unchanged, and a visitor is the demo rep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot import demo, webchat
+from bot.app import COACH, create_app
+from bot.config import OrgConfig, Settings
+from dialogs.text import default_texts
+from storage.models import Account, Debrief, DebriefAnswer, Person, Workspace
+from tests.conftest import LiveApp
+
+TEXTS = default_texts()
+TABLES = (Workspace, Person, Account, Debrief, DebriefAnswer)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, org: OrgConfig) -> Settings:
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
+                    config_path=str(tmp_path / "app.yaml"), org=org, demo=True)
+
+
+async def _start_and_count(settings: Settings) -> dict[str, int]:
+    """Start the app (which seeds), count every table, stop it again."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        async with app[COACH].db() as session:
+            return {
+                t.__name__: int(await session.scalar(sa.select(sa.func.count()).select_from(t)) or 0)
+                for t in TABLES
+            }
+    finally:
+        await runner.cleanup()
+
+
+async def test_seeding_is_idempotent_across_restarts(settings: Settings) -> None:
+    first = await _start_and_count(settings)
+    assert first == {
+        "Workspace": 1,
+        "Person": 1 + len(demo.REPS),
+        "Account": len(demo.ACCOUNTS),
+        "Debrief": len(demo.REPS) * demo.DEBRIEFS_PER_REP,
+        "DebriefAnswer": len(demo.REPS) * demo.DEBRIEFS_PER_REP * 5,
+    }
+    assert await _start_and_count(settings) == first
+
+
+async def test_the_team_has_a_manager(live_app: LiveApp) -> None:
+    async with live_app.coach.db() as session:
+        people = {p.platform_user_id: p for p in await session.scalars(sa.select(Person))}
+    manager = people[demo.MANAGER[0]]
+    assert manager.role == "manager"
+    for user_id, name, _ in demo.REPS:
+        assert people[user_id].manager_id == manager.id and people[user_id].display_name == name
+
+
+async def test_a_web_chat_visitor_is_the_demo_rep_and_sees_their_history(
+    live_app: LiveApp, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(f"{live_app.url}/webchat/session", json={}) as r:
+        body = await r.json()
+    first_name = demo.REPS[0][1].split(" ")[0]
+    assert body["messages"][0]["text"] == TEXTS.message("en", "welcome", name=first_name)
+    async with http.post(f"{live_app.url}/webchat/messages", json={"text": "history"}) as r:
+        [listing] = (await r.json())["messages"]
+    assert listing["kind"] == "history"
+    assert listing["title"] == TEXTS.message("en", "history_title")
+    assert len(listing["items"]) == 5  # the newest five of the demo rep's eight
+    assert all(any(a in item for a in demo.ACCOUNTS) for item in listing["items"])
+    # The newest demo debrief is two days old: still correctable, so it has an edit button.
+    assert {"label": TEXTS.message("en", "button_edit", number=1), "value": "edit 1"} in listing["buttons"]
+    assert webchat.DEMO_PERSON == demo.REPS[0][0]
+    async with live_app.coach.db() as session:
+        visitors = await session.scalar(
+            sa.select(sa.func.count()).select_from(Person).where(Person.platform_user_id.like("web:%")))
+    assert visitors == 0  # no anonymous person was created next to the demo rep

@@ -1,0 +1,69 @@
+"""Weekly digests through the outbox (once per manager and week, DST-correct), team sync from app.yaml."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import sqlalchemy as sa
+
+from bot.config import OrgConfig
+from bot.digest_jobs import enqueue_due_digests, last_occurrence, register_kinds, render_digest, sync_teams, tick
+from bot.scheduler import KINDS
+from storage import outbox
+from storage.models import Outbox, Person
+from storage.sales_teams import Team
+from tests.digest_history import seed_history
+from tests.factories import make_person
+
+
+def test_digest_moment_in_local_time_across_dst():
+    winter = last_occurrence(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), weekday="mon", at=time(8, 30),
+                             tz="Europe/Amsterdam")
+    summer = last_occurrence(datetime(2026, 6, 29, 9, 0, tzinfo=UTC), weekday="mon", at=time(8, 30),
+                             tz="Europe/Amsterdam")
+    before = last_occurrence(datetime(2026, 11, 30, 7, 0, tzinfo=UTC), weekday="mon", at=time(8, 30),
+                             tz="Europe/Amsterdam")
+    assert winter == datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
+    assert summer == datetime(2026, 6, 29, 6, 30, tzinfo=UTC)
+    assert before == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # not yet 08:30 local: last week's
+
+
+async def test_one_digest_per_manager_and_week(coach, db, clock, database_url):
+    h = await seed_history(db)
+    async with db() as s, s.begin():
+        assert await enqueue_due_digests(session=s, ctx=coach, now=clock()) == 2  # Mira and Olaf
+    async with db() as s, s.begin():
+        assert await enqueue_due_digests(session=s, ctx=coach, now=clock()) == 0  # a second replica
+    async with db() as s:
+        row = await s.scalar(sa.select(Outbox).where(Outbox.person_id == h.manager.id))
+    assert (row.kind, row.dedup_key) == ("digest", f"digest:{h.manager.id}:2026-11-30")
+    assert row.due_at == datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
+    register_kinds()
+    assert KINDS["digest"] is render_digest
+    item = outbox.Item(row.id, row.dedup_key, row.kind, row.person_id, row.payload, row.due_at,
+                       row.expires_at, 0)
+    message = await render_digest(coach, item)
+    assert message.replies[0].meta["section"] == "summary"
+    (chart,) = message.attachments
+    assert chart.mime_type == "image/png" and chart.content[:4] == b"\x89PNG"
+
+
+async def test_teams_from_app_yaml(coach, db):
+    boss = await make_person(db, user_id="U-BOSS", name="Boss", email="Boss@Example.com", platform="slack",
+                             workspace="T1")
+    rep = await make_person(db, user_id="U-REP", name="Rep", platform="slack", workspace="T1")
+    elsewhere = await make_person(db, user_id="U-REP", name="Rep", platform="slack", workspace="T2")
+    org = OrgConfig.model_validate({"teams": [{
+        "name": "Benelux", "manager": {"email": "boss@example.com"},
+        "reps": [{"slack_user_id": "U-REP"}, {"email": "nobody-yet@example.com"}],
+    }]})
+    async with db() as s, s.begin():
+        assert await sync_teams(session=s, org=org) == 1
+    async with db() as s, s.begin():
+        assert await sync_teams(session=s, org=org) == 0  # idempotent
+    async with db() as s:
+        assert (await s.get(Person, rep.id)).manager_id == boss.id
+        assert (await s.get(Person, elsewhere.id)).manager_id is None  # another workspace
+        assert (await s.get(Person, boss.id)).role == "manager"
+        assert (await s.scalar(sa.select(Team.name).where(Team.manager_id == boss.id))) == "Benelux"
+    assert await tick(coach, org, retention=True) == {"links": 0, "digests": 1, "deleted": 0}

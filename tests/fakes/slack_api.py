@@ -1,0 +1,168 @@
+"""A fake of the Slack Web API on port 0: records every call, can answer 429 / 500 on demand.
+
+Point SLACK_API_URL (Settings.slack_api_url) at `fake.api_url`. It implements the methods the
+coach uses: auth.test, users.info, views.open/update/publish, chat.postMessage,
+conversations.open, oauth.v2.access and the files upload (v2) steps. No sleeps, no fixed port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    status: int
+    at: float  # time.monotonic() when it arrived
+
+    @property
+    def view(self) -> dict[str, Any]:
+        view = self.params.get("view")
+        return json.loads(view) if isinstance(view, str) else dict(view or {})
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        blocks = self.params.get("blocks")
+        return json.loads(blocks) if isinstance(blocks, str) else list(blocks or [])
+
+
+def default_user(user_id: str, team_id: str = "T111") -> dict[str, Any]:
+    return {
+        "id": user_id, "team_id": team_id, "name": user_id.lower(), "deleted": False,
+        "real_name": f"Rep {user_id}", "tz": "Europe/Amsterdam", "locale": "en-US",
+        "profile": {"real_name": f"Rep {user_id}", "email": f"{user_id.lower()}@example.com"},
+    }
+
+
+@dataclass
+class FakeSlackApi:
+    url: str = ""
+    calls: list[Call] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # token -> team id, for auth.test (several workspaces)
+    teams: dict[str, str] = field(default_factory=lambda: {"xoxb-test": "T111"})
+    oauth_team: str = "T222"
+    delay: float = 0.0  # seconds each answer waits (a slower Slack)
+    _failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _arrived: asyncio.Condition | None = None
+    _runner: web.AppRunner | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def fail_next(self, method: str, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        self._failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def to(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """The first `count` successful calls of `method`, waiting for them to arrive."""
+        assert self._arrived is not None
+        async with self._arrived:
+            await asyncio.wait_for(
+                self._arrived.wait_for(lambda: len(self.to(method)) >= count), timeout)
+        return self.to(method)[:count]
+
+    # -- server -------------------------------------------------------------------------------
+    async def start(self) -> FakeSlackApi:
+        self._arrived = asyncio.Condition()
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if raw:
+            if request.content_type == "application/json":
+                params.update(json.loads(raw))
+            elif request.content_type == "application/x-www-form-urlencoded":
+                params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+        return params
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        await request.read()
+        await self._record("upload", {"file_id": request.match_info["file_id"]}, None, 200)
+        return web.Response(text="OK")
+
+    async def _record(self, method: str, params: dict[str, Any], token: str | None, status: int) -> None:
+        assert self._arrived is not None
+        async with self._arrived:
+            self.calls.append(Call(method, params, token, status, time.monotonic()))
+            self._arrived.notify_all()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        queued = self._failures.get(method)
+        if queued:
+            status, headers = queued.pop(0)
+            await self._record(method, params, token, status)
+            error = "ratelimited" if status == 429 else "fatal_error"
+            return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
+        answer = self._answer(method, params, token)
+        await self._record(method, params, token, 200)
+        return web.json_response(answer)
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        n = next(self._ids)
+        if method == "auth.test":
+            team = self.teams.get(token or "")
+            if team is None:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "coach",
+                    "team_id": team, "user_id": "UBOT", "bot_id": "BBOT"}
+        if method == "users.info":
+            user_id = str(params.get("user"))
+            return {"ok": True, "user": self.users.get(user_id) or default_user(user_id)}
+        if method in ("views.open", "views.update", "views.publish"):
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": {**(view or {}), "id": f"V{n:06d}", "hash": f"{n}.hash"}}
+        if method == "chat.postMessage":
+            channel = str(params.get("channel"))
+            dm = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
+            return {"ok": True, "channel": dm, "ts": f"{time.time():.6f}",
+                    "message": {"text": params.get("text"), "blocks": params.get("blocks")}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
+        if method == "oauth.v2.access":
+            self.teams[f"xoxb-{self.oauth_team}"] = self.oauth_team
+            return {"ok": True, "access_token": f"xoxb-{self.oauth_team}", "token_type": "bot",
+                    "scope": "commands,chat:write", "bot_user_id": "UBOT2", "app_id": "A111",
+                    "team": {"id": self.oauth_team, "name": "Other Co"}, "enterprise": None,
+                    "is_enterprise_install": False, "authed_user": {"id": "U900"}}
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.url}/upload/F{n}", "file_id": f"F{n}"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"]} for f in json.loads(str(params.get("files", "[]")))]}
+        return {"ok": False, "error": "unknown_method"}

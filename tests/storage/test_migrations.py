@@ -1,0 +1,130 @@
+"""Alembic migrations: empty -> head on both engines, the result matches the models, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+import storage.tables  # noqa: F401  (every table on the metadata, as Alembic sees it)
+from storage import migrate
+from storage.engine import create_engine
+
+
+async def schema_diff(engine: AsyncEngine) -> list[Any]:
+    def compare(conn: sa.Connection) -> list[Any]:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        return list(compare_metadata(ctx, SQLModel.metadata))
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(compare)
+
+
+async def table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
+
+
+async def wipe(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            await conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            for name in await conn.run_sync(lambda c: sa.inspect(c).get_table_names()):
+                await conn.execute(sa.text(f'DROP TABLE "{name}"'))
+
+
+async def test_upgrade_from_empty_matches_the_models(engine: AsyncEngine, database_url: str) -> None:
+    await wipe(engine)
+    assert await migrate.current_revision(engine) is None
+    assert await table_names(engine) == set()
+    await migrate.upgrade(engine)
+    assert await migrate.current_revision(engine) == migrate.head_revision()
+    expected = set(SQLModel.metadata.tables) | {"alembic_version"}
+    assert await table_names(engine) == expected
+    assert await schema_diff(engine) == []
+    # upgrading again is a no-op
+    await migrate.upgrade(engine)
+    assert await schema_diff(engine) == []
+
+
+async def test_downgrade_to_empty_and_up_again(engine: AsyncEngine, database_url: str) -> None:
+    cfg = migrate.alembic_config()
+
+    def down(conn: sa.Connection) -> None:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(down)
+    assert await table_names(engine) == {"alembic_version"}
+    await migrate.upgrade(engine)
+    assert await schema_diff(engine) == []
+
+
+async def test_the_drift_check_sees_drift(engine: AsyncEngine) -> None:
+    """Guard for the test above: a column the migrations lack is reported."""
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("ALTER TABLE account ADD COLUMN stray INTEGER"))
+    diff = await schema_diff(engine)
+    assert any(d[0] == "remove_column" and d[3].name == "stray" for d in diff), diff
+
+
+async def test_sqlite_file_database_migrates_itself_from_nothing(tmp_path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    try:
+        await migrate.upgrade(engine)
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+        async with engine.connect() as conn:
+            mode = (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar_one()
+            fks = (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar_one()
+        assert (mode, fks) == ("wal", 1)
+    finally:
+        await engine.dispose()
+
+
+# -- `coach db upgrade` / `coach db current` ---------------------------------------------------------
+@pytest.fixture
+async def empty_url(database_url: str, engine: AsyncEngine, tmp_path) -> str:
+    """A database URL with nothing in it (SQLite: a new file; PostgreSQL: the run's DB, wiped)."""
+    if database_url.startswith("postgresql"):
+        await wipe(engine)
+        await engine.dispose()
+        return database_url
+    return f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+
+def test_coach_db_upgrade_and_current_json(run_coach, empty_url: str) -> None:
+    head = migrate.head_revision()
+    before = run_coach("db", "current", "--json", COACH_DATABASE_URL=empty_url)
+    assert before.returncode == 1, before.stderr
+    assert json.loads(before.stdout) == {"current": None, "head": head, "up_to_date": False}
+
+    up = run_coach("db", "upgrade", "--json", COACH_DATABASE_URL=empty_url)
+    assert up.returncode == 0, up.stderr
+    assert json.loads(up.stdout) == {"revision": head}
+
+    after = run_coach("db", "current", "--json", COACH_DATABASE_URL=empty_url)
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout) == {"current": head, "head": head, "up_to_date": True}
+
+    plain = run_coach("db", "current", COACH_DATABASE_URL=empty_url)
+    assert plain.returncode == 0 and head in plain.stdout and not plain.stdout.lstrip().startswith("{")
+
+
+def test_coach_db_on_an_unreachable_database_fails_in_one_line(run_coach) -> None:
+    result = run_coach("db", "current", "--json",
+                       COACH_DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none", timeout=60)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "127.0.0.1:1" in lines[0] and "does not answer" in lines[0]
