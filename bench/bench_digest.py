@@ -25,15 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg  # noqa: E402
-from sqlalchemy import event, text  # noqa: E402
+import asyncpg
+from sqlalchemy import event, text
 
-from dialogs.digest import compute_digests  # noqa: E402
-from dialogs.digest_chart import chart_png  # noqa: E402
-from dialogs.text import default_texts  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.digest_queries import Period  # noqa: E402
-from storage.engine import create_engine, session_factory  # noqa: E402
+from dialogs.digest import compute_digests
+from dialogs.digest_chart import chart_png
+from dialogs.text import default_texts
+from storage import migrate
+from storage.digest_queries import Period
+from storage.engine import create_engine, session_factory
 
 NOW = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
 DEBRIEFS_PER_REP = 260  # five a week for a year
@@ -42,7 +42,8 @@ SMALL_TEAMS = 95
 SMALL_TEAM = 10
 
 SEED = [
-    "INSERT INTO workspace (platform, external_id, name, created_at) VALUES ('slack', 'TBENCH', 'bench', now())",
+    """INSERT INTO workspace (platform, external_id, name, created_at)
+       VALUES ('slack', 'TBENCH', 'bench', now())""",
     """INSERT INTO account (workspace_id, name, name_key, created_at)
        SELECT 1, 'Account ' || g, 'account ' || g, now() FROM generate_series(1, 400) g""",
     # managers: id 1 has the big team, 2..96 the small ones
@@ -67,10 +68,12 @@ SEED = [
        FROM person p CROSS JOIN generate_series(1, :per_rep) k WHERE p.manager_id IS NOT NULL""",
     """INSERT INTO debriefanswer (debrief_id, point, rating, note)
        SELECT d.id, pt, (ARRAY['yes','yes','partly','no'])[1 + floor(random() * 4)::int], NULL
-       FROM debrief d CROSS JOIN unnest(ARRAY['opening','interaction','situation','concessions','next_step']) pt""",
+       FROM debrief d
+       CROSS JOIN unnest(ARRAY['opening','interaction','situation','concessions','next_step']) pt""",
     """INSERT INTO meeting (workspace_id, person_id, account_id, starts_at, source, external_uid, title,
                            cancelled, created_at)
-       SELECT 1, p.id, 1 + (p.id * 3 + w) % 400, CAST(:now AS timestamptz) - w * interval '7 days' + interval '2 days', 'calendar',
+       SELECT 1, p.id, 1 + (p.id * 3 + w) % 400,
+              CAST(:now AS timestamptz) - w * interval '7 days' + interval '2 days', 'calendar',
               'b:' || p.id || ':' || w, 'meeting', false, now()
        FROM person p CROSS JOIN generate_series(1, 52) w WHERE p.manager_id IS NOT NULL""",
     "ANALYZE",
@@ -95,29 +98,47 @@ async def timed(runs: int, work) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-async def main(admin_url: str) -> int:
-    name = f"coach_bench_{uuid.uuid4().hex[:10]}"
-    await admin(admin_url, f'CREATE DATABASE "{name}"')
+async def main(admin_url: str, keep: str | None = None) -> int:
+    name = keep or f"coach_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        await admin(admin_url, f'CREATE DATABASE "{name}"')
+        fresh = True
+    except asyncpg.DuplicateDatabaseError:
+        fresh = False  # --keep NAME: reuse the seeded database of an earlier run
     url = admin_url.rpartition("/")[0] + "/" + name
     engine = create_engine(url)
     try:
         await migrate.upgrade(engine)
         reps = BIG_TEAM + SMALL_TEAMS * SMALL_TEAM
-        params = {"managers": 1 + SMALL_TEAMS, "big": BIG_TEAM, "small": SMALL_TEAM, "reps": reps,
-                  "per_rep": DEBRIEFS_PER_REP, "now": NOW}
+        params = {
+            "managers": 1 + SMALL_TEAMS,
+            "big": BIG_TEAM,
+            "small": SMALL_TEAM,
+            "reps": reps,
+            "per_rep": DEBRIEFS_PER_REP,
+            "now": NOW,
+        }
         start = time.perf_counter()
         async with engine.begin() as conn:
-            for sql in SEED[:-1]:
+            for sql in SEED[:-1] if fresh else []:
                 used = {k: v for k, v in params.items() if f":{k}" in sql}
                 await conn.execute(text(sql), used)
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("ANALYZE"))
             debriefs = (await conn.execute(text("SELECT count(*) FROM debrief"))).scalar_one()
-            big = (await conn.execute(text("SELECT count(*) FROM debrief d JOIN person p ON p.id = d.person_id "
-                                           "WHERE p.manager_id = 1"))).scalar_one()
-        print(f"seeded {reps} reps, {debriefs} debriefs ({big} in the 50-rep team), "
-              f"{debriefs * 5} answers in {time.perf_counter() - start:.1f} s")
+            big = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM debrief d JOIN person p ON p.id = d.person_id "
+                        "WHERE p.manager_id = 1"
+                    )
+                )
+            ).scalar_one()
+        print(
+            f"seeded {reps} reps, {debriefs} debriefs ({big} in the 50-rep team), "
+            f"{debriefs * 5} answers in {time.perf_counter() - start:.1f} s"
+        )
 
         db = session_factory(engine)
         period = Period.ending(NOW)
@@ -128,15 +149,20 @@ async def main(admin_url: str) -> int:
 
         ms, digests = await timed(15, lambda: digest_of([1]))
         d = digests[0]
-        print(f"digest of 1 manager, {len(d.reps)} reps, a year of history: {ms:.1f} ms median "
-              f"({d.team.debriefs} debriefs this week, close rate {d.team.close_rate:.0%}) [goal < 100 ms]")
+        print(
+            f"digest of 1 manager, {len(d.reps)} reps, a year of history: {ms:.1f} ms median "
+            f"({d.team.debriefs} debriefs this week, close rate {d.team.close_rate:.0%}) [goal < 100 ms]"
+        )
         start = time.perf_counter()
         png = chart_png(d, default_texts())
         print(f"its chart (PNG, {len(png) // 1024} KiB): {(time.perf_counter() - start) * 1000:.0f} ms")
 
         ms_all, all_digests = await timed(5, lambda: digest_of(None))
-        print(f"all digests of the organisation ({len(all_digests)} managers, "
-              f"{sum(len(x.reps) for x in all_digests)} reps) in one batch: {ms_all:.0f} ms median [goal < 2000 ms]")
+        print(
+            f"all digests of the organisation ({len(all_digests)} managers, "
+            f"{sum(len(x.reps) for x in all_digests)} reps) in one batch: {ms_all:.0f} ms median "
+            "[goal < 2000 ms]"
+        )
 
         for manager_id, label in ((2, "10 reps"), (1, "50 reps")):
             statements: list[str] = []
@@ -157,11 +183,18 @@ async def main(admin_url: str) -> int:
         return 0 if ok else 1
     finally:
         await engine.dispose()
-        await admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep is None:
+            await admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--admin-url", default=os.environ.get(
-        "COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
-    sys.exit(asyncio.run(main(parser.parse_args().admin_url)))
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--keep", metavar="NAME", help="keep the database under this name (and reuse it)")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.admin_url, args.keep)))

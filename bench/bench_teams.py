@@ -160,15 +160,14 @@ async def run_load(http: aiohttp.ClientSession, bot_url: str, connector_url: str
                    concurrency: int, kind: str, tag: str) -> dict[str, float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    counter = iter(range(turns))
 
     async def worker(w: int) -> None:
-        for i in counter:
-            n = i // concurrency % CONVERSATIONS_PER_WORKER
-            user = f"{tag}-u{w}-{n}"
+        # Worker w talks in its own chats, one after the other: w-0, w-1, ... w-24, w-0, ...
+        for j in range(w, turns, concurrency):
+            user = f"{tag}-u{w}-{j // concurrency % CONVERSATIONS_PER_WORKER}"
             body = (activity(connector_url, f"a:{user}", user, text="debrief Acme") if kind == "debrief"
                     else activity(connector_url, f"a:{user}", user,
-                                  value={**SUBMIT, "key": f"{tag}-{i}"}, reply_to=f"card-{i}"))
+                                  value={**SUBMIT, "key": f"{tag}-{kind}-{j}"}, reply_to=f"card-{j}"))
             started = time.perf_counter()
             async with http.post(bot_url, json=body) as resp:
                 await resp.read()
@@ -192,13 +191,13 @@ async def measure(name: str, port: int, connector: str, http: aiohttp.ClientSess
                   concurrency: int, kind: str) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     await wait_ready(http, f"{base}/healthz")
-    # Warm up: first connections, first rows, first templates.
-    await run_load(http, f"{base}/api/messages", connector, turns=concurrency * 5,
-                   concurrency=concurrency, kind=kind, tag=f"warm-{name}-{kind}")
+    # Warm up with the same reps and chats as the run (they have talked to the bot before).
+    await run_load(http, f"{base}/api/messages", connector, turns=concurrency * CONVERSATIONS_PER_WORKER,
+                   concurrency=concurrency, kind="debrief", tag=name)
     async with http.post(f"{connector}reset"):
         pass
     result = await run_load(http, f"{base}/api/messages", connector, turns=turns,
-                            concurrency=concurrency, kind=kind, tag=f"{name}-{kind}")
+                            concurrency=concurrency, kind=kind, tag=name)
     async with http.get(f"{connector}stats") as resp:
         result["connector_calls"] = (await resp.json())["calls"]
     return {"bot": name, "turn": kind, **result}
@@ -248,6 +247,11 @@ def main() -> int:
             print(f"{r['bot']:>15} {r['turn']:<8} {r['turns']:>5} turns  {r['turns_per_s']:>7} turns/s  "
                   f"p50 {r['p50_ms']:>6} ms  p99 {r['p99_ms']:>6} ms  ok {r['ok']}  "
                   f"connector calls {r['connector_calls']}")
+    expected = {"debrief": 1, "submit": 4}  # the card; or the summary update and three messages
+    for r in results:
+        if r["ok"] != r["turns"] or r["connector_calls"] != r["turns"] * expected[r["turn"]]:
+            print(f"{r['bot']} {r['turn']}: not every turn was answered as it should be", file=sys.stderr)
+            return 2
     echo, coach = results[0], results[1]
     ratio = coach["turns_per_s"] / echo["turns_per_s"]
     print(f"coach debrief turns vs stock echo bot: {ratio:.2f}x throughput (target >= 2x), "

@@ -29,13 +29,29 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from dialogs.checklist import ACCOUNT_LIMIT, AGENDA_CHOICES, NOTE_LIMIT, OUTCOMES, POINTS, RATINGS, SUPPLIER_CHOICES
+from dialogs.checklist import (
+    ACCOUNT_LIMIT,
+    AGENDA_CHOICES,
+    NOTE_LIMIT,
+    OUTCOMES,
+    POINTS,
+    RATINGS,
+    SUPPLIER_CHOICES,
+)
 from storage import repository as repo
 from storage.errors import CoachError
 from storage.models import Account, Debrief, DebriefAnswer, Person, Platform, Workspace
 
-TEXT_COLUMNS = ("customer_questions", "answers_given", "customer_tried", "concessions_asked",
-                "concessions_given", "concessions_got", "next_step_what", "next_step_who")
+TEXT_COLUMNS = (
+    "customer_questions",
+    "answers_given",
+    "customer_tried",
+    "concessions_asked",
+    "concessions_given",
+    "concessions_got",
+    "next_step_what",
+    "next_step_who",
+)
 CHOICE_COLUMNS = {"agenda_set_by": AGENDA_CHOICES, "supplier_check": SUPPLIER_CHOICES}
 POINT_EXTRAS = {
     "opening": ("agenda_set_by",),
@@ -45,9 +61,16 @@ POINT_EXTRAS = {
     "next_step": ("next_step_what", "next_step_who", "next_step_due", "next_meeting_at"),
 }
 COLUMNS: tuple[str, ...] = (
-    "workspace", "person", "person_email", "person_name", "account", "created_at", "outcome",
+    "workspace",
+    "person",
+    "person_email",
+    "person_name",
+    "account",
+    "created_at",
+    "outcome",
     *(c for p in POINTS for c in (p, f"{p}_note", *POINT_EXTRAS[p])),
-    "updated_at", "key",
+    "updated_at",
+    "key",
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -91,9 +114,16 @@ async def export_rows(*, session: AsyncSession, workspace_id: int | None = None)
     """Every debrief (of one workspace, or all) as CSV rows, oldest first: one statement."""
     answers = {p: aliased(DebriefAnswer, name=f"a_{p}") for p in POINTS}
     stmt = (
-        sa.select(Workspace.platform, Workspace.external_id, Person.platform_user_id, Person.email,
-                  Person.display_name, Account.name, Debrief,
-                  *(c for p in POINTS for c in (answers[p].rating, answers[p].note)))
+        sa.select(
+            Workspace.platform,
+            Workspace.external_id,
+            Person.platform_user_id,
+            Person.email,
+            Person.display_name,
+            Account.name,
+            Debrief,
+            *(c for p in POINTS for c in (answers[p].rating, answers[p].note)),
+        )
         .join(Person, Person.id == Debrief.person_id)
         .join(Workspace, Workspace.id == Debrief.workspace_id)
         .join(Account, Account.id == Debrief.account_id)
@@ -107,9 +137,15 @@ async def export_rows(*, session: AsyncSession, workspace_id: int | None = None)
         platform, ext, user, email, name, account, d = row[:7]
         per_point = dict(zip(POINTS, zip(row[7::2], row[8::2], strict=True), strict=True))
         values: dict[str, Any] = {
-            "workspace": f"{platform}:{ext}", "person": user, "person_email": email, "person_name": name,
-            "account": account, "created_at": d.created_at, "outcome": d.outcome,
-            "updated_at": d.updated_at, "key": d.idempotency_key,
+            "workspace": f"{platform}:{ext}",
+            "person": user,
+            "person_email": email,
+            "person_name": name,
+            "account": account,
+            "created_at": d.created_at,
+            "outcome": d.outcome,
+            "updated_at": d.updated_at,
+            "key": d.idempotency_key,
         }
         for p in POINTS:
             values[p], values[f"{p}_note"] = per_point[p]
@@ -132,7 +168,9 @@ def _when(raw: str, column: str, line: int) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise CsvError(f"{column} {raw[:40]!r} is not an ISO 8601 date and time", line=line, column=column) from None
+        raise CsvError(
+            f"{column} {raw[:40]!r} is not an ISO 8601 date and time", line=line, column=column
+        ) from None
     if value.tzinfo is None:
         raise CsvError(f"{column} {raw[:40]!r} needs a UTC offset (+00:00)", line=line, column=column)
     return value
@@ -144,7 +182,9 @@ def parse_row(cells: dict[str, str], line: int) -> CsvDebrief:
         if _CONTROL.search(raw):
             raise CsvError(f"{column} contains control characters", line=line, column=column)
         if len(raw) > limit:
-            raise CsvError(f"{column} is {len(raw)} characters; the limit is {limit}", line=line, column=column)
+            raise CsvError(
+                f"{column} is {len(raw)} characters; the limit is {limit}", line=line, column=column
+            )
         return raw or None
 
     def one_of(column: str, allowed: tuple[str, ...], required: bool) -> str | None:
@@ -152,8 +192,9 @@ def parse_row(cells: dict[str, str], line: int) -> CsvDebrief:
         if not raw and not required:
             return None
         if raw not in allowed:
-            raise CsvError(f"{column} must be one of {', '.join(allowed)} (got {raw[:40]!r})", line=line,
-                           column=column)
+            raise CsvError(
+                f"{column} must be one of {', '.join(allowed)} (got {raw[:40]!r})", line=line, column=column
+            )
         return raw
 
     platform, _, workspace = cells["workspace"].partition(":")
@@ -174,20 +215,33 @@ def parse_row(cells: dict[str, str], line: int) -> CsvDebrief:
     try:
         fields["next_step_due"] = date.fromisoformat(due) if due else None
     except ValueError:
-        raise CsvError(f"next_step_due {due[:40]!r} is not an ISO date (2026-12-07)", line=line,
-                       column="next_step_due") from None
-    fields["next_meeting_at"] = _when(cells["next_meeting_at"], "next_meeting_at", line) \
-        if cells["next_meeting_at"] else None
+        raise CsvError(
+            f"next_step_due {due[:40]!r} is not an ISO date (2026-12-07)", line=line, column="next_step_due"
+        ) from None
+    fields["next_meeting_at"] = (
+        _when(cells["next_meeting_at"], "next_meeting_at", line) if cells["next_meeting_at"] else None
+    )
     fields["updated_at"] = _when(cells["updated_at"], "updated_at", line) if cells["updated_at"] else None
     ratings = {p: str(one_of(p, RATINGS, True)) for p in POINTS}
     notes = {p: text(f"{p}_note") for p in POINTS}
-    key = text("key", 200) or "import:" + hashlib.sha256("\x1f".join(
-        cells[c] for c in COLUMNS if c != "key").encode()).hexdigest()[:40]
+    key = (
+        text("key", 200)
+        or "import:"
+        + hashlib.sha256("\x1f".join(cells[c] for c in COLUMNS if c != "key").encode()).hexdigest()[:40]
+    )
     return CsvDebrief(
-        line=line, platform=platform, workspace=workspace, person=person,
-        person_email=text("person_email", 320), person_name=text("person_name", 200) or "",
-        account=account, created_at=_when(cells["created_at"], "created_at", line),
-        fields=fields, ratings=ratings, notes=notes, key=key,
+        line=line,
+        platform=platform,
+        workspace=workspace,
+        person=person,
+        person_email=text("person_email", 320),
+        person_name=text("person_name", 200) or "",
+        account=account,
+        created_at=_when(cells["created_at"], "created_at", line),
+        fields=fields,
+        ratings=ratings,
+        notes=notes,
+        key=key,
     )
 
 
@@ -236,23 +290,33 @@ async def import_rows(*, session: AsyncSession, rows: list[CsvDebrief]) -> tuple
     for row in rows:
         ws_key = (row.platform, row.workspace)
         if ws_key not in workspaces:
-            ws = await repo.get_or_create_workspace(session=session, platform=row.platform, external_id=row.workspace)
+            ws = await repo.get_or_create_workspace(
+                session=session, platform=row.platform, external_id=row.workspace
+            )
             assert ws.id is not None
             workspaces[ws_key] = ws.id
         ws_id = workspaces[ws_key]
         if (ws_id, row.person) not in people:
             person = await repo.get_or_create_person(
-                session=session, workspace_id=ws_id, platform_user_id=row.person,
-                display_name=row.person_name, email=row.person_email,
+                session=session,
+                workspace_id=ws_id,
+                platform_user_id=row.person,
+                display_name=row.person_name,
+                email=row.person_email,
             )
             assert person.id is not None
             people[(ws_id, row.person)] = person.id
         if (ws_id, row.account) not in accounts:
             accounts[(ws_id, row.account)] = await repo.get_or_create_account(
-                session=session, workspace_id=ws_id, name=row.account)
+                session=session, workspace_id=ws_id, name=row.account
+            )
         _, created = await repo.create_debrief(
-            session=session, workspace_id=ws_id, person_id=people[(ws_id, row.person)],
-            account_id=accounts[(ws_id, row.account)], idempotency_key=row.key, fields=row.fields,
+            session=session,
+            workspace_id=ws_id,
+            person_id=people[(ws_id, row.person)],
+            account_id=accounts[(ws_id, row.account)],
+            idempotency_key=row.key,
+            fields=row.fields,
             answers=[repo.AnswerRow(p, row.ratings[p], row.notes[p]) for p in POINTS],
             created_at=row.created_at,
         )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.config import Settings
+from bot.digest_demo import seed_digest_demo
 from dialogs.checklist import POINTS
 from dialogs.context import CoachContext
 from storage import repository as repo
@@ -72,6 +73,7 @@ async def seed_demo(ctx: CoachContext, settings: Settings) -> dict[str, Any]:
                     answers=[repo.AnswerRow(p, ratings[p]) for p in POINTS],
                 )
                 total += int(created)
+        await seed_digest_demo(session=session, workspace_id=ws.id, manager_id=manager.id, now=now)  # issue 6
     return {"reps": len(REPS), "debriefs": total, "workspace": WORKSPACE}
 
 

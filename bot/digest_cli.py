@@ -49,8 +49,13 @@ async def find_manager(session: AsyncSession, who: str) -> int:
         if person is None:
             raise NotFound(f"no person with id {who}")
         return int(who)
-    rows = (await session.execute(sa.select(Person.id, Person.workspace_id).where(
-        sa.or_(sa.func.lower(Person.email) == who.casefold(), Person.platform_user_id == who)))).all()
+    rows = (
+        await session.execute(
+            sa.select(Person.id, Person.workspace_id).where(
+                sa.or_(sa.func.lower(Person.email) == who.casefold(), Person.platform_user_id == who)
+            )
+        )
+    ).all()
     if not rows:
         raise NotFound(f"no person with e-mail or user id {who!r}")
     if len(rows) > 1:
@@ -73,11 +78,16 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(session: AsyncSession) -> Any:
         manager_id = await find_manager(session, args.manager)
-        return (await compute_digests(
-            session=session, period=Period.ending(end, days=args.days), manager_ids=[manager_id],
-            share_notes=org.share_notes, default_locale=org.default_locale,
-            default_timezone=org.default_timezone,
-        ))[0]
+        return (
+            await compute_digests(
+                session=session,
+                period=Period.ending(end, days=args.days),
+                manager_ids=[manager_id],
+                share_notes=org.share_notes,
+                default_locale=org.default_locale,
+                default_timezone=org.default_timezone,
+            )
+        )[0]
 
     digest = _run(settings, work)
     texts = default_texts()
@@ -125,8 +135,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     imported, present = _run(settings, work)
     result = {"file": args.file, "rows": len(rows), "imported": imported, "already_present": present}
-    print(json.dumps(result) if args.json else
-          f"{args.file}: {imported} debriefs imported, {present} already present")
+    print(
+        json.dumps(result)
+        if args.json
+        else f"{args.file}: {imported} debriefs imported, {present} already present"
+    )
     return 0
 
 
@@ -134,22 +147,30 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     from bot.digest_jobs import run_retention
 
     async def work(session: AsyncSession) -> int:
-        return await run_retention(session=session, now=datetime.now(UTC),
-                                   retention_days=settings.org.retention_days)
+        return await run_retention(
+            session=session, now=datetime.now(UTC), retention_days=settings.org.retention_days
+        )
 
     deleted = _run(settings, work)
     days = settings.org.retention_days
-    print(json.dumps({"deleted": deleted, "retention_days": days}) if args.json else
-          f"{deleted} debriefs older than {days} days deleted")
+    print(
+        json.dumps({"deleted": deleted, "retention_days": days})
+        if args.json
+        else f"{deleted} debriefs older than {days} days deleted"
+    )
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     digest = sub.add_parser("digest", help="the managers' weekly digest")
     digest_sub = digest.add_subparsers(dest="digest_command", required=True, metavar="COMMAND")
     preview = digest_sub.add_parser("preview", help="show a manager's digest now (text, or --json)")
-    preview.add_argument("--manager", required=True, metavar="ID|EMAIL",
-                         help="the manager's person id, e-mail address or platform user id")
+    preview.add_argument(
+        "--manager",
+        required=True,
+        metavar="ID|EMAIL",
+        help="the manager's person id, e-mail address or platform user id",
+    )
     preview.add_argument("--days", type=int, default=7, help="length of the period (default 7)")
     preview.add_argument("--at", help="end of the period, ISO 8601 with offset (default: now)")
     preview.add_argument("--chart", metavar="FILE.png", help="also write the chart to this file")

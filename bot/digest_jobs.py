@@ -46,19 +46,32 @@ DIGEST_VALID = timedelta(hours=24)  # a digest not sent within a day of its mome
 
 # -- delivery ------------------------------------------------------------------------------------
 def to_outgoing(replies: list[Reply]) -> Outgoing:
-    files = [r.meta["attachment"] for r in replies if isinstance(r.meta.get("attachment"), dict)]
-    return Outgoing(replies=replies, attachments=[
-        Attachment(filename=str(f["filename"]), content=bytes(f["content"]), mime_type=str(f["mime_type"]),
-                   title=str(f.get("title", ""))) for f in files
-    ])
+    files: list[dict[str, Any]] = [
+        f for r in replies if isinstance(f := r.meta.get("attachment"), dict)
+    ]
+    return Outgoing(
+        replies=replies,
+        attachments=[
+            Attachment(
+                filename=str(f["filename"]),
+                content=bytes(f["content"]),
+                mime_type=str(f["mime_type"]),
+                title=str(f.get("title", "")),
+            )
+            for f in files
+        ],
+    )
 
 
 async def render_digest(ctx: CoachContext, item: outbox.Item) -> Outgoing | None:
     end = datetime.fromisoformat(str(item.payload.get("period_end") or item.due_at.isoformat()))
     async with ctx.db() as session:
         digests = await compute_digests(
-            session=session, period=Period.ending(end), manager_ids=[item.person_id],
-            share_notes=ctx.share_notes, default_locale=ctx.default_locale,
+            session=session,
+            period=Period.ending(end),
+            manager_ids=[item.person_id],
+            share_notes=ctx.share_notes,
+            default_locale=ctx.default_locale,
             default_timezone=ctx.default_timezone,
         )
     if not digests or not digests[0].reps:
@@ -88,8 +101,11 @@ def _matches(ref: PersonRef, person: Person, platform: str) -> bool:
         return True
     if ref.slack_user_id and platform == Platform.SLACK and person.platform_user_id == ref.slack_user_id:
         return True
-    return bool(ref.aad_object_id and platform == Platform.TEAMS
-                and person.platform_user_id.casefold() == ref.aad_object_id.casefold())
+    return bool(
+        ref.aad_object_id
+        and platform == Platform.TEAMS
+        and person.platform_user_id.casefold() == ref.aad_object_id.casefold()
+    )
 
 
 async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
@@ -98,11 +114,16 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
     if not refs:
         return 0
     emails = {r.email.casefold() for r in refs if r.email}
-    ids = {r.slack_user_id for r in refs if r.slack_user_id} | {r.aad_object_id for r in refs if r.aad_object_id}
-    rows = (await session.execute(
-        sa.select(Person, Workspace.platform).join(Workspace, Workspace.id == Person.workspace_id)
-        .where(sa.or_(sa.func.lower(Person.email).in_(emails), Person.platform_user_id.in_(ids)))
-    )).all()
+    ids = {r.slack_user_id for r in refs if r.slack_user_id} | {
+        r.aad_object_id for r in refs if r.aad_object_id
+    }
+    rows = (
+        await session.execute(
+            sa.select(Person, Workspace.platform)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(sa.or_(sa.func.lower(Person.email).in_(emails), Person.platform_user_id.in_(ids)))
+        )
+    ).all()
     links = 0
     for cfg in org.teams:
         for manager, platform in rows:
@@ -110,14 +131,23 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
                 continue
             assert manager.id is not None
             if manager.role == Role.REP:
-                await session.execute(sa.update(Person).where(Person.id == manager.id).values(role=Role.MANAGER))
-            await sales_teams.upsert_team(session=session, workspace_id=manager.workspace_id,
-                                          manager_id=manager.id, name=cfg.name)
+                await session.execute(
+                    sa.update(Person).where(Person.id == manager.id).values(role=Role.MANAGER)
+                )
+            await sales_teams.upsert_team(
+                session=session, workspace_id=manager.workspace_id, manager_id=manager.id, name=cfg.name
+            )
             for ref in cfg.reps:
                 for rep, rep_platform in rows:
-                    if (rep.workspace_id == manager.workspace_id and rep.id != manager.id
-                            and _matches(ref, rep, rep_platform) and rep.manager_id != manager.id):
-                        await sales_teams.set_manager(session=session, person_id=rep.id, manager_id=manager.id)
+                    if (
+                        rep.workspace_id == manager.workspace_id
+                        and rep.id != manager.id
+                        and _matches(ref, rep, rep_platform)
+                        and rep.manager_id != manager.id
+                    ):
+                        await sales_teams.set_manager(
+                            session=session, person_id=rep.id, manager_id=manager.id
+                        )
                         links += 1
     return links
 
@@ -127,7 +157,7 @@ def last_occurrence(now: datetime, *, weekday: str, at: Any, tz: str) -> datetim
     """The latest local `weekday` `at` not after `now`, as UTC (wall-clock time across DST)."""
     zone = ZoneInfo(tz)
     local = now.astimezone(zone)
-    days_back = (local.weekday() - WEEKDAYS.index(weekday)) % 7  # type: ignore[arg-type]
+    days_back = (local.weekday() - WEEKDAYS.index(weekday)) % 7
     day = local.date() - timedelta(days=days_back)
     moment = datetime.combine(day, at, tzinfo=zone)
     if moment > now:
@@ -135,17 +165,23 @@ def last_occurrence(now: datetime, *, weekday: str, at: Any, tz: str) -> datetim
     return moment.astimezone(ZoneInfo("UTC"))
 
 
-async def due_digests(*, session: AsyncSession, ctx: CoachContext, now: datetime) -> list[tuple[int, str, datetime]]:
+async def due_digests(
+    *, session: AsyncSession, ctx: CoachContext, now: datetime
+) -> list[tuple[int, str, datetime]]:
     """(manager id, dedup key, moment) of every manager with reps whose digest moment has come."""
     boss = aliased(Person)
-    rows = (await session.execute(
-        sa.select(boss.id, boss.timezone).where(
-            boss.id.in_(sa.select(Person.manager_id).where(Person.manager_id.is_not(None))))
-    )).all()
+    rows = (
+        await session.execute(
+            sa.select(boss.id, boss.timezone).where(
+                boss.id.in_(sa.select(Person.manager_id).where(Person.manager_id.is_not(None)))
+            )
+        )
+    ).all()
     out = []
     for manager_id, tz in rows:
-        moment = last_occurrence(now, weekday=ctx.digest_weekday, at=ctx.digest_time,
-                                 tz=tz or ctx.default_timezone)
+        moment = last_occurrence(
+            now, weekday=ctx.digest_weekday, at=ctx.digest_time, tz=tz or ctx.default_timezone
+        )
         if now - moment < DIGEST_VALID:
             local_day: date = moment.astimezone(ZoneInfo(tz or ctx.default_timezone)).date()
             out.append((int(manager_id), f"{DIGEST_KIND}:{manager_id}:{local_day.isoformat()}", moment))
@@ -156,21 +192,30 @@ async def enqueue_due_digests(*, session: AsyncSession, ctx: CoachContext, now: 
     due = await due_digests(session=session, ctx=ctx, now=now)
     if not due:
         return 0
-    existing = set(await session.scalars(
-        sa.select(Outbox.dedup_key).where(Outbox.dedup_key.in_([k for _, k, _ in due]))))
+    existing = set(
+        await session.scalars(sa.select(Outbox.dedup_key).where(Outbox.dedup_key.in_([k for _, k, _ in due])))
+    )
     added = 0
     for manager_id, key, moment in due:
         if key in existing:
             continue
-        await outbox.enqueue(session=session, dedup_key=key, kind=DIGEST_KIND, person_id=manager_id,
-                             due_at=moment, expires_at=moment + DIGEST_VALID,
-                             payload={"period_end": moment.isoformat()})
+        await outbox.enqueue(
+            session=session,
+            dedup_key=key,
+            kind=DIGEST_KIND,
+            person_id=manager_id,
+            due_at=moment,
+            expires_at=moment + DIGEST_VALID,
+            payload={"period_end": moment.isoformat()},
+        )
         added += 1
     return added
 
 
 async def run_retention(*, session: AsyncSession, now: datetime, retention_days: int) -> int:
-    return await data_rights.delete_debriefs_before(session=session, cutoff=now - timedelta(days=retention_days))
+    return await data_rights.delete_debriefs_before(
+        session=session, cutoff=now - timedelta(days=retention_days)
+    )
 
 
 async def tick(ctx: CoachContext, org: OrgConfig, *, retention: bool) -> dict[str, int]:
@@ -178,7 +223,11 @@ async def tick(ctx: CoachContext, org: OrgConfig, *, retention: bool) -> dict[st
     async with ctx.db() as session, session.begin():
         links = await sync_teams(session=session, org=org)
         queued = await enqueue_due_digests(session=session, ctx=ctx, now=now)
-        deleted = await run_retention(session=session, now=now, retention_days=org.retention_days) if retention else 0
+        deleted = (
+            await run_retention(session=session, now=now, retention_days=org.retention_days)
+            if retention
+            else 0
+        )
     return {"links": links, "digests": queued, "deleted": deleted}
 
 

@@ -22,9 +22,9 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import aiohttp
 import sqlalchemy as sa
@@ -41,9 +41,12 @@ from storage import outbox
 from storage.models import OutboxStatus, Person
 
 log = logging.getLogger("coach.scheduler")
+_NOT_RENDERED = object()
 
 Rendered = list[Reply] | Outgoing | None
 Renderer = Callable[[CoachContext, outbox.Item], Awaitable[Rendered]]
+
+BatchRenderer = Callable[[CoachContext, Sequence[outbox.Item]], Awaitable[Mapping[int, Rendered]]]
 
 KINDS: dict[str, Renderer] = {
     meetings.NUDGE: nudge.render_nudge,
@@ -51,6 +54,10 @@ KINDS: dict[str, Renderer] = {
     meetings.REMINDER: followup.render_reminder,
     meetings.FOLLOW_THROUGH: followup.render_follow_through,
     meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
+}
+# Optional: kinds whose renderer can do a whole claimed batch in a few queries (by row id).
+BATCH_KINDS: dict[str, BatchRenderer] = {
+    meetings.NUDGE: nudge.render_nudges,
 }
 
 
@@ -69,7 +76,7 @@ def schedule_policy(org: OrgConfig) -> SchedulePolicy:
 class SchedulerConfig:
     batch_size: int = 200
     lease: timedelta = timedelta(seconds=120)
-    concurrency: int = 32
+    concurrency: int = 64
     poll_interval: float = 1.0
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
@@ -88,15 +95,21 @@ class Scheduler:
         senders: Mapping[str, Sender],
         config: SchedulerConfig | None = None,
         kinds: Mapping[str, Renderer] | None = None,
+        batch_kinds: Mapping[str, BatchRenderer] | None = None,
         worker: str | None = None,
     ) -> None:
         self.ctx = ctx
         self.senders = senders
         self.config = config or SchedulerConfig()
         self.kinds = KINDS if kinds is None else kinds
+        self.batch_kinds = BATCH_KINDS if batch_kinds is None and kinds is None else (batch_kinds or {})
         self.worker = worker or worker_name()
-        self._done: list[int] = []
-        self._flush_lock = asyncio.Lock()
+        bind = getattr(ctx.db, "kw", {}).get("bind")
+        if bind is not None and bind.dialect.name == "sqlite" and self.config.concurrency > 1:
+            # SQLite has one writer (and an in-memory database one connection): send in turn.
+            self.config = replace(self.config, concurrency=1)
+        self._queued: list[tuple[int, asyncio.Future[None]]] = []
+        self._marking = False
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -124,32 +137,63 @@ class Scheduler:
             return 0
         async with self.ctx.db() as session:
             people = await outbox.recipients(session=session, person_ids=[i.person_id for i in items])
+        ready: list[outbox.Item] = []
+        for item in items:
+            verdict = self.precheck(item, people.get(item.person_id), now)
+            if verdict is None:
+                ready.append(item)
+            else:
+                await self._final(item, *verdict)
+        prerendered = await self._render_batches(ready)
         gate = asyncio.Semaphore(self.config.concurrency)
 
         async def one(item: outbox.Item) -> None:
             async with gate:
-                await self.process(item, people.get(item.person_id))
+                await self.process(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
 
-        await asyncio.gather(*(one(i) for i in items))
+        await asyncio.gather(*(one(i) for i in ready))
         return len(items)
 
-    # -- one row ----------------------------------------------------------------------------------
-    async def process(self, item: outbox.Item, recipient: outbox.Recipient | None) -> None:
-        now = self.ctx.clock()
+    def precheck(self, item: outbox.Item, recipient: outbox.Recipient | None,
+                 now: datetime) -> tuple[str, str] | None:
+        """(status, reason) for a row that must not be rendered at all; None to go on."""
         if recipient is None:
-            return await self._final(item, OutboxStatus.CANCELLED, "person no longer exists")
+            return OutboxStatus.CANCELLED, "person no longer exists"
         if item.expires_at is not None and now >= item.expires_at:
-            return await self._final(item, OutboxStatus.EXPIRED, "no longer useful")
+            return OutboxStatus.EXPIRED, "no longer useful"
         if not recipient.person.reachable:
-            return await self._final(item, OutboxStatus.CANCELLED, "skipped: person unreachable")
-        renderer = self.kinds.get(item.kind)
-        if renderer is None:
-            return await self._final(item, OutboxStatus.FAILED, f"no renderer for kind {item.kind!r}")
-        try:
-            rendered = await renderer(self.ctx, item)
-        except Exception as exc:
-            log.exception(msg.SCHEDULER_RENDER_FAILED.format(id=item.id, kind=item.kind))
-            return await self._retry(item, f"render: {exc!r}", None)
+            return OutboxStatus.CANCELLED, "skipped: person unreachable"
+        if item.kind not in self.kinds and item.kind not in self.batch_kinds:
+            return OutboxStatus.FAILED, f"no renderer for kind {item.kind!r}"
+        return None
+
+    async def _render_batches(self, items: Sequence[outbox.Item]) -> dict[int, Rendered | Exception]:
+        by_kind: dict[str, list[outbox.Item]] = {}
+        for item in items:
+            if item.kind in self.batch_kinds:
+                by_kind.setdefault(item.kind, []).append(item)
+        out: dict[int, Rendered | Exception] = {}
+        for kind, group in by_kind.items():
+            try:
+                out.update(await self.batch_kinds[kind](self.ctx, group))
+            except Exception as exc:
+                log.exception(msg.SCHEDULER_RENDER_FAILED.format(id=[i.id for i in group][:5], kind=kind))
+                out.update(dict.fromkeys((i.id for i in group), exc))
+        return out
+
+    # -- one row ----------------------------------------------------------------------------------
+    async def process(self, item: outbox.Item, recipient: outbox.Recipient,
+                      prerendered: Rendered | Exception | object = None) -> None:
+        if prerendered is _NOT_RENDERED:
+            try:
+                rendered = await self.kinds[item.kind](self.ctx, item)
+            except Exception as exc:
+                log.exception(msg.SCHEDULER_RENDER_FAILED.format(id=item.id, kind=item.kind))
+                return await self._retry(item, f"render: {exc!r}", None)
+        elif isinstance(prerendered, Exception):
+            return await self._retry(item, f"render: {prerendered!r}", None)
+        else:
+            rendered = prerendered  # type: ignore[assignment]
         if rendered is None:
             return await self._final(item, OutboxStatus.CANCELLED, "nothing to send any more")
         message = rendered if isinstance(rendered, Outgoing) else Outgoing(replies=list(rendered))
@@ -168,22 +212,41 @@ class Scheduler:
             return await self._retry(item, exc.message, exc.retry_after)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return await self._retry(item, repr(exc), None)
-        self._done.append(item.id)
-        await self._flush()
+        await self._mark_sent(item.id)
 
-    async def _flush(self) -> None:
-        """Mark delivered rows sent. Whoever holds the lock writes everything finished so far, so
-        under load marks are grouped into few statements, and a row's send is followed by its mark
-        before its task returns (a crash between the two re-sends at most the rows in flight)."""
-        async with self._flush_lock:
-            ids, self._done = self._done, []
-            if not ids:
-                return
-            async with self.ctx.db() as session, session.begin():
-                marked = await outbox.mark_sent(session=session, ids=ids, worker=self.worker,
-                                                now=self.ctx.clock())
-            if marked != len(ids):
-                log.warning(msg.SCHEDULER_LEASE_LOST.format(count=len(ids) - marked, worker=self.worker))
+    async def _mark_sent(self, item_id: int) -> None:
+        """Record a delivered row as sent before returning (group commit): the first waiting row
+        leads and writes every row delivered meanwhile in one statement, the others just wait.
+        A crash between a send and its mark re-sends at most the rows in that one statement."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.append((item_id, done))
+        if not self._marking:
+            self._marking = True
+            batch: list[tuple[int, asyncio.Future[None]]] = []
+            try:
+                while self._queued:
+                    batch, self._queued = self._queued, []
+                    try:
+                        async with self.ctx.db() as session, session.begin():
+                            marked = await outbox.mark_sent(session=session, ids=[i for i, _ in batch],
+                                                            worker=self.worker, now=self.ctx.clock())
+                    except Exception as exc:  # stays claimed: re-sent after the lease
+                        log.warning(msg.SCHEDULER_ERROR.format(error=repr(exc)))
+                        marked = -1
+                    if 0 <= marked < len(batch):
+                        log.warning(msg.SCHEDULER_LEASE_LOST.format(count=len(batch) - marked,
+                                                                    worker=self.worker))
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+                    batch = []
+            finally:
+                self._marking = False
+                for _, future in [*batch, *self._queued]:
+                    if not future.done():
+                        future.cancel()
+                self._queued = [(i, f) for i, f in self._queued if not f.done()]
+        await done
 
     def backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:

@@ -11,8 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import log_messages as msg
 from bot import slack_views as views
 from bot.escape import for_slack
-from bot.slack_people import mark_departed
+from bot.slack_people import SlackUser, mark_departed
 from dialogs.commands import parse_command
+from dialogs.messages import Reply
 from dialogs.text import format_when
 from storage import repository as repo
 from storage import slack_store
@@ -57,15 +58,20 @@ class Events:
                 channel=user_id, text=for_slack(self.texts.render(rep.locale, "slack", key, **ctx)),
                 blocks=views.open_prompt(self.texts, rep.locale, account))
             return
-        target = await self.on.route_words(rep, text)
-        if isinstance(target, list):
-            if target:
+        if command.name == "edit":  # "edit 2": a button that opens the filled modal
+            target = await self.on.route_words(rep, text)
+            if isinstance(target, list):
                 await self.on.dm(client, user_id, target)
+            else:
+                meta = views.ModalMeta.load(target.private_metadata)
+                if meta.edit_of is not None:
+                    button = views.edit_button(self.texts, rep.locale, meta.edit_of)
+                    label = Reply(text=self.texts.render(rep.locale, "slack", "edit_button"))
+                    await self.on.dm(client, user_id, [label], [button])
             return
-        # "edit 2" typed here: a button that opens the filled modal
-        meta = views.ModalMeta.load(target.private_metadata)
-        if meta.edit_of is not None:
-            await self.on.dm(client, user_id, [], [views.edit_button(self.texts, rep.locale, meta.edit_of)])
+        replies = await self.on.converse(rep, text)
+        if replies:
+            await self.on.dm(client, user_id, replies)
 
     async def home(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
                    client: AsyncWebClient) -> None:
@@ -97,6 +103,7 @@ class Events:
         user = event.get("user") or {}
         team = user.get("team_id") or body.get("team_id")
         if user.get("deleted") and team and user.get("id"):
+            self.on.recent.forget(SlackUser(str(team), str(user["id"])))
             if await mark_departed(ctx=self.ctx, team_id=str(team), user_id=str(user["id"])):
                 log.info(msg.SLACK_USER_DEPARTED.format(user=user["id"], team=team))
 

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import log_messages as msg
 from bot import slack_views as views
 from bot.escape import for_slack
-from bot.slack_people import SlackUser, resolve_person, team_of
+from bot.slack_people import RecentPeople, SlackUser, resolve_person, team_of
 from dialogs import conversation
 from dialogs.checklist import FIELDS, POINTS
 from dialogs.commands import parse_command
@@ -27,7 +27,7 @@ from dialogs.context import CoachContext
 from dialogs.debrief import HISTORY_SIZE, Rep, check_edit_window, load_rep, submit_correction, submit_debrief
 from dialogs.messages import Reply
 from dialogs.text import format_when
-from dialogs.validation import clean_account, combine_date_time, validate_form
+from dialogs.validation import Locality, clean_account, combine_date_time, validate_form
 from storage import repository as repo
 from storage import slack_store
 from storage.errors import CoachError, EditWindowClosed, NotFound
@@ -48,18 +48,24 @@ class Listeners:
         self.ctx = ctx
         self.runtime = runtime
         self.texts = ctx.texts
+        self.recent = RecentPeople()
 
     # -- shared steps -------------------------------------------------------------------------
     async def person(self, body: dict[str, Any], user_id: str, client: AsyncWebClient) -> Person:
         team = team_of(body)
         if not team:
             raise NotFound("request without a workspace")
-        return await resolve_person(ctx=self.ctx, client=client, who=SlackUser(team, user_id))
+        return await resolve_person(ctx=self.ctx, client=client, who=SlackUser(team, user_id),
+                                    recent=self.recent)
 
     async def rep(self, person: Person) -> Rep:
         assert person.id is not None
-        async with self.ctx.db() as session:
-            return await load_rep(session=session, ctx=self.ctx, person_id=person.id)
+        if person.manager_id is not None:  # the manager's name is one more read
+            async with self.ctx.db() as session:
+                return await load_rep(session=session, ctx=self.ctx, person_id=person.id)
+        locale = person.locale if person.locale in ("en", "nl") else self.ctx.default_locale
+        return Rep(id=person.id, workspace_id=person.workspace_id, name=person.display_name,
+                   locale=locale, timezone=person.timezone or self.ctx.default_timezone, manager_name=None)
 
     async def open_modal(self, client: AsyncWebClient, trigger_id: str, view: Any) -> None:
         try:
@@ -71,11 +77,26 @@ class Listeners:
         self, client: AsyncWebClient, user_id: str, replies: list[Reply], extra: list[Any] | None = None
     ) -> None:
         blocks = [*views.reply_blocks(replies), *(extra or [])]
-        await client.chat_postMessage(channel=user_id, text=views.fallback_text(replies) or " ", blocks=blocks)
+        text = views.fallback_text(replies) or for_slack(self.texts.render(
+            self.ctx.default_locale, "slack", "open_prompt_blank"))
+        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
 
     def new_modal(self, rep: Rep, account: str | None) -> Any:
-        meta = views.ModalMeta(account=account)
-        return views.debrief_modal(self.texts, rep.locale, rep.timezone, meta=meta)
+        return views.new_modal(self.texts, rep.locale, rep.timezone, account)
+
+    def opens_modal(self, text: str) -> bool:
+        """Whether these words open the modal (so the command can be acked before any work)."""
+        command = parse_command(text)
+        if command.name not in ("debrief", ""):
+            return False
+        account = command.arg if command.name == "debrief" else text.strip()
+        if not account:
+            return True
+        try:
+            clean_account(account, texts=self.texts, loc=Locality("en", "UTC", self.ctx.clock()))
+        except CoachError:
+            return False  # answered with the (localised) reason instead
+        return True
 
     async def edit_modal(self, rep: Rep, debrief_id: int) -> Any:
         """The modal filled with a stored debrief; NotFound / EditWindowClosed when it can't be."""
@@ -127,17 +148,26 @@ class Listeners:
         if command.name == "edit" and re.fullmatch(r"#?\d+", command.arg):
             target = await self.edit_by_number(rep, int(command.arg.lstrip("#")))
             return [target] if isinstance(target, Reply) else target
-        return await conversation.handle_message(ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text)
+        return await self.converse(rep, text)
+
+    async def converse(self, rep: Rep, text: str) -> list[Reply]:
+        """The platform-neutral conversation; it may change the person (language, forget)."""
+        try:
+            return await conversation.handle_message(ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text)
+        finally:
+            self.recent.forget_id(rep.id)
 
     # -- /debrief -------------------------------------------------------------------------------
     async def command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        text = body.get("text") or ""
+        modal = self.opens_modal(text)
+        if modal:
+            await ack()  # the modal opens within the trigger's 3 s; the command needs no answer text
         person = await self.person(body, body["user_id"], client)
-        rep = await self.rep(person)
-        target = await self.route_words(rep, body.get("text") or "")
+        target = await self.route_words(await self.rep(person), text)
         if isinstance(target, list):
             await ack(text=views.fallback_text(target), blocks=views.reply_blocks(target))
             return
-        await ack()
         await self.open_modal(client, body["trigger_id"], target)
 
     # -- the modal --------------------------------------------------------------------------------

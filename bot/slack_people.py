@@ -8,6 +8,8 @@ and is never messaged again.
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,17 +81,74 @@ def profile_fields(user: dict[str, Any], person: Person) -> dict[str, Any]:
     return fields
 
 
+class RecentPeople:
+    """People this process resolved in the last few seconds, so a burst of clicks and commands
+    costs no database read each. Only a read cache: the row stays the truth, and the entries are
+    young enough that a change made through another replica shows within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._rows: OrderedDict[SlackUser, tuple[float, Person]] = OrderedDict()
+        self._by_id: dict[int, SlackUser] = {}
+
+    def get(self, who: SlackUser) -> Person | None:
+        hit = self._rows.get(who)
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            return None
+        return hit[1]
+
+    def put(self, who: SlackUser, person: Person) -> None:
+        self._rows[who] = (time.monotonic(), person)
+        self._rows.move_to_end(who)
+        if person.id is not None:
+            self._by_id[person.id] = who
+        while len(self._rows) > self.size:
+            _, (_, old) = self._rows.popitem(last=False)
+            self._by_id.pop(old.id or 0, None)
+
+    def forget(self, who: SlackUser) -> None:
+        hit = self._rows.pop(who, None)
+        if hit is not None:
+            self._by_id.pop(hit[1].id or 0, None)
+
+    def forget_id(self, person_id: int) -> None:
+        who = self._by_id.pop(person_id, None)
+        if who is not None:
+            self._rows.pop(who, None)
+
+
 async def resolve_person(
-    *, ctx: CoachContext, client: AsyncWebClient, who: SlackUser, now: datetime | None = None
+    *, ctx: CoachContext, client: AsyncWebClient, who: SlackUser, now: datetime | None = None,
+    recent: RecentPeople | None = None,
 ) -> Person:
     """Our Person for this Slack user, created on first contact, profile refreshed when stale."""
     now = now or ctx.clock()
-    async with ctx.db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(
-            session=session, platform=Platform.SLACK, external_id=who.team_id)
-        assert ws.id is not None
-        person = await repo.get_or_create_person(session=session, workspace_id=ws.id,
-                                                 platform_user_id=who.user_id)
+    cached = recent.get(who) if recent is not None else None
+    if cached is not None and cached.profile_synced_at is not None and now - cached.profile_synced_at < PROFILE_TTL:
+        return cached
+    person = await _load_person(ctx=ctx, who=who, now=now, client=client)
+    if recent is not None:
+        recent.put(who, person)
+    return person
+
+
+async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackUser, now: datetime) -> Person:
+    async with ctx.db() as session:
+        # Known people (nearly every request) cost one read; only a first contact writes.
+        person = await session.scalar(
+            sa.select(Person)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(Workspace.platform == Platform.SLACK, Workspace.external_id == who.team_id,
+                   Person.platform_user_id == who.user_id)
+        )
+    if person is None:
+        async with ctx.db() as session, session.begin():
+            ws = await repo.get_or_create_workspace(
+                session=session, platform=Platform.SLACK, external_id=who.team_id)
+            assert ws.id is not None
+            person = await repo.get_or_create_person(session=session, workspace_id=ws.id,
+                                                     platform_user_id=who.user_id)
     synced = person.profile_synced_at
     if synced is not None and now - synced < PROFILE_TTL:
         return person

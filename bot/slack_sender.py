@@ -47,7 +47,7 @@ class SlackSender:
         user = person.platform_user_id
         try:
             answer = await runtime.client.chat_postMessage(
-                token=token, channel=user, text=views.fallback_text(message.replies) or " ",
+                token=token, channel=user, text=views.fallback_text(message.replies) or "Closing Coach",
                 blocks=views.reply_blocks(message.replies))
             channel = str(answer.get("channel") or user)
             for item in message.attachments:

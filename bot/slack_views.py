@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,6 +144,22 @@ def debrief_modal(
         private_metadata=meta.dump(),
         blocks=blocks,
     )
+
+
+@lru_cache(maxsize=64)
+def _new_modal_json(texts: Texts, loc: str, tz: str, named: bool) -> str:
+    placeholder = "\0account\0" if named else None
+    return json.dumps(debrief_modal(texts, loc, tz, meta=ModalMeta(account=placeholder)).to_dict())
+
+
+def new_modal(texts: Texts, loc: str, tz: str, account: str | None) -> dict[str, Any]:
+    """The modal for a new debrief as a dict. Its blocks depend only on language and timezone, so
+    they are built and validated once; the customer's name goes into a fresh, escaped block."""
+    view: dict[str, Any] = json.loads(_new_modal_json(texts, loc, tz, account is not None))
+    if account is not None:
+        view["blocks"][0] = SectionBlock(text=_label(texts, loc, "modal_account", account=account)).to_dict()
+        view["private_metadata"] = ModalMeta(account=account).dump()
+    return view
 
 
 def _options(texts: Texts, loc: str, f: ChecklistField) -> list[Option]:

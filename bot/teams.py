@@ -39,6 +39,7 @@ from bot.teams_cards import (
     SUBMIT_ACTION,
     attachment,
     debrief_card,
+    new_debrief_card,
     reply_activity,
     summary_card,
 )
@@ -99,8 +100,7 @@ class CoachTeamsBot(TeamsActivityHandler):
         await self.send_replies(turn_context, replies, who.locale)
 
     async def send_form(self, turn_context: TurnContext, who: Who, account: str) -> None:
-        card = debrief_card(self.ctx.texts, who.locale, key=uuid.uuid4().hex,
-                            values={"account": account[:200]})
+        card = new_debrief_card(self.ctx.texts, who.locale, key=uuid.uuid4().hex, account=account[:200])
         await turn_context.send_activity(MessageFactory.attachment(attachment(card)))
 
     async def send_replies(self, turn_context: TurnContext, replies: list[Reply], locale: str) -> None:

@@ -7,7 +7,9 @@ Text a person typed goes through `escape.for_teams` before it is shown.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,8 +40,16 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = Non
     return card
 
 
+class Card(dict[str, Any]):
+    """A finished card. It is never changed once built, so copying an activity (botbuilder
+    deep-copies every one it sends) need not copy the card's few hundred values."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Card:
+        return self
+
+
 def attachment(card: dict[str, Any]) -> Attachment:
-    return Attachment(content_type=CARD_CONTENT_TYPE, content=card)
+    return Attachment(content_type=CARD_CONTENT_TYPE, content=Card(card))
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
@@ -51,6 +61,22 @@ def _error(text: str) -> dict[str, Any]:
 
 
 # -- the debrief form ---------------------------------------------------------------------------
+def new_debrief_card(texts: Texts, locale: str, *, key: str, account: str) -> dict[str, Any]:
+    """A fresh form: the same for everyone in a language but for the account and the card key,
+    so it is rendered once per language (about fifty templates) and filled in per request."""
+    card: dict[str, Any] = json.loads(_blank_form(texts, locale))
+    card["body"][2]["value"] = account
+    card["actions"][0]["data"]["key"] = key
+    return card
+
+
+@lru_cache(maxsize=16)
+def _blank_form(texts: Texts, locale: str) -> str:
+    card = debrief_card(texts, locale, key="")
+    assert card["body"][2]["id"] == "account"
+    return json.dumps(card)
+
+
 def debrief_card(
     texts: Texts, locale: str, *, key: str, values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,

@@ -197,6 +197,24 @@ def _path(conversation_id: str, activity_id: str | None = None) -> str:
     return f"{path}/{quote(activity_id, safe='')}" if activity_id else path
 
 
+def activity_json(activity: Activity) -> dict[str, Any]:
+    """The activity as the connector's JSON. msrest walks a card's content value by value (with an
+    eval per string); a card is plain JSON already, so it is put back as it is."""
+    attachments = activity.attachments or []
+    contents = [a.content for a in attachments]
+    for a in attachments:
+        a.content = None
+    try:
+        body: dict[str, Any] = activity.serialize()
+    finally:
+        for a, content in zip(attachments, contents, strict=True):
+            a.content = content
+    for item, content in zip(body.get("attachments", []), contents, strict=True):
+        if content is not None:
+            item["content"] = content
+    return body
+
+
 def _response(data: dict[str, Any]) -> ResourceResponse:
     return ResourceResponse(id=data.get("id"))
 
@@ -207,18 +225,18 @@ class _Conversations:
 
     async def send_to_conversation(self, conversation_id: str, activity: Activity) -> ResourceResponse:
         return _response(await self._client.call(
-            "POST", _path(conversation_id), activity.serialize(), conversation_id=conversation_id))
+            "POST", _path(conversation_id), activity_json(activity), conversation_id=conversation_id))
 
     async def reply_to_activity(self, conversation_id: str, activity_id: str,
                                 activity: Activity) -> ResourceResponse:
         return _response(await self._client.call(
-            "POST", _path(conversation_id, activity_id), activity.serialize(),
+            "POST", _path(conversation_id, activity_id), activity_json(activity),
             conversation_id=conversation_id))
 
     async def update_activity(self, conversation_id: str, activity_id: str,
                               activity: Activity) -> ResourceResponse:
         return _response(await self._client.call(
-            "PUT", _path(conversation_id, activity_id), activity.serialize(),
+            "PUT", _path(conversation_id, activity_id), activity_json(activity),
             conversation_id=conversation_id))
 
     async def delete_activity(self, conversation_id: str, activity_id: str) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from dialogs.context import CoachContext
@@ -66,11 +65,33 @@ def user_key(account: ChannelAccount) -> str:
 
 
 def reference_of(activity: Activity) -> dict[str, Any]:
-    """The conversation reference to continue later; without the message id, which every
-    message changes and a proactive message must not reply to."""
-    reference = TurnContext.get_conversation_reference(activity)
-    reference.activity_id = None
-    return dict(reference.serialize())
+    """The conversation reference to continue later (ConversationReference's JSON, as botbuilder's
+    get_conversation_reference builds it), without the message id: every message changes it, and a
+    proactive message must not reply to it."""
+    conversation = activity.conversation
+    reference = {
+        "user": _account(activity.from_property),
+        "bot": _account(activity.recipient),
+        "conversation": _drop_none({
+            "isGroup": conversation.is_group, "conversationType": conversation.conversation_type,
+            "id": conversation.id, "name": conversation.name, "tenantId": conversation.tenant_id,
+        }),
+        "channelId": activity.channel_id,
+        "locale": activity.locale,
+        "serviceUrl": activity.service_url,
+    }
+    return _drop_none(reference)
+
+
+def _account(account: ChannelAccount | None) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    return _drop_none({"id": account.id, "name": account.name, "aadObjectId": account.aad_object_id,
+                       "role": account.role})
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 async def remember(ctx: CoachContext, activity: Activity, account: ChannelAccount | None = None) -> Who:

@@ -6,6 +6,7 @@ Content-Security-Policy forbids inline script: text a person typed can never run
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import logging
@@ -22,7 +23,7 @@ from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.text import LOCALES
 from storage import repository as repo
-from storage.models import Platform
+from storage.models import Person, Platform
 
 log = logging.getLogger("coach.webchat")
 
@@ -194,8 +195,22 @@ def preferred_locale(accept: str, default: str) -> str:
 async def _locale_of(request: web.Request, person_id: int) -> str:
     ctx = _coach(request)
     async with ctx.db() as session:
-        person = await repo.get_person(session=session, person_id=person_id)
+        person = await session.get(Person, person_id)
+    if person is None:  # the person just used `forget`: their row is gone
+        return ctx.default_locale
     return person.locale if person.locale in LOCALES else ctx.default_locale
+
+
+def _with_file(reply: Reply) -> dict[str, object]:
+    """A Reply's file (the digest chart, an export: see dialogs.digest_render) as a data: URL."""
+    body = reply.as_dict()
+    file = reply.meta.get("attachment")
+    if isinstance(file, dict):
+        data = base64.b64encode(bytes(file["content"])).decode()
+        body["attachment"] = {"filename": str(file["filename"]), "title": str(file.get("title", "")),
+                              "mime_type": str(file["mime_type"]),
+                              "url": f"data:{file['mime_type']};base64,{data}"}
+    return body
 
 
 def _respond(
@@ -204,7 +219,7 @@ def _respond(
     body = {
         "locale": locale,
         "strings": {key: ctx.texts.message(locale, f"webchat_{key}") for key in UI_STRINGS},
-        "messages": [r.as_dict() for r in replies],
+        "messages": [_with_file(r) for r in replies],
     }
     response = web.json_response(body, headers={"Cache-Control": "no-store"})
     if "token" in new_cookie:

@@ -12,7 +12,8 @@ from dialogs.commands import Command
 from dialogs.context import CoachContext
 from dialogs.debrief import Rep
 from dialogs.messages import Button, Reply
-from storage import data_rights, repository as repo
+from storage import data_rights
+from storage import repository as repo
 from storage.models import DialogState
 
 CONFIRM_WORDS = {"confirm", "yes", "bevestig", "bevestigen", "ja"}
@@ -32,13 +33,21 @@ async def handle_export(
     content = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
     day = now.date().isoformat()
     rows = sum(len(v) for v in tables.values())
-    return [Reply(
-        kind="info", title=_t(ctx, rep.locale, "export_title"),
-        text=_t(ctx, rep.locale, "export_ready", rows=rows, tables=len(tables)),
-        meta={"attachment": {"filename": f"closing-coach-export-{day}.json", "content": content,
-                             "mime_type": "application/json",
-                             "title": _t(ctx, rep.locale, "export_file_title", day=day)}},
-    )]
+    return [
+        Reply(
+            kind="info",
+            title=_t(ctx, rep.locale, "export_title"),
+            text=_t(ctx, rep.locale, "export_ready", rows=rows, tables=len(tables)),
+            meta={
+                "attachment": {
+                    "filename": f"closing-coach-export-{day}.json",
+                    "content": content,
+                    "mime_type": "application/json",
+                    "title": _t(ctx, rep.locale, "export_file_title", day=day),
+                }
+            },
+        )
+    ]
 
 
 async def handle_forget(
@@ -48,9 +57,17 @@ async def handle_forget(
     if cmd.arg.casefold() not in CONFIRM_WORDS:
         async with ctx.db() as session:
             debriefs = await repo.count_debriefs(session=session, person_id=rep.id)
-        return [Reply(kind="question", text=_t(ctx, loc, "forget_confirm", debriefs=debriefs),
-                      buttons=(Button(_t(ctx, loc, "forget_button"), "forget confirm"),))]
+        return [
+            Reply(
+                kind="question",
+                text=_t(ctx, loc, "forget_confirm", debriefs=debriefs),
+                buttons=(Button(_t(ctx, loc, "forget_button"), "forget confirm"),),
+            )
+        ]
     async with ctx.db() as session, session.begin():
         rows = await data_rights.forget_person(session=session, person_id=rep.id)
-    return [Reply(kind="saved", text=_t(ctx, loc, "forget_done", rows=rows),
-                  meta={"forgotten": True, "locale": loc})]
+    return [
+        Reply(
+            kind="saved", text=_t(ctx, loc, "forget_done", rows=rows), meta={"forgotten": True, "locale": loc}
+        )
+    ]

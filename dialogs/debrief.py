@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,9 @@ class Rep:
     locale: str
     timezone: str
     manager_name: str | None
+    # The row load_rep read, kept so the same session does not read it again (the identity map
+    # holds rows weakly); None when the Rep was built some other way.
+    person: Person | None = field(default=None, compare=False, repr=False)
 
     def locality(self, now: datetime) -> Locality:
         return Locality(locale=self.locale, timezone=self.timezone, now=now)
@@ -40,6 +43,10 @@ async def load_rep(*, session: AsyncSession, ctx: CoachContext, person_id: int) 
     manager: Person | None = None
     if person.manager_id is not None:
         manager = await session.get(Person, person.manager_id)
+    return _rep(ctx, person, manager)
+
+
+def _rep(ctx: CoachContext, person: Person, manager: Person | None) -> Rep:
     assert person.id is not None
     return Rep(
         id=person.id,
@@ -48,6 +55,7 @@ async def load_rep(*, session: AsyncSession, ctx: CoachContext, person_id: int) 
         locale=person.locale if person.locale in ("en", "nl") else ctx.default_locale,
         timezone=person.timezone or ctx.default_timezone,
         manager_name=(manager.display_name or manager.email or "") if manager else None,
+        person=person,
     )
 
 
@@ -71,16 +79,21 @@ async def store_debrief(
     idempotency_key: str,
     created_at: datetime | None = None,
     schedule: SchedulePolicy | None = None,
+    account_id: int | None = None,
 ) -> tuple[int, bool]:
     """Write the debrief inside the caller's transaction; a repeated key returns the first one.
+
+    `account_id`, when the caller already looked the account up in this transaction, saves the
+    lookup.
 
     `created_at` is the dialog clock's now (CoachContext.clock), so the edit window and history
     are measured on the same clock that stamped the debrief. A new debrief also plans what follows
     (issue 5): the next meeting and its nudge, the follow-through check, tactic feedback.
     """
-    account_id = await repo.get_or_create_account(
-        session=session, workspace_id=rep.workspace_id, name=debrief.account
-    )
+    if account_id is None:
+        account_id = await repo.get_or_create_account(
+            session=session, workspace_id=rep.workspace_id, name=debrief.account
+        )
     fields, answers = _columns(debrief)
     debrief_id, created = await repo.create_debrief(
         session=session,
@@ -94,11 +107,17 @@ async def store_debrief(
     )
     if created:  # issue 5 hook: meetings, nudges and follow-through from this debrief
         await on_debrief_stored(
-            session=session, person=await repo.get_person(session=session, person_id=rep.id),
+            session=session, person=await _person(session, rep),
             tz=rep.timezone, debrief_id=debrief_id, account_id=account_id, fields=fields,
             policy=schedule or SchedulePolicy(), now=created_at or utcnow(),
         )
     return debrief_id, created
+
+
+async def _person(session: AsyncSession, rep: Rep) -> Person:
+    if rep.person is not None and rep.person in session:
+        return rep.person
+    return await repo.get_person(session=session, person_id=rep.id)
 
 
 async def store_correction(
@@ -125,10 +144,14 @@ async def submit_debrief(
 ) -> SubmitResult:
     """Store a validated debrief once (in one transaction) and answer with coaching."""
     async with ctx.db() as session, session.begin():
-        rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
+        # the rep, their manager and the account in one query: the write path is round-trip bound
+        person, manager, account_id = await repo.person_with_account(
+            session=session, person_id=person_id, account_name=debrief.account
+        )
+        rep = _rep(ctx, person, manager)
         debrief_id, created = await store_debrief(
             session=session, rep=rep, debrief=debrief, idempotency_key=idempotency_key,
-            created_at=ctx.clock(), schedule=ctx.schedule,
+            created_at=ctx.clock(), schedule=ctx.schedule, account_id=account_id,
         )
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created)
     return SubmitResult(debrief_id, created, replies)

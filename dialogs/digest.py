@@ -87,8 +87,11 @@ class Figures:
 
     @property
     def weakest(self) -> str | None:
-        scored = [(s, POINTS.index(p), p) for p, prof in self.profile.items()
-                  if (s := prof.score) is not None and s < 1]
+        scored = [
+            (s, POINTS.index(p), p)
+            for p, prof in self.profile.items()
+            if (s := prof.score) is not None and s < 1
+        ]
         return min(scored)[2] if scored else None
 
     @property
@@ -150,8 +153,15 @@ class RepDigest:
                 {"debrief_id": s.debrief_id, "account": s.account, "what": s.what, "due": s.due.isoformat()}
                 for s in self.missed_next_steps
             ],
-            "notes": [{"point": n.point, "account": n.account, "note": n.note,
-                       "created_at": n.created_at.isoformat()} for n in self.notes],
+            "notes": [
+                {
+                    "point": n.point,
+                    "account": n.account,
+                    "note": n.note,
+                    "created_at": n.created_at.isoformat(),
+                }
+                for n in self.notes
+            ],
         }
 
 
@@ -204,8 +214,13 @@ class Digest:
                 "meetings_without_debrief": self.meetings_without_debrief,
                 "missed_next_steps": self.missed_next_steps,
                 "close_rate_trend": [
-                    {"start": t.start.isoformat(), "debriefs": t.debriefs, "closed": t.closed,
-                     "close_rate": t.close_rate} for t in self.trend
+                    {
+                        "start": t.start.isoformat(),
+                        "debriefs": t.debriefs,
+                        "closed": t.closed,
+                        "close_rate": t.close_rate,
+                    }
+                    for t in self.trend
                 ],
             },
             "reps": [r.as_json() for r in self.reps],
@@ -228,7 +243,10 @@ def _figures(outcomes: Sequence[OutcomeCount], points: dict[tuple[int, str], Poi
 
 
 def build_digests(
-    data: DigestData, *, share_notes: bool, default_locale: str = "en",
+    data: DigestData,
+    *,
+    share_notes: bool,
+    default_locale: str = "en",
     default_timezone: str = "Europe/Amsterdam",
 ) -> list[Digest]:
     """One Digest per manager in `data`, reps in name order. Pure: no I/O."""
@@ -236,9 +254,9 @@ def build_digests(
     outcomes: dict[int, list[OutcomeCount]] = defaultdict(list)
     for o in data.outcomes:
         outcomes[o.person_id].append(o)
-    counts: dict[int, dict[tuple[int, str], dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    profiles_of: dict[int, dict[tuple[int, str], PointProfile]] = defaultdict(dict)
     for c in data.points:
-        counts[c.person_id][(c.bucket, c.point)][c.rating] = c.n
+        profiles_of[c.person_id][(c.bucket, c.point)] = PointProfile(c.yes, c.partly, c.no)
     missed_m: dict[int, list[MissedMeeting]] = defaultdict(list)
     for m in data.missed_meetings:
         missed_m[m.person_id].append(m)
@@ -250,23 +268,31 @@ def build_digests(
         notes[n.person_id].append(n)
     reps_of: dict[int, list[RepDigest]] = defaultdict(list)
     for rep in data.reps:
-        profiles = {key: PointProfile(v.get("yes", 0), v.get("partly", 0), v.get("no", 0))
-                    for key, v in counts[rep.id].items()}
-        reps_of[rep.manager_id].append(RepDigest(
-            person_id=rep.id,
-            name=rep.name or rep.email or f"#{rep.id}",
-            figures=_figures(outcomes[rep.id], profiles),
-            meetings_without_debrief=tuple(missed_m[rep.id]),
-            missed_next_steps=tuple(missed_s[rep.id]),
-            notes=tuple(notes[rep.id]) if share_notes else (),
-        ))
-    return [_digest(m, reps_of[m.id], outcomes, period, share_notes, default_locale, default_timezone)
-            for m in data.managers]
+        profiles = profiles_of[rep.id]
+        reps_of[rep.manager_id].append(
+            RepDigest(
+                person_id=rep.id,
+                name=rep.name or rep.email or f"#{rep.id}",
+                figures=_figures(outcomes[rep.id], profiles),
+                meetings_without_debrief=tuple(missed_m[rep.id]),
+                missed_next_steps=tuple(missed_s[rep.id]),
+                notes=tuple(notes[rep.id]) if share_notes else (),
+            )
+        )
+    return [
+        _digest(m, reps_of[m.id], outcomes, period, share_notes, default_locale, default_timezone)
+        for m in data.managers
+    ]
 
 
 def _digest(
-    manager: ManagerRow, reps: list[RepDigest], outcomes: dict[int, list[OutcomeCount]], period: Period,
-    share_notes: bool, default_locale: str, default_timezone: str,
+    manager: ManagerRow,
+    reps: list[RepDigest],
+    outcomes: dict[int, list[OutcomeCount]],
+    period: Period,
+    share_notes: bool,
+    default_locale: str,
+    default_timezone: str,
 ) -> Digest:
     team_profile = {key: PointProfile() for key in ((b, p) for b in (0, 1) for p in POINTS)}
     for r in reps:
@@ -277,8 +303,9 @@ def _digest(
     trend = []
     for i in reversed(range(period.buckets)):
         rows = [o for o in team_outcomes if o.bucket == i]
-        trend.append(TrendPoint(period.bucket_start(i), sum(o.debriefs for o in rows),
-                                sum(o.closed for o in rows)))
+        trend.append(
+            TrendPoint(period.bucket_start(i), sum(o.debriefs for o in rows), sum(o.closed for o in rows))
+        )
     return Digest(
         manager_id=manager.id,
         workspace_id=manager.workspace_id,
@@ -310,8 +337,14 @@ async def compute_digests(
 ) -> list[Digest]:
     """The digests of these managers (None: every manager with reps), in a fixed number of queries."""
     data = await load_digest_data(
-        session=session, period=period, manager_ids=manager_ids, workspace_id=workspace_id,
-        include_notes=share_notes, due_from=due_from, due_to=due_to,
+        session=session,
+        period=period,
+        manager_ids=manager_ids,
+        workspace_id=workspace_id,
+        include_notes=share_notes,
+        due_from=due_from,
+        due_to=due_to,
     )
-    return build_digests(data, share_notes=share_notes, default_locale=default_locale,
-                         default_timezone=default_timezone)
+    return build_digests(
+        data, share_notes=share_notes, default_locale=default_locale, default_timezone=default_timezone
+    )

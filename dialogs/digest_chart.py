@@ -36,8 +36,13 @@ def chart_png(digest: Digest, texts: Texts) -> bytes:
     values = [[math.nan if v is None else v for v in row] for row in grid]
     cmap = colormaps["RdYlGn"].with_extremes(bad="#dddddd")
     image = heat.imshow(values, cmap=cmap, vmin=0, vmax=1, aspect="auto")
-    heat.set_xticks(range(len(POINTS)), [texts.point(loc, p, "title") for p in POINTS],
-                    rotation=25, ha="right", fontsize=9)
+    heat.set_xticks(
+        range(len(POINTS)),
+        [texts.point(loc, p, "title") for p in POINTS],
+        rotation=25,
+        ha="right",
+        fontsize=9,
+    )
     heat.set_yticks(range(len(names)), names, fontsize=9 if len(names) < 25 else 7)
     small = len(names) <= 30
     for y, row in enumerate(grid):
@@ -55,8 +60,13 @@ def chart_png(digest: Digest, texts: Texts) -> bytes:
     trend.axhline(30, color="#2e8b57", linestyle="--", label=label("goal"))
     trend.set_ylim(0, max([50.0, *(r for r in rates if not math.isnan(r))]))
     trend.set_ylabel("%")
-    trend.set_xticks(xs, [format_day(t.start.date(), locale=loc) for t in digest.trend],
-                     rotation=35, ha="right", fontsize=8)
+    trend.set_xticks(
+        xs,
+        [format_day(t.start.date(), locale=loc) for t in digest.trend],
+        rotation=35,
+        ha="right",
+        fontsize=8,
+    )
     trend.set_xlabel(label("week"), fontsize=9)
     trend.set_title(label("trend"), fontsize=10)
     trend.legend(fontsize=8, loc="upper left")

@@ -31,9 +31,14 @@ def team_name(texts: Texts, digest: Digest) -> str:
 def _title(texts: Texts, digest: Digest, key: str = "title") -> str:
     loc = digest.locale
     last_day = (digest.period_end - timedelta(seconds=1)).date()
-    return _t(texts, loc, key, team=team_name(texts, digest),
-              start=format_day(digest.period_start.date(), locale=loc),
-              end=format_day(last_day, locale=loc))
+    return _t(
+        texts,
+        loc,
+        key,
+        team=team_name(texts, digest),
+        start=format_day(digest.period_start.date(), locale=loc),
+        end=format_day(last_day, locale=loc),
+    )
 
 
 def _rate(value: float | None, loc: str) -> str:
@@ -44,8 +49,16 @@ def _close_rate(texts: Texts, loc: str, f: Figures) -> list[str]:
     rate = f.close_rate
     if rate is None:
         return [_t(texts, loc, "close_rate_none")]
-    line = _t(texts, loc, "close_rate", closed=f.closed, debriefs=f.debriefs, rate=_rate(rate, loc),
-              in_ten=round(rate * 10), previous=_rate(f.close_rate_previous, loc))
+    line = _t(
+        texts,
+        loc,
+        "close_rate",
+        closed=f.closed,
+        debriefs=f.debriefs,
+        rate=_rate(rate, loc),
+        in_ten=round(rate * 10),
+        previous=_rate(f.close_rate_previous, loc),
+    )
     level = "low" if rate < 0.15 else ("mid" if rate < 0.25 else "high")
     return [line, _t(texts, loc, f"close_goal.{level}")]
 
@@ -54,8 +67,17 @@ def _profile(texts: Texts, loc: str, f: Figures) -> list[str]:
     lines = [_t(texts, loc, "profile_title")]
     for p in POINTS:
         prof = f.profile[p]
-        lines.append(_t(texts, loc, "profile_line", title=texts.point(loc, p, "title"),
-                        yes=prof.yes, partly=prof.partly, no=prof.no))
+        lines.append(
+            _t(
+                texts,
+                loc,
+                "profile_line",
+                title=texts.point(loc, p, "title"),
+                yes=prof.yes,
+                partly=prof.partly,
+                no=prof.no,
+            )
+        )
     return lines
 
 
@@ -71,8 +93,10 @@ def _weakest(texts: Texts, loc: str, f: Figures, name: str) -> list[str]:
         return []
     if f.weakest is None:
         return [_t(texts, loc, "weakest_none")]
-    return [_t(texts, loc, "weakest", title=texts.point(loc, f.weakest, "title")),
-            _t(texts, loc, "action", action=_t(texts, loc, f"actions.{f.weakest}", name=name))]
+    return [
+        _t(texts, loc, "weakest", title=texts.point(loc, f.weakest, "title")),
+        _t(texts, loc, "action", action=_t(texts, loc, f"actions.{f.weakest}", name=name)),
+    ]
 
 
 def _concessions(texts: Texts, loc: str, f: Figures) -> list[str]:
@@ -88,8 +112,16 @@ def summary_reply(texts: Texts, digest: Digest) -> Reply:
     loc, f = digest.locale, digest.team
     if not digest.reps:
         return Reply(kind="digest", title=_title(texts, digest), text=_t(texts, loc, "no_reps"))
-    items = [_t(texts, loc, "summary_reps", reps=len(digest.reps), debriefs=f.debriefs,
-                previous=f.debriefs_previous)]
+    items = [
+        _t(
+            texts,
+            loc,
+            "summary_reps",
+            reps=len(digest.reps),
+            debriefs=f.debriefs,
+            previous=f.debriefs_previous,
+        )
+    ]
     quiet = [r.name for r in digest.reps if r.figures.debriefs == 0]
     if quiet:
         items.append(_t(texts, loc, "summary_quiet_reps", names=", ".join(quiet)))
@@ -101,8 +133,13 @@ def summary_reply(texts: Texts, digest: Digest) -> Reply:
     items.append(_t(texts, loc, "missed_meetings", count=digest.meetings_without_debrief))
     items.append(_t(texts, loc, "missed_steps", count=digest.missed_next_steps))
     items += _concessions(texts, loc, f)
-    return Reply(kind="digest", title=_title(texts, digest), text=_t(texts, loc, "summary_title"),
-                 items=tuple(items), meta={"section": "summary"})
+    return Reply(
+        kind="digest",
+        title=_title(texts, digest),
+        text=_t(texts, loc, "summary_title"),
+        items=tuple(items),
+        meta={"section": "summary"},
+    )
 
 
 def rep_reply(texts: Texts, digest: Digest, rep: RepDigest) -> Reply:
@@ -115,29 +152,63 @@ def rep_reply(texts: Texts, digest: Digest, rep: RepDigest) -> Reply:
         items = [_t(texts, loc, "no_debriefs", previous=f.debriefs_previous)]
     if rep.meetings_without_debrief:
         items.append(_t(texts, loc, "missed_meetings", count=len(rep.meetings_without_debrief)))
-        items += [_t(texts, loc, "missed_meeting_line", account=m.account,
-                     when=format_when(m.starts_at, locale=loc, tz=digest.timezone))
-                  for m in rep.meetings_without_debrief]
+        items += [
+            _t(
+                texts,
+                loc,
+                "missed_meeting_line",
+                account=m.account,
+                when=format_when(m.starts_at, locale=loc, tz=digest.timezone),
+            )
+            for m in rep.meetings_without_debrief
+        ]
     if rep.missed_next_steps:
         items.append(_t(texts, loc, "missed_steps", count=len(rep.missed_next_steps)))
-        items += [_t(texts, loc, "missed_step_line", account=s.account, what=s.what or "",
-                     due=format_day(s.due, locale=loc)) for s in rep.missed_next_steps]
+        items += [
+            _t(
+                texts,
+                loc,
+                "missed_step_line",
+                account=s.account,
+                what=s.what or "",
+                due=format_day(s.due, locale=loc),
+            )
+            for s in rep.missed_next_steps
+        ]
     if digest.share_notes:
-        items += [_t(texts, loc, "note_line", point=texts.point(loc, n.point, "title"), account=n.account,
-                     note=n.note) for n in rep.notes[:NOTES_PER_REP]]
-    return Reply(kind="digest", title=rep.name, items=tuple(items),
-                 meta={"section": "rep", "person_id": rep.person_id})
+        items += [
+            _t(
+                texts,
+                loc,
+                "note_line",
+                point=texts.point(loc, n.point, "title"),
+                account=n.account,
+                note=n.note,
+            )
+            for n in rep.notes[:NOTES_PER_REP]
+        ]
+    return Reply(
+        kind="digest", title=rep.name, items=tuple(items), meta={"section": "rep", "person_id": rep.person_id}
+    )
 
 
 def chart_reply(texts: Texts, digest: Digest) -> Reply:
     loc = digest.locale
     png = chart_png(digest, texts)
     day = digest.period_end.date().isoformat()
-    return Reply(kind="digest", title=_t(texts, loc, "chart_title"), meta={
-        "section": "chart",
-        "attachment": {"filename": f"digest-{day}.png", "content": png, "mime_type": "image/png",
-                       "title": _t(texts, loc, "chart_title")},
-    })
+    return Reply(
+        kind="digest",
+        title=_t(texts, loc, "chart_title"),
+        meta={
+            "section": "chart",
+            "attachment": {
+                "filename": f"digest-{day}.png",
+                "content": png,
+                "mime_type": "image/png",
+                "title": _t(texts, loc, "chart_title"),
+            },
+        },
+    )
 
 
 def digest_replies(texts: Texts, digest: Digest, *, chart: bool = True) -> list[Reply]:
@@ -155,15 +226,33 @@ def channel_replies(texts: Texts, digest: Digest) -> list[Reply]:
     """Team totals only (no names, no accounts) and only for teams of at least three reps."""
     loc, f = digest.locale, digest.team
     if len(digest.reps) < CHANNEL_MINIMUM_REPS:
-        return [Reply(kind="error", text=_t(texts, loc, "channel_too_small", minimum=CHANNEL_MINIMUM_REPS,
-                                             reps=len(digest.reps)))]
-    items = [_t(texts, loc, "summary_reps", reps=len(digest.reps), debriefs=f.debriefs,
-                previous=f.debriefs_previous)]
+        return [
+            Reply(
+                kind="error",
+                text=_t(texts, loc, "channel_too_small", minimum=CHANNEL_MINIMUM_REPS, reps=len(digest.reps)),
+            )
+        ]
+    items = [
+        _t(
+            texts,
+            loc,
+            "summary_reps",
+            reps=len(digest.reps),
+            debriefs=f.debriefs,
+            previous=f.debriefs_previous,
+        )
+    ]
     items += _close_rate(texts, loc, f) + _score(texts, loc, f) + _profile(texts, loc, f)
     if f.debriefs and f.weakest:
         items.append(_t(texts, loc, "weakest", title=texts.point(loc, f.weakest, "title")))
     items.append(_t(texts, loc, "missed_meetings", count=digest.meetings_without_debrief))
     items.append(_t(texts, loc, "missed_steps", count=digest.missed_next_steps))
     items += _concessions(texts, loc, f)
-    return [Reply(kind="digest", title=_title(texts, digest, "channel_title"), items=tuple(items),
-                  meta={"section": "channel"})]
+    return [
+        Reply(
+            kind="digest",
+            title=_title(texts, digest, "channel_title"),
+            items=tuple(items),
+            meta={"section": "channel"},
+        )
+    ]

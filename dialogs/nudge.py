@@ -4,31 +4,35 @@ and tactics.yaml; this module decides what goes in and in which order."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.checklist import POINTS, SCORE
 from dialogs.context import CoachContext
-from dialogs.debrief import Rep, load_rep
+from dialogs.debrief import Rep
 from dialogs.messages import Button, Reply
-from dialogs.text import format_day, format_duration, format_when
+from dialogs.text import Texts, format_day, format_duration, format_when
 from dialogs.timing import local_today
 from storage import preferences as prefs
-from storage import repository as repo
-from storage.models import Account, Debrief, Meeting
+from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person
 from storage.outbox import Item
-from storage.scheduling import MeetingInvite, SuggestedTactic
+from storage.repository import _insert
+from storage.scheduling import CoachPreference, MeetingInvite, SuggestedTactic
 
 TACTICS_PER_NUDGE = 2
 RECENT_DEBRIEFS = 5
 # Feedback weights: a tactic that worked comes back more often, one that flopped less.
 WEIGHTS = {"worked": 1.0, "flopped": -0.5, "unused": -0.1}
 ROTATION_PENALTY = 0.75  # for each of the last two nudges that already suggested it
+TACTIC_HISTORY = 60  # suggestions per rep that weigh in
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,9 @@ def live_meeting(view: MeetingView | None, item: Item) -> bool:
     return planned is None or datetime.fromisoformat(planned) == view.meeting.starts_at
 
 
-def choose_tactics(keys: Sequence[str], history: Sequence[SuggestedTactic], *, seed: int,
+def choose_tactics(keys: Sequence[str], history: Sequence[Any], *, seed: int,
                    n: int = TACTICS_PER_NUDGE) -> list[str]:
-    """Two tactics: "not for me" ones dropped, weighted by the rep's verdicts, rotated away from
+    """Two tactics (history: newest first, items with .tactic, .meeting_id, .verdict): "not for me" ones dropped, weighted by the rep's verdicts, rotated away from
     the last two nudges' picks; ties broken by a per-meeting hash so reps see the whole library."""
     dropped = {h.tactic for h in history if h.verdict == "drop"}
     score = {k: 1.0 for k in keys if k not in dropped}
@@ -84,44 +88,24 @@ def choose_tactics(keys: Sequence[str], history: Sequence[SuggestedTactic], *, s
     return sorted(score, key=lambda k: (-score[k], tiebreak(k)))[:n]
 
 
-def weakest_point(debriefs: Sequence[repo.StoredDebrief]) -> str | None:
+def weakest_point(recent: Iterable[Mapping[str, str]]) -> str | None:
     """The point with the worst summed rating over recent debriefs (checklist order breaks ties)."""
     totals = {p: 0 for p in POINTS}
-    for d in debriefs:
-        for point, answer in d.answers.items():
+    for ratings in recent:
+        for point, rating in ratings.items():
             if point in totals:
-                totals[point] += SCORE.get(answer.rating, 0)
+                totals[point] += SCORE.get(rating, 0)
     worst = max(POINTS, key=lambda p: (totals[p], -POINTS.index(p)))
     return worst if totals[worst] > 0 else None
 
 
-async def last_debrief(*, session: AsyncSession, person_id: int, account_id: int) -> Debrief | None:
-    return await session.scalar(
-        sa.select(Debrief).where(Debrief.person_id == person_id, Debrief.account_id == account_id)
-        .order_by(Debrief.created_at.desc(), Debrief.id.desc()).limit(1)
-    )
-
-
-async def tactics_for(*, session: AsyncSession, ctx: CoachContext, rep: Rep, view: MeetingView) -> list[str]:
-    """The meeting's two tactics, chosen once and recorded (a retried send shows the same two)."""
-    meeting_id = view.meeting.id or 0
-    already = (await session.scalars(
-        sa.select(SuggestedTactic.tactic).where(SuggestedTactic.meeting_id == meeting_id)
-        .order_by(SuggestedTactic.id)
-    )).all()
-    if already:
-        return list(already)
-    history = [h for h in await prefs.tactic_history(session=session, person_id=rep.id)
-               if h.meeting_id != meeting_id]
-    keys = list(ctx.texts.data(rep.locale, "tactics"))
-    chosen = choose_tactics(keys, history, seed=meeting_id)
-    await prefs.record_suggestions(session=session, person_id=rep.id, account_id=view.meeting.account_id,
-                                   meeting_id=meeting_id, tactics=chosen, now=ctx.clock())
-    return chosen
-
-
 def tactic_lines(ctx: CoachContext, locale: str, keys: Sequence[str]) -> tuple[str, ...]:
-    t = ctx.texts
+    return _tactic_lines(ctx.texts, locale, tuple(keys))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tactic_lines(t: Texts, locale: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    # Texts are read once and never change: the same two tactics read the same every time.
     lines: list[str] = []
     for key in keys:
         name = t.render(locale, "tactics", f"{key}.name")
@@ -129,6 +113,12 @@ def tactic_lines(ctx: CoachContext, locale: str, keys: Sequence[str]) -> tuple[s
         lines.append(t.render(locale, "nudge", "tactic_line", name=name, when=when))
         lines.append(t.render(locale, "nudge", "tactic_say", say=t.render(locale, "tactics", f"{key}.say")))
     return tuple(lines)
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed(t: Texts, locale: str, key: str) -> str:
+    """A nudge text without variables (titles, button labels), rendered once per locale."""
+    return t.render(locale, "nudge", key)
 
 
 def recap_lines(ctx: CoachContext, rep: Rep, account: str, last: Debrief | None) -> tuple[str, str]:
@@ -152,17 +142,13 @@ def recap_lines(ctx: CoachContext, rep: Rep, account: str, last: Debrief | None)
     return title, "\n".join(lines)
 
 
-async def compose_nudge(*, ctx: CoachContext, session: AsyncSession, rep: Rep, view: MeetingView) -> list[Reply]:
+def compose_nudge(*, ctx: CoachContext, rep: Rep, view: MeetingView, tactics: Sequence[str],
+                  last: Debrief | None, weak: str | None) -> list[Reply]:
     """The nudge for one meeting, as neutral replies (the last one carries the buttons)."""
     t, loc = ctx.texts, rep.locale
     meeting, account = view.meeting, view.account
     when = format_when(meeting.starts_at, locale=loc, tz=rep.timezone)
     minutes = max(1, round((meeting.starts_at - ctx.clock()).total_seconds() / 60))
-    tactics = await tactics_for(session=session, ctx=ctx, rep=rep, view=view)
-    last = await last_debrief(session=session, person_id=rep.id, account_id=meeting.account_id)
-    recent = await repo.latest_debriefs(session=session, person_id=rep.id, limit=RECENT_DEBRIEFS)
-    weak = weakest_point(recent)
-
     if view.formal:
         organised = view.invite is not None and view.invite.organiser_external
         head = t.render(loc, "nudge", "formal_organiser" if organised else "formal_agenda", account=account)
@@ -170,9 +156,9 @@ async def compose_nudge(*, ctx: CoachContext, session: AsyncSession, rep: Rep, v
         head = t.render(loc, "nudge", "intro", account=account, lead=format_duration(minutes, locale=loc))
     header = Reply(kind="nudge", title=t.render(loc, "nudge", "title", account=account, when=when),
                    text=head, meta={"meeting_id": meeting.id, "formal": view.formal})
-    tactics_reply = Reply(kind="nudge", title=t.render(loc, "nudge", "tactics_title"),
-                          items=tactic_lines(ctx, loc, tactics), meta={"tactics": tactics})
-    checks = Reply(kind="nudge", title=t.render(loc, "nudge", "checks_title"),
+    tactics_reply = Reply(kind="nudge", title=_fixed(t, loc, "tactics_title"),
+                          items=tactic_lines(ctx, loc, tactics), meta={"tactics": list(tactics)})
+    checks = Reply(kind="nudge", title=_fixed(t, loc, "checks_title"),
                    items=tuple(str(c) for c in t.data(loc, "nudge")["checks"]))
     recap_title, recap_text = recap_lines(ctx, rep, account, last)
     recap = Reply(kind="nudge", title=recap_title, text=recap_text, meta={"recap": last is not None})
@@ -180,36 +166,118 @@ async def compose_nudge(*, ctx: CoachContext, session: AsyncSession, rep: Rep, v
         weakest = Reply(kind="nudge", title=t.render(loc, "nudge", "weakest_title",
                                                      title=t.point(loc, weak, "title")),
                         text=t.render(loc, "nudge", "weakest_question",
-                                      question=t.render(loc, "nudge", f"questions.{weak}")),
+                                      question=_fixed(t, loc, f"questions.{weak}")),
                         meta={"weakest": weak})
     else:
-        weakest = Reply(kind="nudge", text=t.render(loc, "nudge", "weakest_none"))
+        weakest = Reply(kind="nudge", text=_fixed(t, loc, "weakest_none"))
     mid = meeting.id
     buttons = (
-        Button(t.render(loc, "nudge", "button_got_it"), f"nudges got {mid}"),
-        Button(t.render(loc, "nudge", "button_snooze"), f"nudges snooze {mid}"),
-        Button(t.render(loc, "nudge", "button_skip"), f"nudges skip {mid}"),
+        Button(_fixed(t, loc, "button_got_it"), f"nudges got {mid}"),
+        Button(_fixed(t, loc, "button_snooze"), f"nudges snooze {mid}"),
+        Button(_fixed(t, loc, "button_skip"), f"nudges skip {mid}"),
     )
     body = [tactics_reply, checks, recap, weakest] if view.formal else [checks, recap, weakest, tactics_reply]
-    last_reply = body[-1]
-    body[-1] = Reply(kind=last_reply.kind, title=last_reply.title, text=last_reply.text,
-                     items=last_reply.items, buttons=buttons, meta=last_reply.meta)
+    body[-1] = dataclass_replace(body[-1], buttons=buttons)
     return [header, *body]
 
 
 async def muted(*, session: AsyncSession, rep: Rep, now: datetime, nudge: bool = False) -> bool:
     """Paused (holidays), or — for nudges — nudges switched off."""
     pref = await prefs.get_preference(session=session, person_id=rep.id)
+    return _muted(pref, rep, now, nudge=nudge)
+
+
+def _muted(pref: CoachPreference | None, rep: Rep, now: datetime, *, nudge: bool) -> bool:
+    if pref is None:
+        return False
     return prefs.is_paused(pref, local_today(now, rep.timezone)) or (nudge and pref.nudges_off)
 
 
-async def render_nudge(ctx: CoachContext, item: Item) -> list[Reply] | None:
-    """Outbox renderer for kind "nudge"; None cancels the row (meeting gone, paused, nudges off)."""
+def _rep(ctx: CoachContext, person: Person) -> Rep:
+    assert person.id is not None
+    return Rep(id=person.id, workspace_id=person.workspace_id, name=person.display_name,
+               locale=person.locale if person.locale in ("en", "nl") else ctx.default_locale,
+               timezone=person.timezone or ctx.default_timezone, manager_name=None)
+
+
+async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, list[Reply] | None]:
+    """Batch renderer for kind "nudge": a fixed handful of queries for the whole batch, whatever
+    its size (the scheduler renders a claimed batch at once). None cancels a row: the meeting is
+    gone or moved, the rep paused or switched nudges off."""
+    now = ctx.clock()
+    meeting_ids = {int(i.payload["meeting_id"]) for i in items}
+    person_ids = {i.person_id for i in items}
+    out: dict[int, list[Reply] | None] = {}
     async with ctx.db() as session, session.begin():
-        rep = await load_rep(session=session, ctx=ctx, person_id=item.person_id)
-        view = await load_meeting(session=session, meeting_id=int(item.payload["meeting_id"]),
-                                  person_id=rep.id)
-        if not live_meeting(view, item) or await muted(session=session, rep=rep, now=ctx.clock(), nudge=True):
-            return None
-        assert view is not None
-        return await compose_nudge(ctx=ctx, session=session, rep=rep, view=view)
+        people = {p.id: p for p in (await session.scalars(
+            sa.select(Person).where(Person.id.in_(person_ids)))).all()}
+        views = {m.id: MeetingView(m, name, invite) for m, name, invite in (await session.execute(
+            sa.select(Meeting, Account.name, MeetingInvite)
+            .join(Account, Account.id == Meeting.account_id)
+            .outerjoin(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
+            .where(Meeting.id.in_(meeting_ids)))).all()}
+        preferences = {p.person_id: p for p in (await session.scalars(
+            sa.select(CoachPreference).where(CoachPreference.person_id.in_(person_ids)))).all()}
+        history: dict[int, list[Any]] = {}  # plain rows (tactic, meeting_id, verdict): read many times
+        rank = sa.func.row_number().over(partition_by=SuggestedTactic.person_id, order_by=(
+            SuggestedTactic.suggested_at.desc(), SuggestedTactic.id.desc())).label("rank")
+        inner = sa.select(SuggestedTactic.person_id, SuggestedTactic.tactic, SuggestedTactic.meeting_id,
+                          SuggestedTactic.verdict, rank).where(
+            SuggestedTactic.person_id.in_(person_ids)).subquery()
+        for h in (await session.execute(sa.select(inner).where(inner.c.rank <= TACTIC_HISTORY)
+                                        .order_by(inner.c.person_id, inner.c.rank))).all():
+            history.setdefault(h.person_id, []).append(h)
+        accounts = {v.meeting.account_id for v in views.values()}
+        rank = sa.func.row_number().over(partition_by=(Debrief.person_id, Debrief.account_id), order_by=(
+            Debrief.created_at.desc(), Debrief.id.desc())).label("rank")
+        inner = sa.select(Debrief.id, rank).where(Debrief.person_id.in_(person_ids),
+                                                  Debrief.account_id.in_(accounts)).subquery()
+        last = {(d.person_id, d.account_id): d for d in (await session.scalars(
+            sa.select(Debrief).join(inner, inner.c.id == Debrief.id).where(inner.c.rank == 1))).all()}
+        rank = sa.func.row_number().over(partition_by=Debrief.person_id, order_by=(
+            Debrief.created_at.desc(), Debrief.id.desc())).label("rank")
+        inner = sa.select(Debrief.id, Debrief.person_id, rank).where(Debrief.person_id.in_(person_ids)).subquery()
+        recent: dict[int, dict[int, dict[str, str]]] = {}
+        for person_id, debrief_id, point, rating in (await session.execute(
+                sa.select(inner.c.person_id, DebriefAnswer.debrief_id, DebriefAnswer.point, DebriefAnswer.rating)
+                .join(inner, inner.c.id == DebriefAnswer.debrief_id)
+                .where(inner.c.rank <= RECENT_DEBRIEFS))).all():
+            recent.setdefault(person_id, {}).setdefault(debrief_id, {})[point] = rating
+        chosen_before: dict[int, list[str]] = {}
+        for mid, tactic in (await session.execute(
+                sa.select(SuggestedTactic.meeting_id, SuggestedTactic.tactic)
+                .where(SuggestedTactic.meeting_id.in_(meeting_ids)).order_by(SuggestedTactic.id))).all():
+            chosen_before.setdefault(mid, []).append(tactic)
+
+        new_suggestions: list[dict[str, Any]] = []
+        for item in items:
+            person = people.get(item.person_id)
+            view = views.get(int(item.payload["meeting_id"]))
+            if person is None or view is None or view.meeting.person_id != person.id:
+                out[item.id] = None
+                continue
+            rep = _rep(ctx, person)
+            if not live_meeting(view, item) or _muted(preferences.get(rep.id), rep, now, nudge=True):
+                out[item.id] = None
+                continue
+            mid = view.meeting.id or 0
+            tactics = chosen_before.get(mid)
+            if not tactics:
+                past = [h for h in history.get(rep.id, []) if h.meeting_id != mid]
+                tactics = choose_tactics(list(ctx.texts.data(rep.locale, "tactics")), past, seed=mid)
+                chosen_before[mid] = tactics
+                new_suggestions += [{"person_id": rep.id, "account_id": view.meeting.account_id,
+                                     "meeting_id": mid, "tactic": k, "suggested_at": now} for k in tactics]
+            out[item.id] = compose_nudge(
+                ctx=ctx, rep=rep, view=view, tactics=tactics,
+                last=last.get((rep.id, view.meeting.account_id)),
+                weak=weakest_point(recent.get(rep.id, {}).values()))
+        if new_suggestions:
+            stmt = _insert(session, SuggestedTactic).on_conflict_do_nothing(index_elements=["meeting_id", "tactic"])
+            await session.execute(stmt, new_suggestions)
+    return out
+
+
+async def render_nudge(ctx: CoachContext, item: Item) -> list[Reply] | None:
+    """Outbox renderer for kind "nudge" (one row; the scheduler uses render_nudges for batches)."""
+    return (await render_nudges(ctx, [item]))[item.id]

@@ -52,8 +52,11 @@ def _name(p: Person) -> str:
 
 async def team_digest(ctx: CoachContext, manager_id: int, session: AsyncSession) -> Digest:
     digests = await compute_digests(
-        session=session, period=Period.ending(ctx.clock()), manager_ids=[manager_id],
-        share_notes=ctx.share_notes, default_locale=ctx.default_locale,
+        session=session,
+        period=Period.ending(ctx.clock()),
+        manager_ids=[manager_id],
+        share_notes=ctx.share_notes,
+        default_locale=ctx.default_locale,
         default_timezone=ctx.default_timezone,
     )
     return digests[0]
@@ -64,8 +67,16 @@ async def _resolve(ctx: CoachContext, session: AsyncSession, rep: Rep, who: str)
     if not people:
         return Reply(kind="error", text=_t(ctx, rep.locale, "person_not_found", who=who[:80]))
     if len(people) > 1:
-        return Reply(kind="error", text=_t(ctx, rep.locale, "person_ambiguous", who=who[:80],
-                                           names=", ".join(_name(p) for p in people[:5])))
+        return Reply(
+            kind="error",
+            text=_t(
+                ctx,
+                rep.locale,
+                "person_ambiguous",
+                who=who[:80],
+                names=", ".join(_name(p) for p in people[:5]),
+            ),
+        )
     return people[0]
 
 
@@ -83,8 +94,10 @@ async def authorize_view(*, session: AsyncSession, viewer_id: int, person_id: in
     if viewer_id in await sales_teams.manager_chain(session=session, person=target):
         return
     has_team = await sales_teams.count_reps(session=session, manager_id=viewer_id) > 0
-    raise Forbidden("not one of this person's managers",
-                    reason="other_team" if has_team or viewer.role != Role.REP else "other_rep")
+    raise Forbidden(
+        "not one of this person's managers",
+        reason="other_team" if has_team or viewer.role != Role.REP else "other_rep",
+    )
 
 
 async def handle_team(
@@ -105,7 +118,9 @@ async def handle_team(
             return [Reply(kind="digest", text=_t(ctx, rep.locale, "no_reps"))]
         lines = [_t(ctx, rep.locale, "not_manager")]
         if rep.manager_name:
-            lines.append(_t(ctx, rep.locale, "rep_manager_sees", manager=rep.manager_name, notes=ctx.share_notes))
+            lines.append(
+                _t(ctx, rep.locale, "rep_manager_sees", manager=rep.manager_name, notes=ctx.share_notes)
+            )
         return [Reply(kind="info", text="\n".join(lines))]
     # The chart takes a CPU moment: keep the event loop free for other requests.
     return await asyncio.to_thread(digest_replies, ctx.texts, digest)
@@ -120,8 +135,11 @@ async def _one_rep(ctx: CoachContext, rep: Rep, who: str) -> list[Reply]:
         try:
             await authorize_view(session=session, viewer_id=rep.id, person_id=found.id)
         except Forbidden as exc:
-            key = "refused_" + str(exc.details["reason"]) if exc.details["reason"] != "other_workspace" \
+            key = (
+                "refused_" + str(exc.details["reason"])
+                if exc.details["reason"] != "other_workspace"
                 else "person_not_found"
+            )
             return [Reply(kind="error", text=_t(ctx, rep.locale, key, rep=_name(found), who=who[:80]))]
         if found.manager_id is None:
             return [Reply(kind="info", text=_t(ctx, rep.locale, "not_manager"))]
@@ -153,8 +171,14 @@ async def _change(ctx: CoachContext, rep: Rep, who: str, *, add: bool) -> list[R
                 return [Reply(text=_t(ctx, loc, "already_in_team", rep=name))]
             if found.manager_id is not None and me.role != Role.ADMIN:
                 boss = await session.get(Person, found.manager_id)
-                return [Reply(kind="error", text=_t(ctx, loc, "has_other_manager", rep=name,
-                                                    manager=_name(boss) if boss else "?"))]
+                return [
+                    Reply(
+                        kind="error",
+                        text=_t(
+                            ctx, loc, "has_other_manager", rep=name, manager=_name(boss) if boss else "?"
+                        ),
+                    )
+                ]
             await sales_teams.set_manager(session=session, person_id=found.id, manager_id=rep.id)
         else:
             if found.manager_id != rep.id:
@@ -162,15 +186,31 @@ async def _change(ctx: CoachContext, rep: Rep, who: str, *, add: bool) -> list[R
             await sales_teams.set_manager(session=session, person_id=found.id, manager_id=None)
         change = "added" if add else "removed"
         await outbox.enqueue(
-            session=session, dedup_key=f"{NOTICE_KIND}:{found.id}:{rep.id}:{change}:{now.isoformat()}",
-            kind=NOTICE_KIND, person_id=found.id, due_at=now,
-            payload={"key": f"rep_told_{change}", "manager": rep.name or me.email or "",
-                     "notes": ctx.share_notes},
+            session=session,
+            dedup_key=f"{NOTICE_KIND}:{found.id}:{rep.id}:{change}:{now.isoformat()}",
+            kind=NOTICE_KIND,
+            person_id=found.id,
+            due_at=now,
+            payload={
+                "key": f"rep_told_{change}",
+                "manager": rep.name or me.email or "",
+                "notes": ctx.share_notes,
+            },
         )
     return [Reply(kind="saved", text=_t(ctx, loc, change, rep=name, notes=ctx.share_notes))]
 
 
 def notice_replies(ctx: CoachContext, *, locale: str, payload: dict[str, object]) -> list[Reply]:
     """The rep's side of `team add` / `team remove`, rendered when the outbox row is delivered."""
-    return [Reply(kind="info", text=_t(ctx, locale, str(payload["key"]), manager=payload.get("manager", ""),
-                                       notes=bool(payload.get("notes"))))]
+    return [
+        Reply(
+            kind="info",
+            text=_t(
+                ctx,
+                locale,
+                str(payload["key"]),
+                manager=payload.get("manager", ""),
+                notes=bool(payload.get("notes")),
+            ),
+        )
+    ]

@@ -70,8 +70,8 @@ async def export_person(*, session: AsyncSession, person_id: int) -> dict[str, l
         if rows:
             tables.setdefault(table.name, []).extend(rows)
     accounts = await session.execute(
-        sa.select(Account.id, Account.name).where(
-            Account.id.in_(sa.select(Debrief.account_id).where(Debrief.person_id == person_id)))
+        sa.select(Account.id, Account.name)
+        .where(Account.id.in_(sa.select(Debrief.account_id).where(Debrief.person_id == person_id)))
         .order_by(Account.id)
     )
     names = [{"id": i, "name": n} for i, n in accounts.all()]
@@ -86,7 +86,9 @@ async def _delete(session: AsyncSession, rows: list[tuple[sa.Table, Any]]) -> in
         for child, column, fk in _references(table):
             if _is_reference(fk):
                 await session.execute(
-                    sa.update(child).where(column.in_(sa.select(fk.column).where(where))).values({column.name: None})
+                    sa.update(child)
+                    .where(column.in_(sa.select(fk.column).where(where)))
+                    .values({column.name: None})
                 )
     deleted = 0
     for table, where in reversed(rows):  # children before parents

@@ -67,8 +67,9 @@ class PointCount:
     person_id: int
     bucket: int  # 0 current period, 1 previous
     point: str
-    rating: str
-    n: int
+    yes: int
+    partly: int
+    no: int
 
 
 @dataclass(frozen=True)
@@ -145,14 +146,24 @@ async def load_digest_data(
     if manager_ids is not None:
         manager_filter.append(manager.id.in_(list(manager_ids)))
     else:
-        manager_filter.append(manager.id.in_(sa.select(Person.manager_id).where(Person.manager_id.is_not(None))))
+        manager_filter.append(
+            manager.id.in_(sa.select(Person.manager_id).where(Person.manager_id.is_not(None)))
+        )
     if workspace_id is not None:
         manager_filter.append(manager.workspace_id == workspace_id)
 
     # 1. managers and their team names
     rows = await session.execute(
-        sa.select(manager.id, manager.workspace_id, manager.display_name, manager.email, manager.locale,
-                  manager.timezone, Team.name, Team.channel_id)
+        sa.select(
+            manager.id,
+            manager.workspace_id,
+            manager.display_name,
+            manager.email,
+            manager.locale,
+            manager.timezone,
+            Team.name,
+            Team.channel_id,
+        )
         .outerjoin(Team, Team.manager_id == manager.id)
         .where(*manager_filter)
         .order_by(manager.id)
@@ -177,15 +188,23 @@ async def load_digest_data(
     in_team = Debrief.person_id.in_(team_ids)
     window_end = Debrief.created_at < period.end
 
-    # 3. checklist profile per rep, point and rating, current and previous period
+    # 3. checklist profile per rep and point (yes / partly / no counts), current and previous period
     bucket2 = sa.case((Debrief.created_at >= period.start, 0), else_=1).label("bucket")
     rows = await session.execute(
-        sa.select(Debrief.person_id, bucket2, DebriefAnswer.point, DebriefAnswer.rating, sa.func.count())
+        sa.select(
+            Debrief.person_id,
+            bucket2,
+            DebriefAnswer.point,
+            *(sa.func.sum(sa.case((DebriefAnswer.rating == r, 1), else_=0)) for r in ("yes", "partly", "no")),
+        )
         .join(DebriefAnswer, DebriefAnswer.debrief_id == Debrief.id)
         .where(in_team, Debrief.created_at >= period.bucket_start(1), window_end)
-        .group_by(Debrief.person_id, bucket2, DebriefAnswer.point, DebriefAnswer.rating)
+        .group_by(Debrief.person_id, bucket2, DebriefAnswer.point)
     )
-    points = [PointCount(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in rows]
+    points = [
+        PointCount(int(r[0]), int(r[1]), str(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
+        for r in rows
+    ]
 
     # 4. debriefs, closed outcomes and concessions per rep and trend bucket
     whens = [(Debrief.created_at >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
@@ -202,23 +221,32 @@ async def load_digest_data(
         .where(in_team, Debrief.created_at >= period.bucket_start(period.buckets - 1), window_end)
         .group_by(Debrief.person_id, bucket_n)
     )
-    outcomes = [OutcomeCount(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
-                for r in rows]
+    outcomes = [
+        OutcomeCount(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
+        for r in rows
+    ]
 
     # 5. customer meetings in the period without a debrief (linked, or a later one for that account)
+    # Two NOT EXISTS rather than one with OR: each is an index probe (ix_debrief_meeting_id,
+    # ix_debrief_account_created); an OR would make PostgreSQL scan debriefs per meeting.
     later = aliased(Debrief, name="later")
-    debriefed = sa.exists().where(
-        sa.or_(
-            later.meeting_id == Meeting.id,
-            sa.and_(later.person_id == Meeting.person_id, later.account_id == Meeting.account_id,
-                    later.created_at >= Meeting.starts_at),
-        )
+    linked = sa.exists().where(later.meeting_id == Meeting.id)
+    after = sa.exists().where(
+        later.account_id == Meeting.account_id,
+        later.created_at >= Meeting.starts_at,
+        later.person_id == Meeting.person_id,
     )
     rows = await session.execute(
         sa.select(Meeting.person_id, Meeting.id, Account.name, Meeting.starts_at)
         .join(Account, Account.id == Meeting.account_id)
-        .where(Meeting.person_id.in_(team_ids), Meeting.starts_at >= period.start,
-               Meeting.starts_at < period.end, Meeting.cancelled.is_(False), ~debriefed)
+        .where(
+            Meeting.person_id.in_(team_ids),
+            Meeting.starts_at >= period.start,
+            Meeting.starts_at < period.end,
+            Meeting.cancelled.is_(False),
+            ~linked,
+            ~after,
+        )
         .order_by(Meeting.starts_at)
     )
     missed_meetings = [MissedMeeting(int(r[0]), int(r[1]), str(r[2]), r[3]) for r in rows]
@@ -227,19 +255,28 @@ async def load_digest_data(
     due_from = due_from or period.start.date()
     due_to = due_to or period.end.date()
     followed_debrief = sa.exists().where(
-        later.person_id == Debrief.person_id, later.account_id == Debrief.account_id,
+        later.person_id == Debrief.person_id,
+        later.account_id == Debrief.account_id,
         later.created_at > Debrief.created_at,
     )
     followed_meeting = sa.exists().where(
-        Meeting.person_id == Debrief.person_id, Meeting.account_id == Debrief.account_id,
-        Meeting.starts_at > Debrief.created_at, Meeting.starts_at < period.end,
+        Meeting.person_id == Debrief.person_id,
+        Meeting.account_id == Debrief.account_id,
+        Meeting.starts_at > Debrief.created_at,
+        Meeting.starts_at < period.end,
         Meeting.cancelled.is_(False),
     )
     rows = await session.execute(
         sa.select(Debrief.person_id, Debrief.id, Account.name, Debrief.next_step_what, Debrief.next_step_due)
         .join(Account, Account.id == Debrief.account_id)
-        .where(in_team, Debrief.next_step_due >= due_from, Debrief.next_step_due < due_to,
-               Debrief.outcome != "lost", ~followed_debrief, ~followed_meeting)
+        .where(
+            in_team,
+            Debrief.next_step_due >= due_from,
+            Debrief.next_step_due < due_to,
+            Debrief.outcome != "lost",
+            ~followed_debrief,
+            ~followed_meeting,
+        )
         .order_by(Debrief.next_step_due, Debrief.id)
     )
     missed_steps = [MissedStep(int(r[0]), int(r[1]), str(r[2]), r[3], r[4]) for r in rows]
@@ -248,12 +285,18 @@ async def load_digest_data(
     notes: list[NoteRow] = []
     if include_notes:
         rows = await session.execute(
-            sa.select(Debrief.person_id, DebriefAnswer.point, DebriefAnswer.note, Account.name,
-                      Debrief.created_at)
+            sa.select(
+                Debrief.person_id, DebriefAnswer.point, DebriefAnswer.note, Account.name, Debrief.created_at
+            )
             .join(DebriefAnswer, DebriefAnswer.debrief_id == Debrief.id)
             .join(Account, Account.id == Debrief.account_id)
-            .where(in_team, Debrief.created_at >= period.start, window_end,
-                   DebriefAnswer.note.is_not(None), DebriefAnswer.note != "")
+            .where(
+                in_team,
+                Debrief.created_at >= period.start,
+                window_end,
+                DebriefAnswer.note.is_not(None),
+                DebriefAnswer.note != "",
+            )
             .order_by(Debrief.created_at.desc(), DebriefAnswer.id)
         )
         notes = [NoteRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4]) for r in rows]

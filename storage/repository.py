@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,6 +96,26 @@ async def get_person(*, session: AsyncSession, person_id: int) -> Person:
     return person
 
 
+async def person_with_account(
+    *, session: AsyncSession, person_id: int, account_name: str
+) -> tuple[Person, Person | None, int | None]:
+    """The person, their manager and the id of the named account (None if new), in one query.
+
+    The submit path needs all three before it writes; one round trip instead of three.
+    """
+    manager = sa.orm.aliased(Person)
+    row = (await session.execute(
+        sa.select(Person, manager, Account.id)
+        .outerjoin(manager, manager.id == Person.manager_id)
+        .outerjoin(Account, sa.and_(Account.workspace_id == Person.workspace_id,
+                                    Account.name_key == account_key(account_name)))
+        .where(Person.id == person_id)
+    )).first()
+    if row is None:
+        raise NotFound("no such person", person_id=person_id)
+    return row[0], row[1], (int(row[2]) if row[2] is not None else None)
+
+
 async def update_person(*, session: AsyncSession, person_id: int, **fields: Any) -> None:
     allowed = {"display_name", "email", "role", "timezone", "locale", "manager_id", "reachable"}
     unknown = set(fields) - allowed
@@ -105,16 +126,33 @@ async def update_person(*, session: AsyncSession, person_id: int, **fields: Any)
 
 # -- accounts ------------------------------------------------------------------------------------
 async def get_or_create_account(*, session: AsyncSession, workspace_id: int, name: str) -> int:
-    """The id of the workspace's account with this name (case and spacing ignored); one statement."""
+    """The id of the workspace's account with this name (case and spacing ignored).
+
+    A read first: almost every debrief names a known account, and an upsert would write (and on
+    PostgreSQL lock) that account row in every submission. The upsert settles the race when two
+    requests create the same new account at once.
+    """
     name = " ".join(name.split())
+    key = account_key(name)
+    conn = await session.connection()
+    found = (await conn.execute(_ACCOUNT_ID, {"workspace_id": workspace_id, "name_key": key})).scalar()
+    if found is not None:
+        return int(found)
     stmt = (
         _insert(session, Account)
-        .values(workspace_id=workspace_id, name=name, name_key=account_key(name), created_at=utcnow())
+        .values(workspace_id=workspace_id, name=name, name_key=key, created_at=utcnow())
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["workspace_id", "name_key"], set_={"name_key": stmt.excluded.name_key}
     ).returning(Account.id)
     return int((await session.execute(stmt)).scalar_one())
+
+
+_ACCOUNTS: sa.Table = Account.__table__  # type: ignore[attr-defined]
+_ACCOUNT_ID = sa.select(_ACCOUNTS.c.id).where(
+    _ACCOUNTS.c.workspace_id == sa.bindparam("workspace_id"),
+    _ACCOUNTS.c.name_key == sa.bindparam("name_key"),
+)
 
 
 async def account_names(*, session: AsyncSession, account_ids: Sequence[int]) -> dict[int, str]:
@@ -153,22 +191,19 @@ async def create_debrief(
     meeting_id: int | None = None,
     created_at: datetime | None = None,
 ) -> tuple[int, bool]:
-    """Insert a debrief and its answers; (id, True) if new, (existing id, False) on a repeat key."""
-    stmt = (
-        _insert(session, Debrief)
-        .values(
-            workspace_id=workspace_id,
-            person_id=person_id,
-            account_id=account_id,
-            meeting_id=meeting_id,
-            idempotency_key=idempotency_key,
-            created_at=created_at or utcnow(),
-            **fields,
-        )
-        .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
-        .returning(Debrief.id)
-    )
-    new_id = (await session.execute(stmt)).scalar_one_or_none()
+    """Insert a debrief and its answers; (id, True) if new, (existing id, False) on a repeat key.
+
+    Two statements on the session's connection (Core: no ORM unit-of-work for rows nobody holds
+    as objects), each built once per dialect and given its values as parameters.
+    """
+    conn = await session.connection()
+    insert_debrief, insert_answers = _debrief_statements(conn.dialect.name)
+    params = dict.fromkeys(_DEBRIEF_FIELDS)
+    params.update(fields)
+    params.update(workspace_id=workspace_id, person_id=person_id, account_id=account_id,
+                  meeting_id=meeting_id, idempotency_key=idempotency_key,
+                  created_at=created_at or utcnow(), updated_at=None)
+    new_id = (await conn.execute(insert_debrief, params)).scalar_one_or_none()
     if new_id is None:
         existing = await session.scalar(
             sa.select(Debrief.id).where(
@@ -177,11 +212,28 @@ async def create_debrief(
         )
         assert existing is not None
         return int(existing), False
-    await session.execute(
-        sa.insert(DebriefAnswer),
+    await conn.execute(
+        insert_answers,
         [{"debrief_id": new_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
     )
     return int(new_id), True
+
+
+_DEBRIEFS: sa.Table = Debrief.__table__  # type: ignore[attr-defined]
+_ANSWERS: sa.Table = DebriefAnswer.__table__  # type: ignore[attr-defined]
+_DEBRIEF_FIELDS = tuple(c.name for c in _DEBRIEFS.columns if c.name != "id")
+_STATEMENTS: dict[str, tuple[Any, Any]] = {}
+
+
+def _debrief_statements(dialect: str) -> tuple[Any, Any]:
+    if dialect not in _STATEMENTS:
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_DEBRIEFS)
+        _STATEMENTS[dialect] = (
+            insert.on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
+            .returning(_DEBRIEFS.c.id),
+            sa.insert(_ANSWERS),
+        )
+    return _STATEMENTS[dialect]
 
 
 async def update_debrief(

@@ -12,8 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from storage.models import Person, UTCDateTime, utcnow
+from storage.models import Debrief, Person, UTCDateTime, utcnow
 from storage.repository import _insert
+
+# The digest's look-ups on debrief (migration 0005): customer meetings without a debrief find
+# debriefs by meeting; next steps due in the period are a range per rep.
+_debrief = Debrief.__table__  # type: ignore[attr-defined]
+ix_debrief_meeting_id = sa.Index("ix_debrief_meeting_id", _debrief.c.meeting_id)
+ix_debrief_person_due = sa.Index("ix_debrief_person_due", _debrief.c.person_id, _debrief.c.next_step_due)
 
 
 class Team(SQLModel, table=True):
@@ -42,18 +48,27 @@ async def find_people(*, session: AsyncSession, workspace_id: int, who: str) -> 
     if not key:
         return []
     first = key.split()[0]
-    rows = list(await session.scalars(
-        sa.select(Person).where(
-            Person.workspace_id == workspace_id,
-            sa.or_(
-                sa.func.lower(Person.email) == key,
-                Person.platform_user_id == who.strip(),
-                sa.func.lower(Person.display_name).like(f"{first.replace('%', '').replace('_', '')}%"),
-            ),
-        ).order_by(Person.id)
-    ))
-    exact = [p for p in rows if (p.email or "").casefold() == key or p.platform_user_id == who.strip()
-             or (p.display_name or "").casefold() == key]
+    rows = list(
+        await session.scalars(
+            sa.select(Person)
+            .where(
+                Person.workspace_id == workspace_id,
+                sa.or_(
+                    sa.func.lower(Person.email) == key,
+                    Person.platform_user_id == who.strip(),
+                    sa.func.lower(Person.display_name).like(f"{first.replace('%', '').replace('_', '')}%"),
+                ),
+            )
+            .order_by(Person.id)
+        )
+    )
+    exact = [
+        p
+        for p in rows
+        if (p.email or "").casefold() == key
+        or p.platform_user_id == who.strip()
+        or (p.display_name or "").casefold() == key
+    ]
     if exact:
         return exact
     return [p for p in rows if (p.display_name or "").casefold().split()[:1] == [first]]
@@ -74,8 +89,12 @@ async def manager_chain(*, session: AsyncSession, person: Person) -> list[int]:
 
 
 async def count_reps(*, session: AsyncSession, manager_id: int) -> int:
-    return int(await session.scalar(
-        sa.select(sa.func.count()).select_from(Person).where(Person.manager_id == manager_id)) or 0)
+    return int(
+        await session.scalar(
+            sa.select(sa.func.count()).select_from(Person).where(Person.manager_id == manager_id)
+        )
+        or 0
+    )
 
 
 async def set_manager(*, session: AsyncSession, person_id: int, manager_id: int | None) -> None:
@@ -86,9 +105,14 @@ async def upsert_team(
     *, session: AsyncSession, workspace_id: int, manager_id: int, name: str, channel_id: str | None = None
 ) -> None:
     stmt = _insert(session, Team).values(
-        workspace_id=workspace_id, manager_id=manager_id, name=name, channel_id=channel_id, created_at=utcnow()
+        workspace_id=workspace_id,
+        manager_id=manager_id,
+        name=name,
+        channel_id=channel_id,
+        created_at=utcnow(),
     )
     stmt = stmt.on_conflict_do_update(
-        index_elements=["manager_id"], set_={"name": stmt.excluded.name, "channel_id": stmt.excluded.channel_id}
+        index_elements=["manager_id"],
+        set_={"name": stmt.excluded.name, "channel_id": stmt.excluded.channel_id},
     )
     await session.execute(stmt)

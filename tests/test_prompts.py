@@ -88,8 +88,14 @@ def test_every_template_renders_strictly_with_the_same_variables(name: str) -> N
 def test_dutch_is_not_the_english_text(name: str) -> None:
     en = dict(leaves(load("en", name)))
     nl = dict(leaves(load("nl", name)))
-    same = [".".join(k) for k, v in en.items()
-            if isinstance(v, str) and nl.get(k) == v and not is_layout(v) and _JINJA.sub("", v).strip() not in SAME_IN_BOTH]
+    same = [
+        ".".join(k)
+        for k, v in en.items()
+        if isinstance(v, str)
+        and nl.get(k) == v
+        and not is_layout(v)
+        and _JINJA.sub("", v).strip() not in SAME_IN_BOTH
+    ]
     assert same == [], f"prompts/nl/{name} has English texts: {same}"
 
 
@@ -99,7 +105,8 @@ def test_texts_loads_and_validates_both_locales() -> None:
         texts.validate(locale)
         assert texts.message(locale, "tips_title")
     assert texts.message("en", "saved", account="Acme", when="now") != texts.message(
-        "nl", "saved", account="Acme", when="now")
+        "nl", "saved", account="Acme", when="now"
+    )
 
 
 def test_a_missing_variable_is_an_error_not_an_empty_string() -> None:

@@ -54,6 +54,21 @@
       m.items.forEach((item) => ul.appendChild(el("li", null, item)));
       li.appendChild(ul);
     }
+    if (m.attachment && /^data:[a-z]+\/[a-z0-9.+-]+;base64,/i.test(m.attachment.url)) {
+      // A file from the coach (the digest chart, an export): images inline, anything else a download.
+      const file = m.attachment;
+      if (file.mime_type === "image/png") {
+        const img = el("img", "msg__image");
+        img.src = file.url;
+        img.alt = file.title || file.filename;
+        li.appendChild(img);
+      } else {
+        const link = el("a", "msg__file", file.title || file.filename);
+        link.href = file.url;
+        link.download = file.filename;
+        li.appendChild(link);
+      }
+    }
     if (m.buttons && m.buttons.length) {
       const row = el("div", "msg__buttons");
       m.buttons.forEach((b) => {

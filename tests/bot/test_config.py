@@ -49,20 +49,25 @@ def test_the_shipped_example_is_valid() -> None:
 def test_defaults_without_a_file(tmp_path: Path) -> None:
     assert load_org_config(tmp_path / "absent.yaml", required=False) == OrgConfig()
     assert load_org_config(write(tmp_path, ""), required=True) == OrgConfig()
-    with pytest.raises(ConfigError, match="absent.yaml: file not found"):
+    with pytest.raises(ConfigError, match=r"absent\.yaml: file not found"):
         load_org_config(tmp_path / "absent.yaml", required=True)
 
 
 def test_values_are_parsed_and_normalised(tmp_path: Path) -> None:
-    org = load_org_config(write(tmp_path, (
-        "default_locale: nl\n"
-        "default_timezone: America/New_York\n"
-        "internal_domains: ['@Example.COM', ' sales.example.com ', '']\n"
-        "working_days: [fri, mon, mon]\n"
-        "quiet_hours: {start: '21:30', end: '06:00'}\n"
-        "teams:\n  - name: North\n    manager: {email: mark@example.com}\n"
-        "    reps: [{slack_user_id: U1}, {aad_object_id: 0000-1111}]\n"
-    )))
+    org = load_org_config(
+        write(
+            tmp_path,
+            (
+                "default_locale: nl\n"
+                "default_timezone: America/New_York\n"
+                "internal_domains: ['@Example.COM', ' sales.example.com ', '']\n"
+                "working_days: [fri, mon, mon]\n"
+                "quiet_hours: {start: '21:30', end: '06:00'}\n"
+                "teams:\n  - name: North\n    manager: {email: mark@example.com}\n"
+                "    reps: [{slack_user_id: U1}, {aad_object_id: 0000-1111}]\n"
+            ),
+        )
+    )
     assert org.default_locale == "nl"
     assert org.internal_domains == ["example.com", "sales.example.com"]
     assert org.working_days == ["mon", "fri"]
@@ -71,7 +76,9 @@ def test_values_are_parsed_and_normalised(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "key", "what"), BAD_CONFIGS)
-def test_a_bad_app_yaml_is_one_line_naming_file_and_key(tmp_path: Path, text: str, key: str, what: str) -> None:
+def test_a_bad_app_yaml_is_one_line_naming_file_and_key(
+    tmp_path: Path, text: str, key: str, what: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
         load_org_config(path)
@@ -99,13 +106,15 @@ def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
 # -- the environment --------------------------------------------------------------------------------
 def test_settings_from_the_environment(tmp_path: Path) -> None:
     config = write(tmp_path, "default_locale: nl\n")
-    settings = Settings.load({
-        "COACH_CONFIG": str(config),
-        "COACH_DATABASE_URL": "postgresql+asyncpg://coach@db/coach",
-        "SLACK_BOT_TOKEN": "xoxb-real-looking-token",
-        "SLACK_SIGNING_SECRET": " 8f2a9c0e ",
-        "MicrosoftAppId": "",
-    })
+    settings = Settings.load(
+        {
+            "COACH_CONFIG": str(config),
+            "COACH_DATABASE_URL": "postgresql+asyncpg://coach@db/coach",
+            "SLACK_BOT_TOKEN": "xoxb-real-looking-token",
+            "SLACK_SIGNING_SECRET": " 8f2a9c0e ",
+            "MicrosoftAppId": "",
+        }
+    )
     assert settings.org.default_locale == "nl"
     assert settings.database_url == "postgresql+asyncpg://coach@db/coach" and not settings.is_sqlite
     assert settings.slack_bot_token == "xoxb-real-looking-token"
@@ -122,19 +131,22 @@ def test_defaults_when_nothing_is_set(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_an_explicit_coach_config_must_exist(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="missing.yaml: file not found"):
+    with pytest.raises(ConfigError, match=r"missing\.yaml: file not found"):
         Settings.load({"COACH_CONFIG": str(tmp_path / "missing.yaml")})
 
 
-@pytest.mark.parametrize(("var", "value"), [
-    ("SLACK_BOT_TOKEN", "changeme"),
-    ("SLACK_SIGNING_SECRET", "<your signing secret>"),
-    ("SLACK_APP_TOKEN", "${SLACK_APP_TOKEN}"),
-    ("SLACK_CLIENT_SECRET", "xxxx"),
-    ("MicrosoftAppPassword", "your-password"),
-    ("SLACK_BOT_TOKEN", "TODO"),
-    ("SLACK_BOT_TOKEN", "xoxb-your-token"),
-])
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("SLACK_BOT_TOKEN", "changeme"),
+        ("SLACK_SIGNING_SECRET", "<your signing secret>"),
+        ("SLACK_APP_TOKEN", "${SLACK_APP_TOKEN}"),
+        ("SLACK_CLIENT_SECRET", "xxxx"),
+        ("MicrosoftAppPassword", "your-password"),
+        ("SLACK_BOT_TOKEN", "TODO"),
+        ("SLACK_BOT_TOKEN", "xoxb-your-token"),
+    ],
+)
 def test_placeholder_secrets_are_refused(tmp_path: Path, var: str, value: str) -> None:
     with pytest.raises(ConfigError) as err:
         Settings.load({"COACH_CONFIG": str(write(tmp_path, "")), var: value})

@@ -29,12 +29,21 @@ async def _fresh_db():
 async def test_round_trip_is_exact(db, database_url):
     h = await seed_history(db)
     async with db() as s, s.begin():  # text that CSV has to quote, and an edited debrief
-        await add_debrief(s, h.bram, "Zeta, \"quoted\" BV", datetime(2026, 11, 29, 7, 5, 3, 120000, tzinfo=UTC),
-                          "ppnny", "next_step", customer_questions="Line one\nline two, with comma",
-                          concessions_given="€ 500 korting — “eenmalig”", agenda_set_by="customer_formal",
-                          supplier_check="not_asked", next_step_due=datetime(2026, 12, 4).date(),
-                          next_meeting_at=datetime(2026, 12, 4, 13, 30, tzinfo=UTC),
-                          updated_at=datetime(2026, 11, 29, 8, 0, tzinfo=UTC))
+        await add_debrief(
+            s,
+            h.bram,
+            'Zeta, "quoted" BV',
+            datetime(2026, 11, 29, 7, 5, 3, 120000, tzinfo=UTC),
+            "ppnny",
+            "next_step",
+            customer_questions="Line one\nline two, with comma",
+            concessions_given="€ 500 korting — “eenmalig”",
+            agenda_set_by="customer_formal",
+            supplier_check="not_asked",
+            next_step_due=datetime(2026, 12, 4).date(),
+            next_meeting_at=datetime(2026, 12, 4, 13, 30, tzinfo=UTC),
+            updated_at=datetime(2026, 11, 29, 8, 0, tzinfo=UTC),
+        )
     first = await _export(db)
     assert first.startswith(",".join(COLUMNS) + "\r\n") and first.count("\r\n") == 12  # header + 11 debriefs
     engine, other = await _fresh_db()
@@ -71,8 +80,10 @@ def test_cli_import_of_a_bad_file_imports_nothing(tmp_path, monkeypatch, capsys)
     monkeypatch.setenv("COACH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}")
     monkeypatch.setenv("COACH_CONFIG", str(tmp_path / "missing-is-fine.yaml"))
     (tmp_path / "missing-is-fine.yaml").write_text("{}\n")
-    good = ("web:local,U9,ann@example.com,Ann,Acme,2026-11-02T10:00:00+00:00,closed,"
-            "yes,,rep_informal,yes,,,,partly,,,,no,,,,,yes,,,,2026-11-09,,,")
+    good = (
+        "web:local,U9,ann@example.com,Ann,Acme,2026-11-02T10:00:00+00:00,closed,"
+        "yes,,rep_informal,yes,,,,partly,,,,no,,,,,yes,,,,2026-11-09,,,"
+    )
     assert good.count(",") == len(COLUMNS) - 1
     bad = good.replace("2026-11-02T10:00:00+00:00", "2 November").replace("U9", "U10")
     multi = good.replace(",Acme,", ',"Acme\nCorp",').replace("U9", "U11")
@@ -94,8 +105,7 @@ def test_cli_import_of_a_bad_file_imports_nothing(tmp_path, monkeypatch, capsys)
 
 
 async def test_spreadsheet_rows_need_all_five_ratings(db):
-    row = ("web:local,U9,,Ann,Acme,2026-11-02T10:00:00+00:00,closed,"
-           "yes,,,yes,,,,,,,,no,,,,,yes,,,,,,,")
+    row = "web:local,U9,,Ann,Acme,2026-11-02T10:00:00+00:00,closed,yes,,,yes,,,,,,,,no,,,,,yes,,,,,,,"
     with pytest.raises(CsvError) as exc:
         parse_csv(",".join(COLUMNS) + "\n" + row + "\n")
     assert exc.value.line == 2 and exc.value.details["column"] == "situation"

@@ -27,16 +27,22 @@ async def test_authorization_matrix(coach, db, database_url):
     # rep -> another rep
     (reply,) = await say(coach, h.anna, "team Bram")
     assert reply.kind == "error"
-    assert reply.text == ("You can only see your own debriefs. Bram Bos's debriefs are visible to Bram Bos "
-                          "and their managers only.")
+    assert reply.text == (
+        "You can only see your own debriefs. Bram Bos's debriefs are visible to Bram Bos "
+        "and their managers only."
+    )
     # manager -> another team's rep
     (reply,) = await say(coach, h.olaf, "team anna@example.com")
     assert reply.kind == "error"
-    assert reply.text == "Anna Aalders is not in your team: only Anna Aalders's own managers can see their debriefs."
+    assert (
+        reply.text
+        == "Anna Aalders is not in your team: only Anna Aalders's own managers can see their debriefs."
+    )
     # workspace A -> workspace B: the person cannot even be found
     (reply,) = await say(coach, h.manager, "team eve@example.com")
     assert reply.kind == "error" and reply.text == (
-        "I can't find “eve@example.com” among the people in your workspace.")
+        "I can't find “eve@example.com” among the people in your workspace."
+    )
     async with db() as session:
         with pytest.raises(Forbidden) as exc:
             await authorize_view(session=session, viewer_id=h.manager.id, person_id=h.eve.id)
@@ -113,7 +119,9 @@ async def test_export_then_forget_leaves_nothing(coach, db, database_url):
     h = await seed_history(db)
     async with db() as s, s.begin():
         await add_meeting(s, h.anna, "Zeta", at(12, 2))
-        await outbox.enqueue(session=s, dedup_key="x:anna", kind="nudge", person_id=h.anna.id, due_at=at(12, 1))
+        await outbox.enqueue(
+            session=s, dedup_key="x:anna", kind="nudge", person_id=h.anna.id, due_at=at(12, 1)
+        )
     await say(coach, h.anna, "debrief Acme")  # a dialog in progress is Anna's data too
     await say(coach, h.anna, "cancel")
     await conversation.handle_message(ctx=coach, person_id=h.anna.id, channel="teams", text="debrief Kappa")
@@ -124,7 +132,9 @@ async def test_export_then_forget_leaves_nothing(coach, db, database_url):
     assert attachment["mime_type"] == "application/json"
     exported = json.loads(attachment["content"])["tables"]
     assert len(exported["debrief"]) == 6 and len(exported["debriefanswer"]) == 30
-    assert len(exported["meeting"]) == 1 and len(exported["dialogstate"]) == 1 and len(exported["outbox"]) == 1
+    assert (
+        len(exported["meeting"]) == 1 and len(exported["dialogstate"]) == 1 and len(exported["outbox"]) == 1
+    )
     assert exported["person"][0]["display_name"] == "Anna Aalders"
     assert {a["name"] for a in exported["account (names only)"]} == {"Acme", "Brouwer", "Kappa", "Delta"}
 
@@ -165,3 +175,21 @@ async def test_retention_deletes_old_debriefs_only(db, clock, database_url):
         assert await s.scalar(sa.select(sa.func.count()).select_from(DebriefAnswer)) == 45
         oldest = await s.scalar(sa.select(sa.func.min(Debrief.created_at)))
     assert oldest == at(11, 18)
+
+
+async def test_web_chat_export_file_and_forget(live_app, http):
+    url = live_app.url
+
+    async def say(text):
+        async with http.post(f"{url}/webchat/messages", json={"text": text}) as r:
+            assert r.status == 200, await r.text()
+            return await r.json()
+
+    async with http.post(f"{url}/webchat/session", json={}) as r:
+        assert r.status == 200
+    (message,) = (await say("export"))["messages"]
+    file = message["attachment"]
+    assert file["mime_type"] == "application/json" and file["url"].startswith("data:application/json;base64,")
+    assert (await say("forget"))["messages"][0]["buttons"][0]["value"] == "forget confirm"
+    done = await say("forget confirm")  # the person row is gone; the page still gets its answer
+    assert done["messages"][0]["kind"] == "saved" and done["locale"] == "en"

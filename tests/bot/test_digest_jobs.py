@@ -7,7 +7,14 @@ from datetime import UTC, datetime, time
 import sqlalchemy as sa
 
 from bot.config import OrgConfig
-from bot.digest_jobs import enqueue_due_digests, last_occurrence, register_kinds, render_digest, sync_teams, tick
+from bot.digest_jobs import (
+    enqueue_due_digests,
+    last_occurrence,
+    register_kinds,
+    render_digest,
+    sync_teams,
+    tick,
+)
 from bot.scheduler import KINDS
 from storage import outbox
 from storage.models import Outbox, Person
@@ -17,12 +24,15 @@ from tests.factories import make_person
 
 
 def test_digest_moment_in_local_time_across_dst():
-    winter = last_occurrence(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), weekday="mon", at=time(8, 30),
-                             tz="Europe/Amsterdam")
-    summer = last_occurrence(datetime(2026, 6, 29, 9, 0, tzinfo=UTC), weekday="mon", at=time(8, 30),
-                             tz="Europe/Amsterdam")
-    before = last_occurrence(datetime(2026, 11, 30, 7, 0, tzinfo=UTC), weekday="mon", at=time(8, 30),
-                             tz="Europe/Amsterdam")
+    winter = last_occurrence(
+        datetime(2026, 11, 30, 9, 0, tzinfo=UTC), weekday="mon", at=time(8, 30), tz="Europe/Amsterdam"
+    )
+    summer = last_occurrence(
+        datetime(2026, 6, 29, 9, 0, tzinfo=UTC), weekday="mon", at=time(8, 30), tz="Europe/Amsterdam"
+    )
+    before = last_occurrence(
+        datetime(2026, 11, 30, 7, 0, tzinfo=UTC), weekday="mon", at=time(8, 30), tz="Europe/Amsterdam"
+    )
     assert winter == datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
     assert summer == datetime(2026, 6, 29, 6, 30, tzinfo=UTC)
     assert before == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # not yet 08:30 local: last week's
@@ -40,8 +50,9 @@ async def test_one_digest_per_manager_and_week(coach, db, clock, database_url):
     assert row.due_at == datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
     register_kinds()
     assert KINDS["digest"] is render_digest
-    item = outbox.Item(row.id, row.dedup_key, row.kind, row.person_id, row.payload, row.due_at,
-                       row.expires_at, 0)
+    item = outbox.Item(
+        row.id, row.dedup_key, row.kind, row.person_id, row.payload, row.due_at, row.expires_at, 0
+    )
     message = await render_digest(coach, item)
     assert message.replies[0].meta["section"] == "summary"
     (chart,) = message.attachments
@@ -49,14 +60,22 @@ async def test_one_digest_per_manager_and_week(coach, db, clock, database_url):
 
 
 async def test_teams_from_app_yaml(coach, db):
-    boss = await make_person(db, user_id="U-BOSS", name="Boss", email="Boss@Example.com", platform="slack",
-                             workspace="T1")
+    boss = await make_person(
+        db, user_id="U-BOSS", name="Boss", email="Boss@Example.com", platform="slack", workspace="T1"
+    )
     rep = await make_person(db, user_id="U-REP", name="Rep", platform="slack", workspace="T1")
     elsewhere = await make_person(db, user_id="U-REP", name="Rep", platform="slack", workspace="T2")
-    org = OrgConfig.model_validate({"teams": [{
-        "name": "Benelux", "manager": {"email": "boss@example.com"},
-        "reps": [{"slack_user_id": "U-REP"}, {"email": "nobody-yet@example.com"}],
-    }]})
+    org = OrgConfig.model_validate(
+        {
+            "teams": [
+                {
+                    "name": "Benelux",
+                    "manager": {"email": "boss@example.com"},
+                    "reps": [{"slack_user_id": "U-REP"}, {"email": "nobody-yet@example.com"}],
+                }
+            ]
+        }
+    )
     async with db() as s, s.begin():
         assert await sync_teams(session=s, org=org) == 1
     async with db() as s, s.begin():
@@ -67,3 +86,19 @@ async def test_teams_from_app_yaml(coach, db):
         assert (await s.get(Person, boss.id)).role == "manager"
         assert (await s.scalar(sa.select(Team.name).where(Team.manager_id == boss.id))) == "Benelux"
     assert await tick(coach, org, retention=True) == {"links": 0, "digests": 1, "deleted": 0}
+
+
+async def test_demo_manager_digest_is_worth_reading(coach, db, tmp_path):
+    from bot.config import Settings
+    from bot.demo import MANAGER, seed_demo
+    from dialogs.digest import compute_digests
+    from storage.digest_queries import Period
+
+    await seed_demo(coach, Settings(database_url="sqlite+aiosqlite://", config_path=str(tmp_path / "a.yaml")))
+    await seed_demo(coach, Settings(database_url="sqlite+aiosqlite://", config_path=str(tmp_path / "a.yaml")))
+    async with db() as s:
+        manager_id = await s.scalar(sa.select(Person.id).where(Person.platform_user_id == MANAGER[0]))
+        (d,) = await compute_digests(session=s, period=Period.ending(coach.clock()), manager_ids=[manager_id])
+    assert d.team_name == "Benelux" and len(d.reps) == 3
+    assert d.team.debriefs > 0 and d.team.weakest is not None
+    assert d.meetings_without_debrief == 2  # seeded once, though seeded twice

@@ -68,6 +68,8 @@ async def test_each_app_counts_only_its_own_requests(live_app, http, settings) -
     async with http.get(f"{live_app.url}/healthz") as resp:
         assert resp.status == 200
     other = create_app(settings)  # a second app in one process: no shared global registry
-    mine = samples(generate_latest(live_app.app[METRICS].registry).decode(), "coach_http_request_seconds_count")
+    mine = samples(
+        generate_latest(live_app.app[METRICS].registry).decode(), "coach_http_request_seconds_count"
+    )
     theirs = samples(generate_latest(other[METRICS].registry).decode(), "coach_http_request_seconds_count")
     assert sum(mine.values()) == 1 and theirs == {}

@@ -70,9 +70,7 @@ class Chat:
 
     async def dialog(self) -> DialogState | None:
         async with self.coach.db() as session:
-            return await repo.load_dialog(
-                session=session, person_id=self.person_id, channel=self.channel
-            )
+            return await repo.load_dialog(session=session, person_id=self.person_id, channel=self.channel)
 
 
 ChatFactory = Callable[..., Awaitable[Chat]]

@@ -112,8 +112,11 @@ async def test_full_conversation_typed_labels(make_chat: ChatFactory, database_u
     d = row.debrief
     assert row.account_name == "Acme Corp"
     assert {p: a.rating for p, a in row.answers.items()} == {
-        "opening": "no", "interaction": "yes", "situation": "partly",
-        "concessions": "yes", "next_step": "yes",
+        "opening": "no",
+        "interaction": "yes",
+        "situation": "partly",
+        "concessions": "yes",
+        "next_step": "yes",
     }
     assert row.answers["opening"].note == TYPED[locale]["note:opening"]
     assert all(row.answers[p].note is None for p in ("interaction", "situation", "concessions", "next_step"))
@@ -178,16 +181,32 @@ async def test_buttons_pressed_by_their_label(make_chat: ChatFactory, locale: st
 async def test_labels_of_the_other_language_and_numbers(make_chat: ChatFactory) -> None:
     chat = await make_chat(locale="en")
     await start(chat)
-    await chat.answer({"rating:opening": "Deels", "agenda_set_by": "eigenlijk NIEMAND",
-                       "note:opening": "/skip", "rating:interaction": "3"})
-    await chat.answer({f.key: "/skip" for f in FIELDS if not f.required} | {
-        "rating:situation": "1", "supplier_check": "2", "rating:concessions": "nee",
-        "rating:next_step": "Ja", "outcome": "4"})
+    await chat.answer(
+        {
+            "rating:opening": "Deels",
+            "agenda_set_by": "eigenlijk NIEMAND",
+            "note:opening": "/skip",
+            "rating:interaction": "3",
+        }
+    )
+    await chat.answer(
+        {f.key: "/skip" for f in FIELDS if not f.required}
+        | {
+            "rating:situation": "1",
+            "supplier_check": "2",
+            "rating:concessions": "nee",
+            "rating:next_step": "Ja",
+            "outcome": "4",
+        }
+    )
     assert chat.kinds == ["saved", "tips", "info"]
     row = await latest(chat)
     assert {p: a.rating for p, a in row.answers.items()} == {
-        "opening": "partly", "interaction": "no", "situation": "yes",
-        "concessions": "no", "next_step": "yes",
+        "opening": "partly",
+        "interaction": "no",
+        "situation": "yes",
+        "concessions": "no",
+        "next_step": "yes",
     }
     assert row.debrief.agenda_set_by == "nobody"
     assert row.debrief.supplier_check == "could_solve"
@@ -211,8 +230,14 @@ async def test_a_rating_cannot_be_skipped_or_guessed(make_chat: ChatFactory, loc
 async def finish_quickly(chat: Chat, account: str = "Acme", **answers: str) -> None:
     await start(chat, account)
     plan = {f.key: "/skip" for f in FIELDS if not f.required}
-    plan |= {"rating:opening": "yes", "rating:interaction": "yes", "rating:situation": "yes",
-             "rating:concessions": "yes", "rating:next_step": "yes", "outcome": "closed"}
+    plan |= {
+        "rating:opening": "yes",
+        "rating:interaction": "yes",
+        "rating:situation": "yes",
+        "rating:concessions": "yes",
+        "rating:next_step": "yes",
+        "outcome": "closed",
+    }
     plan |= {k.replace("__", ":"): v for k, v in answers.items()}
     await chat.answer(plan)
     assert chat.kinds == ["saved", "tips", "info"], chat.replies
@@ -221,8 +246,9 @@ async def finish_quickly(chat: Chat, account: str = "Acme", **answers: str) -> N
 @pytest.mark.parametrize("locale", ["en", "nl"])
 async def test_edit_within_the_window_keeps_created_at(make_chat: ChatFactory, clock, locale: str) -> None:
     chat = await make_chat(locale=locale)
-    await finish_quickly(chat, rating__situation="no", customer_tried="Spreadsheets",
-                         next_meeting_at="3 December 2026 10:00")
+    await finish_quickly(
+        chat, rating__situation="no", customer_tried="Spreadsheets", next_meeting_at="3 December 2026 10:00"
+    )
     original = await latest(chat)
     clock.advance(days=6, hours=23)
     await chat.say("history")
@@ -253,11 +279,15 @@ async def test_edit_within_the_window_keeps_created_at(make_chat: ChatFactory, c
     assert edited.answers["situation"].rating == "partly"
     assert edited.debrief.customer_tried == "Spreadsheets and a consultant"
     # everything kept is unchanged, including the typed meeting time and the other ratings
-    assert edited.debrief.next_meeting_at == original.debrief.next_meeting_at == datetime(
-        2026, 12, 3, 9, 0, tzinfo=UTC)
+    assert (
+        edited.debrief.next_meeting_at
+        == original.debrief.next_meeting_at
+        == datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    )
     assert edited.debrief.outcome == "closed"
     assert {p: a.rating for p, a in edited.answers.items() if p != "situation"} == {
-        p: a.rating for p, a in original.answers.items() if p != "situation"}
+        p: a.rating for p, a in original.answers.items() if p != "situation"
+    }
 
 
 def texts_when_at(moment: datetime, locale: str) -> str:
@@ -278,7 +308,8 @@ async def test_edit_refused_after_the_window(make_chat: ChatFactory, clock, loca
     texts = chat.coach.texts
     assert chat.kinds == ["error"]
     assert chat.replies[0].text == texts.message(
-        locale, "edit_window_closed", days=7, when=texts_when_at(original.debrief.created_at, locale))
+        locale, "edit_window_closed", days=7, when=texts_when_at(original.debrief.created_at, locale)
+    )
     assert await chat.dialog() is None
     await chat.say("edit 9")
     assert chat.replies[0].text == texts.message(locale, "edit_not_found", number=9)
@@ -295,7 +326,8 @@ async def test_edit_window_closing_during_the_edit_changes_nothing(make_chat: Ch
     await chat.say("lost")
     assert chat.kinds == ["error"]
     assert chat.replies[0].text == chat.coach.texts.message(
-        "en", "edit_window_closed", days=7, when=texts_when_at(original.debrief.created_at, "en"))
+        "en", "edit_window_closed", days=7, when=texts_when_at(original.debrief.created_at, "en")
+    )
     row = await latest(chat)
     assert row.debrief.updated_at is None and row.debrief.outcome == "closed"
     assert await chat.dialog() is None  # the correction ended; the next message starts afresh
@@ -346,13 +378,15 @@ async def test_concurrent_finishes_store_one_debrief(concurrent_db, clock, datab
     await finish_quickly(chat)  # a first debrief, so "one more" is measurable
     await start(chat, "Globex")
     plan = {f.key: "/skip" for f in FIELDS if not f.required} | {
-        f"rating:{p}": "partly" for p in ("opening", "interaction", "situation", "concessions", "next_step")}
+        f"rating:{p}": "partly" for p in ("opening", "interaction", "situation", "concessions", "next_step")
+    }
     await chat.answer(plan)
     assert chat.field == "outcome"
     token = chat.question.expect
     twin = Chat(coach, chat.person_id, chat.channel)
     first, second = await asyncio.gather(
-        chat.say("postponed", expect=token), twin.say("postponed", expect=token))
+        chat.say("postponed", expect=token), twin.say("postponed", expect=token)
+    )
     kinds = sorted([[r.kind for r in first], [r.kind for r in second]])
     assert ["saved", "tips", "info"] in kinds
     assert await count(chat) == 2
@@ -373,8 +407,9 @@ async def test_language_switch_mid_dialog(make_chat: ChatFactory, db) -> None:
     await chat.answer({"rating:opening": "Ja", "agenda_set_by": "Ik, informeel", "note:opening": "overslaan"})
     assert chat.field == "rating:interaction"
     texts = chat.coach.texts
-    assert chat.question.title == texts.message("nl", "point_heading", number=2,
-                                                title=texts.point("nl", "interaction", "title"))
+    assert chat.question.title == texts.message(
+        "nl", "point_heading", number=2, title=texts.point("nl", "interaction", "title")
+    )
     await chat.say("language en")
     assert chat.kinds == ["info", "question"]
     assert chat.replies[0].text == texts.message("en", "language_set")
@@ -388,8 +423,12 @@ async def test_language_switch_mid_dialog(make_chat: ChatFactory, db) -> None:
     assert chat.replies[0].text == texts.message("nl", "language_unknown")
     await chat.say("language english")
     plan = {f.key: "/skip" for f in FIELDS if not f.required} | {
-        "rating:interaction": "yes", "rating:situation": "yes", "rating:concessions": "yes",
-        "rating:next_step": "yes", "outcome": "closed"}
+        "rating:interaction": "yes",
+        "rating:situation": "yes",
+        "rating:concessions": "yes",
+        "rating:next_step": "yes",
+        "outcome": "closed",
+    }
     await chat.answer(plan)
     assert chat.reply("saved").title == texts.message("en", "saved_title")
     async with db() as session:
@@ -477,24 +516,31 @@ async def test_control_characters_are_stripped(make_chat: ChatFactory) -> None:
 
 
 async def finish_rest(chat: Chat) -> None:
-    plan = {f.key: "/skip" for f in FIELDS if not f.required} | {
-        f"rating:{p}": "yes" for p in ("opening", "interaction", "situation", "concessions", "next_step")
-    } | {"outcome": "closed"}
+    plan = (
+        {f.key: "/skip" for f in FIELDS if not f.required}
+        | {f"rating:{p}": "yes" for p in ("opening", "interaction", "situation", "concessions", "next_step")}
+        | {"outcome": "closed"}
+    )
     await chat.answer(plan)
     assert chat.kinds == ["saved", "tips", "info"], chat.replies
 
 
-@pytest.mark.parametrize(("locale", "bad", "good"), [
-    ("en", "sometime soonish", "next Tuesday 2pm"),
-    ("nl", "ergens binnenkort", "volgende week dinsdag 14:00"),
-])
+@pytest.mark.parametrize(
+    ("locale", "bad", "good"),
+    [
+        ("en", "sometime soonish", "next Tuesday 2pm"),
+        ("nl", "ergens binnenkort", "volgende week dinsdag 14:00"),
+    ],
+)
 async def test_unparseable_meeting_time_asks_again_with_an_example(
     make_chat: ChatFactory, locale: str, bad: str, good: str
 ) -> None:
     chat = await make_chat(locale=locale)
     await start(chat)
-    await chat.answer({f.key: "/skip" for f in FIELDS if not f.required and f.key != "next_meeting_at"} | {
-        f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions", "next_step")})
+    await chat.answer(
+        {f.key: "/skip" for f in FIELDS if not f.required and f.key != "next_meeting_at"}
+        | {f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions", "next_step")}
+    )
     assert chat.field == "next_meeting_at"
     texts = chat.coach.texts
     await chat.say(bad)
@@ -513,8 +559,10 @@ async def test_unparseable_meeting_time_asks_again_with_an_example(
 async def test_unparseable_due_date_and_past_meeting_time(make_chat: ChatFactory, locale: str) -> None:
     chat = await make_chat(locale=locale)
     await start(chat)
-    await chat.answer({f.key: "/skip" for f in FIELDS if not f.required and f.key != "next_step_due"} | {
-        f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions", "next_step")})
+    await chat.answer(
+        {f.key: "/skip" for f in FIELDS if not f.required and f.key != "next_step_due"}
+        | {f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions", "next_step")}
+    )
     assert chat.field == "next_step_due"
     texts = chat.coach.texts
     await chat.say("qwerty")

@@ -54,7 +54,12 @@ async def test_submit_stores_once_per_idempotency_key(coach, db, database_url) -
     assert stored.debrief.created_at == coach.clock()
     assert stored.account_name == "Acme"
     assert {p: a.rating for p, a in stored.answers.items()} == {
-        "opening": "no", "interaction": "yes", "situation": "partly", "concessions": "yes", "next_step": "yes"}
+        "opening": "no",
+        "interaction": "yes",
+        "situation": "partly",
+        "concessions": "yes",
+        "next_step": "yes",
+    }
     assert stored.answers["opening"].note == "They sent a formal agenda by mail."
 
 
@@ -63,10 +68,12 @@ async def test_concurrent_submissions_with_one_key_store_one(concurrent_db, cloc
     rep = await make_person(concurrent_db)
     assert rep.id is not None
     debrief = clean(coach)
-    results = await asyncio.gather(*[
-        submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="slack:retry")
-        for _ in range(4)
-    ])
+    results = await asyncio.gather(
+        *[
+            submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="slack:retry")
+            for _ in range(4)
+        ]
+    )
     assert len({r.debrief_id for r in results}) == 1
     assert sum(r.created for r in results) == 1
     async with concurrent_db() as session:
@@ -83,7 +90,8 @@ async def test_correction_keeps_created_at_within_the_window(coach, db, clock, d
     result = await submit_correction(ctx=coach, person_id=rep.id, debrief_id=first.debrief_id, debrief=fixed)
     assert result.debrief_id == first.debrief_id and not result.created
     assert result.replies[0].text == coach.texts.message(
-        "en", "updated", account="Acme", when=format_when(created, locale="en", tz="Europe/Amsterdam"))
+        "en", "updated", account="Acme", when=format_when(created, locale="en", tz="Europe/Amsterdam")
+    )
     async with db() as session:
         stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
         assert await repo.count_debriefs(session=session) == 1
@@ -101,8 +109,9 @@ async def test_correction_refused_after_the_window_changes_nothing(coach, db, cl
     first = await submit_debrief(ctx=coach, person_id=rep.id, debrief=clean(coach), idempotency_key="k")
     clock.advance(days=7, seconds=1)
     with pytest.raises(EditWindowClosed):
-        await submit_correction(ctx=coach, person_id=rep.id, debrief_id=first.debrief_id,
-                                debrief=clean(coach, outcome="lost"))
+        await submit_correction(
+            ctx=coach, person_id=rep.id, debrief_id=first.debrief_id, debrief=clean(coach, outcome="lost")
+        )
     async with db() as session:
         stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
     assert stored.debrief.outcome == "next_step" and stored.debrief.updated_at is None
@@ -114,22 +123,26 @@ async def test_a_rep_cannot_correct_someone_elses_debrief(coach, db) -> None:
     assert owner.id is not None and other.id is not None
     first = await submit_debrief(ctx=coach, person_id=owner.id, debrief=clean(coach), idempotency_key="k")
     with pytest.raises(NotFound):
-        await submit_correction(ctx=coach, person_id=other.id, debrief_id=first.debrief_id,
-                                debrief=clean(coach, outcome="lost"))
+        await submit_correction(
+            ctx=coach, person_id=other.id, debrief_id=first.debrief_id, debrief=clean(coach, outcome="lost")
+        )
 
 
 # -- coaching ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("locale", ["en", "nl"])
-@pytest.mark.parametrize(("overrides", "point", "variant"), [
-    ({"rating:opening": "no", "agenda_set_by": "customer_formal"}, "opening", "formal_agenda"),
-    ({"rating:opening": "no", "agenda_set_by": "rep_informal"}, "opening", "default"),
-    ({"rating:situation": "no", "supplier_check": "not_asked"}, "situation", "supplier_not_asked"),
-    ({"rating:situation": "no", "supplier_check": "could_solve"}, "situation", "default"),
-    ({"rating:concessions": "partly", "concessions_got": None}, "concessions", "nothing_back"),
-    ({"rating:concessions": "partly"}, "concessions", "default"),
-    ({"rating:interaction": "no"}, "interaction", "default"),
-    ({"rating:next_step": "partly"}, "next_step", "default"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "point", "variant"),
+    [
+        ({"rating:opening": "no", "agenda_set_by": "customer_formal"}, "opening", "formal_agenda"),
+        ({"rating:opening": "no", "agenda_set_by": "rep_informal"}, "opening", "default"),
+        ({"rating:situation": "no", "supplier_check": "not_asked"}, "situation", "supplier_not_asked"),
+        ({"rating:situation": "no", "supplier_check": "could_solve"}, "situation", "default"),
+        ({"rating:concessions": "partly", "concessions_got": None}, "concessions", "nothing_back"),
+        ({"rating:concessions": "partly"}, "concessions", "default"),
+        ({"rating:interaction": "no"}, "interaction", "default"),
+        ({"rating:next_step": "partly"}, "next_step", "default"),
+    ],
+)
 async def test_tip_for_the_weak_point_and_its_variant(
     coach, db, locale: str, overrides: dict[str, object], point: str, variant: str
 ) -> None:
@@ -155,9 +168,17 @@ async def test_two_tips_at_most_worst_first(coach, db, locale: str) -> None:
     assert person.id is not None
     async with db() as session:
         rep = await load_rep(session=session, ctx=coach, person_id=person.id)
-    debrief = clean(coach, locale, **{"rating:opening": "partly", "rating:interaction": "partly",
-                                      "rating:situation": "no", "rating:concessions": "no",
-                                      "rating:next_step": "partly"})
+    debrief = clean(
+        coach,
+        locale,
+        **{
+            "rating:opening": "partly",
+            "rating:interaction": "partly",
+            "rating:situation": "no",
+            "rating:concessions": "no",
+            "rating:next_step": "partly",
+        },
+    )
     reply = coaching(ctx=coach, rep=rep, debrief=debrief)
     assert reply.meta["points"] == ["situation", "concessions"]
     assert len(reply.items) == 4  # a tip and a line to say, for each
@@ -167,8 +188,9 @@ async def test_two_tips_at_most_worst_first(coach, db, locale: str) -> None:
 async def test_praise_when_all_five_went_well(coach, db, locale: str) -> None:
     person = await make_person(db, locale=locale)
     assert person.id is not None
-    result = await submit_debrief(ctx=coach, person_id=person.id,
-                                  debrief=clean(coach, locale, **ALL_YES), idempotency_key="k")
+    result = await submit_debrief(
+        ctx=coach, person_id=person.id, debrief=clean(coach, locale, **ALL_YES), idempotency_key="k"
+    )
     tips = result.replies[1]
     assert tips.kind == "tips"
     assert tips.items == (coach.texts.praise(locale, account="Acme"),)
@@ -196,8 +218,9 @@ async def test_what_next_with_a_manager(coach, db, locale: str, weekday: str, sh
 async def test_what_next_without_a_manager(coach, db, locale: str) -> None:
     person = await make_person(db, locale=locale)
     assert person.id is not None
-    result = await submit_debrief(ctx=coach, person_id=person.id, debrief=clean(coach, locale),
-                                  idempotency_key="k")
+    result = await submit_debrief(
+        ctx=coach, person_id=person.id, debrief=clean(coach, locale), idempotency_key="k"
+    )
     assert result.replies[2].text.splitlines()[0] == coach.texts.message(locale, "next_private")
 
 
@@ -210,8 +233,12 @@ async def test_history_newest_first_with_edit_buttons_inside_the_window(coach, d
     empty = await history(ctx=coach, rep=rep)
     assert empty.text == coach.texts.message("nl", "history_empty")
     for n, account in enumerate(["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark"]):
-        await submit_debrief(ctx=coach, person_id=person.id,
-                             debrief=clean(coach, "nl", account=account), idempotency_key=f"k{n}")
+        await submit_debrief(
+            ctx=coach,
+            person_id=person.id,
+            debrief=clean(coach, "nl", account=account),
+            idempotency_key=f"k{n}",
+        )
         clock.advance(days=2)
     reply = await history(ctx=coach, rep=rep)
     assert len(reply.items) == 5  # the latest five

@@ -18,8 +18,9 @@ P = PointProfile
 
 async def _digest(db, clock, manager_id, **kw):
     async with db() as session:
-        (digest,) = await compute_digests(session=session, period=Period.ending(clock()),
-                                          manager_ids=[manager_id], **kw)
+        (digest,) = await compute_digests(
+            session=session, period=Period.ending(clock()), manager_ids=[manager_id], **kw
+        )
     return digest
 
 
@@ -31,15 +32,21 @@ async def test_figures_match_the_hand_count(db, clock, database_url):
 
     a = anna.figures
     assert (a.debriefs, a.debriefs_previous, a.closed, a.closed_previous) == (3, 2, 1, 0)
-    assert a.profile == {"opening": P(0, 1, 2), "interaction": P(2, 1, 0), "situation": P(1, 1, 1),
-                         "concessions": P(2, 0, 1), "next_step": P(2, 1, 0)}
+    assert a.profile == {
+        "opening": P(0, 1, 2),
+        "interaction": P(2, 1, 0),
+        "situation": P(1, 1, 1),
+        "concessions": P(2, 0, 1),
+        "next_step": P(2, 1, 0),
+    }
     assert a.profile_previous["concessions"] == P(1, 1, 0)
     assert a.close_rate == pytest.approx(1 / 3) and a.close_rate_previous == 0
     assert a.score == pytest.approx(9 / 15) and a.score_previous == pytest.approx(8.5 / 10)
     assert (a.weakest, a.trend) == ("opening", "down")
     assert (a.concessions_given, a.concessions_got) == (2, 1)
     assert [(s.account, s.due.isoformat(), s.what) for s in anna.missed_next_steps] == [
-        ("Delta", "2026-11-26", "Call the CFO")]
+        ("Delta", "2026-11-26", "Call the CFO")
+    ]
     assert anna.meetings_without_debrief == ()
 
     b = bram.figures
@@ -55,8 +62,13 @@ async def test_figures_match_the_hand_count(db, clock, database_url):
     t = d.team
     assert (t.debriefs, t.closed, t.debriefs_previous, t.closed_previous) == (5, 2, 2, 0)
     assert t.close_rate == pytest.approx(0.4)
-    assert t.profile == {"opening": P(2, 1, 2), "interaction": P(3, 1, 1), "situation": P(2, 1, 2),
-                         "concessions": P(3, 1, 1), "next_step": P(4, 1, 0)}
+    assert t.profile == {
+        "opening": P(2, 1, 2),
+        "interaction": P(3, 1, 1),
+        "situation": P(2, 1, 2),
+        "concessions": P(3, 1, 1),
+        "next_step": P(4, 1, 0),
+    }
     assert t.weakest == "opening"
     assert (d.meetings_without_debrief, d.missed_next_steps) == (1, 1)
     assert [(p.debriefs, p.closed) for p in d.trend] == [(0, 0)] * 5 + [(1, 1), (2, 0), (5, 2)]
@@ -72,8 +84,7 @@ async def test_english_text(db, clock):
     h = await seed_history(db)
     from dialogs.text import default_texts
 
-    replies = digest_replies(default_texts(),
-                             await _digest(db, clock, h.manager.id), chart=False)
+    replies = digest_replies(default_texts(), await _digest(db, clock, h.manager.id), chart=False)
     summary, anna, bram, cor = replies
     assert summary.title == "Mira Manager's team · Mon 23 Nov 2026 – Mon 30 Nov 2026"
     assert "5 debriefs" in summary.items[0] and "previous period: 2" in summary.items[0]
@@ -98,7 +109,9 @@ async def test_dutch_text_and_notes_when_shared(db, clock):
     d = await _digest(db, clock, h.manager.id, share_notes=True)
     summary, anna, *_ = digest_replies(default_texts(), d, chart=False)
     assert summary.title == "Team van Mira Manager · ma 23 nov 2026 – ma 30 nov 2026"
-    assert "Scoringskans: 2 van de 5 gesloten (40%) — ongeveer 4 op de 10; vorige periode 0%." in summary.items
+    assert (
+        "Scoringskans: 2 van de 5 gesloten (40%) — ongeveer 4 op de 10; vorige periode 0%." in summary.items
+    )
     assert "Klantgesprekken zonder debrief: 1." in summary.items
     assert "Volgende stappen die niet gebeurd zijn: 1." in summary.items
     assert "Zwakste punt: Commitment bij de opening." in anna.items

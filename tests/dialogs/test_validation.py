@@ -33,8 +33,13 @@ def test_a_complete_form_validates(locale: str) -> None:
     assert errors == {}
     assert debrief is not None
     assert debrief.account == "Acme BV"
-    assert debrief.ratings == {"opening": "no", "interaction": "yes", "situation": "partly",
-                               "concessions": "yes", "next_step": "yes"}
+    assert debrief.ratings == {
+        "opening": "no",
+        "interaction": "yes",
+        "situation": "partly",
+        "concessions": "yes",
+        "next_step": "yes",
+    }
     assert debrief.notes["opening"] == "They sent a formal agenda by mail."
     assert debrief.notes["interaction"] is None
     assert debrief.fields["next_step_due"] == date(2026, 12, 7)
@@ -45,20 +50,30 @@ def test_a_complete_form_validates(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", ["en", "nl"])
 def test_every_error_at_once_keyed_by_field(locale: str) -> None:
-    form = full_form(**{
-        "account": " \x00 ",
-        "rating:opening": None,
-        "rating:situation": "maybe",
-        "agenda_set_by": "the boss",
-        "note:concessions": "n" * (NOTE_LIMIT + 1),
-        "next_step_due": "qwerty",
-        "next_meeting_at": "1 November 2026 10:00",
-        "outcome": "",
-    })
+    form = full_form(
+        **{
+            "account": " \x00 ",
+            "rating:opening": None,
+            "rating:situation": "maybe",
+            "agenda_set_by": "the boss",
+            "note:concessions": "n" * (NOTE_LIMIT + 1),
+            "next_step_due": "qwerty",
+            "next_meeting_at": "1 November 2026 10:00",
+            "outcome": "",
+        }
+    )
     debrief, errors = validate_form(form, texts=TEXTS, loc=loc(locale))
     assert debrief is None
-    assert set(errors) == {"account", "rating:opening", "rating:situation", "agenda_set_by",
-                           "note:concessions", "next_step_due", "next_meeting_at", "outcome"}
+    assert set(errors) == {
+        "account",
+        "rating:opening",
+        "rating:situation",
+        "agenda_set_by",
+        "note:concessions",
+        "next_step_due",
+        "next_meeting_at",
+        "outcome",
+    }
     m = TEXTS.message
     assert errors["account"] == m(locale, "account_empty")
     ratings = ", ".join(TEXTS.rating(locale, r) for r in ("yes", "partly", "no"))
@@ -74,16 +89,19 @@ def test_account_may_be_left_to_the_caller() -> None:
     assert errors == {} and debrief is not None and debrief.account == ""
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("plain", "plain"),
-    ("  padded\t ", "padded"),
-    ("a\x00b\x07c\x1bd\x7fe\x85f\x9fg", "abcdefg"),
-    ("line\r\nnext\rthird", "line\nnext\nthird"),
-    ("tab\tkept", "tab\tkept"),
-    ("zero\u200bwidth\u200d joiner\ufeff", "zerowidth joiner"),
-    ("bidi \u202eevil\u202c", "bidi evil"),
-    ("émoji 👍 and ß", "émoji 👍 and ß"),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("plain", "plain"),
+        ("  padded\t ", "padded"),
+        ("a\x00b\x07c\x1bd\x7fe\x85f\x9fg", "abcdefg"),
+        ("line\r\nnext\rthird", "line\nnext\nthird"),
+        ("tab\tkept", "tab\tkept"),
+        ("zero\u200bwidth\u200d joiner\ufeff", "zerowidth joiner"),
+        ("bidi \u202eevil\u202c", "bidi evil"),
+        ("émoji 👍 and ß", "émoji 👍 and ß"),
+    ],
+)
 def test_clean_text(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
 
@@ -109,17 +127,20 @@ def test_every_text_field_has_the_limit() -> None:
             assert key
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("customer_formal", "customer_formal"),
-    ("1", "customer_formal"),
-    ("The customer, formally", "customer_formal"),
-    ("de klant,   FORMEEL", "customer_formal"),
-    ("Ik, informeel", "rep_informal"),
-    ("3", "nobody"),
-    ("4", None),
-    ("", None),
-    ("customer", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("customer_formal", "customer_formal"),
+        ("1", "customer_formal"),
+        ("The customer, formally", "customer_formal"),
+        ("de klant,   FORMEEL", "customer_formal"),
+        ("Ik, informeel", "rep_informal"),
+        ("3", "nobody"),
+        ("4", None),
+        ("", None),
+        ("customer", None),
+    ],
+)
 def test_match_choice(typed: str, expected: str | None) -> None:
     assert match_choice(FIELDS_BY_KEY["agenda_set_by"], typed, texts=TEXTS) == expected
 
@@ -135,25 +156,35 @@ def test_aware_datetimes_and_dates_pass_through() -> None:
     moment = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
     assert clean_field(FIELDS_BY_KEY["next_meeting_at"], moment, texts=TEXTS, loc=loc()) == moment
     assert clean_field(FIELDS_BY_KEY["next_step_due"], date(2026, 12, 2), texts=TEXTS, loc=loc()) == date(
-        2026, 12, 2)
+        2026, 12, 2
+    )
     assert clean_field(FIELDS_BY_KEY["next_step_due"], "2026-12-24", texts=TEXTS, loc=loc()) == date(
-        2026, 12, 24)
+        2026, 12, 24
+    )
 
 
 def test_date_and_time_pickers_combine_in_the_persons_zone_across_dst() -> None:
     assert combine_date_time("2027-03-26", "14:00", tz="Europe/Amsterdam") == datetime(
-        2027, 3, 26, 13, 0, tzinfo=UTC)  # CET, +1
+        2027, 3, 26, 13, 0, tzinfo=UTC
+    )  # CET, +1
     assert combine_date_time("2027-03-29", "14:00:00", tz="Europe/Amsterdam") == datetime(
-        2027, 3, 29, 12, 0, tzinfo=UTC)  # CEST, +2
+        2027, 3, 29, 12, 0, tzinfo=UTC
+    )  # CEST, +2
     assert combine_date_time("2027-03-15", "14:00", tz="America/New_York") == datetime(
-        2027, 3, 15, 18, 0, tzinfo=UTC)  # EDT, -4
+        2027, 3, 15, 18, 0, tzinfo=UTC
+    )  # EDT, -4
     assert combine_date_time(None, "14:00", tz="Europe/Amsterdam") is None
 
 
 def test_weakest_points_worst_first_in_checklist_order() -> None:
     assert weakest_points(dict.fromkeys(POINTS, "yes")) == []
-    ratings = {"opening": "partly", "interaction": "no", "situation": "partly",
-               "concessions": "no", "next_step": "yes"}
+    ratings = {
+        "opening": "partly",
+        "interaction": "no",
+        "situation": "partly",
+        "concessions": "no",
+        "next_step": "yes",
+    }
     assert weakest_points(ratings) == ["interaction", "concessions"]
     assert weakest_points(ratings, limit=4) == ["interaction", "concessions", "opening", "situation"]
     assert weakest_points({"next_step": "partly"}) == ["next_step"]

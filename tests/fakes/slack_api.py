@@ -57,6 +57,8 @@ class FakeSlackApi:
     _failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _arrived: asyncio.Condition | None = None
+    _socket: web.WebSocketResponse | None = None
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     @property
@@ -84,6 +86,8 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket_mode)
+        app.router.add_get("/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -104,6 +108,35 @@ class FakeSlackApi:
             elif request.content_type == "application/x-www-form-urlencoded":
                 params.update(parse_qsl(raw.decode(), keep_blank_values=True))
         return params
+
+    # -- Socket Mode: apps.connections.open hands out ws://.../socket; envelopes go down it ----------
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._socket = ws
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        await self._record("socket.connected", {}, None, 200)
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                await self._record("socket.ack", json.loads(message.data), None, 200)
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push one Socket Mode envelope (slash_commands, interactive, events_api) to the app."""
+        assert self._socket is not None, "no Socket Mode connection"
+        envelope_id = f"env-{next(self._ids)}"
+        await self._socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                      "accepts_response_payload": kind != "events_api"})
+        return envelope_id
+
+    async def _stats(self, _: web.Request) -> web.Response:
+        """Successful calls per method (for benchmarks that run the fake in another process)."""
+        counts: dict[str, int] = {}
+        for call in self.calls:
+            if call.status == 200:
+                counts[call.method] = counts.get(call.method, 0) + 1
+        return web.json_response(counts)
 
     async def _upload(self, request: web.Request) -> web.Response:
         await request.read()
@@ -161,6 +194,8 @@ class FakeSlackApi:
                     "scope": "commands,chat:write", "bot_user_id": "UBOT2", "app_id": "A111",
                     "team": {"id": self.oauth_team, "name": "Other Co"}, "enterprise": None,
                     "is_enterprise_install": False, "authed_user": {"id": "U900"}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.url}/upload/F{n}", "file_id": f"F{n}"}
         if method == "files.completeUploadExternal":

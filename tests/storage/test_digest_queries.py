@@ -29,14 +29,22 @@ def counting(engine):
 
 async def _team(db, name: str, reps: int) -> int:
     manager = await make_person(db, user_id=f"{name}-m", name=f"{name} manager", role="manager")
-    people = [await make_person(db, user_id=f"{name}-{i}", name=f"{name} rep {i}", manager_id=manager.id)
-              for i in range(reps)]
+    people = [
+        await make_person(db, user_id=f"{name}-{i}", name=f"{name} rep {i}", manager_id=manager.id)
+        for i in range(reps)
+    ]
     async with db() as s, s.begin():
         for i, rep in enumerate(people):
             for day in range(0, 28, 3):
-                await add_debrief(s, rep, f"Account {i % 4}", at(11, 1) + timedelta(days=day, hours=i),
-                                  "ypnyy"[i % 5:] + "ypnyy"[:i % 5], "closed" if day % 9 == 0 else "next_step",
-                                  next_step_due=(at(11, 1) + timedelta(days=day + 7)).date())
+                await add_debrief(
+                    s,
+                    rep,
+                    f"Account {i % 4}",
+                    at(11, 1) + timedelta(days=day, hours=i),
+                    "ypnyy"[i % 5 :] + "ypnyy"[: i % 5],
+                    "closed" if day % 9 == 0 else "next_step",
+                    next_step_due=(at(11, 1) + timedelta(days=day + 7)).date(),
+                )
             await add_meeting(s, rep, "Account 9", at(11, 25, 9))
     return manager.id
 
@@ -44,8 +52,12 @@ async def _team(db, name: str, reps: int) -> int:
 async def _statements(engine, db, clock, manager_ids, share_notes=False) -> tuple[int, int]:
     with counting(engine) as statements:
         async with db() as session:
-            digests = await compute_digests(session=session, period=Period.ending(clock()),
-                                            manager_ids=manager_ids, share_notes=share_notes)
+            digests = await compute_digests(
+                session=session,
+                period=Period.ending(clock()),
+                manager_ids=manager_ids,
+                share_notes=share_notes,
+            )
     return len(statements), sum(len(d.reps) for d in digests)
 
 
@@ -63,6 +75,8 @@ async def test_query_count_does_not_grow_with_reps(engine, db, clock, database_u
 async def test_every_rep_missed_the_same_meeting(db, clock):
     manager = await _team(db, "t", 3)
     async with db() as session:
-        (digest,) = await compute_digests(session=session, period=Period.ending(clock()), manager_ids=[manager])
+        (digest,) = await compute_digests(
+            session=session, period=Period.ending(clock()), manager_ids=[manager]
+        )
     assert [len(r.meetings_without_debrief) for r in digest.reps] == [1, 1, 1]
     assert all(r.figures.debriefs == 2 for r in digest.reps)  # 11-23 09:00 .. 11-30 09:00: days 24 and 27

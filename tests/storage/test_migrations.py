@@ -38,8 +38,13 @@ async def wipe(engine: AsyncEngine) -> None:
             await conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             await conn.execute(sa.text("CREATE SCHEMA public"))
         else:
-            for name in await conn.run_sync(lambda c: sa.inspect(c).get_table_names()):
-                await conn.execute(sa.text(f'DROP TABLE "{name}"'))
+            await conn.run_sync(_drop_everything)
+
+
+def _drop_everything(conn: sa.Connection) -> None:
+    found = sa.MetaData()
+    found.reflect(conn)
+    found.drop_all(conn)  # in foreign-key order
 
 
 async def test_upgrade_from_empty_matches_the_models(engine: AsyncEngine, database_url: str) -> None:
@@ -121,8 +126,13 @@ def test_coach_db_upgrade_and_current_json(run_coach, empty_url: str) -> None:
 
 
 def test_coach_db_on_an_unreachable_database_fails_in_one_line(run_coach) -> None:
-    result = run_coach("db", "current", "--json",
-                       COACH_DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none", timeout=60)
+    result = run_coach(
+        "db",
+        "current",
+        "--json",
+        COACH_DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        timeout=60,
+    )
     assert result.returncode == 3
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()

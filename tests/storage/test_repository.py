@@ -25,23 +25,42 @@ from tests.factories import make_person
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
-ANSWERS = [repo.AnswerRow(p, r, n) for p, r, n in [
-    ("opening", "no", "formal agenda"), ("interaction", "yes", None), ("situation", "partly", None),
-    ("concessions", "yes", None), ("next_step", "yes", "pilot")]]
-FIELDS = {"outcome": "next_step", "agenda_set_by": "customer_formal", "next_step_due": date(2026, 12, 7),
-          "next_meeting_at": datetime(2026, 12, 8, 13, 0, tzinfo=UTC)}
+ANSWERS = [
+    repo.AnswerRow(p, r, n)
+    for p, r, n in [
+        ("opening", "no", "formal agenda"),
+        ("interaction", "yes", None),
+        ("situation", "partly", None),
+        ("concessions", "yes", None),
+        ("next_step", "yes", "pilot"),
+    ]
+]
+FIELDS = {
+    "outcome": "next_step",
+    "agenda_set_by": "customer_formal",
+    "next_step_due": date(2026, 12, 7),
+    "next_meeting_at": datetime(2026, 12, 8, 13, 0, tzinfo=UTC),
+}
 
 
-async def new_debrief(db, person: Person, *, key: str = "k1", account: str = "Acme",
-                      created_at: datetime | None = None) -> int:
+async def new_debrief(
+    db, person: Person, *, key: str = "k1", account: str = "Acme", created_at: datetime | None = None
+) -> int:
     async with db() as session, session.begin():
         account_id = await repo.get_or_create_account(
-            session=session, workspace_id=person.workspace_id, name=account)
+            session=session, workspace_id=person.workspace_id, name=account
+        )
         assert person.id is not None
         debrief_id, created = await repo.create_debrief(
-            session=session, workspace_id=person.workspace_id, person_id=person.id,
-            account_id=account_id, idempotency_key=key, fields=FIELDS, answers=ANSWERS,
-            created_at=created_at)
+            session=session,
+            workspace_id=person.workspace_id,
+            person_id=person.id,
+            account_id=account_id,
+            idempotency_key=key,
+            fields=FIELDS,
+            answers=ANSWERS,
+            created_at=created_at,
+        )
     assert created
     return debrief_id
 
@@ -54,15 +73,24 @@ async def count(db, table) -> int:
 # -- workspaces, people, accounts -------------------------------------------------------------------
 async def test_workspace_and_person_get_or_create(db) -> None:
     async with db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(session=session, platform="slack", external_id="T1", name="Acme")
+        ws = await repo.get_or_create_workspace(
+            session=session, platform="slack", external_id="T1", name="Acme"
+        )
         again = await repo.get_or_create_workspace(session=session, platform="slack", external_id="T1")
         teams = await repo.get_or_create_workspace(session=session, platform="teams", external_id="T1")
         assert ws.id == again.id != teams.id
         assert ws.id is not None
-        p1 = await repo.get_or_create_person(session=session, workspace_id=ws.id, platform_user_id="U1",
-                                             display_name="Sanne", timezone="Europe/Amsterdam", locale="nl")
-        p2 = await repo.get_or_create_person(session=session, workspace_id=ws.id, platform_user_id="U1",
-                                             display_name="Someone else")
+        p1 = await repo.get_or_create_person(
+            session=session,
+            workspace_id=ws.id,
+            platform_user_id="U1",
+            display_name="Sanne",
+            timezone="Europe/Amsterdam",
+            locale="nl",
+        )
+        p2 = await repo.get_or_create_person(
+            session=session, workspace_id=ws.id, platform_user_id="U1", display_name="Someone else"
+        )
         assert p1.id == p2.id
         assert p2.display_name == "Sanne"  # the first write wins; updates go through update_person
         assert p1.id is not None
@@ -71,18 +99,26 @@ async def test_workspace_and_person_get_or_create(db) -> None:
             await repo.update_person(session=session, person_id=p1.id, workspace_id=99)
     async with db() as session:
         person = await repo.get_person(session=session, person_id=p1.id)
-        assert (person.display_name, person.locale, person.timezone) == ("Sanne de Vries", "en", "Europe/Amsterdam")
+        assert (person.display_name, person.locale, person.timezone) == (
+            "Sanne de Vries",
+            "en",
+            "Europe/Amsterdam",
+        )
         with pytest.raises(NotFound):
             await repo.get_person(session=session, person_id=123456)
     assert await count(db, Workspace) == 2
     assert await count(db, Person) == 1
 
 
-@pytest.mark.parametrize("spelling", ["acme corp", "ACME CORP", "  Acme   Corp ", "Acme\tCorp", "Acme\u00a0Corp"])
+@pytest.mark.parametrize(
+    "spelling", ["acme corp", "ACME CORP", "  Acme   Corp ", "Acme\tCorp", "Acme\u00a0Corp"]
+)
 async def test_account_names_ignore_case_and_spacing(db, spelling: str) -> None:
     rep = await make_person(db)
     async with db() as session, session.begin():
-        first = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme Corp")
+        first = await repo.get_or_create_account(
+            session=session, workspace_id=rep.workspace_id, name="Acme Corp"
+        )
         same = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name=spelling)
         other = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
         names = await repo.account_names(session=session, account_ids=[first, other])
@@ -90,8 +126,9 @@ async def test_account_names_ignore_case_and_spacing(db, spelling: str) -> None:
     assert names == {first: "Acme Corp", other: "Acme"}  # the first spelling is kept
     elsewhere = await make_person(db, workspace="other")
     async with db() as session, session.begin():
-        theirs = await repo.get_or_create_account(session=session, workspace_id=elsewhere.workspace_id,
-                                                  name="acme corp")
+        theirs = await repo.get_or_create_account(
+            session=session, workspace_id=elsewhere.workspace_id, name="acme corp"
+        )
         assert await repo.account_names(session=session, account_ids=[]) == {}
     assert theirs != first  # workspaces never share accounts
 
@@ -103,8 +140,14 @@ async def test_create_debrief_is_idempotent_per_workspace_key(db) -> None:
     async with db() as session, session.begin():
         assert rep.id is not None
         again, created = await repo.create_debrief(
-            session=session, workspace_id=rep.workspace_id, person_id=rep.id, account_id=1,
-            idempotency_key="slack:abc", fields={"outcome": "lost"}, answers=ANSWERS[:1])
+            session=session,
+            workspace_id=rep.workspace_id,
+            person_id=rep.id,
+            account_id=1,
+            idempotency_key="slack:abc",
+            fields={"outcome": "lost"},
+            answers=ANSWERS[:1],
+        )
     assert (again, created) == (first, False)
     assert await count(db, Debrief) == 1
     assert await count(db, DebriefAnswer) == 5
@@ -120,15 +163,23 @@ async def test_concurrent_inserts_with_one_key_make_one_row(concurrent_db) -> No
     db = concurrent_db
     rep = await make_person(db)
     async with db() as session, session.begin():
-        account_id = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
+        account_id = await repo.get_or_create_account(
+            session=session, workspace_id=rep.workspace_id, name="Acme"
+        )
     started = asyncio.Event()
 
     async def insert() -> tuple[int, bool]:
         async with db() as session, session.begin():
             assert rep.id is not None
             result = await repo.create_debrief(
-                session=session, workspace_id=rep.workspace_id, person_id=rep.id, account_id=account_id,
-                idempotency_key="teams:activity-1", fields=FIELDS, answers=ANSWERS)
+                session=session,
+                workspace_id=rep.workspace_id,
+                person_id=rep.id,
+                account_id=account_id,
+                idempotency_key="teams:activity-1",
+                fields=FIELDS,
+                answers=ANSWERS,
+            )
             started.set()
             await asyncio.sleep(0.05)  # hold the transaction open while the twin tries
             return result
@@ -161,9 +212,13 @@ async def test_update_debrief_keeps_created_at_and_replaces_answers(db) -> None:
     later = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
     async with db() as session, session.begin():
         await repo.update_debrief(
-            session=session, debrief_id=debrief_id, person_id=rep.id, updated_at=later,
+            session=session,
+            debrief_id=debrief_id,
+            person_id=rep.id,
+            updated_at=later,
             fields={"outcome": "closed", "next_meeting_at": None},
-            answers=[repo.AnswerRow(a.point, "yes", None) for a in ANSWERS])
+            answers=[repo.AnswerRow(a.point, "yes", None) for a in ANSWERS],
+        )
     async with db() as session:
         stored = await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
     assert stored.debrief.created_at == created
@@ -171,14 +226,20 @@ async def test_update_debrief_keeps_created_at_and_replaces_answers(db) -> None:
     assert stored.debrief.outcome == "closed" and stored.debrief.next_meeting_at is None
     assert stored.debrief.agenda_set_by == "customer_formal"  # not in `fields`: untouched
     assert {p: (a.rating, a.note) for p, a in stored.answers.items()} == {
-        a.point: ("yes", None) for a in ANSWERS}
+        a.point: ("yes", None) for a in ANSWERS
+    }
     assert await count(db, DebriefAnswer) == 5
     other = await make_person(db, user_id="U2")
     assert other.id is not None
     async with db() as session, session.begin():
         with pytest.raises(NotFound):
-            await repo.update_debrief(session=session, debrief_id=debrief_id, person_id=other.id,
-                                      fields={"outcome": "lost"}, answers=ANSWERS)
+            await repo.update_debrief(
+                session=session,
+                debrief_id=debrief_id,
+                person_id=other.id,
+                fields={"outcome": "lost"},
+                answers=ANSWERS,
+            )
         with pytest.raises(NotFound):
             await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=other.id)
 
@@ -187,8 +248,10 @@ async def test_latest_debriefs_newest_first_own_only(db) -> None:
     rep = await make_person(db)
     other = await make_person(db, user_id="U2")
     base = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-    ids = [await new_debrief(db, rep, key=f"k{i}", account=f"Account {i}", created_at=base + timedelta(days=i))
-           for i in range(7)]
+    ids = [
+        await new_debrief(db, rep, key=f"k{i}", account=f"Account {i}", created_at=base + timedelta(days=i))
+        for i in range(7)
+    ]
     await new_debrief(db, other, key="theirs", created_at=base + timedelta(days=30))
     assert rep.id is not None
     async with db() as session:
@@ -207,10 +270,13 @@ async def test_dialog_save_with_version_check(db) -> None:
     assert rep.id is not None
     kw = {"person_id": rep.id, "channel": "web", "kind": "debrief"}
     async with db() as session, session.begin():
-        assert await repo.save_dialog(session=session, step="account", data={"a": 1}, expected_version=None, **kw)
+        assert await repo.save_dialog(
+            session=session, step="account", data={"a": 1}, expected_version=None, **kw
+        )
     async with db() as session, session.begin():
-        assert await repo.save_dialog(session=session, step="rating:opening", data={"a": 2},
-                                      expected_version=1, **kw)
+        assert await repo.save_dialog(
+            session=session, step="rating:opening", data={"a": 2}, expected_version=1, **kw
+        )
         # a second writer that read version 1 too loses
         assert not await repo.save_dialog(session=session, step="x", data={}, expected_version=1, **kw)
     async with db() as session:
@@ -219,7 +285,9 @@ async def test_dialog_save_with_version_check(db) -> None:
         assert (state.step, state.data, state.version) == ("rating:opening", {"a": 2}, 2)
         assert await repo.load_dialog(session=session, person_id=rep.id, channel="slack") is None
     async with db() as session, session.begin():
-        assert not await repo.clear_dialog(session=session, person_id=rep.id, channel="web", expected_version=1)
+        assert not await repo.clear_dialog(
+            session=session, person_id=rep.id, channel="web", expected_version=1
+        )
         # a new dialog replaces the old one, at version 1
         assert await repo.save_dialog(session=session, step="account", data={}, expected_version=None, **kw)
     assert await count(db, DialogState) == 1
@@ -239,7 +307,9 @@ async def test_concurrent_dialog_moves_one_wins(concurrent_db) -> None:
 
     async def move(step: str) -> bool:
         async with db() as session, session.begin():
-            moved = await repo.save_dialog(session=session, step=step, data={"by": step}, expected_version=1, **kw)
+            moved = await repo.save_dialog(
+                session=session, step=step, data={"by": step}, expected_version=1, **kw
+            )
             await asyncio.sleep(0.05)
             return moved
 
@@ -255,15 +325,21 @@ async def test_datetimes_round_trip_as_aware_utc(db) -> None:
     local = datetime(2027, 3, 28, 3, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Amsterdam"))  # just after DST
     debrief_id = await new_debrief(db, rep, created_at=local)
     async with db() as session:
-        created, meeting = (await session.execute(
-            sa.select(Debrief.created_at, Debrief.next_meeting_at).where(Debrief.id == debrief_id))).one()
+        created, meeting = (
+            await session.execute(
+                sa.select(Debrief.created_at, Debrief.next_meeting_at).where(Debrief.id == debrief_id)
+            )
+        ).one()
     assert created == local and meeting == FIELDS["next_meeting_at"]
     assert created.tzinfo == UTC and meeting.tzinfo == UTC
     assert created == datetime(2027, 3, 28, 1, 30, 15, 123456, tzinfo=UTC)
     # ordering and comparison happen in UTC in the database too
     async with db() as session:
-        found = await session.scalar(sa.select(sa.func.count()).select_from(Debrief).where(
-            Debrief.created_at > datetime(2027, 3, 28, 2, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))))
+        found = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Debrief)
+            .where(Debrief.created_at > datetime(2027, 3, 28, 2, 0, tzinfo=ZoneInfo("Europe/Amsterdam")))
+        )
     assert found == 1
     with pytest.raises(StatementError, match="naive datetime"):
         await new_debrief(db, rep, key="naive", created_at=datetime(2026, 1, 1, 12, 0))
@@ -276,13 +352,27 @@ async def test_foreign_key_cascades(db) -> None:
     debrief_id = await new_debrief(db, rep)
     assert rep.id is not None
     async with db() as session, session.begin():
-        meeting = Meeting(workspace_id=rep.workspace_id, person_id=rep.id, account_id=1,
-                          starts_at=datetime(2026, 12, 8, 13, 0, tzinfo=UTC), external_uid="m1")
+        meeting = Meeting(
+            workspace_id=rep.workspace_id,
+            person_id=rep.id,
+            account_id=1,
+            starts_at=datetime(2026, 12, 8, 13, 0, tzinfo=UTC),
+            external_uid="m1",
+        )
         session.add(meeting)
         await session.flush()
-        await session.execute(sa.update(Debrief).where(Debrief.id == debrief_id).values(meeting_id=meeting.id))
-        await repo.save_dialog(session=session, person_id=rep.id, channel="web", kind="debrief", step="a",
-                               data={}, expected_version=None)
+        await session.execute(
+            sa.update(Debrief).where(Debrief.id == debrief_id).values(meeting_id=meeting.id)
+        )
+        await repo.save_dialog(
+            session=session,
+            person_id=rep.id,
+            channel="web",
+            kind="debrief",
+            step="a",
+            data={},
+            expected_version=None,
+        )
     # deleting a meeting unlinks the debrief; deleting the manager unlinks the rep
     async with db() as session, session.begin():
         await session.execute(sa.delete(Meeting))
@@ -307,7 +397,35 @@ async def test_foreign_keys_are_enforced(db) -> None:
     assert rep.id is not None
     with pytest.raises(sa.exc.IntegrityError):
         async with db() as session, session.begin():
-            await repo.create_debrief(session=session, workspace_id=rep.workspace_id, person_id=rep.id,
-                                      account_id=987654, idempotency_key="x", fields={"outcome": "lost"},
-                                      answers=ANSWERS)
+            await repo.create_debrief(
+                session=session,
+                workspace_id=rep.workspace_id,
+                person_id=rep.id,
+                account_id=987654,
+                idempotency_key="x",
+                fields={"outcome": "lost"},
+                answers=ANSWERS,
+            )
     assert await count(db, Debrief) == 0
+
+
+async def test_person_with_account_in_one_query(db) -> None:
+    boss = await make_person(db, user_id="M1", name="Mark", role="manager")
+    rep = await make_person(db, manager_id=boss.id)
+    loner = await make_person(db, user_id="U3")
+    assert rep.id is not None and loner.id is not None
+    await new_debrief(db, rep, account="Acme Corp")
+    async with db() as session:
+        person, manager, account_id = await repo.person_with_account(
+            session=session, person_id=rep.id, account_name="  ACME corp "
+        )
+        assert person.id == rep.id and manager is not None and manager.display_name == "Mark"
+        assert account_id == await repo.get_or_create_account(
+            session=session, workspace_id=rep.workspace_id, name="Acme Corp"
+        )
+        person, manager, account_id = await repo.person_with_account(
+            session=session, person_id=loner.id, account_name="Globex"
+        )
+        assert person.id == loner.id and manager is None and account_id is None
+        with pytest.raises(NotFound):
+            await repo.person_with_account(session=session, person_id=424242, account_name="Acme")

@@ -32,9 +32,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_workspace_id'), ['workspace_id'], unique=False)
+    with op.batch_alter_table('debrief', schema=None) as batch_op:
+        batch_op.create_index('ix_debrief_meeting_id', ['meeting_id'], unique=False)
+        batch_op.create_index('ix_debrief_person_due', ['person_id', 'next_step_due'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('debrief', schema=None) as batch_op:
+        batch_op.drop_index('ix_debrief_person_due')
+        batch_op.drop_index('ix_debrief_meeting_id')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_workspace_id'))
     op.drop_table('team')

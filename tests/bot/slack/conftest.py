@@ -5,10 +5,11 @@ Payloads are built from Slack's documented shapes in ../shared/oracles/slack/pay
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -183,3 +184,13 @@ async def open_modal(slack: SlackClient, slack_api: FakeSlackApi, text: str = "A
     assert status == 200
     calls = await slack_api.wait_for("views.open", before + 1)
     return calls[-1].view
+
+
+async def eventually(read: Callable[[], Awaitable[Any]], expected: Any, timeout: float = 3.0) -> Any:
+    """Poll until `read()` gives `expected` (listeners keep working after Slack's ack) or time is up."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await read()
+        if value == expected or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.02)

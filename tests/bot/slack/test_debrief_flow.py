@@ -146,3 +146,19 @@ async def test_dm_debrief_gives_a_button_that_opens_the_modal(
     await slack.action("open_debrief", "Acme")
     (opened,) = await slack_api.wait_for("views.open")
     assert json.loads(opened.view["private_metadata"])["account"] == "Acme"
+
+
+async def test_other_dm_text_gets_help_and_edit_gets_a_button(
+    slack: SlackClient, slack_api: FakeSlackApi
+) -> None:
+    await slack.event({"type": "message", "channel_type": "im", "user": "U111", "text": "thanks!",
+                       "channel": "D111", "ts": "1.1"})
+    (answer,) = await slack_api.wait_for("chat.postMessage")
+    assert "debrief" in json.dumps(answer.blocks)
+    view = await open_modal(slack, slack_api, "Acme")
+    await slack.submit(view, answers())
+    await slack_api.wait_for("chat.postMessage", 2)
+    await slack.event({"type": "message", "channel_type": "im", "user": "U111", "text": "edit 1",
+                       "channel": "D111", "ts": "1.2"})
+    edit = (await slack_api.wait_for("chat.postMessage", 3))[2]
+    assert [e["action_id"] for b in edit.blocks if b["type"] == "actions" for e in b["elements"]] == ["edit_debrief"]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.config import OrgConfig, Settings
 from storage.slack_store import slack_bots, slack_installations, slack_oauth_states
-from tests.bot.slack.conftest import SIGNING_SECRET, SlackClient
+from tests.bot.slack.conftest import SIGNING_SECRET, SlackClient, eventually
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -82,9 +82,9 @@ async def test_uninstall_and_revoked_tokens_clean_up(
     await install(http, live_app)
     status, _ = await slack.event({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT2"]}}, team="T222")
     assert status == 200
-    assert [r.bot_token for r in await rows(live_app, slack_bots)] == []
+    assert await eventually(lambda: rows(live_app, slack_bots), []) == []  # events finish after the ack
     await install(http, live_app)
     status, _ = await slack.event({"type": "app_uninstalled"}, team="T222")
     assert status == 200
-    assert await rows(live_app, slack_installations) == []
+    assert await eventually(lambda: rows(live_app, slack_installations), []) == []
     assert await rows(live_app, slack_bots) == []

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bot.delivery import SENDERS, DeliveryError, Outgoing
 from dialogs.messages import Reply
 from storage.models import Person
-from tests.bot.slack.conftest import SlackClient, answers, open_modal
+from tests.bot.slack.conftest import SlackClient, answers, eventually, open_modal
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -41,6 +41,10 @@ def rendered_strings(node: Any, key: str = "") -> list[str]:
 async def person(live_app: LiveApp, user: str = "U111") -> Person:
     async with live_app.coach.db() as session:
         return (await session.scalars(sa.select(Person).where(Person.platform_user_id == user))).one()
+
+
+async def _reachable(live_app: LiveApp) -> bool:
+    return (await person(live_app)).reachable
 
 
 async def test_injection_corpus_is_inert_in_every_outbound_payload(
@@ -126,10 +130,7 @@ async def test_deactivated_user_is_never_messaged_again(
     await slack.command("help")
     status, _ = await slack.event({"type": "user_change", "user": {"id": "U111", "team_id": "T111", "deleted": True}})
     assert status == 200
-    for _ in range(50):
-        if not (await person(live_app)).reachable:
-            break
-        await asyncio.sleep(0.02)
+    assert await eventually(lambda: _reachable(live_app), False) is False  # handled after the ack
     sender = live_app.app[SENDERS]["slack"]
     with pytest.raises(DeliveryError) as caught:
         await sender.send(person=await person(live_app), message=Outgoing([Reply(text="hello")]))

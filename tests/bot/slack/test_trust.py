@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier
 
 from storage.models import Person
-from tests.bot.slack.conftest import SlackClient, answers, debrief_count, oracle, open_modal
+from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal, oracle
 from tests.conftest import LiveApp, shared_path
 from tests.fakes.slack_api import FakeSlackApi
 

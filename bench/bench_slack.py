@@ -1,0 +1,316 @@
+"""Slack benchmarks: signed /debrief commands against a bare Bolt app, and view submissions on PostgreSQL.
+
+Every server runs in its own process: the fake Slack Web API (tests/fakes/slack_api.py), then the
+coach (`create_app`), then a bare Bolt AsyncApp whose /debrief only acks and does the same
+`views.open` (the same modal JSON) against the same fake. This process is only the load: signed
+requests on N concurrent connections.
+
+    .venv/bin/python bench/bench_slack.py [--commands 2000] [--submissions 2000] [--concurrency 50]
+
+Part 1 (SQLite, the embedded default): latency of each signed /debrief POST (Slack's 3 s limit),
+throughput end to end (until every modal has been opened on the fake), coach / bare ratio.
+Part 2 (PostgreSQL, COACH_BENCH_POSTGRES_URL or the test server): view submissions, each a new
+modal; latency, and "zero lost": every 200 answered is one stored debrief.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SECRET = "bench-signing-secret-0123456789ab"
+TOKEN = "xoxb-test"
+TEAM = "T111"
+USERS = [f"U{n:04d}" for n in range(50)]
+PG_ADMIN_URL = os.environ.get(
+    "COACH_BENCH_POSTGRES_URL",
+    os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
+
+
+# -- servers, one process each ------------------------------------------------------------------
+def serve_fake(port: int) -> None:
+    from tests.fakes.slack_api import FakeSlackApi
+
+    async def run() -> None:
+        from aiohttp import web
+
+        fake = FakeSlackApi()
+        await fake.start()  # port 0 for its own use; expose it on the agreed port too
+        site = web.TCPSite(fake._runner, "127.0.0.1", port)  # type: ignore[arg-type]
+        await site.start()
+        fake.url = f"http://127.0.0.1:{port}"
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def serve_coach(port: int, api: str, database: str) -> None:
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.config import OrgConfig, ServerConfig, Settings
+
+    settings = Settings(database_url=database, org=OrgConfig(server=ServerConfig(webchat=False)),
+                        slack_signing_secret=SECRET, slack_bot_token=TOKEN, slack_api_url=api)
+    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def modal_json() -> dict[str, Any]:
+    from bot.slack_views import ModalMeta, debrief_modal
+    from dialogs.text import default_texts
+
+    return debrief_modal(default_texts(), "en", "Europe/Amsterdam", meta=ModalMeta(account="Acme")).to_dict()
+
+
+def serve_bare(port: int, api: str) -> None:
+    """A bare Bolt app: /debrief acks and opens the same modal, nothing else."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    view = modal_json()
+
+    async def start(app: web.Application) -> Any:
+        async with aiohttp.ClientSession() as session:
+            bolt = AsyncApp(signing_secret=SECRET,
+                            client=AsyncWebClient(token=TOKEN, base_url=api, session=session))
+
+            @bolt.command("/debrief")
+            async def debrief(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+                await ack()
+                await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+            app["bolt"] = bolt
+            yield
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await request.app["bolt"].async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.cleanup_ctx.append(start)
+    app.router.add_post("/slack/events", events)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(*args: str) -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", *args, "--port", str(port)], cwd=ROOT)
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def wait_ready(http: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(300):
+        with contextlib.suppress(aiohttp.ClientError):
+            async with http.get(url) as resp:
+                if resp.status < 500:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+# -- load ---------------------------------------------------------------------------------------
+def signed(body: str, content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+    from slack_sdk.signature import SignatureVerifier
+
+    ts = str(int(time.time()))
+    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)}
+
+
+def command_body(user: str, n: int) -> str:
+    return urlencode({"token": "x", "team_id": TEAM, "team_domain": "bench", "channel_id": "C1",
+                      "channel_name": "sales", "user_id": user, "user_name": user.lower(),
+                      "command": "/debrief", "text": "Acme", "response_url": "https://hooks.invalid/x",
+                      "trigger_id": f"{n}.trigger"})
+
+
+def submission_body(view: dict[str, Any], user: str) -> str:
+    from tests.bot.slack.conftest import answers, fill
+
+    view_id = f"V{uuid.uuid4().hex[:12]}"
+    payload = {"type": "view_submission", "team": {"id": TEAM, "domain": "bench"},
+               "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+               "api_app_id": "A111", "token": "x", "trigger_id": "1.2.3",
+               "view": {**view, "id": view_id, "team_id": TEAM, "hash": "1.h", "root_view_id": view_id,
+                        "state": {"values": fill(view, answers())}, "app_installed_team_id": TEAM}}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def run_load(http: aiohttp.ClientSession, url: str, bodies: list[str], concurrency: int
+                   ) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue = list(reversed(bodies))
+
+    async def worker() -> None:
+        while queue:
+            body = queue.pop()
+            started = time.perf_counter()
+            async with http.post(url, data=body.encode(), headers=signed(body)) as resp:
+                await resp.read()
+                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, statuses, time.perf_counter() - started
+
+
+def p(latencies: list[float], q: float) -> float:
+    return statistics.quantiles(latencies, n=1000)[int(q * 1000) - 1] * 1000 if len(latencies) > 1 else 0.0
+
+
+async def opens(http: aiohttp.ClientSession, fake: str) -> int:
+    async with http.get(f"{fake}/stats") as resp:
+        return int((await resp.json()).get("views.open", 0))
+
+
+async def measure_commands(name: str, base: str, fake: str, http: aiohttp.ClientSession, *, n: int,
+                           concurrency: int) -> dict[str, float]:
+    await wait_ready(http, f"{base}/healthz")
+    url = f"{base}/slack/events"
+    await run_load(http, url, [command_body(u, i) for i, u in enumerate(USERS * 2)], concurrency)  # warm-up
+    before = await opens(http, fake)
+    bodies = [command_body(USERS[i % len(USERS)], i) for i in range(n)]
+    started = time.perf_counter()
+    latencies, statuses, acked = await run_load(http, url, bodies, concurrency)
+    while await opens(http, fake) < before + n and time.perf_counter() - started < 120:
+        await asyncio.sleep(0.02)
+    total = time.perf_counter() - started
+    opened = await opens(http, fake) - before
+    result = {"p50_ms": p(latencies, 0.5), "p99_ms": p(latencies, 0.99), "acks_per_s": n / acked,
+              "end_to_end_per_s": opened / total, "opened": opened, "ok": statuses.get(200, 0)}
+    print(f"{name:>6}: {n} signed /debrief at {concurrency} connections: p50 {result['p50_ms']:.1f} ms, "
+          f"p99 {result['p99_ms']:.1f} ms, {result['acks_per_s']:.0f} acks/s, "
+          f"{result['end_to_end_per_s']:.0f} modals opened/s ({opened} opened, {statuses})", flush=True)
+    return result
+
+
+async def part_commands(args: argparse.Namespace, http: aiohttp.ClientSession, fake: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        database = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        with server("coach", "--api", f"{fake}/api/", "--db", database) as port:
+            coach = await measure_commands("coach", f"http://127.0.0.1:{port}", fake, http,
+                                           n=args.commands, concurrency=args.concurrency)
+    with server("bare", "--api", f"{fake}/api/") as port:
+        bare = await measure_commands("bare", f"http://127.0.0.1:{port}", fake, http,
+                                      n=args.commands, concurrency=args.concurrency)
+    ratio = coach["end_to_end_per_s"] / bare["end_to_end_per_s"]
+    ack_ratio = coach["acks_per_s"] / bare["acks_per_s"]
+    verdict = "PASS" if coach["p99_ms"] < 100 and ratio >= 0.8 else "FAIL"
+    print(f"/debrief: coach p99 {coach['p99_ms']:.1f} ms (target < 100), throughput coach/bare "
+          f"{ratio:.2f} end to end, {ack_ratio:.2f} acks (target >= 0.8): {verdict}", flush=True)
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession, fake: str) -> None:
+    import sqlalchemy as sa
+
+    from storage import migrate
+    from storage.engine import create_engine
+    from storage.models import Debrief
+
+    name = f"coach_bench_{uuid.uuid4().hex[:10]}"
+    await pg_admin(f'CREATE DATABASE "{name}"')
+    url = f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+        with server("coach", "--api", f"{fake}/api/", "--db", url) as port:
+            base = f"http://127.0.0.1:{port}"
+            await wait_ready(http, f"{base}/healthz")
+            events = f"{base}/slack/events"
+            view = modal_json()
+            await run_load(http, events, [command_body(u, i) for i, u in enumerate(USERS)], args.concurrency)
+            await run_load(http, events, [submission_body(view, u) for u in USERS], args.concurrency)  # warm-up
+            async with engine.connect() as conn:
+                before = int(await conn.scalar(sa.select(sa.func.count()).select_from(Debrief)) or 0)
+            bodies = [submission_body(view, USERS[i % len(USERS)]) for i in range(args.submissions)]
+            latencies, statuses, took = await run_load(http, events, bodies, args.concurrency)
+            async with engine.connect() as conn:
+                stored = int(await conn.scalar(sa.select(sa.func.count()).select_from(Debrief)) or 0) - before
+        ok = statuses.get(200, 0)
+        p99 = p(latencies, 0.99)
+        verdict = "PASS" if p99 < 150 and stored == ok else "FAIL"
+        print(f"submissions (PostgreSQL): {args.submissions} at {args.concurrency} connections: "
+              f"p50 {p(latencies, 0.5):.1f} ms, p99 {p99:.1f} ms (target < 150), "
+              f"{args.submissions / took:.0f}/s, answered 200: {ok}, stored: {stored}, lost: {ok - stored} "
+              f"({statuses}): {verdict}", flush=True)
+    finally:
+        await engine.dispose()
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def main(args: argparse.Namespace) -> None:
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        with server("fake") as fake_port:
+            fake = f"http://127.0.0.1:{fake_port}"
+            await wait_ready(http, f"{fake}/stats")
+            if args.commands:
+                await part_commands(args, http, fake)
+            if args.submissions:
+                await part_submissions(args, http, fake)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commands", type=int, default=2000)
+    parser.add_argument("--submissions", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--serve", choices=["fake", "coach", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve == "fake":
+        serve_fake(args.port)
+    elif args.serve == "coach":
+        serve_coach(args.port, args.api, args.db)
+    elif args.serve == "bare":
+        serve_bare(args.port, args.api)
+    else:
+        asyncio.run(main(args))
