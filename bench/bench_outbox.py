@@ -24,19 +24,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp  # noqa: E402
-import asyncpg  # noqa: E402
-from aiohttp import web  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.dialects import postgresql  # noqa: E402
+import aiohttp
+import asyncpg
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 
-from bot.delivery import DeliveryError, Outgoing  # noqa: E402
-from bot.scheduler import Scheduler, SchedulerConfig  # noqa: E402
-from dialogs.context import CoachContext  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.engine import create_engine, session_factory  # noqa: E402
-from storage.models import Person  # noqa: E402
-from storage.outbox import claim_statement  # noqa: E402
+from bot.delivery import DeliveryError, Outgoing
+from bot.scheduler import Scheduler, SchedulerConfig
+from dialogs.context import CoachContext
+from storage import migrate
+from storage.engine import create_engine, session_factory
+from storage.models import Person
+from storage.outbox import claim_statement
 
 DEFAULT_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -51,8 +51,13 @@ def sink_process(port_out: mp.connection.Connection) -> None:
         return web.json_response({"ok": True})
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response({"delivered": sum(seen.values()), "unique": len(seen),
-                                  "duplicates": sum(v - 1 for v in seen.values())})
+        return web.json_response(
+            {
+                "delivered": sum(seen.values()),
+                "unique": len(seen),
+                "duplicates": sum(v - 1 for v in seen.values()),
+            }
+        )
 
     async def main() -> None:
         app = web.Application()
@@ -76,8 +81,9 @@ class SinkSender:
 
     async def send(self, *, person: Person, message: Outgoing) -> None:
         meta = message.replies[0].meta
-        async with self.http.post(self.url, json={"meeting_id": meta["meeting_id"],
-                                                  "texts": [r.text for r in message.replies]}) as resp:
+        async with self.http.post(
+            self.url, json={"meeting_id": meta["meeting_id"], "texts": [r.text for r in message.replies]}
+        ) as resp:
             if resp.status != 200:
                 raise DeliveryError(f"HTTP {resp.status}")
 
@@ -88,10 +94,13 @@ def replica_process(url: str, sink: str, name: str, start_at: float, out: mp.con
         engine = create_engine(url, pool_size=20, max_overflow=10)
         ctx = CoachContext(db=session_factory(engine))
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
-            scheduler = Scheduler(ctx=ctx, senders={"web": SinkSender(sink, http)}, worker=name,
-                                  config=SchedulerConfig(batch_size=250, concurrency=48))
-            while time.time() < start_at:
-                await asyncio.sleep(0.001)
+            scheduler = Scheduler(
+                ctx=ctx,
+                senders={"web": SinkSender(sink, http)},
+                worker=name,
+                config=SchedulerConfig(batch_size=250, concurrency=48),
+            )
+            await asyncio.sleep(max(0.0, start_at - time.time()))  # all replicas start together
             sent = 0
             empty = 0
             while empty < 3:
@@ -124,7 +133,8 @@ async def fresh_database(admin_url: str, name: str) -> str:
 SEED = """
 WITH ws AS (INSERT INTO workspace (platform, external_id, name, created_at)
             VALUES ('web', 'bench', 'Bench', now()) RETURNING id)
-INSERT INTO person (display_name, role, timezone, locale, workspace_id, platform_user_id, reachable, created_at)
+INSERT INTO person (display_name, role, timezone, locale, workspace_id, platform_user_id, reachable,
+                    created_at)
 SELECT 'Rep ' || g, 'rep', 'Europe/Amsterdam', CASE WHEN g % 2 = 0 THEN 'nl' ELSE 'en' END,
        (SELECT id FROM ws), 'rep' || g, true, now()
 FROM generate_series(1, :people) g
@@ -136,34 +146,53 @@ async def seed_nudges(url: str, count: int, people: int = 100) -> None:
     engine = create_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text(SEED), {"people": people})
-        await conn.execute(text(
-            "INSERT INTO account (workspace_id, name, name_key, created_at) "
-            "SELECT id, 'Acme', 'acme', now() FROM workspace WHERE external_id = 'bench'"))
+        await conn.execute(
+            text(
+                "INSERT INTO account (workspace_id, name, name_key, created_at) "
+                "SELECT id, 'Acme', 'acme', now() FROM workspace WHERE external_id = 'bench'"
+            )
+        )
         # one earlier debrief per rep with Acme, so every nudge carries a recap and a weakest point
-        await conn.execute(text("""
-            INSERT INTO debrief (outcome, agenda_set_by, customer_questions, concessions_asked, concessions_given,
+        await conn.execute(
+            text("""
+            INSERT INTO debrief (outcome, agenda_set_by, customer_questions, concessions_asked,
+                                 concessions_given,
                                  concessions_got, next_step_what, next_step_who, next_step_due, workspace_id,
                                  person_id, account_id, idempotency_key, created_at)
             SELECT 'next_step', 'customer_formal', 'How fast is onboarding?', 'Framework agreement',
                    'Signed their framework', 'Pilot date', 'Pilot proposal', 'I send it', current_date,
                    p.workspace_id, p.id, a.id, 'bench:' || p.id, now() - interval '7 days'
-            FROM person p JOIN account a ON a.workspace_id = p.workspace_id"""))
-        await conn.execute(text("""
+            FROM person p JOIN account a ON a.workspace_id = p.workspace_id""")
+        )
+        await conn.execute(
+            text("""
             INSERT INTO debriefanswer (debrief_id, point, rating)
             SELECT d.id, pt, CASE WHEN pt = 'opening' THEN 'no' ELSE 'yes' END
-            FROM debrief d CROSS JOIN unnest(ARRAY['opening','interaction','situation','concessions','next_step']) pt"""))
-        await conn.execute(text("""
-            INSERT INTO meeting (workspace_id, person_id, account_id, starts_at, ends_at, source, external_uid,
+            FROM debrief d
+            CROSS JOIN unnest(ARRAY['opening','interaction','situation','concessions','next_step']) pt""")
+        )
+        await conn.execute(
+            text("""
+            INSERT INTO meeting (workspace_id, person_id, account_id, starts_at, ends_at, source,
+                                 external_uid,
                                  title, cancelled, created_at)
-            SELECT a.workspace_id, (SELECT min(id) FROM person) + (g % :people), a.id, CAST(:starts AS timestamptz),
-                   CAST(:starts AS timestamptz) + interval '1 hour', 'manual', 'bench:' || g, 'Acme', false, now()
-            FROM generate_series(1, :n) g, account a"""), {"people": people, "starts": starts, "n": count})
-        await conn.execute(text("""
-            INSERT INTO outbox (dedup_key, kind, person_id, payload, due_at, expires_at, status, attempts, created_at)
+            SELECT a.workspace_id, (SELECT min(id) FROM person) + (g % :people), a.id,
+                   CAST(:starts AS timestamptz),
+                   CAST(:starts AS timestamptz) + interval '1 hour', 'manual', 'bench:' || g, 'Acme', false,
+                   now()
+            FROM generate_series(1, :n) g, account a"""),
+            {"people": people, "starts": starts, "n": count},
+        )
+        await conn.execute(
+            text("""
+            INSERT INTO outbox (dedup_key, kind, person_id, payload, due_at, expires_at, status, attempts,
+                                created_at)
             SELECT 'm' || m.id || ':nudge:bench', 'nudge', m.person_id,
                    json_build_object('meeting_id', m.id, 'starts_at', CAST(:iso AS text)),
                    now() - interval '1 second', m.starts_at, 'pending', 0, now()
-            FROM meeting m"""), {"iso": starts.isoformat()})
+            FROM meeting m"""),
+            {"iso": starts.isoformat()},
+        )
     await engine.dispose()
 
 
@@ -192,14 +221,18 @@ async def throughput(admin_url: str, nudges: int, replicas: int) -> None:
     # the replicas stop after three empty polls; time to the last nudge sent, not to that
     engine = create_engine(url)
     async with engine.connect() as conn:
-        last_sent = (await conn.execute(text("SELECT max(sent_at), count(*) FROM outbox WHERE status = 'sent'"))).one()
+        last_sent = (
+            await conn.execute(text("SELECT max(sent_at), count(*) FROM outbox WHERE status = 'sent'"))
+        ).one()
     await engine.dispose()
     elapsed = last_sent[0].timestamp() - start_at
     print(f"throughput: {nudges} nudges, {replicas} replicas on PostgreSQL, HTTP fake platform")
     for name, sent, _ in results:
         print(f"  {name}: claimed {sent}")
-    print(f"  delivered {stats['delivered']}, unique {stats['unique']}, duplicates {stats['duplicates']}, "
-          f"rows sent {last_sent[1]}")
+    print(
+        f"  delivered {stats['delivered']}, unique {stats['unique']}, duplicates {stats['duplicates']}, "
+        f"rows sent {last_sent[1]}"
+    )
     print(f"  {elapsed:.2f} s  ->  {nudges / elapsed:,.0f} nudges/s (claim + render + send + mark)")
 
 
@@ -212,11 +245,14 @@ async def claim_cost(admin_url: str) -> None:
     async def grow_to(total: int) -> None:
         async with engine.begin() as conn:
             have = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
-            await conn.execute(text("""
+            await conn.execute(
+                text("""
                 INSERT INTO outbox (dedup_key, kind, person_id, payload, due_at, status, attempts, created_at)
                 SELECT 'bench:' || g, 'nudge', (SELECT min(id) FROM person), '{}'::json,
                        now() - (g || ' seconds')::interval, 'pending', 0, now()
-                FROM generate_series(:start, :stop) g"""), {"start": have + 1, "stop": total})
+                FROM generate_series(:start, :stop) g"""),
+                {"start": have + 1, "stop": total},
+            )
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("VACUUM ANALYZE outbox"))
@@ -226,8 +262,13 @@ async def claim_cost(admin_url: str) -> None:
         for _ in range(25):
             async with engine.connect() as conn:
                 tx = await conn.begin()
-                stmt = claim_statement(dialect="postgresql", worker="bench", now=datetime.now(UTC),
-                                       lease=timedelta(seconds=60), limit=200)
+                stmt = claim_statement(
+                    dialect="postgresql",
+                    worker="bench",
+                    now=datetime.now(UTC),
+                    lease=timedelta(seconds=60),
+                    limit=200,
+                )
                 t0 = time.perf_counter()
                 rows = (await conn.execute(stmt)).all()
                 samples.append((time.perf_counter() - t0) * 1000)
@@ -239,8 +280,9 @@ async def claim_cost(admin_url: str) -> None:
     small = await one_claim_ms()
     await grow_to(1_000_000)
     large = await one_claim_ms()
-    stmt = claim_statement(dialect="postgresql", worker="bench", now=datetime.now(UTC),
-                           lease=timedelta(seconds=60), limit=200)
+    stmt = claim_statement(
+        dialect="postgresql", worker="bench", now=datetime.now(UTC), lease=timedelta(seconds=60), limit=200
+    )
     sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     async with engine.connect() as conn:
         tx = await conn.begin()
@@ -257,7 +299,9 @@ async def claim_cost(admin_url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", default=DEFAULT_URL, help="PostgreSQL admin URL (bench databases are made beside it)")
+    parser.add_argument(
+        "--url", default=DEFAULT_URL, help="PostgreSQL admin URL (bench databases are made beside it)"
+    )
     parser.add_argument("--nudges", type=int, default=5000)
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--skip-claim", action="store_true")

@@ -40,9 +40,11 @@ SECRET = "bench-signing-secret-0123456789ab"
 TOKEN = "xoxb-test"
 TEAM = "T111"
 USERS = [f"U{n:04d}" for n in range(50)]
+SUBMITTERS = [f"U{n:04d}" for n in range(200)]  # a rep submits one debrief at a time
 PG_ADMIN_URL = os.environ.get(
     "COACH_BENCH_POSTGRES_URL",
-    os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
+    os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+)
 
 
 # -- servers, one process each ------------------------------------------------------------------
@@ -68,8 +70,13 @@ def serve_coach(port: int, api: str, database: str) -> None:
     from bot.app import create_app
     from bot.config import OrgConfig, ServerConfig, Settings
 
-    settings = Settings(database_url=database, org=OrgConfig(server=ServerConfig(webchat=False)),
-                        slack_signing_secret=SECRET, slack_bot_token=TOKEN, slack_api_url=api)
+    settings = Settings(
+        database_url=database,
+        org=OrgConfig(server=ServerConfig(webchat=False)),
+        slack_signing_secret=SECRET,
+        slack_bot_token=TOKEN,
+        slack_api_url=api,
+    )
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
@@ -91,8 +98,9 @@ def serve_bare(port: int, api: str) -> None:
 
     async def start(app: web.Application) -> Any:
         async with aiohttp.ClientSession() as session:
-            bolt = AsyncApp(signing_secret=SECRET,
-                            client=AsyncWebClient(token=TOKEN, base_url=api, session=session))
+            bolt = AsyncApp(
+                signing_secret=SECRET, client=AsyncWebClient(token=TOKEN, base_url=api, session=session)
+            )
 
             @bolt.command("/debrief")
             async def debrief(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -103,7 +111,9 @@ def serve_bare(port: int, api: str) -> None:
             yield
 
     async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await request.app["bolt"].async_dispatch(await to_bolt_request(request)))
+        return await to_aiohttp_response(
+            await request.app["bolt"].async_dispatch(await to_bolt_request(request))
+        )
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -147,31 +157,58 @@ def signed(body: str, content_type: str = "application/x-www-form-urlencoded") -
     from slack_sdk.signature import SignatureVerifier
 
     ts = str(int(time.time()))
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)}
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+    }
 
 
 def command_body(user: str, n: int) -> str:
-    return urlencode({"token": "x", "team_id": TEAM, "team_domain": "bench", "channel_id": "C1",
-                      "channel_name": "sales", "user_id": user, "user_name": user.lower(),
-                      "command": "/debrief", "text": "Acme", "response_url": "https://hooks.invalid/x",
-                      "trigger_id": f"{n}.trigger"})
+    return urlencode(
+        {
+            "token": "x",
+            "team_id": TEAM,
+            "team_domain": "bench",
+            "channel_id": "C1",
+            "channel_name": "sales",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/debrief",
+            "text": "Acme",
+            "response_url": "https://hooks.invalid/x",
+            "trigger_id": f"{n}.trigger",
+        }
+    )
 
 
 def submission_body(view: dict[str, Any], user: str) -> str:
     from tests.bot.slack.conftest import answers, fill
 
     view_id = f"V{uuid.uuid4().hex[:12]}"
-    payload = {"type": "view_submission", "team": {"id": TEAM, "domain": "bench"},
-               "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
-               "api_app_id": "A111", "token": "x", "trigger_id": "1.2.3",
-               "view": {**view, "id": view_id, "team_id": TEAM, "hash": "1.h", "root_view_id": view_id,
-                        "state": {"values": fill(view, answers())}, "app_installed_team_id": TEAM}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "bench"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+        "api_app_id": "A111",
+        "token": "x",
+        "trigger_id": "1.2.3",
+        "view": {
+            **view,
+            "id": view_id,
+            "team_id": TEAM,
+            "hash": "1.h",
+            "root_view_id": view_id,
+            "state": {"values": fill(view, answers())},
+            "app_installed_team_id": TEAM,
+        },
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 
-async def run_load(http: aiohttp.ClientSession, url: str, bodies: list[str], concurrency: int
-                   ) -> tuple[list[float], dict[int, int], float]:
+async def run_load(
+    http: aiohttp.ClientSession, url: str, bodies: list[str], concurrency: int
+) -> tuple[list[float], dict[int, int], float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue = list(reversed(bodies))
@@ -199,8 +236,9 @@ async def opens(http: aiohttp.ClientSession, fake: str) -> int:
         return int((await resp.json()).get("views.open", 0))
 
 
-async def measure_commands(name: str, base: str, fake: str, http: aiohttp.ClientSession, *, n: int,
-                           concurrency: int) -> dict[str, float]:
+async def measure_commands(
+    name: str, base: str, fake: str, http: aiohttp.ClientSession, *, n: int, concurrency: int
+) -> dict[str, float]:
     await wait_ready(http, f"{base}/healthz")
     url = f"{base}/slack/events"
     await run_load(http, url, [command_body(u, i) for i, u in enumerate(USERS * 2)], concurrency)  # warm-up
@@ -208,15 +246,24 @@ async def measure_commands(name: str, base: str, fake: str, http: aiohttp.Client
     bodies = [command_body(USERS[i % len(USERS)], i) for i in range(n)]
     started = time.perf_counter()
     latencies, statuses, acked = await run_load(http, url, bodies, concurrency)
-    while await opens(http, fake) < before + n and time.perf_counter() - started < 120:
-        await asyncio.sleep(0.02)
+    while await opens(http, fake) < before + n and time.perf_counter() - started < 120:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)  # the modals open after the acks, in the server under test
     total = time.perf_counter() - started
     opened = await opens(http, fake) - before
-    result = {"p50_ms": p(latencies, 0.5), "p99_ms": p(latencies, 0.99), "acks_per_s": n / acked,
-              "end_to_end_per_s": opened / total, "opened": opened, "ok": statuses.get(200, 0)}
-    print(f"{name:>6}: {n} signed /debrief at {concurrency} connections: p50 {result['p50_ms']:.1f} ms, "
-          f"p99 {result['p99_ms']:.1f} ms, {result['acks_per_s']:.0f} acks/s, "
-          f"{result['end_to_end_per_s']:.0f} modals opened/s ({opened} opened, {statuses})", flush=True)
+    result = {
+        "p50_ms": p(latencies, 0.5),
+        "p99_ms": p(latencies, 0.99),
+        "acks_per_s": n / acked,
+        "end_to_end_per_s": opened / total,
+        "opened": opened,
+        "ok": statuses.get(200, 0),
+    }
+    print(
+        f"{name:>6}: {n} signed /debrief at {concurrency} connections: p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms, {result['acks_per_s']:.0f} acks/s, "
+        f"{result['end_to_end_per_s']:.0f} modals opened/s ({opened} opened, {statuses})",
+        flush=True,
+    )
     return result
 
 
@@ -224,16 +271,21 @@ async def part_commands(args: argparse.Namespace, http: aiohttp.ClientSession, f
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         with server("coach", "--api", f"{fake}/api/", "--db", database) as port:
-            coach = await measure_commands("coach", f"http://127.0.0.1:{port}", fake, http,
-                                           n=args.commands, concurrency=args.concurrency)
+            coach = await measure_commands(
+                "coach", f"http://127.0.0.1:{port}", fake, http, n=args.commands, concurrency=args.concurrency
+            )
     with server("bare", "--api", f"{fake}/api/") as port:
-        bare = await measure_commands("bare", f"http://127.0.0.1:{port}", fake, http,
-                                      n=args.commands, concurrency=args.concurrency)
+        bare = await measure_commands(
+            "bare", f"http://127.0.0.1:{port}", fake, http, n=args.commands, concurrency=args.concurrency
+        )
     ratio = coach["end_to_end_per_s"] / bare["end_to_end_per_s"]
     ack_ratio = coach["acks_per_s"] / bare["acks_per_s"]
     verdict = "PASS" if coach["p99_ms"] < 100 and ratio >= 0.8 else "FAIL"
-    print(f"/debrief: coach p99 {coach['p99_ms']:.1f} ms (target < 100), throughput coach/bare "
-          f"{ratio:.2f} end to end, {ack_ratio:.2f} acks (target >= 0.8): {verdict}", flush=True)
+    print(
+        f"/debrief: coach p99 {coach['p99_ms']:.1f} ms (target < 100), throughput coach/bare "
+        f"{ratio:.2f} end to end, {ack_ratio:.2f} acks (target >= 0.8): {verdict}",
+        flush=True,
+    )
 
 
 async def pg_admin(sql: str) -> None:
@@ -264,24 +316,71 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
             await wait_ready(http, f"{base}/healthz")
             events = f"{base}/slack/events"
             view = modal_json()
-            await run_load(http, events, [command_body(u, i) for i, u in enumerate(USERS)], args.concurrency)
-            await run_load(http, events, [submission_body(view, u) for u in USERS], args.concurrency)  # warm-up
+            reps = SUBMITTERS
+            await run_load(http, events, [command_body(u, i) for i, u in enumerate(reps)], args.concurrency)
+            await run_load(
+                http, events, [submission_body(view, u) for u in reps], args.concurrency
+            )  # warm-up
             async with engine.connect() as conn:
                 before = int(await conn.scalar(sa.select(sa.func.count()).select_from(Debrief)) or 0)
-            bodies = [submission_body(view, USERS[i % len(USERS)]) for i in range(args.submissions)]
+            bodies = [submission_body(view, reps[i % len(reps)]) for i in range(args.submissions)]
             latencies, statuses, took = await run_load(http, events, bodies, args.concurrency)
             async with engine.connect() as conn:
                 stored = int(await conn.scalar(sa.select(sa.func.count()).select_from(Debrief)) or 0) - before
         ok = statuses.get(200, 0)
         p99 = p(latencies, 0.99)
         verdict = "PASS" if p99 < 150 and stored == ok else "FAIL"
-        print(f"submissions (PostgreSQL): {args.submissions} at {args.concurrency} connections: "
-              f"p50 {p(latencies, 0.5):.1f} ms, p99 {p99:.1f} ms (target < 150), "
-              f"{args.submissions / took:.0f}/s, answered 200: {ok}, stored: {stored}, lost: {ok - stored} "
-              f"({statuses}): {verdict}", flush=True)
+        print(
+            f"submissions (PostgreSQL): {args.submissions} at {args.concurrency} connections: "
+            f"p50 {p(latencies, 0.5):.1f} ms, p99 {p99:.1f} ms (target < 150), "
+            f"{args.submissions / took:.0f}/s, answered 200: {ok}, stored: {stored}, lost: {ok - stored} "
+            f"({statuses}): {verdict}",
+            flush=True,
+        )
+        await core_baseline(engine, url, n=args.submissions, concurrency=args.concurrency)
     finally:
         await engine.dispose()
         await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def core_baseline(engine: Any, url: str, *, n: int, concurrency: int) -> None:
+    """For scale: dialogs.debrief.submit_debrief alone (no HTTP, no Slack) on the same database."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from bot.app import coach_context
+    from bot.config import Settings
+    from dialogs.debrief import submit_debrief
+    from dialogs.text import default_texts
+    from dialogs.validation import Locality, validate_form
+    from storage.engine import session_factory
+    from storage.models import Person
+    from tests.factories import full_form
+
+    ctx = coach_context(Settings(database_url=url), session_factory(engine), default_texts())
+    async with ctx.db() as session:
+        ids = list((await session.scalars(sa.select(Person.id))).all())
+    now = datetime.now(UTC)
+    form = full_form(next_meeting_at=now + timedelta(days=9))
+    debrief, errors = validate_form(form, texts=ctx.texts, loc=Locality("en", "Europe/Amsterdam", now))
+    assert debrief is not None, errors
+    latencies: list[float] = []
+    todo = list(range(n))
+
+    async def worker() -> None:
+        while todo:
+            i = todo.pop()
+            started = time.perf_counter()
+            await submit_debrief(ctx=ctx, person_id=int(ids[i % len(ids)] or 0), debrief=debrief,
+                                 idempotency_key=f"core:{uuid.uuid4().hex}")
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    took = time.perf_counter() - started
+    print(f"  for scale, the core alone (submit_debrief, no HTTP/Slack, same database, {concurrency} at once): "
+          f"p50 {p(latencies, 0.5):.1f} ms, p99 {p(latencies, 0.99):.1f} ms, {n / took:.0f}/s", flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -297,7 +396,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)

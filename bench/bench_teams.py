@@ -71,7 +71,8 @@ def serve_echo(port: int) -> None:
         async def on_message_activity(self, turn_context: TurnContext) -> None:
             await turn_context.send_activity(f"Echo: {turn_context.activity.text}")
 
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(SimpleNamespace(APP_ID="", APP_PASSWORD="")))
+    config = SimpleNamespace(APP_ID="", APP_PASSWORD="")
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
     bot = EchoBot()
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -95,7 +96,19 @@ def serve_coach(port: int, database: str) -> None:
     from bot.config import Settings
 
     logging.basicConfig(level=logging.WARNING)
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{database}", config_path=os.devnull)
+    settings = Settings(database_url=database, config_path=os.devnull)
+    if not settings.is_sqlite:
+        import asyncio
+
+        from storage import migrate
+        from storage.engine import create_engine
+
+        async def upgrade() -> None:
+            engine = create_engine(database)
+            await migrate.upgrade(engine)
+            await engine.dispose()
+
+        asyncio.run(upgrade())
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
@@ -107,11 +120,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(*args: str) -> Iterator[int]:
+def server(*args: str) -> Iterator[tuple[int, int]]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve", *args, "--port", str(port)], cwd=ROOT)
     try:
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -187,8 +200,11 @@ async def run_load(http: aiohttp.ClientSession, bot_url: str, connector_url: str
     }
 
 
-async def measure(name: str, port: int, connector: str, http: aiohttp.ClientSession, *, turns: int,
-                  concurrency: int, kind: str) -> dict[str, Any]:
+async def measure(name: str, server: tuple[int, int], connector: str, http: aiohttp.ClientSession, *,
+                  turns: int, concurrency: int, kind: str) -> dict[str, Any]:
+    import psutil
+
+    port, pid = server
     base = f"http://127.0.0.1:{port}"
     await wait_ready(http, f"{base}/healthz")
     # Warm up with the same reps and chats as the run (they have talked to the bot before).
@@ -196,8 +212,11 @@ async def measure(name: str, port: int, connector: str, http: aiohttp.ClientSess
                    concurrency=concurrency, kind="debrief", tag=name)
     async with http.post(f"{connector}reset"):
         pass
+    cpu = psutil.Process(pid).cpu_times()
     result = await run_load(http, f"{base}/api/messages", connector, turns=turns,
                             concurrency=concurrency, kind=kind, tag=name)
+    used = psutil.Process(pid).cpu_times()
+    result["cpu_ms_per_turn"] = round((used.user + used.system - cpu.user - cpu.system) * 1000 / turns, 2)
     async with http.get(f"{connector}stats") as resp:
         result["connector_calls"] = (await resp.json())["calls"]
     return {"bot": name, "turn": kind, **result}
@@ -207,13 +226,14 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     results = []
     limits = aiohttp.TCPConnector(limit=args.concurrency * 2)
     async with aiohttp.ClientSession(connector=limits) as http:
-        with server("connector") as cport:
+        with server("connector") as (cport, _):
             connector = f"http://127.0.0.1:{cport}/"
             await wait_ready(http, f"{connector}stats")
             with server("echo") as port:
                 results.append(await measure("stock echo bot", port, connector, http, turns=args.turns,
                                              concurrency=args.concurrency, kind="debrief"))
-            with tempfile.TemporaryDirectory() as tmp, server("coach", "--db", f"{tmp}/bench.db") as port:
+            with tempfile.TemporaryDirectory() as tmp, server(
+                "coach", "--db", args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db") as port:
                 results.append(await measure("coach", port, connector, http, turns=args.turns,
                                              concurrency=args.concurrency, kind="debrief"))
                 results.append(await measure("coach", port, connector, http, turns=args.turns // 2,
@@ -222,10 +242,12 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--database-url", help="the coach's database (default: a fresh SQLite file)")
     parser.add_argument("--serve", choices=["connector", "echo", "coach"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -245,7 +267,8 @@ def main() -> int:
     else:
         for r in results:
             print(f"{r['bot']:>15} {r['turn']:<8} {r['turns']:>5} turns  {r['turns_per_s']:>7} turns/s  "
-                  f"p50 {r['p50_ms']:>6} ms  p99 {r['p99_ms']:>6} ms  ok {r['ok']}  "
+                  f"p50 {r['p50_ms']:>6} ms  p99 {r['p99_ms']:>6} ms  "
+                  f"bot CPU {r['cpu_ms_per_turn']} ms/turn  ok {r['ok']}  "
                   f"connector calls {r['connector_calls']}")
     expected = {"debrief": 1, "submit": 4}  # the card; or the summary update and three messages
     for r in results:

@@ -14,8 +14,8 @@ from bot.config import Settings
 from bot.delivery import SENDERS
 from bot.digest_jobs import digest_jobs_ctx
 from bot.metrics import Metrics
-from bot.slack_mode import slack_mode
 from bot.scheduler import schedule_policy, scheduler_ctx
+from bot.slack_mode import slack_mode
 from dialogs.context import CoachContext
 from dialogs.text import Texts, default_texts
 from storage import migrate

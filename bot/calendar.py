@@ -44,15 +44,36 @@ FEED_INTERVAL = timedelta(minutes=15)
 FEED_RETRY = timedelta(minutes=30)
 FEED_TIMEOUT = aiohttp.ClientTimeout(total=30)
 FEED_MAX_BYTES = 10 * 1024 * 1024
-WEBMAIL = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
-           "icloud.com", "me.com", "proton.me", "protonmail.com", "ziggo.nl", "kpnmail.nl",
-           "hetnet.nl", "xs4all.nl", "planet.nl", "telenet.be", "gmx.de", "web.de"}
+WEBMAIL = {
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "proton.me",
+    "protonmail.com",
+    "ziggo.nl",
+    "kpnmail.nl",
+    "hetnet.nl",
+    "xs4all.nl",
+    "planet.nl",
+    "telenet.be",
+    "gmx.de",
+    "web.de",
+}
 _SUFFIXES = {"com", "nl", "be", "de", "org", "net", "io", "eu", "co", "uk", "fr", "ai", "biz", "info"}
 _TITLE_PREFIX = re.compile(
     r"^\s*(?:(?:meeting|call|visit|demo|intro|kick-?off|afspraak|gesprek|overleg|bezoek|kennismaking)"
-    r"\s+(?:with|met|bij|at)\s+|(?:re|fw|fwd|accepted|geaccepteerd)\s*:\s*)", re.I)
+    r"\s+(?:with|met|bij|at)\s+|(?:re|fw|fwd|accepted|geaccepteerd)\s*:\s*)",
+    re.I,
+)
 _TITLE_SPLIT = re.compile(r"\s+[-–|/]\s+|:\s+|\s+x\s+|\s+<>\s+")
-_AGENDA = re.compile(r"\bagenda\b|\bagendapunten\b|\bpoints? to discuss\b|\btopics?\s*:|\bonderwerpen\s*:", re.I)
+_AGENDA = re.compile(
+    r"\bagenda\b|\bagendapunten\b|\bpoints? to discuss\b|\btopics?\s*:|\bonderwerpen\s*:", re.I
+)
 _NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S", re.M)
 
 
@@ -108,8 +129,13 @@ def _stamp(value: Any) -> str:
     return value.strftime("%Y%m%d") if isinstance(value, date) else str(value)
 
 
-def occurrences(cal: icalendar.Calendar, start: date | datetime | tuple[int, ...],
-                end: date | datetime | tuple[int, ...], *, tz: str = "UTC") -> list[CalendarEvent]:
+def occurrences(
+    cal: icalendar.Calendar,
+    start: date | datetime | tuple[int, ...],
+    end: date | datetime | tuple[int, ...],
+    *,
+    tz: str = "UTC",
+) -> list[CalendarEvent]:
     """Every event occurrence between start and end, with recurrences expanded."""
     method_cancel = str(cal.get("METHOD", "")).upper() == "CANCEL"
     try:
@@ -130,17 +156,20 @@ def occurrences(cal: icalendar.Calendar, start: date | datetime | tuple[int, ...
         attendees = ev.get("ATTENDEE", [])
         if not isinstance(attendees, list):
             attendees = [attendees]
-        events.append(CalendarEvent(
-            key=key[:255], uid=uid,
-            starts_at=None if all_day else _utc(start_value, tz),
-            ends_at=None if all_day else _utc(end_value, tz),
-            day=start_value if all_day else None,
-            title=str(ev.get("SUMMARY", "")).strip(),
-            description=str(ev.get("DESCRIPTION", "")),
-            organiser=_email(ev.get("ORGANIZER")),
-            attendees=tuple(e for e in (_email(a) for a in attendees) if e),
-            cancelled=method_cancel or str(ev.get("STATUS", "")).upper() == "CANCELLED",
-        ))
+        events.append(
+            CalendarEvent(
+                key=key[:255],
+                uid=uid,
+                starts_at=None if all_day else _utc(start_value, tz),
+                ends_at=None if all_day else _utc(end_value, tz),
+                day=start_value if all_day else None,
+                title=str(ev.get("SUMMARY", "")).strip(),
+                description=str(ev.get("DESCRIPTION", "")),
+                organiser=_email(ev.get("ORGANIZER")),
+                attendees=tuple(e for e in (_email(a) for a in attendees) if e),
+                cancelled=method_cancel or str(ev.get("STATUS", "")).upper() == "CANCELLED",
+            )
+        )
     return events
 
 
@@ -187,29 +216,42 @@ class ImportResult:
     accounts: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"meetings": self.meetings, "created": self.created, "updated": self.updated,
-                "cancelled": self.cancelled, "skipped_internal": self.internal,
-                "skipped_all_day": self.all_day, "accounts": sorted(self.accounts)}
+        return {
+            "meetings": self.meetings,
+            "created": self.created,
+            "updated": self.updated,
+            "cancelled": self.cancelled,
+            "skipped_internal": self.internal,
+            "skipped_all_day": self.all_day,
+            "accounts": sorted(self.accounts),
+        }
 
 
-async def _account_for(session: AsyncSession, person: Person, event: CalendarEvent,
-                       customers: list[str]) -> int:
+async def _account_for(
+    session: AsyncSession, person: Person, event: CalendarEvent, customers: list[str]
+) -> int:
     webmail = [c for c in customers if domain_of(c) in WEBMAIL]
     company = [c for c in customers if domain_of(c) not in WEBMAIL]
     if company:
         domain = domain_of(company[0])
-        found = await session.scalar(sa.select(Account.id).where(
-            Account.workspace_id == person.workspace_id, Account.domain == domain).limit(1))
+        found = await session.scalar(
+            sa.select(Account.id)
+            .where(Account.workspace_id == person.workspace_id, Account.domain == domain)
+            .limit(1)
+        )
         if found is not None:
             return int(found)
         account_id = await repo.get_or_create_account(
-            session=session, workspace_id=person.workspace_id, name=name_from_domain(domain))
-        await session.execute(sa.update(Account).where(Account.id == account_id, Account.domain.is_(None))
-                              .values(domain=domain))
+            session=session, workspace_id=person.workspace_id, name=name_from_domain(domain)
+        )
+        await session.execute(
+            sa.update(Account).where(Account.id == account_id, Account.domain.is_(None)).values(domain=domain)
+        )
         return account_id
     assert webmail or event.title
-    return await repo.get_or_create_account(session=session, workspace_id=person.workspace_id,
-                                            name=name_from_title(event.title))
+    return await repo.get_or_create_account(
+        session=session, workspace_id=person.workspace_id, name=name_from_title(event.title)
+    )
 
 
 async def import_events(
@@ -239,12 +281,23 @@ async def import_events(
         assert event.starts_at is not None
         account_id = await _account_for(session, person, event, customers)
         organiser_external = event.organiser is not None and not is_internal(event.organiser, internal)
-        flags = InviteFlags(organiser=event.organiser, organiser_external=organiser_external,
-                            formal_agenda=formal_agenda(event.description))
+        flags = InviteFlags(
+            organiser=event.organiser,
+            organiser_external=organiser_external,
+            formal_agenda=formal_agenda(event.description),
+        )
         meeting, changed = await upsert_meeting(
-            session=session, person=person, account_id=account_id, starts_at=event.starts_at,
-            ends_at=event.ends_at, source=source, external_uid=event.key, title=event.title,
-            cancelled=event.cancelled, invite=flags)
+            session=session,
+            person=person,
+            account_id=account_id,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            source=source,
+            external_uid=event.key,
+            title=event.title,
+            cancelled=event.cancelled,
+            invite=flags,
+        )
         seen.add(event.key)
         if event.cancelled:
             result.cancelled += 1
@@ -258,10 +311,18 @@ async def import_events(
         result.accounts.add(str(name))
         await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
     if complete:
-        gone = (await session.scalars(sa.select(Meeting).where(
-            Meeting.person_id == person.id, Meeting.source == source, Meeting.cancelled.is_(False),
-            Meeting.starts_at >= now, Meeting.starts_at < now + HORIZON,
-            Meeting.external_uid.not_in(seen) if seen else sa.true()))).all()
+        gone = (
+            await session.scalars(
+                sa.select(Meeting).where(
+                    Meeting.person_id == person.id,
+                    Meeting.source == source,
+                    Meeting.cancelled.is_(False),
+                    Meeting.starts_at >= now,
+                    Meeting.starts_at < now + HORIZON,
+                    Meeting.external_uid.not_in(seen) if seen else sa.true(),
+                )
+            )
+        ).all()
         for meeting in gone:
             meeting.cancelled = True
             result.cancelled += 1
@@ -269,24 +330,40 @@ async def import_events(
     return result
 
 
-async def _retire_duplicates(session: AsyncSession, meeting: Meeting, tz: str, policy: SchedulePolicy,
-                             now: datetime) -> None:
+async def _retire_duplicates(
+    session: AsyncSession, meeting: Meeting, tz: str, policy: SchedulePolicy, now: datetime
+) -> None:
     """The calendar knows best: a meeting typed by hand or taken from a debrief near the same time
     with the same account is the same meeting; retire it so the rep gets one nudge."""
     window = timedelta(hours=2)
-    twins = (await session.scalars(sa.select(Meeting).where(
-        Meeting.person_id == meeting.person_id, Meeting.account_id == meeting.account_id,
-        Meeting.source.in_(("debrief", "manual")), Meeting.cancelled.is_(False),
-        Meeting.starts_at.between(meeting.starts_at - window, meeting.starts_at + window)))).all()
+    twins = (
+        await session.scalars(
+            sa.select(Meeting).where(
+                Meeting.person_id == meeting.person_id,
+                Meeting.account_id == meeting.account_id,
+                Meeting.source.in_(("debrief", "manual")),
+                Meeting.cancelled.is_(False),
+                Meeting.starts_at.between(meeting.starts_at - window, meeting.starts_at + window),
+            )
+        )
+    ).all()
     for twin in twins:
         twin.cancelled = True
         assert twin.id is not None
-        await outbox.cancel_prefix(session=session, prefix=meeting_prefix(twin.id),
-                                   reason=f"same meeting as calendar meeting {meeting.id}")
+        await outbox.cancel_prefix(
+            session=session,
+            prefix=meeting_prefix(twin.id),
+            reason=f"same meeting as calendar meeting {meeting.id}",
+        )
 
 
 async def import_calendar(
-    *, ctx: CoachContext, person_id: int, data: bytes | str, source: str = "ics", complete: bool = False,
+    *,
+    ctx: CoachContext,
+    person_id: int,
+    data: bytes | str,
+    source: str = "ics",
+    complete: bool = False,
 ) -> ImportResult:
     """Parse and import one calendar for one person, in one transaction."""
     cal = read_calendar(data)
@@ -295,20 +372,29 @@ async def import_calendar(
         person = await repo.get_person(session=session, person_id=person_id)
         tz = person.timezone or ctx.default_timezone
         events = occurrences(cal, now - PAST, now + HORIZON, tz=tz)
-        return await import_events(session=session, person=person, events=events, policy=ctx.schedule,
-                                   tz=tz, now=now, source=source, complete=complete)
+        return await import_events(
+            session=session,
+            person=person,
+            events=events,
+            policy=ctx.schedule,
+            tz=tz,
+            now=now,
+            source=source,
+            complete=complete,
+        )
 
 
 # -- feeds ----------------------------------------------------------------------------------------
 async def add_feed(*, session: AsyncSession, person_id: int, url: str) -> int:
     if not url.startswith(("https://", "http://", "webcal://")):
         raise CalendarError("a calendar feed must be an http(s) or webcal URL")
-    url = "https://" + url[len("webcal://"):] if url.startswith("webcal://") else url
-    stmt = repo._insert(session, CalendarFeed).values(person_id=person_id, url=url,
-                                                      next_poll_at=datetime.now(UTC),
-                                                      created_at=datetime.now(UTC))
-    stmt = stmt.on_conflict_do_update(index_elements=["person_id", "url"],
-                                      set_={"url": stmt.excluded.url}).returning(CalendarFeed.id)
+    url = "https://" + url[len("webcal://") :] if url.startswith("webcal://") else url
+    stmt = repo._insert(session, CalendarFeed).values(
+        person_id=person_id, url=url, next_poll_at=datetime.now(UTC), created_at=datetime.now(UTC)
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["person_id", "url"], set_={"url": stmt.excluded.url}
+    ).returning(CalendarFeed.id)
     return int((await session.execute(stmt)).scalar_one())
 
 
@@ -334,10 +420,14 @@ async def poll_feed(*, ctx: CoachContext, feed_id: int, http: aiohttp.ClientSess
                 body = await response.content.read(FEED_MAX_BYTES + 1)
                 if len(body) > FEED_MAX_BYTES:
                     raise CalendarError("feed larger than 10 MB")
-                await import_calendar(ctx=ctx, person_id=feed.person_id, data=body,
-                                      source=f"feed:{feed.id}", complete=True)
-                values.update(etag=response.headers.get("ETag"),
-                              last_modified=response.headers.get("Last-Modified"), last_error=None)
+                await import_calendar(
+                    ctx=ctx, person_id=feed.person_id, data=body, source=f"feed:{feed.id}", complete=True
+                )
+                values.update(
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                    last_error=None,
+                )
             elif status != 304:
                 values.update(last_error=f"HTTP {status}", next_poll_at=now + FEED_RETRY)
     except (aiohttp.ClientError, TimeoutError, CalendarError) as exc:
@@ -352,20 +442,29 @@ async def claim_due_feeds(*, ctx: CoachContext, limit: int = 20) -> list[int]:
     """Feeds due for a poll, each taken by exactly one replica (compare-and-set on next_poll_at)."""
     now = ctx.clock()
     async with ctx.db() as session, session.begin():
-        due = (await session.execute(sa.select(CalendarFeed.id, CalendarFeed.next_poll_at).where(
-            CalendarFeed.next_poll_at <= now).order_by(CalendarFeed.next_poll_at).limit(limit))).all()
+        due = (
+            await session.execute(
+                sa.select(CalendarFeed.id, CalendarFeed.next_poll_at)
+                .where(CalendarFeed.next_poll_at <= now)
+                .order_by(CalendarFeed.next_poll_at)
+                .limit(limit)
+            )
+        ).all()
         mine = []
         for feed_id, next_at in due:
-            taken = await session.execute(sa.update(CalendarFeed).where(
-                CalendarFeed.id == feed_id, CalendarFeed.next_poll_at == next_at).values(
-                next_poll_at=now + FEED_INTERVAL))
+            taken = await session.execute(
+                sa.update(CalendarFeed)
+                .where(CalendarFeed.id == feed_id, CalendarFeed.next_poll_at == next_at)
+                .values(next_poll_at=now + FEED_INTERVAL)
+            )
             if taken.rowcount == 1:  # type: ignore[attr-defined]
                 mine.append(int(feed_id))
     return mine
 
 
-async def poll_feeds_forever(ctx: CoachContext, org: OrgConfig, stop: asyncio.Event,
-                             every: float = 60.0) -> None:
+async def poll_feeds_forever(
+    ctx: CoachContext, org: OrgConfig, stop: asyncio.Event, every: float = 60.0
+) -> None:
     async with aiohttp.ClientSession(headers={"User-Agent": "ClosingCoach/0.1"}) as http:
         while not stop.is_set():
             try:

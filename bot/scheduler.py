@@ -131,8 +131,13 @@ class Scheduler:
         now = self.ctx.clock()
         async with self.ctx.db() as session, session.begin():
             await outbox.release_expired_leases(session=session, now=now)
-            items = await outbox.claim(session=session, worker=self.worker, now=now,
-                                       lease=self.config.lease, limit=self.config.batch_size)
+            items = await outbox.claim(
+                session=session,
+                worker=self.worker,
+                now=now,
+                lease=self.config.lease,
+                limit=self.config.batch_size,
+            )
         if not items:
             return 0
         async with self.ctx.db() as session:
@@ -154,8 +159,9 @@ class Scheduler:
         await asyncio.gather(*(one(i) for i in ready))
         return len(items)
 
-    def precheck(self, item: outbox.Item, recipient: outbox.Recipient | None,
-                 now: datetime) -> tuple[str, str] | None:
+    def precheck(
+        self, item: outbox.Item, recipient: outbox.Recipient | None, now: datetime
+    ) -> tuple[str, str] | None:
         """(status, reason) for a row that must not be rendered at all; None to go on."""
         if recipient is None:
             return OutboxStatus.CANCELLED, "person no longer exists"
@@ -182,8 +188,12 @@ class Scheduler:
         return out
 
     # -- one row ----------------------------------------------------------------------------------
-    async def process(self, item: outbox.Item, recipient: outbox.Recipient,
-                      prerendered: Rendered | Exception | object = None) -> None:
+    async def process(
+        self,
+        item: outbox.Item,
+        recipient: outbox.Recipient,
+        prerendered: Rendered | Exception | object = None,
+    ) -> None:
         if prerendered is _NOT_RENDERED:
             try:
                 rendered = await self.kinds[item.kind](self.ctx, item)
@@ -199,8 +209,9 @@ class Scheduler:
         message = rendered if isinstance(rendered, Outgoing) else Outgoing(replies=list(rendered))
         sender = self.senders.get(recipient.platform)
         if sender is None:
-            return await self._final(item, OutboxStatus.FAILED,
-                                     f"no sender for platform {recipient.platform!r}")
+            return await self._final(
+                item, OutboxStatus.FAILED, f"no sender for platform {recipient.platform!r}"
+            )
         try:
             await sender.send(person=recipient.person, message=message)
         except DeliveryError as exc:
@@ -228,14 +239,19 @@ class Scheduler:
                     batch, self._queued = self._queued, []
                     try:
                         async with self.ctx.db() as session, session.begin():
-                            marked = await outbox.mark_sent(session=session, ids=[i for i, _ in batch],
-                                                            worker=self.worker, now=self.ctx.clock())
+                            marked = await outbox.mark_sent(
+                                session=session,
+                                ids=[i for i, _ in batch],
+                                worker=self.worker,
+                                now=self.ctx.clock(),
+                            )
                     except Exception as exc:  # stays claimed: re-sent after the lease
                         log.warning(msg.SCHEDULER_ERROR.format(error=repr(exc)))
                         marked = -1
                     if 0 <= marked < len(batch):
-                        log.warning(msg.SCHEDULER_LEASE_LOST.format(count=len(batch) - marked,
-                                                                    worker=self.worker))
+                        log.warning(
+                            msg.SCHEDULER_LEASE_LOST.format(count=len(batch) - marked, worker=self.worker)
+                        )
                     for _, future in batch:
                         if not future.done():
                             future.set_result(None)
@@ -257,19 +273,22 @@ class Scheduler:
 
     async def _retry(self, item: outbox.Item, error: str, retry_after: float | None) -> None:
         if item.attempts >= self.config.max_attempts:
-            return await self._final(item, OutboxStatus.FAILED,
-                                     f"gave up after {item.attempts} attempts: {error}")
+            return await self._final(
+                item, OutboxStatus.FAILED, f"gave up after {item.attempts} attempts: {error}"
+            )
         due = self.ctx.clock() + self.backoff(item.attempts, retry_after)
         async with self.ctx.db() as session, session.begin():
-            await outbox.mark_retry(session=session, item_id=item.id, worker=self.worker, due_at=due,
-                                    error=error)
+            await outbox.mark_retry(
+                session=session, item_id=item.id, worker=self.worker, due_at=due, error=error
+            )
 
     async def _final(self, item: outbox.Item, status: str, reason: str) -> None:
         if status == OutboxStatus.FAILED:
             log.warning(msg.SCHEDULER_FAILED.format(id=item.id, kind=item.kind, reason=reason))
         async with self.ctx.db() as session, session.begin():
-            await outbox.mark_final(session=session, item_id=item.id, worker=self.worker, status=status,
-                                    error=reason)
+            await outbox.mark_final(
+                session=session, item_id=item.id, worker=self.worker, status=status, error=reason
+            )
 
     async def _mark_unreachable(self, person: Person) -> None:
         async with self.ctx.db() as session, session.begin():

@@ -44,8 +44,12 @@ async def _person_id(ctx: Any, ref: str) -> int:
         if ref.isdigit():
             person = await session.get(Person, int(ref))
         else:
-            person = await session.scalar(sa.select(Person).where(
-                sa.func.lower(Person.email) == ref.strip().lower()).order_by(Person.id).limit(1))
+            person = await session.scalar(
+                sa.select(Person)
+                .where(sa.func.lower(Person.email) == ref.strip().lower())
+                .order_by(Person.id)
+                .limit(1)
+            )
     if person is None or person.id is None:
         raise NotFound(f"no person with id or email {ref!r}")
     return int(person.id)
@@ -64,8 +68,10 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(rows))
     else:
         for r in rows:
-            print(f"{r['due_at']}  {r['status']:<9} {r['kind']:<18} person {r['person_id']:<6} "
-                  f"attempts {r['attempts']}  {r['last_error'] or ''}".rstrip())
+            print(
+                f"{r['due_at']}  {r['status']:<9} {r['kind']:<18} person {r['person_id']:<6} "
+                f"attempts {r['attempts']}  {r['last_error'] or ''}".rstrip()
+            )
     return 0
 
 
@@ -83,9 +89,12 @@ def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
         return {"person_id": person_id, **result.as_dict()}
 
     out = _run(settings, work)
-    print(json.dumps(out) if args.json else
-          f"Imported {out['meetings']} customer meetings ({out['cancelled']} cancelled, "
-          f"{out['skipped_internal']} internal and {out['skipped_all_day']} all-day events skipped)")
+    print(
+        json.dumps(out)
+        if args.json
+        else f"Imported {out['meetings']} customer meetings ({out['cancelled']} cancelled, "
+        f"{out['skipped_internal']} internal and {out['skipped_all_day']} all-day events skipped)"
+    )
     return 0
 
 

@@ -79,7 +79,10 @@ def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | 
 
 
 def build_bolt(
-    settings: Settings, client: AsyncWebClient, *, installations: AsyncInstallationStore | None = None,
+    settings: Settings,
+    client: AsyncWebClient,
+    *,
+    installations: AsyncInstallationStore | None = None,
     states: slack_store.AsyncSQLAlchemyOAuthStateStore | None = None,
 ) -> AsyncApp:
     oauth_settings = None
@@ -131,7 +134,8 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         installations = states = None
         if settings.slack_client_id and settings.slack_client_secret:
             installations = slack_store.installation_store(
-                client_id=settings.slack_client_id, engine=app[ENGINE])
+                client_id=settings.slack_client_id, engine=app[ENGINE]
+            )
             states = slack_store.state_store(engine=app[ENGINE])
         client = web_client(settings, session, None if installations else settings.slack_bot_token)
         bolt = build_bolt(settings, client, installations=installations, states=states)

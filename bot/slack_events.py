@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from bot.slack_listeners import Listeners
 
 log = logging.getLogger("coach.slack")
+# Scheduled message kinds (dialogs/meetings.py) the Home tab names; others show as "a message".
+UPCOMING_KINDS = ("nudge", "debrief_prompt", "debrief_reminder", "follow_through", "tactic_feedback")
 
 
 class Events:
@@ -41,8 +43,9 @@ class Events:
     async def other_message(self, ack: AsyncAck) -> None:
         await ack()  # edits, joins and channel messages: nothing to do
 
-    async def direct_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
-                             client: AsyncWebClient) -> None:
+    async def direct_message(
+        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
@@ -55,8 +58,10 @@ class Events:
             account = command.arg or None
             key, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
             await client.chat_postMessage(
-                channel=user_id, text=for_slack(self.texts.render(rep.locale, "slack", key, **ctx)),
-                blocks=views.open_prompt(self.texts, rep.locale, account))
+                channel=user_id,
+                text=for_slack(self.texts.render(rep.locale, "slack", key, **ctx)),
+                blocks=views.open_prompt(self.texts, rep.locale, account),
+            )
             return
         if command.name == "edit":  # "edit 2": a button that opens the filled modal
             target = await self.on.route_words(rep, text)
@@ -73,8 +78,9 @@ class Events:
         if replies:
             await self.on.dm(client, user_id, replies)
 
-    async def home(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
-                   client: AsyncWebClient) -> None:
+    async def home(
+        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         if event.get("tab", "home") != "home":
             return
@@ -88,15 +94,28 @@ class Events:
             upcoming = await slack_store.upcoming_outbox(session=session, person_id=rep.id, now=now)
         data = views.HomeData(
             name=rep.name.split(" ")[0] if rep.name else "",
-            latest=[(format_when(r.debrief.created_at, locale=loc, tz=tz), r.account_name,
-                     self.texts.outcome(loc, r.debrief.outcome)) for r in rows],
-            upcoming=[(format_when(o.due_at, locale=loc, tz=tz),
-                       str(o.payload.get("account") or self.texts.render(loc, "slack", "home_nudge_kind")))
-                      for o in upcoming],
+            latest=[
+                (
+                    format_when(r.debrief.created_at, locale=loc, tz=tz),
+                    r.account_name,
+                    self.texts.outcome(loc, r.debrief.outcome),
+                )
+                for r in rows
+            ],
+            upcoming=[
+                (format_when(o.due_at, locale=loc, tz=tz), self.upcoming_label(loc, o.kind, account))
+                for o, account in upcoming
+            ],
             profile=profile,
             profile_count=count,
         )
         await client.views_publish(user_id=user_id, view=views.home_view(self.texts, loc, data))
+
+    def upcoming_label(self, loc: str, kind: str, account: str | None) -> str:
+        key = kind if kind in UPCOMING_KINDS else "other"
+        if account is None:
+            return self.texts.render(loc, "slack", "home_kind.other")
+        return self.texts.render(loc, "slack", f"home_kind.{key}", account=account)
 
     async def user_change(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()

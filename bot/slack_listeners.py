@@ -55,8 +55,9 @@ class Listeners:
         team = team_of(body)
         if not team:
             raise NotFound("request without a workspace")
-        return await resolve_person(ctx=self.ctx, client=client, who=SlackUser(team, user_id),
-                                    recent=self.recent)
+        return await resolve_person(
+            ctx=self.ctx, client=client, who=SlackUser(team, user_id), recent=self.recent
+        )
 
     async def rep(self, person: Person) -> Rep:
         assert person.id is not None
@@ -64,8 +65,14 @@ class Listeners:
             async with self.ctx.db() as session:
                 return await load_rep(session=session, ctx=self.ctx, person_id=person.id)
         locale = person.locale if person.locale in ("en", "nl") else self.ctx.default_locale
-        return Rep(id=person.id, workspace_id=person.workspace_id, name=person.display_name,
-                   locale=locale, timezone=person.timezone or self.ctx.default_timezone, manager_name=None)
+        return Rep(
+            id=person.id,
+            workspace_id=person.workspace_id,
+            name=person.display_name,
+            locale=locale,
+            timezone=person.timezone or self.ctx.default_timezone,
+            manager_name=None,
+        )
 
     async def open_modal(self, client: AsyncWebClient, trigger_id: str, view: Any) -> None:
         try:
@@ -77,12 +84,18 @@ class Listeners:
         self, client: AsyncWebClient, user_id: str, replies: list[Reply], extra: list[Any] | None = None
     ) -> None:
         blocks = [*views.reply_blocks(replies), *(extra or [])]
-        text = views.fallback_text(replies) or for_slack(self.texts.render(
-            self.ctx.default_locale, "slack", "open_prompt_blank"))
+        text = views.fallback_text(replies) or for_slack(
+            self.texts.render(self.ctx.default_locale, "slack", "open_prompt_blank")
+        )
         await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
 
+    def owner(self, rep: Rep) -> tuple[str, str, int, str, str] | None:
+        who = self.recent.who(rep.id)
+        return (who.team_id, who.user_id, rep.id, rep.locale, rep.timezone) if who else None
+
     def new_modal(self, rep: Rep, account: str | None) -> Any:
-        return views.new_modal(self.texts, rep.locale, rep.timezone, account)
+        meta = views.ModalMeta(account=account, owner=self.owner(rep))
+        return views.new_modal(self.texts, rep.locale, rep.timezone, meta)
 
     def opens_modal(self, text: str) -> bool:
         """Whether these words open the modal (so the command can be acked before any work)."""
@@ -112,9 +125,10 @@ class Listeners:
             if not f.key.startswith(("rating:", "note:")):
                 initial[f.key] = getattr(stored.debrief, f.key)
         when = format_when(stored.debrief.created_at, locale=rep.locale, tz=rep.timezone)
-        meta = views.ModalMeta(account=stored.account_name, edit_of=debrief_id)
-        return views.debrief_modal(self.texts, rep.locale, rep.timezone, initial=initial, meta=meta,
-                                   edit_when=when)
+        meta = views.ModalMeta(account=stored.account_name, edit_of=debrief_id, owner=self.owner(rep))
+        return views.debrief_modal(
+            self.texts, rep.locale, rep.timezone, initial=initial, meta=meta, edit_when=when
+        )
 
     async def edit_by_number(self, rep: Rep, number: int) -> Any | Reply:
         async with self.ctx.db() as session:
@@ -130,8 +144,12 @@ class Listeners:
             return Reply(kind="error", text=self.texts.render(rep.locale, "slack", "edit_gone"))
         except EditWindowClosed as exc:
             when = format_when(exc.details["created_at"], locale=rep.locale, tz=rep.timezone)  # type: ignore[arg-type]
-            return Reply(kind="error", text=self.texts.message(
-                rep.locale, "edit_window_closed", when=when, days=self.ctx.edit_window_days))
+            return Reply(
+                kind="error",
+                text=self.texts.message(
+                    rep.locale, "edit_window_closed", when=when, days=self.ctx.edit_window_days
+                ),
+            )
 
     async def route_words(self, rep: Rep, text: str) -> Any | list[Reply]:
         """What typed words (a subcommand, a button's value) ask for: a modal to open, or replies."""
@@ -153,7 +171,9 @@ class Listeners:
     async def converse(self, rep: Rep, text: str) -> list[Reply]:
         """The platform-neutral conversation; it may change the person (language, forget)."""
         try:
-            return await conversation.handle_message(ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text)
+            return await conversation.handle_message(
+                ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text
+            )
         finally:
             self.recent.forget_id(rep.id)
 
@@ -177,7 +197,8 @@ class Listeners:
         query = " ".join(str(body.get("value") or "").split())
         async with self.ctx.db() as session:
             names = await slack_store.rep_accounts(
-                session=session, person_id=rep.id, workspace_id=rep.workspace_id, query=query)
+                session=session, person_id=rep.id, workspace_id=rep.workspace_id, query=query
+            )
         options = [views.account_option(self.texts, rep.locale, name=n, new=False) for n in names]
         if query and query.casefold() not in {n.casefold() for n in names}:
             if len(query) <= views.OPTION_VALUE_LIMIT:
@@ -187,49 +208,69 @@ class Listeners:
     async def submission(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        person = await self.person(body, body["user"]["id"], client)
-        rep = await self.rep(person)
         meta = views.ModalMeta.load(view.get("private_metadata"))
+        owner = meta.owned_by(team_of(body), body["user"]["id"])
+        if owner is not None:  # the person the modal was opened for: no lookup needed
+            person_id, locale, tz = owner
+        else:
+            rep = await self.rep(await self.person(body, body["user"]["id"], client))
+            person_id, locale, tz = rep.id, rep.locale, rep.timezone
+        now = self.ctx.clock()
         raw: dict[str, Any] = dict(views.read_state(view.get("state", {}).get("values", {})))
         raw["account"] = meta.account or raw.get(views.ACCOUNT)
         errors: dict[str, str] = {}
         day, clock = raw.pop("next_meeting_at", None), raw.pop(views.MEETING_TIME, None)
         if bool(day) != bool(clock):
             missing = views.MEETING_TIME if day else "next_meeting_at"
-            errors[missing] = self.texts.render(rep.locale, "slack", "time_missing")
+            errors[missing] = self.texts.render(locale, "slack", "time_missing")
         else:
-            raw["next_meeting_at"] = combine_date_time(day, clock, tz=rep.timezone)
-        debrief, field_errors = validate_form(raw, texts=self.texts, loc=rep.locality(self.ctx.clock()))
+            raw["next_meeting_at"] = combine_date_time(day, clock, tz=tz)
+        debrief, field_errors = validate_form(raw, texts=self.texts, loc=Locality(locale, tz, now))
         errors.update(field_errors)
         if errors or debrief is None:
-            await ack(response_action="errors", errors={
-                key: for_slack(text)[:ERROR_LIMIT] for key, text in errors.items()})
+            await ack(
+                response_action="errors",
+                errors={key: for_slack(text)[:ERROR_LIMIT] for key, text in errors.items()},
+            )
             return
         if meta.edit_of is not None:
             try:
-                result = await submit_correction(ctx=self.ctx, person_id=rep.id, debrief_id=meta.edit_of,
-                                                 debrief=debrief)
+                result = await submit_correction(
+                    ctx=self.ctx, person_id=person_id, debrief_id=meta.edit_of, debrief=debrief
+                )
             except (NotFound, EditWindowClosed):
+                rep = await self.rep(await self.person(body, body["user"]["id"], client))
                 target = await self.edit_or_error(rep, meta.edit_of)
                 text = target.text if isinstance(target, Reply) else ""
                 await ack(response_action="errors", errors={"rating:opening": for_slack(text)[:ERROR_LIMIT]})
                 return
         else:
-            result = await submit_debrief(ctx=self.ctx, person_id=rep.id, debrief=debrief,
-                                          idempotency_key=f"slack:{view['id']}")
+            key = f"slack:{view['id']}"
+            try:
+                result = await submit_debrief(
+                    ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key
+                )
+            except NotFound:  # the person was erased ("forget") while the modal was open: start afresh
+                self.recent.forget_id(person_id)
+                rep = await self.rep(await self.person(body, body["user"]["id"], client))
+                result = await submit_debrief(
+                    ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key
+                )
         await ack()
         if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice
-            extra = [views.edit_button(self.texts, rep.locale, result.debrief_id)]
+            extra = [views.edit_button(self.texts, locale, result.debrief_id)]
             await self.dm(client, body["user"]["id"], result.replies, extra)
 
     # -- buttons ---------------------------------------------------------------------------------
-    async def open_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                          client: AsyncWebClient) -> None:
+    async def open_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         await self.words_then_act(body, client, "debrief " + str(action.get("value") or ""))
 
-    async def reply_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                           client: AsyncWebClient) -> None:
+    async def reply_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         await self.words_then_act(body, client, str(action.get("value") or ""))
 
@@ -243,8 +284,9 @@ class Listeners:
         else:
             await self.open_modal(client, body["trigger_id"], target)
 
-    async def edit_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                          client: AsyncWebClient) -> None:
+    async def edit_button(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         user_id = body["user"]["id"]
         rep = await self.rep(await self.person(body, user_id, client))
@@ -268,7 +310,7 @@ async def skip_retried_events(
         reason = request.headers.get("x-slack-retry-reason", [""])[0]
         log.info(msg.SLACK_RETRY_SKIPPED.format(reason=reason, num=num))
         return BoltResponse(status=200, body="")
-    return await next()  # type: ignore[no-any-return]
+    return await next()
 
 
 def register(bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime) -> None:

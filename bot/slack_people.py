@@ -112,6 +112,10 @@ class RecentPeople:
         if hit is not None:
             self._by_id.pop(hit[1].id or 0, None)
 
+    def who(self, person_id: int) -> SlackUser | None:
+        """The Slack user of a person resolved recently (their team and user id)."""
+        return self._by_id.get(person_id)
+
     def forget_id(self, person_id: int) -> None:
         who = self._by_id.pop(person_id, None)
         if who is not None:
@@ -119,13 +123,21 @@ class RecentPeople:
 
 
 async def resolve_person(
-    *, ctx: CoachContext, client: AsyncWebClient, who: SlackUser, now: datetime | None = None,
+    *,
+    ctx: CoachContext,
+    client: AsyncWebClient,
+    who: SlackUser,
+    now: datetime | None = None,
     recent: RecentPeople | None = None,
 ) -> Person:
     """Our Person for this Slack user, created on first contact, profile refreshed when stale."""
     now = now or ctx.clock()
     cached = recent.get(who) if recent is not None else None
-    if cached is not None and cached.profile_synced_at is not None and now - cached.profile_synced_at < PROFILE_TTL:
+    if (
+        cached is not None
+        and cached.profile_synced_at is not None
+        and now - cached.profile_synced_at < PROFILE_TTL
+    ):
         return cached
     person = await _load_person(ctx=ctx, who=who, now=now, client=client)
     if recent is not None:
@@ -139,16 +151,21 @@ async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackU
         person = await session.scalar(
             sa.select(Person)
             .join(Workspace, Workspace.id == Person.workspace_id)
-            .where(Workspace.platform == Platform.SLACK, Workspace.external_id == who.team_id,
-                   Person.platform_user_id == who.user_id)
+            .where(
+                Workspace.platform == Platform.SLACK,
+                Workspace.external_id == who.team_id,
+                Person.platform_user_id == who.user_id,
+            )
         )
     if person is None:
         async with ctx.db() as session, session.begin():
             ws = await repo.get_or_create_workspace(
-                session=session, platform=Platform.SLACK, external_id=who.team_id)
+                session=session, platform=Platform.SLACK, external_id=who.team_id
+            )
             assert ws.id is not None
-            person = await repo.get_or_create_person(session=session, workspace_id=ws.id,
-                                                     platform_user_id=who.user_id)
+            person = await repo.get_or_create_person(
+                session=session, workspace_id=ws.id, platform_user_id=who.user_id
+            )
     synced = person.profile_synced_at
     if synced is not None and now - synced < PROFILE_TTL:
         return person
@@ -176,8 +193,11 @@ async def mark_synced(*, session: AsyncSession, person_id: int, when: datetime) 
 async def mark_departed(*, ctx: CoachContext, team_id: str, user_id: str) -> bool:
     """A deactivated or deleted user: never message them again. True if we knew them."""
     async with ctx.db() as session, session.begin():
-        ws_id = await session.scalar(sa.select(Workspace.id).where(
-            Workspace.platform == Platform.SLACK, Workspace.external_id == team_id))
+        ws_id = await session.scalar(
+            sa.select(Workspace.id).where(
+                Workspace.platform == Platform.SLACK, Workspace.external_id == team_id
+            )
+        )
         if ws_id is None:
             return False
         result = await session.execute(

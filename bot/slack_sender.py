@@ -18,9 +18,19 @@ log = logging.getLogger("coach.slack")
 # Slack errors after which this person can never be reached: mark them, stop trying.
 UNREACHABLE = {"user_not_found", "user_disabled", "account_inactive", "cannot_dm_bot", "user_not_visible"}
 # Errors no retry can fix (the app lost access to the workspace, or asks for too much).
-PERMANENT = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "missing_scope",
-             "channel_not_found", "is_archived", "team_access_not_granted", "no_permission",
-             "invalid_blocks", "msg_too_long"}
+PERMANENT = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "missing_scope",
+    "channel_not_found",
+    "is_archived",
+    "team_access_not_granted",
+    "no_permission",
+    "invalid_blocks",
+    "msg_too_long",
+}
 
 
 class SlackSender:
@@ -39,21 +49,29 @@ class SlackSender:
         if runtime is None:
             raise DeliveryError("Slack is not running")
         async with self._app[DB]() as session:
-            team_id = await session.scalar(sa.select(Workspace.external_id).where(
-                Workspace.id == person.workspace_id))
+            team_id = await session.scalar(
+                sa.select(Workspace.external_id).where(Workspace.id == person.workspace_id)
+            )
         token = await runtime.bot_token(str(team_id))
         if token is None:
             raise DeliveryError("the app is not installed in this workspace", permanent=True)
         user = person.platform_user_id
         try:
             answer = await runtime.client.chat_postMessage(
-                token=token, channel=user, text=views.fallback_text(message.replies) or "Closing Coach",
-                blocks=views.reply_blocks(message.replies))
+                token=token,
+                channel=user,
+                text=views.fallback_text(message.replies) or "Closing Coach",
+                blocks=views.reply_blocks(message.replies),
+            )
             channel = str(answer.get("channel") or user)
             for item in message.attachments:
                 await runtime.client.files_upload_v2(
-                    token=token, channel=channel, content=item.content, filename=item.filename,
-                    title=item.title or item.filename)
+                    token=token,
+                    channel=channel,
+                    content=item.content,
+                    filename=item.filename,
+                    title=item.title or item.filename,
+                )
         except SlackApiError as exc:
             raise _delivery_error(exc, user) from exc
         except (ClientError, TimeoutError) as exc:

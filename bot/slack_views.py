@@ -72,22 +72,42 @@ def _label(texts: Texts, loc: str, key: str, **ctx: Any) -> PlainTextObject:
 # -- the debrief modal -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModalMeta:
-    """What the modal carries to its submission (private_metadata)."""
+    """What the modal carries to its submission (private_metadata).
 
-    account: str | None = None  # fixed customer (an edit), else chosen in the select
+    `owner` is who it was opened for: (team id, user id, person id, locale, timezone). Slack only
+    sends a view back for the user it was opened for, so a submission whose team and user match
+    needs no lookup of the person; any mismatch is ignored and the person is looked up.
+    """
+
+    account: str | None = None  # fixed customer (named in the command, or an edit)
     edit_of: int | None = None
+    owner: tuple[str, str, int, str, str] | None = None
 
     def dump(self) -> str:
-        return json.dumps({"account": self.account, "edit_of": self.edit_of})
+        return json.dumps({"account": self.account, "edit_of": self.edit_of, "owner": self.owner})
 
     @classmethod
     def load(cls, raw: str | None) -> ModalMeta:
         try:
             data = json.loads(raw or "{}")
             edit_of = data.get("edit_of")
-            return cls(account=data.get("account"), edit_of=int(edit_of) if edit_of is not None else None)
+            owner = data.get("owner")
+            if owner is not None:
+                team, user, person_id, locale, tz = owner
+                owner = (str(team), str(user), int(person_id), str(locale), str(tz))
+            return cls(
+                account=data.get("account"),
+                edit_of=int(edit_of) if edit_of is not None else None,
+                owner=owner,
+            )
         except (ValueError, TypeError, AttributeError):
             return cls()
+
+    def owned_by(self, team: str | None, user: str) -> tuple[int, str, str] | None:
+        """(person id, locale, timezone) when the submitter is who the modal was opened for."""
+        if self.owner is None or (self.owner[0], self.owner[1]) != (team, user):
+            return None
+        return self.owner[2], self.owner[3], self.owner[4]
 
 
 def account_option(texts: Texts, loc: str, *, name: str, new: bool) -> Option:
@@ -109,8 +129,11 @@ def debrief_modal(
     initial = initial or {}
     blocks: list[Block] = []
     if meta.edit_of is not None and meta.account is not None:
-        blocks.append(SectionBlock(text=_label(
-            texts, loc, "modal_intro_edit", account=meta.account, when=edit_when or "")))
+        blocks.append(
+            SectionBlock(
+                text=_label(texts, loc, "modal_intro_edit", account=meta.account, when=edit_when or "")
+            )
+        )
     elif meta.account is not None:  # named in the command: shown, carried in private_metadata
         blocks.append(SectionBlock(text=_label(texts, loc, "modal_account", account=meta.account)))
         blocks.append(ContextBlock(elements=[_label(texts, loc, "modal_intro")]))
@@ -128,9 +151,20 @@ def debrief_modal(
             current = f.point
             number = POINTS.index(f.point) + 1
             blocks.append(DividerBlock())
-            blocks.append(HeaderBlock(text=plain(texts.render(
-                loc, "slack", "point_label", number=number, title=texts.point(loc, f.point, "title")),
-                HEADER_LIMIT)))
+            blocks.append(
+                HeaderBlock(
+                    text=plain(
+                        texts.render(
+                            loc,
+                            "slack",
+                            "point_label",
+                            number=number,
+                            title=texts.point(loc, f.point, "title"),
+                        ),
+                        HEADER_LIMIT,
+                    )
+                )
+            )
             blocks.append(ContextBlock(elements=[plain(texts.point(loc, f.point, "hint"), 2000)]))
         if f.key == "outcome":
             blocks.append(DividerBlock())
@@ -152,13 +186,14 @@ def _new_modal_json(texts: Texts, loc: str, tz: str, named: bool) -> str:
     return json.dumps(debrief_modal(texts, loc, tz, meta=ModalMeta(account=placeholder)).to_dict())
 
 
-def new_modal(texts: Texts, loc: str, tz: str, account: str | None) -> dict[str, Any]:
+def new_modal(texts: Texts, loc: str, tz: str, meta: ModalMeta) -> dict[str, Any]:
     """The modal for a new debrief as a dict. Its blocks depend only on language and timezone, so
     they are built and validated once; the customer's name goes into a fresh, escaped block."""
-    view: dict[str, Any] = json.loads(_new_modal_json(texts, loc, tz, account is not None))
-    if account is not None:
-        view["blocks"][0] = SectionBlock(text=_label(texts, loc, "modal_account", account=account)).to_dict()
-        view["private_metadata"] = ModalMeta(account=account).dump()
+    view: dict[str, Any] = json.loads(_new_modal_json(texts, loc, tz, meta.account is not None))
+    if meta.account is not None:
+        label = _label(texts, loc, "modal_account", account=meta.account)
+        view["blocks"][0] = SectionBlock(text=label).to_dict()
+    view["private_metadata"] = meta.dump()
     return view
 
 
@@ -185,27 +220,42 @@ def _field_blocks(texts: Texts, loc: str, tz: str, f: ChecklistField, initial: d
     placeholder = plain(texts.render(loc, "slack", "optional_placeholder"), 150)
     if f.kind == "text":
         text_input = PlainTextInputElement(
-            action_id=VALUE, multiline=True, max_length=NOTE_LIMIT, placeholder=placeholder,
+            action_id=VALUE,
+            multiline=True,
+            max_length=NOTE_LIMIT,
+            placeholder=placeholder,
             initial_value=str(value) if value else None,
         )
         return [InputBlock(block_id=f.key, label=label, element=text_input, optional=True)]
     if f.kind == "date":
         day = value.isoformat() if isinstance(value, date) else None
-        picker = DatePickerElement(action_id=VALUE, initial_date=day,
-                                   placeholder=plain(texts.render(loc, "slack", "date_placeholder"), 150))
+        picker = DatePickerElement(
+            action_id=VALUE,
+            initial_date=day,
+            placeholder=plain(texts.render(loc, "slack", "date_placeholder"), 150),
+        )
         return [InputBlock(block_id=f.key, label=label, element=picker, optional=True)]
     # datetime: a date picker and a time picker, combined in the person's timezone
     local = value.astimezone(ZoneInfo(tz)) if isinstance(value, datetime) else None
     day_picker = DatePickerElement(
-        action_id=VALUE, initial_date=local.date().isoformat() if local else None,
-        placeholder=plain(texts.render(loc, "slack", "date_placeholder"), 150))
+        action_id=VALUE,
+        initial_date=local.date().isoformat() if local else None,
+        placeholder=plain(texts.render(loc, "slack", "date_placeholder"), 150),
+    )
     time_picker = TimePickerElement(
-        action_id=VALUE, initial_time=local.strftime("%H:%M") if local else None, timezone=tz,
-        placeholder=plain(texts.render(loc, "slack", "time_placeholder"), 150))
+        action_id=VALUE,
+        initial_time=local.strftime("%H:%M") if local else None,
+        timezone=tz,
+        placeholder=plain(texts.render(loc, "slack", "time_placeholder"), 150),
+    )
     return [
         InputBlock(block_id=f.key, label=label, element=day_picker, optional=True),
-        InputBlock(block_id=MEETING_TIME, label=_label(texts, loc, "next_meeting_time"),
-                   element=time_picker, optional=True),
+        InputBlock(
+            block_id=MEETING_TIME,
+            label=_label(texts, loc, "next_meeting_time"),
+            element=time_picker,
+            optional=True,
+        ),
     ]
 
 
@@ -246,11 +296,18 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
         if chunk:
             blocks.append(SectionBlock(text=plain("\n".join(chunk))))
         if reply.buttons:
-            blocks.append(ActionsBlock(elements=[
-                ButtonElement(text=plain(b.label, BUTTON_LIMIT), action_id=f"{ACTION_REPLY}:{i}",
-                              value=b.value[:2000])
-                for i, b in enumerate(reply.buttons[:25])
-            ]))
+            blocks.append(
+                ActionsBlock(
+                    elements=[
+                        ButtonElement(
+                            text=plain(b.label, BUTTON_LIMIT),
+                            action_id=f"{ACTION_REPLY}:{i}",
+                            value=b.value[:2000],
+                        )
+                        for i, b in enumerate(reply.buttons[:25])
+                    ]
+                )
+            )
     return blocks[:50]
 
 
@@ -264,8 +321,13 @@ def fallback_text(replies: Sequence[Reply]) -> str:
 
 
 def edit_button(texts: Texts, loc: str, debrief_id: int) -> ActionsBlock:
-    return ActionsBlock(elements=[ButtonElement(
-        text=_label(texts, loc, "edit_button"), action_id=ACTION_EDIT, value=str(debrief_id))])
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text=_label(texts, loc, "edit_button"), action_id=ACTION_EDIT, value=str(debrief_id)
+            )
+        ]
+    )
 
 
 def open_prompt(texts: Texts, loc: str, account: str | None) -> list[Block]:
@@ -273,9 +335,16 @@ def open_prompt(texts: Texts, loc: str, account: str | None) -> list[Block]:
     key, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
     return [
         SectionBlock(text=_label(texts, loc, key, **ctx)),
-        ActionsBlock(elements=[ButtonElement(
-            text=_label(texts, loc, "open_button"), action_id=ACTION_OPEN, value=(account or "")[:2000],
-            style="primary")]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=_label(texts, loc, "open_button"),
+                    action_id=ACTION_OPEN,
+                    value=(account or "")[:2000],
+                    style="primary",
+                )
+            ]
+        ),
     ]
 
 
@@ -293,8 +362,13 @@ def home_view(texts: Texts, loc: str, data: HomeData) -> View:
     s = "slack"
     blocks: list[Block] = [
         SectionBlock(text=_label(texts, loc, "home_intro", name=data.name or "")),
-        ActionsBlock(elements=[ButtonElement(text=_label(texts, loc, "home_start"), action_id=ACTION_OPEN,
-                                             value="", style="primary")]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=_label(texts, loc, "home_start"), action_id=ACTION_OPEN, value="", style="primary"
+                )
+            ]
+        ),
         DividerBlock(),
         HeaderBlock(text=plain(texts.render(loc, s, "home_latest"), HEADER_LIMIT)),
     ]
@@ -304,12 +378,18 @@ def home_view(texts: Texts, loc: str, data: HomeData) -> View:
     rows = [texts.render(loc, s, "home_nudge_row", when=w, what=what) for w, what in data.upcoming]
     none = texts.render(loc, s, "home_no_nudges")
     blocks.append(SectionBlock(text=plain("\n".join(rows) if rows else none)))
-    blocks.append(HeaderBlock(text=plain(
-        texts.render(loc, s, "home_profile", count=data.profile_count), HEADER_LIMIT)))
+    blocks.append(
+        HeaderBlock(text=plain(texts.render(loc, s, "home_profile", count=data.profile_count), HEADER_LIMIT))
+    )
     if data.profile_count:
         rows = [
-            texts.render(loc, s, "home_profile_row", title=texts.point(loc, p, "title"),
-                         **{r: data.profile.get(p, {}).get(r, 0) for r in ("yes", "partly", "no")})
+            texts.render(
+                loc,
+                s,
+                "home_profile_row",
+                title=texts.point(loc, p, "title"),
+                **{r: data.profile.get(p, {}).get(r, 0) for r in ("yes", "partly", "no")},
+            )
             for p in POINTS
         ]
         blocks.append(SectionBlock(text=plain("\n".join(rows))))

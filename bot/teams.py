@@ -43,7 +43,7 @@ from bot.teams_cards import (
     reply_activity,
     summary_card,
 )
-from bot.teams_connector import ConnectorPool
+from bot.teams_connector import ConnectorError, ConnectorPool
 from bot.teams_people import Who
 from bot.teams_sender import TeamsSender
 from dialogs import conversation
@@ -82,6 +82,11 @@ class CoachTeamsBot(TeamsActivityHandler):
         who = await self.remember(turn_context)
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
+        if people.conversation_kind(activity) != "personal":
+            # Debriefs and history are private: in a team or group chat, point to the 1:1 chat.
+            text = self.ctx.texts.render(who.locale, "teams", "personal_only")
+            await turn_context.send_activity(reply_activity(Reply(text=text), locale=who.locale))
+            return
         if value.get("coach") == SUBMIT_ACTION:
             await self.submit(turn_context, who, value)
             return
@@ -145,9 +150,14 @@ class CoachTeamsBot(TeamsActivityHandler):
         activity = MessageFactory.attachment(attachment(card))
         if card_id:
             activity.id = card_id
-            await turn_context.update_activity(activity)
-        else:
-            await turn_context.send_activity(activity)
+            try:
+                await turn_context.update_activity(activity)
+                return
+            except ConnectorError as exc:
+                if exc.status not in (400, 404):  # only a card Teams will not update is sent anew
+                    raise
+            activity = MessageFactory.attachment(attachment(card))
+        await turn_context.send_activity(activity)
 
     # -- install, roster -----------------------------------------------------------------------------
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
@@ -157,13 +167,13 @@ class CoachTeamsBot(TeamsActivityHandler):
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self.uninstalled(turn_context)
 
-    async def on_teams_members_added_dispatch(  # type: ignore[override]
+    async def on_teams_members_added_dispatch(
         self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
     ) -> None:
         # Overridden so no roster lookup goes to the connector: the activity carries what we keep.
         await self.members_added(members_added, turn_context)
 
-    async def on_members_added_activity(  # type: ignore[override]
+    async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
         await self.members_added(members_added, turn_context)
@@ -182,12 +192,12 @@ class CoachTeamsBot(TeamsActivityHandler):
             else:
                 await self.remember(turn_context, member)
 
-    async def on_teams_members_removed_dispatch(  # type: ignore[override]
+    async def on_teams_members_removed_dispatch(
         self, members_removed: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
     ) -> None:
         await self.members_removed(members_removed, turn_context)
 
-    async def on_members_removed_activity(  # type: ignore[override]
+    async def on_members_removed_activity(
         self, members_removed: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
         await self.members_removed(members_removed, turn_context)
@@ -215,7 +225,7 @@ class CoachTeamsBot(TeamsActivityHandler):
         # fails on the dict; leave it to CloudAdapter (the one that writes the HTTP response).
         return InvokeResponse(status=200, body=body)
 
-    async def on_teams_messaging_extension_fetch_task(  # type: ignore[override]
+    async def on_teams_messaging_extension_fetch_task(
         self, turn_context: TurnContext, action: MessagingExtensionAction
     ) -> MessagingExtensionActionResponse:
         who = await self.remember(turn_context)

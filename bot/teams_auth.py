@@ -90,7 +90,9 @@ class CoachBotAuthentication(BotFrameworkAuthentication):
         result.connector_factory = self.create_connector_factory(result.claims_identity)
         return result
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> PooledConnectorFactory:

@@ -13,15 +13,17 @@ from bot.config import Settings
 from storage.errors import CoachError, ConfigError, NotFound
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     teams = sub.add_parser("teams", help="Microsoft Teams: the app package to sideload")
     teams_sub = teams.add_subparsers(dest="teams_command", required=True, metavar="COMMAND")
     package = teams_sub.add_parser(
         "package", help="write teams-app.zip (manifest.json and icons) for the bot in MicrosoftAppId")
     package.add_argument("--out", default="teams-app.zip", help="where to write it (default teams-app.zip)")
     package.add_argument("--bot-id", help="the bot's Azure app id (default: MicrosoftAppId)")
-    package.add_argument("--app-version", default="1.0.0", help="the app's version (semver; raise it per upload)")
-    package.add_argument("--developer-name", help="publisher shown in Teams (default: organisation in app.yaml)")
+    package.add_argument("--app-version", default="1.0.0",
+                         help="the app's version (semver; raise it per upload)")
+    package.add_argument("--developer-name",
+                         help="publisher shown in Teams (default: organisation in app.yaml)")
     package.add_argument("--website-url", default="https://www.example.com/closing-coach",
                          help="publisher's https support page")
     package.add_argument("--privacy-url", default="https://www.example.com/closing-coach/privacy",

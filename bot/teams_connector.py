@@ -24,6 +24,8 @@ from yarl import URL
 from storage.errors import CoachError
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Teams' per-bot, per-conversation limits: (messages, seconds).
+TEAMS_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
 TOKEN_TTL = 120.0  # seconds we reuse a token before asking the credentials (and MSAL's cache) again
 
 
@@ -47,7 +49,7 @@ class ConversationLimiter:
     Default: 7 messages per second, 8 per 2 s, 60 per 30 s, 1800 per hour.
     """
 
-    def __init__(self, windows: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0)),
+    def __init__(self, windows: tuple[tuple[int, float], ...] = TEAMS_LIMITS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.windows = windows
         self.clock = clock

@@ -59,6 +59,17 @@ def tenant_of(activity: Activity) -> str:
     return str(tenant or f"{activity.channel_id or 'unknown'}:no-tenant")
 
 
+def conversation_kind(activity: Activity) -> str:
+    """personal, groupChat or channel. Some documented activities omit conversationType; Teams
+    group and channel conversation ids start with "19:", personal chats with "a:"."""
+    conversation = activity.conversation
+    if conversation is None:
+        return "personal"
+    if conversation.conversation_type:
+        return str(conversation.conversation_type)
+    return "channel" if (conversation.id or "").startswith("19:") else "personal"
+
+
 def user_key(account: ChannelAccount) -> str:
     """AAD object id when Teams gives one (stable across bots, what app.yaml names), else the id."""
     return str(getattr(account, "aad_object_id", None) or account.id)
@@ -96,7 +107,7 @@ def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
 
 async def remember(ctx: CoachContext, activity: Activity, account: ChannelAccount | None = None) -> Who:
     user = account or activity.from_property or ChannelAccount(id="unknown")
-    kind = (activity.conversation.conversation_type if activity.conversation else None) or "personal"
+    kind = conversation_kind(activity)
     facts = _Facts(
         tenant=tenant_of(activity), user=user_key(user), name=(user.name or "")[:200],
         locale=teams_locale(activity.locale), client_locale=activity.locale,

@@ -27,8 +27,13 @@ class WebChatSender:
         from bot.app import DB
 
         async with self.app[DB]() as session, session.begin():
-            session.add(WebChatInbox(person_id=person.id or 0, created_at=datetime.now(UTC),
-                                     messages=[r.as_dict() for r in message.replies]))
+            session.add(
+                WebChatInbox(
+                    person_id=person.id or 0,
+                    created_at=datetime.now(UTC),
+                    messages=[r.as_dict() for r in message.replies],
+                )
+            )
 
 
 def setup(app: web.Application) -> None:
@@ -47,14 +52,19 @@ async def poll(request: web.Request) -> web.StreamResponse:
     person_id = await webchat._person_id(request, {})
     ctx = webchat._coach(request)
     async with ctx.db() as session, session.begin():
-        rows = (await session.scalars(
-            sa.select(WebChatInbox).where(WebChatInbox.person_id == person_id,
-                                          WebChatInbox.seen_at.is_(None))
-            .order_by(WebChatInbox.id).limit(POLL_LIMIT)
-        )).all()
+        rows = (
+            await session.scalars(
+                sa.select(WebChatInbox)
+                .where(WebChatInbox.person_id == person_id, WebChatInbox.seen_at.is_(None))
+                .order_by(WebChatInbox.id)
+                .limit(POLL_LIMIT)
+            )
+        ).all()
         if rows:
-            await session.execute(sa.update(WebChatInbox).where(
-                WebChatInbox.id.in_([r.id for r in rows]), WebChatInbox.seen_at.is_(None))
-                .values(seen_at=datetime.now(UTC)))
+            await session.execute(
+                sa.update(WebChatInbox)
+                .where(WebChatInbox.id.in_([r.id for r in rows]), WebChatInbox.seen_at.is_(None))
+                .values(seen_at=datetime.now(UTC))
+            )
     messages = [m for r in rows for m in r.messages]
     return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})

@@ -49,7 +49,10 @@ def chart_png(digest: Digest, texts: Texts) -> bytes:
         for x, v in enumerate(row):
             if small:
                 text = "–" if v is None else f"{round(v * 100)}"
-                heat.text(x, y, text, ha="center", va="center", fontsize=8, color="#222222")
+                dark = v is not None and (v < 0.2 or v > 0.8)  # the colour map's dark ends
+                heat.text(
+                    x, y, text, ha="center", va="center", fontsize=8, color="white" if dark else "#222222"
+                )
     heat.set_title(label("heatmap"), fontsize=10)
     fig.colorbar(image, ax=heat, shrink=0.8)
 

@@ -22,25 +22,40 @@ from storage.scheduling import MissedNextStep, SuggestedTactic
 async def _render_prompt(ctx: CoachContext, item: Item, *, reminder: bool) -> list[Reply] | None:
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=item.person_id)
-        view = await load_meeting(session=session, meeting_id=int(item.payload["meeting_id"]),
-                                  person_id=rep.id)
+        view = await load_meeting(
+            session=session, meeting_id=int(item.payload["meeting_id"]), person_id=rep.id
+        )
         if not live_meeting(view, item) or await muted(session=session, rep=rep, now=ctx.clock()):
             return None
         assert view is not None
         meeting = view.meeting
-        if await debriefed_since(session=session, person_id=rep.id, account_id=meeting.account_id,
-                                 since=meeting.starts_at - timedelta(hours=1)):
+        if await debriefed_since(
+            session=session,
+            person_id=rep.id,
+            account_id=meeting.account_id,
+            since=meeting.starts_at - timedelta(hours=1),
+        ):
             return None
     t, loc, account = ctx.texts, rep.locale, view.account
     when = format_when(meeting.starts_at, locale=loc, tz=rep.timezone)
-    text = (t.render(loc, "nudge", "reminder_text", account=account, when=when) if reminder
-            else t.render(loc, "nudge", "prompt_text", account=account))
+    text = (
+        t.render(loc, "nudge", "reminder_text", account=account, when=when)
+        if reminder
+        else t.render(loc, "nudge", "prompt_text", account=account)
+    )
     buttons = [Button(t.render(loc, "nudge", "button_debrief", account=account), f"debrief {account}")]
     if not reminder:
         buttons.append(Button(t.render(loc, "nudge", "button_later"), f"nudges later {meeting.id}"))
     buttons.append(Button(t.render(loc, "nudge", "button_skip_debrief"), f"nudges nodebrief {meeting.id}"))
-    return [Reply(kind="prompt", title=t.render(loc, "nudge", "prompt_title", account=account), text=text,
-                  buttons=tuple(buttons), meta={"meeting_id": meeting.id, "account": account})]
+    return [
+        Reply(
+            kind="prompt",
+            title=t.render(loc, "nudge", "prompt_title", account=account),
+            text=text,
+            buttons=tuple(buttons),
+            meta={"meeting_id": meeting.id, "account": account},
+        )
+    ]
 
 
 async def render_prompt(ctx: CoachContext, item: Item) -> list[Reply] | None:
@@ -60,30 +75,65 @@ async def render_follow_through(ctx: CoachContext, item: Item) -> list[Reply] | 
         if debrief is None or debrief.person_id != rep.id:
             return None
         due = date.fromisoformat(item.payload["due"])
-        newer = await session.scalar(sa.select(Debrief.id).where(
-            Debrief.person_id == rep.id, Debrief.account_id == debrief.account_id,
-            Debrief.created_at > debrief.created_at).limit(1))
-        met = await session.scalar(sa.select(Meeting.id).where(
-            Meeting.person_id == rep.id, Meeting.account_id == debrief.account_id,
-            Meeting.cancelled.is_(False), Meeting.starts_at > debrief.created_at,
-            Meeting.starts_at < ctx.clock()).limit(1))
+        newer = await session.scalar(
+            sa.select(Debrief.id)
+            .where(
+                Debrief.person_id == rep.id,
+                Debrief.account_id == debrief.account_id,
+                Debrief.created_at > debrief.created_at,
+            )
+            .limit(1)
+        )
+        met = await session.scalar(
+            sa.select(Meeting.id)
+            .where(
+                Meeting.person_id == rep.id,
+                Meeting.account_id == debrief.account_id,
+                Meeting.cancelled.is_(False),
+                Meeting.starts_at > debrief.created_at,
+                Meeting.starts_at < ctx.clock(),
+            )
+            .limit(1)
+        )
         if newer is not None or met is not None:
             return None
-        await session.execute(_insert(session, MissedNextStep).values(
-            debrief_id=debrief.id, person_id=rep.id, account_id=debrief.account_id, due=due,
-            recorded_at=ctx.clock()).on_conflict_do_nothing(index_elements=["debrief_id"]))
+        await session.execute(
+            _insert(session, MissedNextStep)
+            .values(
+                debrief_id=debrief.id,
+                person_id=rep.id,
+                account_id=debrief.account_id,
+                due=due,
+                recorded_at=ctx.clock(),
+            )
+            .on_conflict_do_nothing(index_elements=["debrief_id"])
+        )
         account = await session.scalar(sa.select(Account.name).where(Account.id == debrief.account_id))
         if await muted(session=session, rep=rep, now=ctx.clock()):
             return None
     t, loc = ctx.texts, rep.locale
-    return [Reply(kind="prompt", title=t.render(loc, "nudge", "follow_title", account=account),
-                  text=t.render(loc, "nudge", "follow_text", account=account,
-                                when=format_day(debrief.created_at.date(), locale=loc),
-                                what=debrief.next_step_what or "", who=debrief.next_step_who or "",
-                                due=format_day(due, locale=loc)),
-                  buttons=(Button(ctx.texts.render(loc, "nudge", "button_debrief", account=account),
-                                  f"debrief {account}"),),
-                  meta={"debrief_id": debrief.id})]
+    return [
+        Reply(
+            kind="prompt",
+            title=t.render(loc, "nudge", "follow_title", account=account),
+            text=t.render(
+                loc,
+                "nudge",
+                "follow_text",
+                account=account,
+                when=format_day(debrief.created_at.date(), locale=loc),
+                what=debrief.next_step_what or "",
+                who=debrief.next_step_who or "",
+                due=format_day(due, locale=loc),
+            ),
+            buttons=(
+                Button(
+                    ctx.texts.render(loc, "nudge", "button_debrief", account=account), f"debrief {account}"
+                ),
+            ),
+            meta={"debrief_id": debrief.id},
+        )
+    ]
 
 
 VERDICTS = ("worked", "flopped", "unused", "drop")
@@ -93,11 +143,20 @@ async def render_tactic_feedback(ctx: CoachContext, item: Item) -> list[Reply] |
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=item.person_id)
         ids = [int(i) for i in item.payload.get("suggested", [])]
-        rows = (await session.scalars(sa.select(SuggestedTactic).where(
-            SuggestedTactic.id.in_(ids), SuggestedTactic.person_id == rep.id,
-            SuggestedTactic.verdict.is_(None)).order_by(SuggestedTactic.id))).all()
-        account = await session.scalar(sa.select(Account.name).where(
-            Account.id == int(item.payload["account_id"])))
+        rows = (
+            await session.scalars(
+                sa.select(SuggestedTactic)
+                .where(
+                    SuggestedTactic.id.in_(ids),
+                    SuggestedTactic.person_id == rep.id,
+                    SuggestedTactic.verdict.is_(None),
+                )
+                .order_by(SuggestedTactic.id)
+            )
+        ).all()
+        account = await session.scalar(
+            sa.select(Account.name).where(Account.id == int(item.payload["account_id"]))
+        )
     known = ctx.texts.data(rep.locale, "tactics")
     rows = [r for r in rows if r.tactic in known]
     if not rows:
@@ -106,11 +165,15 @@ async def render_tactic_feedback(ctx: CoachContext, item: Item) -> list[Reply] |
     replies = [Reply(kind="question", title=t.render(loc, "nudge", "feedback_title", account=account))]
     for row in rows:
         name = t.render(loc, "tactics", f"{row.tactic}.name")
-        replies.append(Reply(
-            kind="question", text=t.render(loc, "nudge", "feedback_question", name=name),
-            buttons=tuple(Button(t.render(loc, "nudge", f"button_{v}"), f"nudges tactic {row.id} {v}")
-                          for v in VERDICTS),
-            meta={"suggestion_id": row.id, "tactic": row.tactic}))
+        replies.append(
+            Reply(
+                kind="question",
+                text=t.render(loc, "nudge", "feedback_question", name=name),
+                buttons=tuple(
+                    Button(t.render(loc, "nudge", f"button_{v}"), f"nudges tactic {row.id} {v}")
+                    for v in VERDICTS
+                ),
+                meta={"suggestion_id": row.id, "tactic": row.tactic},
+            )
+        )
     return replies
-
-

@@ -65,33 +65,56 @@ async def upsert_meeting(
 ) -> tuple[Meeting, bool]:
     """Insert or update by (person, source, external_uid); returns (meeting, changed)."""
     existing = await session.scalar(
-        sa.select(Meeting).where(Meeting.person_id == person.id, Meeting.source == source,
-                                 Meeting.external_uid == external_uid)
+        sa.select(Meeting).where(
+            Meeting.person_id == person.id, Meeting.source == source, Meeting.external_uid == external_uid
+        )
     )
     if existing is None:
-        meeting = Meeting(workspace_id=person.workspace_id, person_id=person.id, account_id=account_id,
-                          starts_at=starts_at, ends_at=ends_at, source=source, external_uid=external_uid,
-                          title=title[:500], cancelled=cancelled, created_at=utcnow())
+        meeting = Meeting(
+            workspace_id=person.workspace_id,
+            person_id=person.id,
+            account_id=account_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            source=source,
+            external_uid=external_uid,
+            title=title[:500],
+            cancelled=cancelled,
+            created_at=utcnow(),
+        )
         session.add(meeting)
         await session.flush()
         changed = True
     else:
         meeting = existing
-        new = {"account_id": account_id, "starts_at": starts_at, "ends_at": ends_at,
-               "title": title[:500], "cancelled": cancelled}
+        new = {
+            "account_id": account_id,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "title": title[:500],
+            "cancelled": cancelled,
+        }
         changed = any(getattr(meeting, k) != v for k, v in new.items())
         for k, v in new.items():
             setattr(meeting, k, v)
         await session.flush()
     if invite is not None and meeting.id is not None:
-        stmt = _insert(session, MeetingInvite).values(meeting_id=meeting.id, organiser=invite.organiser,
-                                                       organiser_external=invite.organiser_external,
-                                                       formal_agenda=invite.formal_agenda)
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=["meeting_id"],
-            set_={"organiser": stmt.excluded.organiser,
-                  "organiser_external": stmt.excluded.organiser_external,
-                  "formal_agenda": stmt.excluded.formal_agenda}))
+        stmt = _insert(session, MeetingInvite).values(
+            meeting_id=meeting.id,
+            organiser=invite.organiser,
+            organiser_external=invite.organiser_external,
+            formal_agenda=invite.formal_agenda,
+        )
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["meeting_id"],
+                set_={
+                    "organiser": stmt.excluded.organiser,
+                    "organiser_external": stmt.excluded.organiser_external,
+                    "formal_agenda": stmt.excluded.formal_agenda,
+                },
+            )
+        )
     return meeting, changed
 
 
@@ -100,11 +123,15 @@ async def meeting_near(
 ) -> Meeting | None:
     """A live meeting of this person with this account close to this time, if one is known."""
     return await session.scalar(
-        sa.select(Meeting).where(
-            Meeting.person_id == person_id, Meeting.account_id == account_id,
+        sa.select(Meeting)
+        .where(
+            Meeting.person_id == person_id,
+            Meeting.account_id == account_id,
             Meeting.cancelled.is_(False),
             Meeting.starts_at.between(starts_at - SAME_MEETING, starts_at + SAME_MEETING),
-        ).order_by(Meeting.id).limit(1)
+        )
+        .order_by(Meeting.id)
+        .limit(1)
     )
 
 
@@ -122,13 +149,20 @@ async def add_meeting(
     title: str = "",
 ) -> Meeting:
     """A meeting from a debrief's next step or typed by hand; an already known one is reused."""
-    known = await meeting_near(session=session, person_id=person.id or 0, account_id=account_id,
-                               starts_at=starts_at)
+    known = await meeting_near(
+        session=session, person_id=person.id or 0, account_id=account_id, starts_at=starts_at
+    )
     if known is not None:
         return known
     meeting, _ = await upsert_meeting(
-        session=session, person=person, account_id=account_id, starts_at=starts_at,
-        ends_at=starts_at + DEFAULT_LENGTH, source=source, external_uid=external_uid, title=title,
+        session=session,
+        person=person,
+        account_id=account_id,
+        starts_at=starts_at,
+        ends_at=starts_at + DEFAULT_LENGTH,
+        source=source,
+        external_uid=external_uid,
+        title=title,
     )
     await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
     return meeting
@@ -158,8 +192,15 @@ async def plan_meeting(
     keys = [key for key, *_ in planned]
     await outbox.cancel_prefix(session=session, prefix=prefix, keep=keys, reason="meeting moved")
     for key, kind, due, expires in planned:
-        await outbox.enqueue(session=session, dedup_key=key, kind=kind, person_id=meeting.person_id,
-                             due_at=due, expires_at=expires, payload=payload)
+        await outbox.enqueue(
+            session=session,
+            dedup_key=key,
+            kind=kind,
+            person_id=meeting.person_id,
+            due_at=due,
+            expires_at=expires,
+            payload=payload,
+        )
     return keys
 
 
@@ -180,45 +221,69 @@ async def on_debrief_stored(
     next_at = fields.get("next_meeting_at")
     if isinstance(next_at, datetime) and next_at > now:
         meeting = await add_meeting(
-            session=session, person=person, account_id=account_id, starts_at=next_at,
-            source="debrief", external_uid=f"debrief:{debrief_id}", tz=tz, policy=policy, now=now,
+            session=session,
+            person=person,
+            account_id=account_id,
+            starts_at=next_at,
+            source="debrief",
+            external_uid=f"debrief:{debrief_id}",
+            tz=tz,
+            policy=policy,
+            now=now,
         )
     step_due = fields.get("next_step_due")
     if isinstance(step_due, date) and (fields.get("next_step_what") or fields.get("next_step_who")):
         await outbox.enqueue(
-            session=session, dedup_key=f"d{debrief_id}:{FOLLOW_THROUGH}", kind=FOLLOW_THROUGH,
-            person_id=person.id or 0, due_at=follow_through_due(step_due, tz=tz, policy=policy),
-            expires_at=None, payload={"debrief_id": debrief_id, "account_id": account_id,
-                                      "due": step_due.isoformat()},
+            session=session,
+            dedup_key=f"d{debrief_id}:{FOLLOW_THROUGH}",
+            kind=FOLLOW_THROUGH,
+            person_id=person.id or 0,
+            due_at=follow_through_due(step_due, tz=tz, policy=policy),
+            expires_at=None,
+            payload={"debrief_id": debrief_id, "account_id": account_id, "due": step_due.isoformat()},
         )
-    open_ids = (await session.scalars(
-        sa.select(SuggestedTactic.id).where(
-            SuggestedTactic.person_id == person.id, SuggestedTactic.account_id == account_id,
-            SuggestedTactic.verdict.is_(None), SuggestedTactic.suggested_at < now,
-        ).order_by(SuggestedTactic.id)
-    )).all()
+    open_ids = (
+        await session.scalars(
+            sa.select(SuggestedTactic.id)
+            .where(
+                SuggestedTactic.person_id == person.id,
+                SuggestedTactic.account_id == account_id,
+                SuggestedTactic.verdict.is_(None),
+                SuggestedTactic.suggested_at < now,
+            )
+            .order_by(SuggestedTactic.id)
+        )
+    ).all()
     if open_ids:
         await outbox.enqueue(
-            session=session, dedup_key=f"d{debrief_id}:{TACTIC_FEEDBACK}", kind=TACTIC_FEEDBACK,
-            person_id=person.id or 0, due_at=now, expires_at=now + timedelta(days=7),
+            session=session,
+            dedup_key=f"d{debrief_id}:{TACTIC_FEEDBACK}",
+            kind=TACTIC_FEEDBACK,
+            person_id=person.id or 0,
+            due_at=now,
+            expires_at=now + timedelta(days=7),
             payload={"account_id": account_id, "suggested": list(open_ids)},
         )
     return meeting
 
 
-async def debriefed_since(
-    *, session: AsyncSession, person_id: int, account_id: int, since: datetime
-) -> bool:
+async def debriefed_since(*, session: AsyncSession, person_id: int, account_id: int, since: datetime) -> bool:
     found = await session.scalar(
-        sa.select(Debrief.id).where(Debrief.person_id == person_id, Debrief.account_id == account_id,
-                                    Debrief.created_at >= since).limit(1)
+        sa.select(Debrief.id)
+        .where(Debrief.person_id == person_id, Debrief.account_id == account_id, Debrief.created_at >= since)
+        .limit(1)
     )
     return found is not None
 
 
 async def upcoming(*, session: AsyncSession, person_id: int, now: datetime, limit: int = 5) -> list[Meeting]:
-    return list((await session.scalars(
-        sa.select(Meeting).where(Meeting.person_id == person_id, Meeting.cancelled.is_(False),
-                                 Meeting.starts_at > now)
-        .order_by(Meeting.starts_at).limit(limit)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                sa.select(Meeting)
+                .where(Meeting.person_id == person_id, Meeting.cancelled.is_(False), Meeting.starts_at > now)
+                .order_by(Meeting.starts_at)
+                .limit(limit)
+            )
+        ).all()
+    )

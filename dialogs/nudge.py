@@ -47,12 +47,14 @@ class MeetingView:
 
 
 async def load_meeting(*, session: AsyncSession, meeting_id: int, person_id: int) -> MeetingView | None:
-    row = (await session.execute(
-        sa.select(Meeting, Account.name, MeetingInvite)
-        .join(Account, Account.id == Meeting.account_id)
-        .outerjoin(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
-        .where(Meeting.id == meeting_id, Meeting.person_id == person_id)
-    )).first()
+    row = (
+        await session.execute(
+            sa.select(Meeting, Account.name, MeetingInvite)
+            .join(Account, Account.id == Meeting.account_id)
+            .outerjoin(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
+            .where(Meeting.id == meeting_id, Meeting.person_id == person_id)
+        )
+    ).first()
     return MeetingView(row[0], row[1], row[2]) if row else None
 
 
@@ -64,10 +66,12 @@ def live_meeting(view: MeetingView | None, item: Item) -> bool:
     return planned is None or datetime.fromisoformat(planned) == view.meeting.starts_at
 
 
-def choose_tactics(keys: Sequence[str], history: Sequence[Any], *, seed: int,
-                   n: int = TACTICS_PER_NUDGE) -> list[str]:
-    """Two tactics (history: newest first, items with .tactic, .meeting_id, .verdict): "not for me" ones dropped, weighted by the rep's verdicts, rotated away from
-    the last two nudges' picks; ties broken by a per-meeting hash so reps see the whole library."""
+def choose_tactics(
+    keys: Sequence[str], history: Sequence[Any], *, seed: int, n: int = TACTICS_PER_NUDGE
+) -> list[str]:
+    """Two tactics: "not for me" ones dropped, weighted by the rep's verdicts, rotated away from
+    the last two nudges' picks; ties broken by a per-meeting hash so reps see the whole library.
+    `history` is newest first, items with .tactic, .meeting_id and .verdict."""
     dropped = {h.tactic for h in history if h.verdict == "drop"}
     score = {k: 1.0 for k in keys if k not in dropped}
     for h in history:
@@ -126,24 +130,46 @@ def recap_lines(ctx: CoachContext, rep: Rep, account: str, last: Debrief | None)
     if last is None:
         return t.render(loc, "nudge", "recap_none", account=account), ""
     lines: list[str] = []
-    for field, key in (("customer_questions", "recap_questions"),
-                       ("concessions_asked", "recap_concessions_asked"),
-                       ("concessions_given", "recap_concessions_given"),
-                       ("concessions_got", "recap_concessions_got")):
+    for field, key in (
+        ("customer_questions", "recap_questions"),
+        ("concessions_asked", "recap_concessions_asked"),
+        ("concessions_given", "recap_concessions_given"),
+        ("concessions_got", "recap_concessions_got"),
+    ):
         value = getattr(last, field)
         if value:
             lines.append(t.render(loc, "nudge", key, text=value))
     if last.next_step_what or last.next_step_who:
         due = format_day(last.next_step_due, locale=loc) if last.next_step_due else ""
-        lines.append(t.render(loc, "nudge", "recap_next_step", what=last.next_step_what or "",
-                              who=last.next_step_who or "", due=due))
-    title = t.render(loc, "nudge", "recap_title", account=account,
-                     when=format_when(last.created_at, locale=loc, tz=rep.timezone))
+        lines.append(
+            t.render(
+                loc,
+                "nudge",
+                "recap_next_step",
+                what=last.next_step_what or "",
+                who=last.next_step_who or "",
+                due=due,
+            )
+        )
+    title = t.render(
+        loc,
+        "nudge",
+        "recap_title",
+        account=account,
+        when=format_when(last.created_at, locale=loc, tz=rep.timezone),
+    )
     return title, "\n".join(lines)
 
 
-def compose_nudge(*, ctx: CoachContext, rep: Rep, view: MeetingView, tactics: Sequence[str],
-                  last: Debrief | None, weak: str | None) -> list[Reply]:
+def compose_nudge(
+    *,
+    ctx: CoachContext,
+    rep: Rep,
+    view: MeetingView,
+    tactics: Sequence[str],
+    last: Debrief | None,
+    weak: str | None,
+) -> list[Reply]:
     """The nudge for one meeting, as neutral replies (the last one carries the buttons)."""
     t, loc = ctx.texts, rep.locale
     meeting, account = view.meeting, view.account
@@ -154,20 +180,32 @@ def compose_nudge(*, ctx: CoachContext, rep: Rep, view: MeetingView, tactics: Se
         head = t.render(loc, "nudge", "formal_organiser" if organised else "formal_agenda", account=account)
     else:
         head = t.render(loc, "nudge", "intro", account=account, lead=format_duration(minutes, locale=loc))
-    header = Reply(kind="nudge", title=t.render(loc, "nudge", "title", account=account, when=when),
-                   text=head, meta={"meeting_id": meeting.id, "formal": view.formal})
-    tactics_reply = Reply(kind="nudge", title=_fixed(t, loc, "tactics_title"),
-                          items=tactic_lines(ctx, loc, tactics), meta={"tactics": list(tactics)})
-    checks = Reply(kind="nudge", title=_fixed(t, loc, "checks_title"),
-                   items=tuple(str(c) for c in t.data(loc, "nudge")["checks"]))
+    header = Reply(
+        kind="nudge",
+        title=t.render(loc, "nudge", "title", account=account, when=when),
+        text=head,
+        meta={"meeting_id": meeting.id, "formal": view.formal},
+    )
+    tactics_reply = Reply(
+        kind="nudge",
+        title=_fixed(t, loc, "tactics_title"),
+        items=tactic_lines(ctx, loc, tactics),
+        meta={"tactics": list(tactics)},
+    )
+    checks = Reply(
+        kind="nudge",
+        title=_fixed(t, loc, "checks_title"),
+        items=tuple(str(c) for c in t.data(loc, "nudge")["checks"]),
+    )
     recap_title, recap_text = recap_lines(ctx, rep, account, last)
     recap = Reply(kind="nudge", title=recap_title, text=recap_text, meta={"recap": last is not None})
     if weak:
-        weakest = Reply(kind="nudge", title=t.render(loc, "nudge", "weakest_title",
-                                                     title=t.point(loc, weak, "title")),
-                        text=t.render(loc, "nudge", "weakest_question",
-                                      question=_fixed(t, loc, f"questions.{weak}")),
-                        meta={"weakest": weak})
+        weakest = Reply(
+            kind="nudge",
+            title=t.render(loc, "nudge", "weakest_title", title=t.point(loc, weak, "title")),
+            text=t.render(loc, "nudge", "weakest_question", question=_fixed(t, loc, f"questions.{weak}")),
+            meta={"weakest": weak},
+        )
     else:
         weakest = Reply(kind="nudge", text=_fixed(t, loc, "weakest_none"))
     mid = meeting.id
@@ -195,9 +233,14 @@ def _muted(pref: CoachPreference | None, rep: Rep, now: datetime, *, nudge: bool
 
 def _rep(ctx: CoachContext, person: Person) -> Rep:
     assert person.id is not None
-    return Rep(id=person.id, workspace_id=person.workspace_id, name=person.display_name,
-               locale=person.locale if person.locale in ("en", "nl") else ctx.default_locale,
-               timezone=person.timezone or ctx.default_timezone, manager_name=None)
+    return Rep(
+        id=person.id,
+        workspace_id=person.workspace_id,
+        name=person.display_name,
+        locale=person.locale if person.locale in ("en", "nl") else ctx.default_locale,
+        timezone=person.timezone or ctx.default_timezone,
+        manager_name=None,
+    )
 
 
 async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, list[Reply] | None]:
@@ -209,44 +252,105 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
     person_ids = {i.person_id for i in items}
     out: dict[int, list[Reply] | None] = {}
     async with ctx.db() as session, session.begin():
-        people = {p.id: p for p in (await session.scalars(
-            sa.select(Person).where(Person.id.in_(person_ids)))).all()}
-        views = {m.id: MeetingView(m, name, invite) for m, name, invite in (await session.execute(
-            sa.select(Meeting, Account.name, MeetingInvite)
-            .join(Account, Account.id == Meeting.account_id)
-            .outerjoin(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
-            .where(Meeting.id.in_(meeting_ids)))).all()}
-        preferences = {p.person_id: p for p in (await session.scalars(
-            sa.select(CoachPreference).where(CoachPreference.person_id.in_(person_ids)))).all()}
+        people = {
+            p.id: p for p in (await session.scalars(sa.select(Person).where(Person.id.in_(person_ids)))).all()
+        }
+        views = {
+            m.id: MeetingView(m, name, invite)
+            for m, name, invite in (
+                await session.execute(
+                    sa.select(Meeting, Account.name, MeetingInvite)
+                    .join(Account, Account.id == Meeting.account_id)
+                    .outerjoin(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
+                    .where(Meeting.id.in_(meeting_ids))
+                )
+            ).all()
+        }
+        preferences = {
+            p.person_id: p
+            for p in (
+                await session.scalars(
+                    sa.select(CoachPreference).where(CoachPreference.person_id.in_(person_ids))
+                )
+            ).all()
+        }
         history: dict[int, list[Any]] = {}  # plain rows (tactic, meeting_id, verdict): read many times
-        rank = sa.func.row_number().over(partition_by=SuggestedTactic.person_id, order_by=(
-            SuggestedTactic.suggested_at.desc(), SuggestedTactic.id.desc())).label("rank")
-        inner = sa.select(SuggestedTactic.person_id, SuggestedTactic.tactic, SuggestedTactic.meeting_id,
-                          SuggestedTactic.verdict, rank).where(
-            SuggestedTactic.person_id.in_(person_ids)).subquery()
-        for h in (await session.execute(sa.select(inner).where(inner.c.rank <= TACTIC_HISTORY)
-                                        .order_by(inner.c.person_id, inner.c.rank))).all():
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=SuggestedTactic.person_id,
+                order_by=(SuggestedTactic.suggested_at.desc(), SuggestedTactic.id.desc()),
+            )
+            .label("rank")
+        )
+        inner = (
+            sa.select(
+                SuggestedTactic.person_id,
+                SuggestedTactic.tactic,
+                SuggestedTactic.meeting_id,
+                SuggestedTactic.verdict,
+                rank,
+            )
+            .where(SuggestedTactic.person_id.in_(person_ids))
+            .subquery()
+        )
+        for h in (
+            await session.execute(
+                sa.select(inner)
+                .where(inner.c.rank <= TACTIC_HISTORY)
+                .order_by(inner.c.person_id, inner.c.rank)
+            )
+        ).all():
             history.setdefault(h.person_id, []).append(h)
         accounts = {v.meeting.account_id for v in views.values()}
-        rank = sa.func.row_number().over(partition_by=(Debrief.person_id, Debrief.account_id), order_by=(
-            Debrief.created_at.desc(), Debrief.id.desc())).label("rank")
-        inner = sa.select(Debrief.id, rank).where(Debrief.person_id.in_(person_ids),
-                                                  Debrief.account_id.in_(accounts)).subquery()
-        last = {(d.person_id, d.account_id): d for d in (await session.scalars(
-            sa.select(Debrief).join(inner, inner.c.id == Debrief.id).where(inner.c.rank == 1))).all()}
-        rank = sa.func.row_number().over(partition_by=Debrief.person_id, order_by=(
-            Debrief.created_at.desc(), Debrief.id.desc())).label("rank")
-        inner = sa.select(Debrief.id, Debrief.person_id, rank).where(Debrief.person_id.in_(person_ids)).subquery()
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=(Debrief.person_id, Debrief.account_id),
+                order_by=(Debrief.created_at.desc(), Debrief.id.desc()),
+            )
+            .label("rank")
+        )
+        inner = (
+            sa.select(Debrief.id, rank)
+            .where(Debrief.person_id.in_(person_ids), Debrief.account_id.in_(accounts))
+            .subquery()
+        )
+        last = {
+            (d.person_id, d.account_id): d
+            for d in (
+                await session.scalars(
+                    sa.select(Debrief).join(inner, inner.c.id == Debrief.id).where(inner.c.rank == 1)
+                )
+            ).all()
+        }
+        rank = (
+            sa.func.row_number()
+            .over(partition_by=Debrief.person_id, order_by=(Debrief.created_at.desc(), Debrief.id.desc()))
+            .label("rank")
+        )
+        inner = (
+            sa.select(Debrief.id, Debrief.person_id, rank).where(Debrief.person_id.in_(person_ids)).subquery()
+        )
         recent: dict[int, dict[int, dict[str, str]]] = {}
-        for person_id, debrief_id, point, rating in (await session.execute(
-                sa.select(inner.c.person_id, DebriefAnswer.debrief_id, DebriefAnswer.point, DebriefAnswer.rating)
+        for person_id, debrief_id, point, rating in (
+            await session.execute(
+                sa.select(
+                    inner.c.person_id, DebriefAnswer.debrief_id, DebriefAnswer.point, DebriefAnswer.rating
+                )
                 .join(inner, inner.c.id == DebriefAnswer.debrief_id)
-                .where(inner.c.rank <= RECENT_DEBRIEFS))).all():
+                .where(inner.c.rank <= RECENT_DEBRIEFS)
+            )
+        ).all():
             recent.setdefault(person_id, {}).setdefault(debrief_id, {})[point] = rating
         chosen_before: dict[int, list[str]] = {}
-        for mid, tactic in (await session.execute(
+        for mid, tactic in (
+            await session.execute(
                 sa.select(SuggestedTactic.meeting_id, SuggestedTactic.tactic)
-                .where(SuggestedTactic.meeting_id.in_(meeting_ids)).order_by(SuggestedTactic.id))).all():
+                .where(SuggestedTactic.meeting_id.in_(meeting_ids))
+                .order_by(SuggestedTactic.id)
+            )
+        ).all():
             chosen_before.setdefault(mid, []).append(tactic)
 
         new_suggestions: list[dict[str, Any]] = []
@@ -266,14 +370,28 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
                 past = [h for h in history.get(rep.id, []) if h.meeting_id != mid]
                 tactics = choose_tactics(list(ctx.texts.data(rep.locale, "tactics")), past, seed=mid)
                 chosen_before[mid] = tactics
-                new_suggestions += [{"person_id": rep.id, "account_id": view.meeting.account_id,
-                                     "meeting_id": mid, "tactic": k, "suggested_at": now} for k in tactics]
+                new_suggestions += [
+                    {
+                        "person_id": rep.id,
+                        "account_id": view.meeting.account_id,
+                        "meeting_id": mid,
+                        "tactic": k,
+                        "suggested_at": now,
+                    }
+                    for k in tactics
+                ]
             out[item.id] = compose_nudge(
-                ctx=ctx, rep=rep, view=view, tactics=tactics,
+                ctx=ctx,
+                rep=rep,
+                view=view,
+                tactics=tactics,
                 last=last.get((rep.id, view.meeting.account_id)),
-                weak=weakest_point(recent.get(rep.id, {}).values()))
+                weak=weakest_point(recent.get(rep.id, {}).values()),
+            )
         if new_suggestions:
-            stmt = _insert(session, SuggestedTactic).on_conflict_do_nothing(index_elements=["meeting_id", "tactic"])
+            stmt = _insert(session, SuggestedTactic).on_conflict_do_nothing(
+                index_elements=["meeting_id", "tactic"]
+            )
             await session.execute(stmt, new_suggestions)
     return out
 

@@ -42,7 +42,9 @@ def split_meeting(text: str, *, rep: Rep, now: datetime) -> tuple[str, datetime]
     return None
 
 
-async def meeting(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+async def meeting(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
+) -> list[Reply]:
     t, loc, now = ctx.texts, rep.locale, ctx.clock()
     if not cmd.arg:
         async with ctx.db() as session:
@@ -50,9 +52,22 @@ async def meeting(ctx: CoachContext, rep: Rep, channel: str, state: DialogState 
             names = await repo.account_names(session=session, account_ids=[m.account_id for m in rows])
         if not rows:
             return _say(ctx, rep, "meetings_none") + _say(ctx, rep, "meeting_usage")
-        return [Reply(kind="info", title=t.render(loc, "nudge", "meetings_title"), items=tuple(
-            t.render(loc, "nudge", "meeting_row", account=names.get(m.account_id, ""),
-                     when=format_when(m.starts_at, locale=loc, tz=rep.timezone)) for m in rows))]
+        return [
+            Reply(
+                kind="info",
+                title=t.render(loc, "nudge", "meetings_title"),
+                items=tuple(
+                    t.render(
+                        loc,
+                        "nudge",
+                        "meeting_row",
+                        account=names.get(m.account_id, ""),
+                        when=format_when(m.starts_at, locale=loc, tz=rep.timezone),
+                    )
+                    for m in rows
+                ),
+            )
+        ]
     found = split_meeting(cmd.arg, rep=rep, now=now)
     if found is None:
         return _say(ctx, rep, "meeting_bad_time", "error", text=cmd.arg[:80])
@@ -66,20 +81,43 @@ async def meeting(ctx: CoachContext, rep: Rep, channel: str, state: DialogState 
         return _say(ctx, rep, "meeting_past", "error", when=shown)
     async with ctx.db() as session, session.begin():
         person = await repo.get_person(session=session, person_id=rep.id)
-        account_id = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id,
-                                                      name=account)
+        account_id = await repo.get_or_create_account(
+            session=session, workspace_id=rep.workspace_id, name=account
+        )
         known = await meeting_near(session=session, person_id=rep.id, account_id=account_id, starts_at=when)
         if known is not None:
-            return _say(ctx, rep, "meeting_known", account=account,
-                        when=format_when(known.starts_at, locale=loc, tz=rep.timezone))
-        await add_meeting(session=session, person=person, account_id=account_id, starts_at=when,
-                          source="manual", external_uid=f"manual:{account_id}:{when:%Y%m%dT%H%M}",
-                          tz=rep.timezone, policy=ctx.schedule, now=now)
-    return _say(ctx, rep, "meeting_saved", "saved", account=account, when=shown,
-                lead=format_duration(ctx.schedule.lead_minutes, locale=loc))
+            return _say(
+                ctx,
+                rep,
+                "meeting_known",
+                account=account,
+                when=format_when(known.starts_at, locale=loc, tz=rep.timezone),
+            )
+        await add_meeting(
+            session=session,
+            person=person,
+            account_id=account_id,
+            starts_at=when,
+            source="manual",
+            external_uid=f"manual:{account_id}:{when:%Y%m%dT%H%M}",
+            tz=rep.timezone,
+            policy=ctx.schedule,
+            now=now,
+        )
+    return _say(
+        ctx,
+        rep,
+        "meeting_saved",
+        "saved",
+        account=account,
+        when=shown,
+        lead=format_duration(ctx.schedule.lead_minutes, locale=loc),
+    )
 
 
-async def pause(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+async def pause(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
+) -> list[Reply]:
     if not cmd.arg:
         return _say(ctx, rep, "pause_usage")
     text = _UNTIL.sub("", cmd.arg)
@@ -91,13 +129,17 @@ async def pause(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | 
     return _say(ctx, rep, "paused", day=format_day(day, locale=rep.locale))
 
 
-async def resume(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+async def resume(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
+) -> list[Reply]:
     async with ctx.db() as session, session.begin():
         await prefs.set_preference(session=session, person_id=rep.id, paused_until=None, nudges_off=False)
     return _say(ctx, rep, "resumed")
 
 
-async def nudges(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+async def nudges(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
+) -> list[Reply]:
     """`nudges on|off`, and the buttons: got / snooze / skip <meeting>, later / nodebrief <meeting>,
     tactic <suggestion> <verdict>."""
     words = cmd.arg.casefold().split()
@@ -138,9 +180,20 @@ async def _meeting_button(ctx: CoachContext, rep: Rep, action: str, meeting_id: 
             key, kind, expires = f"{prefix}{NUDGE}:{stamp}:snooze:{due:%H%M}", NUDGE, m.starts_at
         else:  # later: the debrief prompt again in an hour, out of quiet hours
             due = next_allowed(now + LATER, tz=rep.timezone, policy=ctx.schedule)
-            key, kind, expires = f"{prefix}{PROMPT}:{stamp}:later:{due:%Y%m%dT%H%M}", PROMPT, due + timedelta(days=2)
-        await outbox.enqueue(session=session, dedup_key=key, kind=kind, person_id=rep.id, due_at=due,
-                             expires_at=expires, payload=payload)
+            key, kind, expires = (
+                f"{prefix}{PROMPT}:{stamp}:later:{due:%Y%m%dT%H%M}",
+                PROMPT,
+                due + timedelta(days=2),
+            )
+        await outbox.enqueue(
+            session=session,
+            dedup_key=key,
+            kind=kind,
+            person_id=rep.id,
+            due_at=due,
+            expires_at=expires,
+            payload=payload,
+        )
     moment = format_clock(local_of(due, rep.timezone), locale=loc)
     return _say(ctx, rep, "snoozed" if action == "snooze" else "later", when=moment)
 
@@ -151,8 +204,9 @@ async def _tactic_verdict(ctx: CoachContext, rep: Rep, suggestion_id: int, verdi
     if verdict not in VERDICTS:
         return _say(ctx, rep, "nudges_usage")
     async with ctx.db() as session, session.begin():
-        row = await prefs.record_verdict(session=session, person_id=rep.id, suggestion_id=suggestion_id,
-                                         verdict=verdict, now=ctx.clock())
+        row = await prefs.record_verdict(
+            session=session, person_id=rep.id, suggestion_id=suggestion_id, verdict=verdict, now=ctx.clock()
+        )
     if row is None:
         return _say(ctx, rep, "gone")
     if verdict == "drop":

@@ -52,22 +52,32 @@ async def enqueue(
     """Add a row once. A repeat key moves a still-pending row (reschedule) and touches nothing else:
     a row already sent, cancelled by the rep ("not this meeting") or failed stays as it is."""
     values = {
-        "dedup_key": dedup_key, "kind": kind, "person_id": person_id, "payload": payload or {},
-        "due_at": due_at, "expires_at": expires_at, "status": OutboxStatus.PENDING, "attempts": 0,
+        "dedup_key": dedup_key,
+        "kind": kind,
+        "person_id": person_id,
+        "payload": payload or {},
+        "due_at": due_at,
+        "expires_at": expires_at,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
         "created_at": utcnow(),
     }
     stmt = _insert(session, Outbox).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["dedup_key"],
-        set_={"due_at": stmt.excluded.due_at, "expires_at": stmt.excluded.expires_at,
-              "payload": stmt.excluded.payload},
+        set_={
+            "due_at": stmt.excluded.due_at,
+            "expires_at": stmt.excluded.expires_at,
+            "payload": stmt.excluded.payload,
+        },
         where=Outbox.status == OutboxStatus.PENDING,
     )
     await session.execute(stmt)
 
 
-async def cancel_prefix(*, session: AsyncSession, prefix: str, keep: Sequence[str] = (),
-                        reason: str = "") -> int:
+async def cancel_prefix(
+    *, session: AsyncSession, prefix: str, keep: Sequence[str] = (), reason: str = ""
+) -> int:
     """Cancel the pending rows whose dedup key starts with `prefix` (one meeting's messages),
     except those in `keep`."""
     stmt = sa.update(Outbox).where(
@@ -110,10 +120,22 @@ def claim_statement(*, dialect: str, worker: str, now: datetime, lease: timedelt
     return (
         sa.update(Outbox)
         .where(Outbox.id.in_(inner.scalar_subquery()))
-        .values(status=OutboxStatus.CLAIMED, claimed_by=worker, lease_until=now + lease,
-                attempts=Outbox.attempts + 1)
-        .returning(Outbox.id, Outbox.dedup_key, Outbox.kind, Outbox.person_id, Outbox.payload,
-                   Outbox.due_at, Outbox.expires_at, Outbox.attempts)
+        .values(
+            status=OutboxStatus.CLAIMED,
+            claimed_by=worker,
+            lease_until=now + lease,
+            attempts=Outbox.attempts + 1,
+        )
+        .returning(
+            Outbox.id,
+            Outbox.dedup_key,
+            Outbox.kind,
+            Outbox.person_id,
+            Outbox.payload,
+            Outbox.due_at,
+            Outbox.expires_at,
+            Outbox.attempts,
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -124,8 +146,12 @@ async def claim(
     """Claim up to `limit` due rows for `worker` until now + lease. Commit right after."""
     stmt = claim_statement(dialect=_dialect(session), worker=worker, now=now, lease=lease, limit=limit)
     rows = (await session.execute(stmt)).all()
-    items = [Item(r.id, r.dedup_key, r.kind, r.person_id, dict(r.payload or {}), r.due_at,
-                  r.expires_at, r.attempts) for r in rows]
+    items = [
+        Item(
+            r.id, r.dedup_key, r.kind, r.person_id, dict(r.payload or {}), r.due_at, r.expires_at, r.attempts
+        )
+        for r in rows
+    ]
     items.sort(key=lambda i: (i.due_at, i.id))
     return items
 
@@ -135,8 +161,7 @@ async def _finish(session: AsyncSession, ids: Sequence[int], worker: str, **valu
         return 0
     result = await session.execute(
         sa.update(Outbox)
-        .where(Outbox.id.in_(list(ids)), Outbox.claimed_by == worker,
-               Outbox.status == OutboxStatus.CLAIMED)
+        .where(Outbox.id.in_(list(ids)), Outbox.claimed_by == worker, Outbox.status == OutboxStatus.CLAIMED)
         .values(lease_until=None, **values)
         .execution_options(synchronize_session=False)
     )
@@ -147,17 +172,27 @@ async def mark_sent(*, session: AsyncSession, ids: Sequence[int], worker: str, n
     return await _finish(session, ids, worker, status=OutboxStatus.SENT, sent_at=now, last_error=None)
 
 
-async def mark_retry(*, session: AsyncSession, item_id: int, worker: str, due_at: datetime,
-                     error: str) -> int:
-    return await _finish(session, [item_id], worker, status=OutboxStatus.PENDING, due_at=due_at,
-                         claimed_by=None, last_error=error[:2000])
+async def mark_retry(
+    *, session: AsyncSession, item_id: int, worker: str, due_at: datetime, error: str
+) -> int:
+    return await _finish(
+        session,
+        [item_id],
+        worker,
+        status=OutboxStatus.PENDING,
+        due_at=due_at,
+        claimed_by=None,
+        last_error=error[:2000],
+    )
 
 
-async def mark_final(*, session: AsyncSession, item_id: int, worker: str, status: str,
-                     error: str | None = None) -> int:
+async def mark_final(
+    *, session: AsyncSession, item_id: int, worker: str, status: str, error: str | None = None
+) -> int:
     """failed / expired / cancelled, with the reason kept for operators."""
-    return await _finish(session, [item_id], worker, status=status,
-                         last_error=error[:2000] if error else None)
+    return await _finish(
+        session, [item_id], worker, status=status, last_error=error[:2000] if error else None
+    )
 
 
 @dataclass(frozen=True)
@@ -180,13 +215,19 @@ async def recipients(*, session: AsyncSession, person_ids: Sequence[int]) -> dic
 
 async def list_rows(*, session: AsyncSession, limit: int = 200) -> list[Outbox]:
     """Pending and claimed rows (soonest first), then the most recent finished ones."""
-    open_rows = (await session.scalars(
-        sa.select(Outbox).where(Outbox.status.in_(OPEN)).order_by(Outbox.due_at).limit(limit)
-    )).all()
-    recent = (await session.scalars(
-        sa.select(Outbox).where(Outbox.status.not_in(OPEN))
-        .order_by(Outbox.created_at.desc(), Outbox.id.desc()).limit(limit)
-    )).all()
+    open_rows = (
+        await session.scalars(
+            sa.select(Outbox).where(Outbox.status.in_(OPEN)).order_by(Outbox.due_at).limit(limit)
+        )
+    ).all()
+    recent = (
+        await session.scalars(
+            sa.select(Outbox)
+            .where(Outbox.status.not_in(OPEN))
+            .order_by(Outbox.created_at.desc(), Outbox.id.desc())
+            .limit(limit)
+        )
+    ).all()
     return [*open_rows, *recent]
 
 
@@ -194,6 +235,14 @@ def row_json(row: Outbox) -> dict[str, Any]:
     def iso(moment: datetime | None) -> str | None:
         return moment.isoformat().replace("+00:00", "Z") if moment else None
 
-    return {"id": row.id, "kind": row.kind, "person_id": row.person_id, "dedup_key": row.dedup_key,
-            "due_at": iso(row.due_at), "status": row.status, "attempts": row.attempts,
-            "last_error": row.last_error, "sent_at": iso(row.sent_at)}
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "person_id": row.person_id,
+        "dedup_key": row.dedup_key,
+        "due_at": iso(row.due_at),
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "sent_at": iso(row.sent_at),
+    }

@@ -25,8 +25,9 @@ async def set_preference(*, session: AsyncSession, person_id: int, **values: obj
         raise ValueError(f"cannot set {sorted(set(values) - allowed)}")
     row = {"person_id": person_id, "paused_until": None, "nudges_off": False, "updated_at": utcnow()}
     stmt = _insert(session, CoachPreference).values(**{**row, **values})
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["person_id"], set_={**values, "updated_at": utcnow()}))
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["person_id"], set_={**values, "updated_at": utcnow()})
+    )
 
 
 def is_paused(pref: CoachPreference, today: date) -> bool:
@@ -35,25 +36,37 @@ def is_paused(pref: CoachPreference, today: date) -> bool:
 
 
 async def tactic_history(*, session: AsyncSession, person_id: int) -> list[SuggestedTactic]:
-    return list((await session.scalars(
-        sa.select(SuggestedTactic).where(SuggestedTactic.person_id == person_id)
-        .order_by(SuggestedTactic.suggested_at.desc(), SuggestedTactic.id.desc()).limit(200)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                sa.select(SuggestedTactic)
+                .where(SuggestedTactic.person_id == person_id)
+                .order_by(SuggestedTactic.suggested_at.desc(), SuggestedTactic.id.desc())
+                .limit(200)
+            )
+        ).all()
+    )
 
 
 async def record_suggestions(
-    *, session: AsyncSession, person_id: int, account_id: int, meeting_id: int,
-    tactics: Sequence[str], now: datetime,
+    *,
+    session: AsyncSession,
+    person_id: int,
+    account_id: int,
+    meeting_id: int,
+    tactics: Sequence[str],
+    now: datetime,
 ) -> None:
     for tactic in tactics:
         stmt = _insert(session, SuggestedTactic).values(
-            person_id=person_id, account_id=account_id, meeting_id=meeting_id, tactic=tactic,
-            suggested_at=now)
+            person_id=person_id, account_id=account_id, meeting_id=meeting_id, tactic=tactic, suggested_at=now
+        )
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["meeting_id", "tactic"]))
 
 
-async def record_verdict(*, session: AsyncSession, person_id: int, suggestion_id: int, verdict: str,
-                         now: datetime) -> SuggestedTactic | None:
+async def record_verdict(
+    *, session: AsyncSession, person_id: int, suggestion_id: int, verdict: str, now: datetime
+) -> SuggestedTactic | None:
     row = await session.get(SuggestedTactic, suggestion_id)
     if row is None or row.person_id != person_id:
         return None

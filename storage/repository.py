@@ -103,17 +103,25 @@ async def person_with_account(
 
     The submit path needs all three before it writes; one round trip instead of three.
     """
-    manager = sa.orm.aliased(Person)
     row = (await session.execute(
-        sa.select(Person, manager, Account.id)
-        .outerjoin(manager, manager.id == Person.manager_id)
-        .outerjoin(Account, sa.and_(Account.workspace_id == Person.workspace_id,
-                                    Account.name_key == account_key(account_name)))
-        .where(Person.id == person_id)
+        _PERSON_WITH_ACCOUNT, {"person_id": person_id, "name_key": account_key(account_name)}
     )).first()
     if row is None:
         raise NotFound("no such person", person_id=person_id)
     return row[0], row[1], (int(row[2]) if row[2] is not None else None)
+
+
+_MANAGER = sa.orm.aliased(Person)
+# Built once: the statement (and its compiled form) is reused, values arrive as parameters.
+_PERSON_WITH_ACCOUNT = (
+    sa.select(Person, _MANAGER, Account.id)  # type: ignore[call-overload]
+    .outerjoin(_MANAGER, _MANAGER.id == Person.manager_id)
+    .outerjoin(Account, sa.and_(
+        Account.workspace_id == Person.workspace_id,  # type: ignore[arg-type]
+        Account.name_key == sa.bindparam("name_key"),  # type: ignore[arg-type]
+    ))
+    .where(Person.id == sa.bindparam("person_id"))
+)
 
 
 async def update_person(*, session: AsyncSession, person_id: int, **fields: Any) -> None:

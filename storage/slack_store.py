@@ -15,8 +15,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
-from storage.models import Account, Debrief, DebriefAnswer, Outbox, OutboxStatus
-from storage.repository import account_key
+from storage.models import Account, Debrief, DebriefAnswer, Meeting, Outbox, OutboxStatus
+from storage.repository import account_key, account_names
 
 INSTALLATIONS_TABLE = AsyncSQLAlchemyInstallationStore.default_installations_table_name
 BOTS_TABLE = AsyncSQLAlchemyInstallationStore.default_bots_table_name
@@ -26,9 +26,7 @@ slack_installations = AsyncSQLAlchemyInstallationStore.build_installations_table
     SQLModel.metadata, INSTALLATIONS_TABLE
 )
 slack_bots = AsyncSQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, BOTS_TABLE)
-slack_oauth_states = AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(
-    SQLModel.metadata, STATES_TABLE
-)
+slack_oauth_states = AsyncSQLAlchemyOAuthStateStore.build_oauth_states_table(SQLModel.metadata, STATES_TABLE)
 
 OAUTH_STATE_SECONDS = 600
 
@@ -72,11 +70,13 @@ async def checklist_profile(
         .limit(last)
         .subquery()
     )
-    rows = (await session.execute(
-        sa.select(DebriefAnswer.point, DebriefAnswer.rating, sa.func.count())
-        .where(DebriefAnswer.debrief_id.in_(sa.select(recent.c.id)))
-        .group_by(DebriefAnswer.point, DebriefAnswer.rating)
-    )).all()
+    rows = (
+        await session.execute(
+            sa.select(DebriefAnswer.point, DebriefAnswer.rating, sa.func.count())
+            .where(DebriefAnswer.debrief_id.in_(sa.select(recent.c.id)))
+            .group_by(DebriefAnswer.point, DebriefAnswer.rating)
+        )
+    ).all()
     count = int(await session.scalar(sa.select(sa.func.count()).select_from(recent)) or 0)
     profile: dict[str, dict[str, int]] = {}
     for point, rating, n in rows:
@@ -86,11 +86,34 @@ async def checklist_profile(
 
 async def upcoming_outbox(
     *, session: AsyncSession, person_id: int, now: datetime, limit: int = 5
-) -> list[Outbox]:
-    """The person's scheduled messages still to come (nudges, prompts), soonest first."""
-    return list((await session.scalars(
-        sa.select(Outbox)
-        .where(Outbox.person_id == person_id, Outbox.status == OutboxStatus.PENDING, Outbox.due_at >= now)
-        .order_by(Outbox.due_at)
-        .limit(limit)
-    )).all())
+) -> list[tuple[Outbox, str | None]]:
+    """The person's scheduled messages still to come (nudges, prompts), soonest first, each with
+    the customer it is about when its payload names one (an account or a meeting)."""
+    rows = list(
+        (
+            await session.scalars(
+                sa.select(Outbox)
+                .where(
+                    Outbox.person_id == person_id, Outbox.status == OutboxStatus.PENDING, Outbox.due_at >= now
+                )
+                .order_by(Outbox.due_at)
+                .limit(limit)
+            )
+        ).all()
+    )
+    meeting_ids = {int(r.payload["meeting_id"]) for r in rows if isinstance(r.payload.get("meeting_id"), int)}
+    via_meeting: dict[int, int] = {}
+    if meeting_ids:
+        found = await session.execute(
+            sa.select(Meeting.id, Meeting.account_id).where(Meeting.id.in_(meeting_ids))
+        )
+        via_meeting = {int(m): int(a) for m, a in found.all()}
+
+    def account_of(row: Outbox) -> int | None:
+        if isinstance(row.payload.get("account_id"), int):
+            return int(row.payload["account_id"])
+        meeting = row.payload.get("meeting_id")
+        return via_meeting.get(meeting) if isinstance(meeting, int) else None
+
+    names = await account_names(session=session, account_ids=[a for r in rows if (a := account_of(r))])
+    return [(r, names.get(account_of(r) or 0)) for r in rows]

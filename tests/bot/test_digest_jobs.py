@@ -102,3 +102,51 @@ async def test_demo_manager_digest_is_worth_reading(coach, db, tmp_path):
     assert d.team_name == "Benelux" and len(d.reps) == 3
     assert d.team.debriefs > 0 and d.team.weakest is not None
     assert d.meetings_without_debrief == 2  # seeded once, though seeded twice
+
+
+def test_cli_digest_preview(tmp_path, monkeypatch, capsys):
+    import asyncio
+    import json
+
+    from bot import cli
+    from storage import migrate
+    from storage.engine import create_engine, session_factory
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
+    monkeypatch.setenv("COACH_DATABASE_URL", url)
+    monkeypatch.setenv("COACH_CONFIG", str(tmp_path / "app.yaml"))
+    (tmp_path / "app.yaml").write_text("default_locale: nl\n")
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        await seed_history(session_factory(engine))
+        await engine.dispose()
+
+    asyncio.run(seed())
+    at = "2026-11-30T09:00:00+00:00"
+    assert (
+        cli.main(
+            [
+                "digest",
+                "preview",
+                "--manager",
+                "mira@example.com",
+                "--at",
+                at,
+                "--json",
+                "--chart",
+                str(tmp_path / "chart.png"),
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["debriefs"] == 5 and data["summary"]["close_rate"] == 0.4
+    assert [r["name"] for r in data["reps"]] == ["Anna Aalders", "Bram Bos", "Cor Claes"]
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    assert cli.main(["digest", "preview", "--manager", "mira@example.com", "--at", at]) == 0
+    out = capsys.readouterr().out
+    assert "Close rate: 2 of 5 closed (40%)" in out and "Anna Aalders" in out  # Mira's own locale: en
+    assert cli.main(["digest", "preview", "--manager", "nobody@example.com"]) == 2
+    assert "no person with e-mail or user id 'nobody@example.com'" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from dialogs.checklist import FIELDS, NOTE_LIMIT
 from dialogs.context import CoachContext
 from dialogs.conversation import STEPS
+from dialogs.text import format_when
 from storage import repository as repo
 from storage.models import DebriefAnswer
 from tests.dialogs.conftest import Chat, ChatFactory
@@ -71,6 +72,10 @@ TYPED = {
 # 2026-11-30 (the clock) is a Monday: "next Tuesday" is tomorrow, "volgende week dinsdag" the 8th;
 # 14:00 in Amsterdam (CET) is 13:00 UTC.
 MEETING = {"en": datetime(2026, 12, 1, 13, 0, tzinfo=UTC), "nl": datetime(2026, 12, 8, 13, 0, tzinfo=UTC)}
+
+
+def when_text(moment: datetime, locale: str) -> str:
+    return format_when(moment, locale=locale, tz="Europe/Amsterdam")
 
 
 async def count(chat: Chat) -> int:
@@ -139,14 +144,8 @@ async def test_full_conversation_typed_labels(make_chat: ChatFactory, database_u
     assert any(supplier in item for item in tips.items)
     assert tips.meta["points"] == ["opening", "situation"]
     assert chat.reply("saved").text == texts.message(
-        locale, "saved", account="Acme Corp", when=texts_when(chat, locale)
+        locale, "saved", account="Acme Corp", when=when_text(chat.coach.clock(), locale)
     )
-
-
-def texts_when(chat: Chat, locale: str) -> str:
-    from dialogs.text import format_when
-
-    return format_when(chat.coach.clock(), locale=locale, tz="Europe/Amsterdam")
 
 
 @pytest.mark.parametrize("locale", ["en", "nl"])
@@ -268,7 +267,7 @@ async def test_edit_within_the_window_keeps_created_at(make_chat: ChatFactory, c
             await chat.press(keep)
         assert "error" not in chat.kinds, chat.replies
     assert chat.kinds == ["saved", "tips", "info"]
-    when = texts_when_at(original.debrief.created_at, locale)
+    when = when_text(original.debrief.created_at, locale)
     assert chat.reply("saved").text == texts.message(locale, "updated", account="Acme", when=when)
 
     assert await count(chat) == 1
@@ -290,12 +289,6 @@ async def test_edit_within_the_window_keeps_created_at(make_chat: ChatFactory, c
     }
 
 
-def texts_when_at(moment: datetime, locale: str) -> str:
-    from dialogs.text import format_when
-
-    return format_when(moment, locale=locale, tz="Europe/Amsterdam")
-
-
 @pytest.mark.parametrize("locale", ["en", "nl"])
 async def test_edit_refused_after_the_window(make_chat: ChatFactory, clock, locale: str) -> None:
     chat = await make_chat(locale=locale)
@@ -308,7 +301,7 @@ async def test_edit_refused_after_the_window(make_chat: ChatFactory, clock, loca
     texts = chat.coach.texts
     assert chat.kinds == ["error"]
     assert chat.replies[0].text == texts.message(
-        locale, "edit_window_closed", days=7, when=texts_when_at(original.debrief.created_at, locale)
+        locale, "edit_window_closed", days=7, when=when_text(original.debrief.created_at, locale)
     )
     assert await chat.dialog() is None
     await chat.say("edit 9")
@@ -326,7 +319,7 @@ async def test_edit_window_closing_during_the_edit_changes_nothing(make_chat: Ch
     await chat.say("lost")
     assert chat.kinds == ["error"]
     assert chat.replies[0].text == chat.coach.texts.message(
-        "en", "edit_window_closed", days=7, when=texts_when_at(original.debrief.created_at, "en")
+        "en", "edit_window_closed", days=7, when=when_text(original.debrief.created_at, "en")
     )
     row = await latest(chat)
     assert row.debrief.updated_at is None and row.debrief.outcome == "closed"
@@ -572,7 +565,7 @@ async def test_unparseable_due_date_and_past_meeting_time(make_chat: ChatFactory
     assert chat.field == "next_meeting_at"
     await chat.say("1 November 2026 10:00" if locale == "en" else "1 november 2026 10:00")
     assert chat.kinds == ["error", "question"]
-    when = texts_when_at(datetime(2026, 11, 1, 9, 0, tzinfo=UTC), locale)
+    when = when_text(datetime(2026, 11, 1, 9, 0, tzinfo=UTC), locale)
     assert chat.replies[0].text == texts.message(locale, "past_datetime", when=when)
     assert chat.field == "next_meeting_at"
 

@@ -110,7 +110,8 @@ async def test_dutch_text_and_notes_when_shared(db, clock):
     summary, anna, *_ = digest_replies(default_texts(), d, chart=False)
     assert summary.title == "Team van Mira Manager · ma 23 nov 2026 – ma 30 nov 2026"
     assert (
-        "Scoringskans: 2 van de 5 gesloten (40%) — ongeveer 4 op de 10; vorige periode 0%." in summary.items
+        "Scoringspercentage: 2 van de 5 gesloten (40%) — ongeveer 4 op de 10; vorige periode 0%."
+        in summary.items
     )
     assert "Klantgesprekken zonder debrief: 1." in summary.items
     assert "Volgende stappen die niet gebeurd zijn: 1." in summary.items
@@ -152,3 +153,22 @@ async def test_channel_digest_needs_three_reps_and_shows_no_names(db, clock):
     assert "team totals only" in text and "Anna" not in text and "Zeta" not in text and "Delta" not in text
     (small,) = channel_replies(default_texts(), await _digest(db, clock, h.olaf.id))
     assert small.kind == "error" and "at least 3 reps" in small.text
+
+
+def test_both_locales_have_every_digest_text():
+    from dialogs.checklist import POINTS
+    from dialogs.text import default_texts
+
+    def keys(node, prefix=""):
+        out = set()
+        for k, v in node.items():
+            out |= keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k}
+        return out
+
+    texts = default_texts()
+    en, nl = keys(texts.data("en", "digest")), keys(texts.data("nl", "digest"))
+    assert en == nl
+    assert {f"actions.{p}" for p in POINTS} <= en
+    for locale in ("en", "nl"):
+        for p in POINTS:
+            assert "Anna" in texts.render(locale, "digest", f"actions.{p}", name="Anna")

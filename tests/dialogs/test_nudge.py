@@ -58,18 +58,28 @@ async def test_a_debriefs_next_meeting_gets_a_nudge_with_recap_and_two_tactics(c
     # 14:00 in Amsterdam (CET, UTC+1) is 13:00 UTC; sixty minutes before is 12:00 UTC.
     assert nudges[0].due_at == datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
     assert nudges[0].expires_at == datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
-    assert {r.kind for r in await rows(coach)} >= {"nudge", "debrief_prompt", "debrief_reminder",
-                                                   "follow_through"}
+    assert {r.kind for r in await rows(coach)} >= {
+        "nudge",
+        "debrief_prompt",
+        "debrief_reminder",
+        "follow_through",
+    }
 
     sender = await deliver_due(coach, clock, nudges[0].due_at)
     assert len(sender.sent) == 1
     replies = sender.sent[0][1].replies
     text = all_text(replies)
     # the recap of the last debrief with Acme: questions, concessions, the agreed next step
-    for fragment in ("How fast is onboarding?", "Framework agreement", "Signed their framework",
-                     "Pilot start date agreed", "Pilot proposal", "I send it, they book IT review"):
+    for fragment in (
+        "How fast is onboarding?",
+        "Framework agreement",
+        "Signed their framework",
+        "Pilot start date agreed",
+        "Pilot proposal",
+        "I send it, they book IT review",
+    ):
         assert fragment in text
-    tactics = [r.meta["tactics"] for r in replies if "tactics" in r.meta][0]
+    tactics = next(r.meta["tactics"] for r in replies if "tactics" in r.meta)
     assert len(tactics) == 2
     library = coach.texts.data(locale, "tactics")
     for key in tactics:
@@ -81,7 +91,8 @@ async def test_a_debriefs_next_meeting_gets_a_nudge_with_recap_and_two_tactics(c
     assert coach.texts.point(locale, "opening", "title") in text
     assert coach.texts.render(locale, "nudge", "questions.opening") in text
     assert [b.label for b in replies[-1].buttons] == [
-        coach.texts.render(locale, "nudge", k) for k in ("button_got_it", "button_snooze", "button_skip")]
+        coach.texts.render(locale, "nudge", k) for k in ("button_got_it", "button_snooze", "button_skip")
+    ]
     assert len(library) >= 8
     assert [r.status for r in await rows(coach, "nudge")] == ["sent"]
 
@@ -91,16 +102,23 @@ async def test_a_customer_organised_invite_leads_with_the_counter_tactics(coach,
     person = await make_person(coach.db, locale=locale)
     await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
     async with coach.db() as session, session.begin():
-        await session.execute(sa.insert(MeetingInvite).values(
-            meeting_id=sa.select(sa.func.max(sa.literal_column("id"))).select_from(sa.table("meeting"))
-            .scalar_subquery(), organiser="buyer@acme.com", organiser_external=True, formal_agenda=True))
+        await session.execute(
+            sa.insert(MeetingInvite).values(
+                meeting_id=sa.select(sa.func.max(sa.literal_column("id")))
+                .select_from(sa.table("meeting"))
+                .scalar_subquery(),
+                organiser="buyer@acme.com",
+                organiser_external=True,
+                formal_agenda=True,
+            )
+        )
     nudge = (await rows(coach, "nudge"))[0]
     replies = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
     assert replies[0].text == coach.texts.render(locale, "nudge", "formal_organiser", account="Acme")
     assert "tactics" in replies[1].meta, "the counter-tactics come right after the warning"
     plain = await make_person(coach.db, user_id="U2", locale=locale)
     await store_debrief(coach, plain, next_meeting_at="2026-12-04 14:00")
-    second = [r for r in await rows(coach, "nudge") if r.person_id == plain.id][0]
+    second = next(r for r in await rows(coach, "nudge") if r.person_id == plain.id)
     replies = nudges_in(await deliver_due(coach, clock, second.due_at))[0]
     assert "tactics" in replies[-1].meta and "tactics" not in replies[1].meta
 
@@ -109,8 +127,9 @@ def test_tactic_rotation_uses_feedback_and_drops_not_for_me() -> None:
     keys = ["a", "b", "c", "d"]
 
     def seen(tactic: str, meeting: int, verdict: str | None = None) -> SuggestedTactic:
-        return SuggestedTactic(id=meeting * 10, person_id=1, account_id=1, meeting_id=meeting,
-                               tactic=tactic, verdict=verdict)
+        return SuggestedTactic(
+            id=meeting * 10, person_id=1, account_id=1, meeting_id=meeting, tactic=tactic, verdict=verdict
+        )
 
     # "b" worked twice (older meetings), "a" is not for this rep
     history = [seen("b", 3, "worked"), seen("c", 3), seen("b", 2, "worked"), seen("a", 1, "drop")]
@@ -128,30 +147,42 @@ async def test_tactic_feedback_is_asked_on_the_next_debrief_and_steers_the_next_
     await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
     nudge = (await rows(coach, "nudge"))[0]
     sent = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
-    first_two = [r.meta["tactics"] for r in sent if "tactics" in r.meta][0]
+    first_two = next(r.meta["tactics"] for r in sent if "tactics" in r.meta)
 
     clock.now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
     await store_debrief(coach, person, next_meeting_at="2026-12-10 14:00")
     feedback = await rows(coach, "tactic_feedback")
     assert len(feedback) == 1
-    asked = [m.replies for _, m in (await deliver_due(coach, clock, feedback[0].due_at)).sent
-             if m.replies[0].kind == "question"][0]
+    asked = next(
+        m.replies
+        for _, m in (await deliver_due(coach, clock, feedback[0].due_at)).sent
+        if m.replies[0].kind == "question"
+    )
     questions = [r for r in asked if r.buttons]
     assert [q.meta["tactic"] for q in questions] == first_two
-    chat_replies = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web",
-                                                     text=questions[0].buttons[3].value)  # not for me
+    chat_replies = await conversation.handle_message(
+        ctx=coach, person_id=person.id, channel="web", text=questions[0].buttons[3].value
+    )  # not for me
     name = coach.texts.render("en", "tactics", f"{first_two[0]}.name")
     assert chat_replies[0].text == coach.texts.render("en", "nudge", "feedback_dropped", name=name)
-    await conversation.handle_message(ctx=coach, person_id=person.id, channel="web",
-                                      text=questions[1].buttons[0].value)  # worked
+    await conversation.handle_message(
+        ctx=coach, person_id=person.id, channel="web", text=questions[1].buttons[0].value
+    )  # worked
     async with coach.db() as session:
-        verdicts = dict((await session.execute(sa.select(SuggestedTactic.tactic, SuggestedTactic.verdict)
-                                               .where(SuggestedTactic.verdict.is_not(None)))).all())
+        verdicts = dict(
+            (
+                await session.execute(
+                    sa.select(SuggestedTactic.tactic, SuggestedTactic.verdict).where(
+                        SuggestedTactic.verdict.is_not(None)
+                    )
+                )
+            ).all()
+        )
     assert verdicts == {first_two[0]: "drop", first_two[1]: "worked"}
 
-    nxt = [r for r in await rows(coach, "nudge") if r.status == "pending"][0]
+    nxt = next(r for r in await rows(coach, "nudge") if r.status == "pending")
     replies = nudges_in(await deliver_due(coach, clock, nxt.due_at))[0]
-    again = [r.meta["tactics"] for r in replies if "tactics" in r.meta][0]
+    again = next(r.meta["tactics"] for r in replies if "tactics" in r.meta)
     assert first_two[0] not in again and first_two[1] in again
 
 
@@ -169,10 +200,13 @@ async def test_nudge_buttons_snooze_and_not_this_meeting(coach, clock):
     assert not [r for r in await rows(coach) if r.status == "pending" and r.dedup_key.startswith("m")]
 
 
-@pytest.mark.parametrize(("locale", "text", "local_hour"), [
-    ("en", "meeting Acme Corp tomorrow 10:00", 10),
-    ("nl", "afspraak Bakkerij de Vries morgen om 15:30", 15),
-])
+@pytest.mark.parametrize(
+    ("locale", "text", "local_hour"),
+    [
+        ("en", "meeting Acme Corp tomorrow 10:00", 10),
+        ("nl", "afspraak Bakkerij de Vries morgen om 15:30", 15),
+    ],
+)
 async def test_meeting_by_hand(coach, clock, locale, text, local_hour):
     person = await make_person(coach.db, locale=locale)
     replies = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)
@@ -185,11 +219,13 @@ async def test_meeting_by_hand(coach, clock, locale, text, local_hour):
     assert (local.date().isoformat(), local.hour) == ("2026-12-01", local_hour)
     # saying it again finds the same meeting instead of a second nudge
     again = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)
-    assert again[0].text.startswith(coach.texts.render(locale, "nudge", "meeting_known", account="x",
-                                                        when="y")[:8])
+    assert again[0].text.startswith(
+        coach.texts.render(locale, "nudge", "meeting_known", account="x", when="y")[:8]
+    )
     assert len(await rows(coach, "nudge")) == 1
-    bad = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web",
-                                            text="meeting Acme whenever")
+    bad = await conversation.handle_message(
+        ctx=coach, person_id=person.id, channel="web", text="meeting Acme whenever"
+    )
     assert bad[0].kind == "error"
 
 
@@ -234,7 +270,7 @@ async def test_follow_through_records_a_missed_next_step_once(coach, clock):
     await store_debrief(coach, other, next_meeting_at=None, next_step_due="2026-12-04")
     clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
     await store_debrief(coach, other, next_meeting_at=None)  # a newer debrief with Acme: it happened
-    row = [r for r in await rows(coach, "follow_through") if r.person_id == other.id][0]
+    row = next(r for r in await rows(coach, "follow_through") if r.person_id == other.id)
     assert (await deliver_due(coach, clock, row.due_at)).sent == []
     async with coach.db() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(MissedNextStep)) == 1

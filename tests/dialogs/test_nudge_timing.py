@@ -27,14 +27,17 @@ def meeting(y: int, m: int, d: int, hh: int, mm: int, tz: str) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
-@pytest.mark.parametrize(("tz", "before", "after"), [
-    # the autumn change: Amsterdam Sunday 25 Oct 2026, New York Sunday 1 Nov 2026
-    (AMS, (2026, 10, 23), (2026, 10, 26)),
-    (NY, (2026, 10, 30), (2026, 11, 2)),
-    # the spring change: Amsterdam Sunday 29 Mar 2026, New York Sunday 8 Mar 2026
-    (AMS, (2026, 3, 27), (2026, 3, 30)),
-    (NY, (2026, 3, 6), (2026, 3, 9)),
-])
+@pytest.mark.parametrize(
+    ("tz", "before", "after"),
+    [
+        # the autumn change: Amsterdam Sunday 25 Oct 2026, New York Sunday 1 Nov 2026
+        (AMS, (2026, 10, 23), (2026, 10, 26)),
+        (NY, (2026, 10, 30), (2026, 11, 2)),
+        # the spring change: Amsterdam Sunday 29 Mar 2026, New York Sunday 8 Mar 2026
+        (AMS, (2026, 3, 27), (2026, 3, 30)),
+        (NY, (2026, 3, 6), (2026, 3, 9)),
+    ],
+)
 def test_a_0900_meeting_is_nudged_at_0800_local_on_both_sides_of_a_dst_change(tz, before, after):
     for day in (before, after):
         start = meeting(*day, 9, 0, tz)
@@ -86,10 +89,14 @@ def test_debrief_prompts_wait_for_working_hours_and_days():
     # a Tuesday afternoon meeting: ten minutes after the end, reminder at 17:00 the same day
     due = prompt_due(meeting(2026, 12, 1, 15, 0, NY), tz=NY, policy=POLICY)
     assert local(due, NY).replace(tzinfo=None) == datetime(2026, 12, 1, 15, 10)
-    assert local(reminder_due(due, tz=NY, policy=POLICY), NY).replace(tzinfo=None) == datetime(2026, 12, 1, 17, 0)
+    assert local(reminder_due(due, tz=NY, policy=POLICY), NY).replace(tzinfo=None) == datetime(
+        2026, 12, 1, 17, 0
+    )
     # a prompt after 17:00 is reminded at the end of the next working day
     late = prompt_due(meeting(2026, 12, 4, 17, 30, AMS), tz=AMS, policy=POLICY)
-    assert local(reminder_due(late, tz=AMS, policy=POLICY), AMS).replace(tzinfo=None) == datetime(2026, 12, 7, 17, 0)
+    assert local(reminder_due(late, tz=AMS, policy=POLICY), AMS).replace(tzinfo=None) == datetime(
+        2026, 12, 7, 17, 0
+    )
 
 
 def test_custom_working_days():

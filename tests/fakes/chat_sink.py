@@ -55,8 +55,11 @@ class ChatSink:
         if self.failure_rate and self._rng.random() < self.failure_rate:
             self.refused += 1
             if self._rng.random() < 0.5:
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                         headers={"Retry-After": self.retry_after})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": self.retry_after},
+                )
             return web.json_response({"ok": False, "error": "internal"}, status=500)
         self.delivered.append(body)
         return web.json_response({"ok": True})
@@ -75,13 +78,19 @@ class HttpSender:
 
     async def send(self, *, person: Person, message: Outgoing) -> None:
         first = message.replies[0] if message.replies else None
-        body = {"person": person.id, "meeting_id": first.meta.get("meeting_id") if first else None,
-                "texts": [r.text for r in message.replies], "titles": [r.title for r in message.replies]}
+        body = {
+            "person": person.id,
+            "meeting_id": first.meta.get("meeting_id") if first else None,
+            "texts": [r.text for r in message.replies],
+            "titles": [r.title for r in message.replies],
+        }
         async with self.session.post(self.url, json=body) as response:
             if response.status == 200:
                 return
             if response.status == 429:
-                raise DeliveryError("rate limited", retry_after=float(response.headers.get("Retry-After", "1")))
+                raise DeliveryError(
+                    "rate limited", retry_after=float(response.headers.get("Retry-After", "1"))
+                )
             if response.status == 410:
                 raise DeliveryError("gone", permanent=True, unreachable=True)
             if response.status in (401, 403, 404):

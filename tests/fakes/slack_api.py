@@ -39,8 +39,13 @@ class Call:
 
 def default_user(user_id: str, team_id: str = "T111") -> dict[str, Any]:
     return {
-        "id": user_id, "team_id": team_id, "name": user_id.lower(), "deleted": False,
-        "real_name": f"Rep {user_id}", "tz": "Europe/Amsterdam", "locale": "en-US",
+        "id": user_id,
+        "team_id": team_id,
+        "name": user_id.lower(),
+        "deleted": False,
+        "real_name": f"Rep {user_id}",
+        "tz": "Europe/Amsterdam",
+        "locale": "en-US",
         "profile": {"real_name": f"Rep {user_id}", "email": f"{user_id.lower()}@example.com"},
     }
 
@@ -72,12 +77,11 @@ class FakeSlackApi:
     def to(self, method: str, *, ok_only: bool = True) -> list[Call]:
         return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
         """The first `count` successful calls of `method`, waiting for them to arrive."""
         assert self._arrived is not None
         async with self._arrived:
-            await asyncio.wait_for(
-                self._arrived.wait_for(lambda: len(self.to(method)) >= count), timeout)
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.to(method)) >= count), within)
         return self.to(method)[:count]
 
     # -- server -------------------------------------------------------------------------------
@@ -126,8 +130,14 @@ class FakeSlackApi:
         """Push one Socket Mode envelope (slash_commands, interactive, events_api) to the app."""
         assert self._socket is not None, "no Socket Mode connection"
         envelope_id = f"env-{next(self._ids)}"
-        await self._socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                      "accepts_response_payload": kind != "events_api"})
+        await self._socket.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
         return envelope_id
 
     async def _stats(self, _: web.Request) -> web.Response:
@@ -172,8 +182,15 @@ class FakeSlackApi:
             team = self.teams.get(token or "")
             if team is None:
                 return {"ok": False, "error": "invalid_auth"}
-            return {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "coach",
-                    "team_id": team, "user_id": "UBOT", "bot_id": "BBOT"}
+            return {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake",
+                "user": "coach",
+                "team_id": team,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+            }
         if method == "users.info":
             user_id = str(params.get("user"))
             return {"ok": True, "user": self.users.get(user_id) or default_user(user_id)}
@@ -184,20 +201,35 @@ class FakeSlackApi:
         if method == "chat.postMessage":
             channel = str(params.get("channel"))
             dm = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
-            return {"ok": True, "channel": dm, "ts": f"{time.time():.6f}",
-                    "message": {"text": params.get("text"), "blocks": params.get("blocks")}}
+            return {
+                "ok": True,
+                "channel": dm,
+                "ts": f"{time.time():.6f}",
+                "message": {"text": params.get("text"), "blocks": params.get("blocks")},
+            }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method == "oauth.v2.access":
             self.teams[f"xoxb-{self.oauth_team}"] = self.oauth_team
-            return {"ok": True, "access_token": f"xoxb-{self.oauth_team}", "token_type": "bot",
-                    "scope": "commands,chat:write", "bot_user_id": "UBOT2", "app_id": "A111",
-                    "team": {"id": self.oauth_team, "name": "Other Co"}, "enterprise": None,
-                    "is_enterprise_install": False, "authed_user": {"id": "U900"}}
+            return {
+                "ok": True,
+                "access_token": f"xoxb-{self.oauth_team}",
+                "token_type": "bot",
+                "scope": "commands,chat:write",
+                "bot_user_id": "UBOT2",
+                "app_id": "A111",
+                "team": {"id": self.oauth_team, "name": "Other Co"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "authed_user": {"id": "U900"},
+            }
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.url}/upload/F{n}", "file_id": f"F{n}"}
         if method == "files.completeUploadExternal":
-            return {"ok": True, "files": [{"id": f["id"]} for f in json.loads(str(params.get("files", "[]")))]}
+            return {
+                "ok": True,
+                "files": [{"id": f["id"]} for f in json.loads(str(params.get("files", "[]")))],
+            }
         return {"ok": False, "error": "unknown_method"}

@@ -26,17 +26,29 @@ async def test_a_dedup_key_is_one_row_and_a_repeat_reschedules_only_pending_rows
     person = await make_person(db)
     async with db() as session, session.begin():
         for due in (NOW, NOW + timedelta(minutes=5)):
-            await outbox.enqueue(session=session, dedup_key="m1:nudge", kind="nudge",
-                                 person_id=person.id, due_at=due, payload={"n": 1})
+            await outbox.enqueue(
+                session=session,
+                dedup_key="m1:nudge",
+                kind="nudge",
+                person_id=person.id,
+                due_at=due,
+                payload={"n": 1},
+            )
     rows = await _rows(db)
     assert len(rows) == 1 and rows["m1:nudge"].due_at == NOW + timedelta(minutes=5)
 
     async with db() as session, session.begin():
-        claimed = await outbox.claim(session=session, worker="w1", now=NOW + timedelta(hours=1),
-                                     lease=LEASE, limit=10)
+        claimed = await outbox.claim(
+            session=session, worker="w1", now=NOW + timedelta(hours=1), lease=LEASE, limit=10
+        )
         await outbox.mark_sent(session=session, ids=[c.id for c in claimed], worker="w1", now=NOW)
-        await outbox.enqueue(session=session, dedup_key="m1:nudge", kind="nudge",
-                             person_id=person.id, due_at=NOW + timedelta(days=1))
+        await outbox.enqueue(
+            session=session,
+            dedup_key="m1:nudge",
+            kind="nudge",
+            person_id=person.id,
+            due_at=NOW + timedelta(days=1),
+        )
     row = (await _rows(db))["m1:nudge"]
     assert (row.status, row.due_at, row.attempts) == ("sent", NOW + timedelta(minutes=5), 1)
 
@@ -45,8 +57,13 @@ async def test_claims_are_due_only_oldest_first_and_leased(db):
     person = await make_person(db)
     async with db() as session, session.begin():
         for i, minutes in enumerate((30, -10, -20, 5)):
-            await outbox.enqueue(session=session, dedup_key=f"k{i}", kind="nudge", person_id=person.id,
-                                 due_at=NOW + timedelta(minutes=minutes))
+            await outbox.enqueue(
+                session=session,
+                dedup_key=f"k{i}",
+                kind="nudge",
+                person_id=person.id,
+                due_at=NOW + timedelta(minutes=minutes),
+            )
     async with db() as session, session.begin():
         first = await outbox.claim(session=session, worker="w1", now=NOW, lease=LEASE, limit=10)
     assert [c.dedup_key for c in first] == ["k2", "k1"]
@@ -73,17 +90,32 @@ async def test_retry_and_final_outcomes_are_recorded(db):
     person = await make_person(db)
     async with db() as session, session.begin():
         for key in ("a", "b"):
-            await outbox.enqueue(session=session, dedup_key=key, kind="nudge", person_id=person.id, due_at=NOW)
+            await outbox.enqueue(
+                session=session, dedup_key=key, kind="nudge", person_id=person.id, due_at=NOW
+            )
         claimed = await outbox.claim(session=session, worker="w", now=NOW, lease=LEASE, limit=10)
     by_key = {c.dedup_key: c for c in claimed}
     async with db() as session, session.begin():
-        await outbox.mark_retry(session=session, item_id=by_key["a"].id, worker="w",
-                                due_at=NOW + timedelta(seconds=7), error="rate limited")
-        await outbox.mark_final(session=session, item_id=by_key["b"].id, worker="w", status="failed",
-                                error="permanent: channel_not_found")
+        await outbox.mark_retry(
+            session=session,
+            item_id=by_key["a"].id,
+            worker="w",
+            due_at=NOW + timedelta(seconds=7),
+            error="rate limited",
+        )
+        await outbox.mark_final(
+            session=session,
+            item_id=by_key["b"].id,
+            worker="w",
+            status="failed",
+            error="permanent: channel_not_found",
+        )
     rows = await _rows(db)
     assert (rows["a"].status, rows["a"].due_at, rows["a"].last_error) == (
-        "pending", NOW + timedelta(seconds=7), "rate limited")
+        "pending",
+        NOW + timedelta(seconds=7),
+        "rate limited",
+    )
     assert (rows["b"].status, rows["b"].last_error) == ("failed", "permanent: channel_not_found")
     async with db() as session:
         listed = [outbox.row_json(r) for r in await outbox.list_rows(session=session)]
@@ -95,7 +127,9 @@ async def test_cancel_prefix_touches_one_meetings_pending_rows(db):
     person = await make_person(db)
     async with db() as session, session.begin():
         for key in ("m1:nudge:x", "m1:debrief_prompt:x", "m12:nudge:x", "m1%:odd"):
-            await outbox.enqueue(session=session, dedup_key=key, kind="nudge", person_id=person.id, due_at=NOW)
+            await outbox.enqueue(
+                session=session, dedup_key=key, kind="nudge", person_id=person.id, due_at=NOW
+            )
         n = await outbox.cancel_prefix(session=session, prefix="m1:", keep=["m1:debrief_prompt:x"])
     assert n == 1
     rows = await _rows(db)

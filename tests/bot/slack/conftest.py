@@ -47,8 +47,11 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
 def settings(tmp_path: Path, org: OrgConfig, slack_api: FakeSlackApi) -> Settings:
     return Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-        config_path=str(tmp_path / "app.yaml"), org=org,
-        slack_signing_secret=SIGNING_SECRET, slack_bot_token=BOT_TOKEN, slack_api_url=slack_api.api_url,
+        config_path=str(tmp_path / "app.yaml"),
+        org=org,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=slack_api.api_url,
     )
 
 
@@ -68,8 +71,14 @@ class SlackClient:
             "X-Slack-Signature": self.signer.generate_signature(timestamp=ts, body=body),
         }
 
-    async def post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                   headers: dict[str, str] | None = None, sign: bool = True) -> tuple[int, str]:
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        headers: dict[str, str] | None = None,
+        sign: bool = True,
+    ) -> tuple[int, str]:
         sent = self.headers(body, content_type=content_type) if sign else {"Content-Type": content_type}
         sent.update(headers or {})
         async with self.http.post(self.url, data=body.encode(), headers=sent) as resp:
@@ -77,7 +86,9 @@ class SlackClient:
 
     # -- payloads ------------------------------------------------------------------------------
     @staticmethod
-    def command_body(text: str, *, user: str = USER, team: str = TEAM, trigger: str = "111.222.trigger") -> str:
+    def command_body(
+        text: str, *, user: str = USER, team: str = TEAM, trigger: str = "111.222.trigger"
+    ) -> str:
         form = dict(oracle("slash-command.bolt.json"))
         form.update(command="/debrief", text=text, user_id=user, team_id=team, trigger_id=trigger)
         form.pop("enterprise_id", None)
@@ -88,21 +99,36 @@ class SlackClient:
         return await self.post(self.command_body(text, **kw))
 
     @staticmethod
-    def submission_body(view: dict[str, Any], answers: dict[str, Any], *, view_id: str = "V900",
-                        user: str = USER, team: str = TEAM) -> str:
+    def submission_body(
+        view: dict[str, Any],
+        answers: dict[str, Any],
+        *,
+        view_id: str = "V900",
+        user: str = USER,
+        team: str = TEAM,
+    ) -> str:
         payload = copy.deepcopy(oracle("view_submission.json"))
         payload["team"] = {"id": team, "domain": "example"}
         payload["user"] = {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
         opened = payload["view"]
-        opened.update(id=view_id, team_id=team, blocks=view["blocks"], callback_id=view["callback_id"],
-                      private_metadata=view.get("private_metadata", ""), root_view_id=view_id,
-                      state={"values": fill(view, answers)}, app_installed_team_id=team)
+        opened.update(
+            id=view_id,
+            team_id=team,
+            blocks=view["blocks"],
+            callback_id=view["callback_id"],
+            private_metadata=view.get("private_metadata", ""),
+            root_view_id=view_id,
+            state={"values": fill(view, answers)},
+            app_installed_team_id=team,
+        )
         return urlencode({"payload": json.dumps(payload)})
 
     async def submit(self, view: dict[str, Any], answers: dict[str, Any], **kw: Any) -> tuple[int, str]:
         return await self.post(self.submission_body(view, answers, **kw))
 
-    async def action(self, action_id: str, value: str, *, user: str = USER, team: str = TEAM) -> tuple[int, str]:
+    async def action(
+        self, action_id: str, value: str, *, user: str = USER, team: str = TEAM
+    ) -> tuple[int, str]:
         payload = copy.deepcopy(oracle("block_actions.json"))
         payload["team"] = {"id": team, "domain": "example"}
         payload["user"] = {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
@@ -110,20 +136,34 @@ class SlackClient:
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
     async def options(self, value: str, *, user: str = USER, team: str = TEAM) -> tuple[int, Any]:
-        payload = {"type": "block_suggestion", "action_id": "account", "block_id": "account",
-                   "value": value, "team": {"id": team, "domain": "example"},
-                   "user": {"id": user, "team_id": team}, "api_app_id": "A111",
-                   "view": {"id": "V1", "type": "modal", "callback_id": "debrief"}}
+        payload = {
+            "type": "block_suggestion",
+            "action_id": "account",
+            "block_id": "account",
+            "value": value,
+            "team": {"id": team, "domain": "example"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A111",
+            "view": {"id": "V1", "type": "modal", "callback_id": "debrief"},
+        }
         status, text = await self.post(urlencode({"payload": json.dumps(payload)}))
         return status, json.loads(text) if status == 200 and text else text
 
-    async def event(self, event: dict[str, Any], *, team: str = TEAM,
-                    headers: dict[str, str] | None = None) -> tuple[int, str]:
-        body = json.dumps({
-            "token": "verification_token", "team_id": team, "api_app_id": "A111", "event": event,
-            "type": "event_callback", "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()),
-            "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
-        })
+    async def event(
+        self, event: dict[str, Any], *, team: str = TEAM, headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        body = json.dumps(
+            {
+                "token": "verification_token",
+                "team_id": team,
+                "api_app_id": "A111",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+            }
+        )
         return await self.post(body, content_type="application/json", headers=headers)
 
 
@@ -154,13 +194,25 @@ def answers(**overrides: Any) -> dict[str, Any]:
     """A complete debrief as modal answers (block id -> value)."""
     form: dict[str, Any] = {
         "account": "Acme",
-        "rating:opening": "no", "agenda_set_by": "customer_formal", "note:opening": "Formal agenda by mail.",
-        "rating:interaction": "yes", "customer_questions": "How fast is onboarding?", "answers_given": "Six weeks.",
-        "rating:situation": "partly", "customer_tried": "A spreadsheet.", "supplier_check": "not_asked",
-        "rating:concessions": "yes", "concessions_asked": "Framework", "concessions_given": "Signed it",
+        "rating:opening": "no",
+        "agenda_set_by": "customer_formal",
+        "note:opening": "Formal agenda by mail.",
+        "rating:interaction": "yes",
+        "customer_questions": "How fast is onboarding?",
+        "answers_given": "Six weeks.",
+        "rating:situation": "partly",
+        "customer_tried": "A spreadsheet.",
+        "supplier_check": "not_asked",
+        "rating:concessions": "yes",
+        "concessions_asked": "Framework",
+        "concessions_given": "Signed it",
         "concessions_got": "Pilot date",
-        "rating:next_step": "yes", "next_step_what": "Pilot proposal", "next_step_who": "Me, then IT",
-        "next_step_due": "2031-12-07", "next_meeting_at": "2031-12-09", "next_meeting_time": "14:00",
+        "rating:next_step": "yes",
+        "next_step_what": "Pilot proposal",
+        "next_step_who": "Me, then IT",
+        "next_step_due": "2031-12-07",
+        "next_meeting_at": "2031-12-09",
+        "next_meeting_time": "14:00",
         "outcome": "next_step",
     }
     form.update(overrides)
@@ -177,7 +229,9 @@ async def debrief_count(live_app: LiveApp) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(Debrief)) or 0)
 
 
-async def open_modal(slack: SlackClient, slack_api: FakeSlackApi, text: str = "Acme", **kw: Any) -> dict[str, Any]:
+async def open_modal(
+    slack: SlackClient, slack_api: FakeSlackApi, text: str = "Acme", **kw: Any
+) -> dict[str, Any]:
     """/debrief <text> and the view it opened."""
     before = len(slack_api.to("views.open"))
     status, _ = await slack.command(text, **kw)
@@ -186,9 +240,9 @@ async def open_modal(slack: SlackClient, slack_api: FakeSlackApi, text: str = "A
     return calls[-1].view
 
 
-async def eventually(read: Callable[[], Awaitable[Any]], expected: Any, timeout: float = 3.0) -> Any:
+async def eventually(read: Callable[[], Awaitable[Any]], expected: Any, within: float = 3.0) -> Any:
     """Poll until `read()` gives `expected` (listeners keep working after Slack's ack) or time is up."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await read()
         if value == expected or asyncio.get_running_loop().time() > deadline:

@@ -14,14 +14,26 @@ from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi, default_user
 
 
-async def test_command_opens_a_modal_that_slack_sdk_accepts(slack: SlackClient, slack_api: FakeSlackApi) -> None:
+async def test_command_opens_a_modal_that_slack_sdk_accepts(
+    slack: SlackClient, slack_api: FakeSlackApi
+) -> None:
     view = await open_modal(slack, slack_api, "Acme")
     View(**view).validate_json()  # raises SlackObjectFormationError on any Block Kit limit
     assert view["type"] == "modal" and view["callback_id"] == "debrief"
     assert json.loads(view["private_metadata"])["account"] == "Acme"
     block_ids = {b.get("block_id") for b in view["blocks"]}
-    for key in ("rating:opening", "agenda_set_by", "note:opening", "customer_questions", "supplier_check",
-                "concessions_got", "next_step_due", "next_meeting_at", "next_meeting_time", "outcome"):
+    for key in (
+        "rating:opening",
+        "agenda_set_by",
+        "note:opening",
+        "customer_questions",
+        "supplier_check",
+        "concessions_got",
+        "next_step_due",
+        "next_meeting_at",
+        "next_meeting_time",
+        "outcome",
+    ):
         assert key in block_ids
     call = slack_api.to("views.open")[0]
     assert call.params["trigger_id"] == "111.222.trigger"
@@ -36,8 +48,13 @@ async def test_submission_stores_one_debrief_and_sends_tips_with_edit(
     assert await debrief_count(live_app) == 1
     (dm,) = await slack_api.wait_for("chat.postMessage")
     assert dm.params["channel"] == "U111"
-    edit = [e for b in dm.blocks if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == "edit_debrief"]
+    edit = [
+        e
+        for b in dm.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "edit_debrief"
+    ]
     assert len(edit) == 1
     async with live_app.coach.db() as session:
         stored = (await session.scalars(sa.select(Debrief))).one()
@@ -73,8 +90,13 @@ async def test_invalid_answers_come_back_inline_per_block(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
     view = await open_modal(slack, slack_api, "")
-    bad = answers(account=None, outcome=None, next_meeting_time=None, next_meeting_at="2031-12-09",
-                  **{"note:opening": "x" * 2001})
+    bad = answers(
+        account=None,
+        outcome=None,
+        next_meeting_time=None,
+        next_meeting_at="2031-12-09",
+        **{"note:opening": "x" * 2001},
+    )
     status, body = await slack.submit(view, bad)
     assert status == 200
     answer = json.loads(body)
@@ -88,7 +110,7 @@ async def test_errors_are_localised(slack: SlackClient, slack_api: FakeSlackApi,
     slack_api.users["U111"] = {**default_user("U111"), "locale": "nl-NL"}
     view = await open_modal(slack, slack_api, "Acme")
     assert view["submit"]["text"] == "Opslaan"
-    status, body = await slack.submit(view, answers(outcome=None))
+    _, body = await slack.submit(view, answers(outcome=None))
     assert "Kies" in json.loads(body)["errors"]["outcome"]
 
 
@@ -97,7 +119,9 @@ async def test_same_submission_three_times_and_twice_concurrently_stores_one(
 ) -> None:
     view = await open_modal(slack, slack_api, "Acme")
     for attempt in range(3):
-        headers = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"} if attempt else {}
+        headers = (
+            {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"} if attempt else {}
+        )
         status, _ = await slack.post(slack.submission_body(view, answers(), view_id="V777"), headers=headers)
         assert status == 200
     results = await asyncio.gather(*(slack.submit(view, answers(), view_id="V778") for _ in range(2)))
@@ -108,7 +132,9 @@ async def test_same_submission_three_times_and_twice_concurrently_stores_one(
     assert len(slack_api.to("chat.postMessage")) == 2  # and one tips DM each
 
 
-async def test_subcommands_answer_in_place(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> None:
+async def test_subcommands_answer_in_place(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
     status, body = await slack.command("help")
     assert status == 200
     assert "debrief" in json.dumps(json.loads(body)["blocks"])
@@ -128,17 +154,26 @@ async def test_account_select_offers_the_reps_customers_and_a_new_one(
     view = await open_modal(slack, slack_api, "Acme Corp")
     await slack.submit(view, answers())
     status, body = await slack.options("acm")
+    assert status == 200
     values = [o["value"] for o in body["options"]]
     assert values == ["acm", "Acme Corp"]  # new first, then the rep's known customers
-    status, body = await slack.options("", user="U222")
+    _, body = await slack.options("", user="U222")
     assert body["options"] == []  # another rep's customers are not offered
 
 
 async def test_dm_debrief_gives_a_button_that_opens_the_modal(
     slack: SlackClient, slack_api: FakeSlackApi
 ) -> None:
-    status, _ = await slack.event({"type": "message", "channel_type": "im", "user": "U111",
-                                   "text": "debrief Acme", "channel": "D111", "ts": "1.1"})
+    status, _ = await slack.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": "U111",
+            "text": "debrief Acme",
+            "channel": "D111",
+            "ts": "1.1",
+        }
+    )
     assert status == 200
     (msg,) = await slack_api.wait_for("chat.postMessage")
     button = next(e for b in msg.blocks if b["type"] == "actions" for e in b["elements"])
@@ -151,14 +186,32 @@ async def test_dm_debrief_gives_a_button_that_opens_the_modal(
 async def test_other_dm_text_gets_help_and_edit_gets_a_button(
     slack: SlackClient, slack_api: FakeSlackApi
 ) -> None:
-    await slack.event({"type": "message", "channel_type": "im", "user": "U111", "text": "thanks!",
-                       "channel": "D111", "ts": "1.1"})
+    await slack.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": "U111",
+            "text": "thanks!",
+            "channel": "D111",
+            "ts": "1.1",
+        }
+    )
     (answer,) = await slack_api.wait_for("chat.postMessage")
     assert "debrief" in json.dumps(answer.blocks)
     view = await open_modal(slack, slack_api, "Acme")
     await slack.submit(view, answers())
     await slack_api.wait_for("chat.postMessage", 2)
-    await slack.event({"type": "message", "channel_type": "im", "user": "U111", "text": "edit 1",
-                       "channel": "D111", "ts": "1.2"})
+    await slack.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": "U111",
+            "text": "edit 1",
+            "channel": "D111",
+            "ts": "1.2",
+        }
+    )
     edit = (await slack_api.wait_for("chat.postMessage", 3))[2]
-    assert [e["action_id"] for b in edit.blocks if b["type"] == "actions" for e in b["elements"]] == ["edit_debrief"]
+    assert [e["action_id"] for b in edit.blocks if b["type"] == "actions" for e in b["elements"]] == [
+        "edit_debrief"
+    ]

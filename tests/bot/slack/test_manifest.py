@@ -14,14 +14,18 @@ MANIFEST = Path(__file__).resolve().parents[3] / "slack-manifest.yaml"
 
 
 def test_manifest_names_are_slacks_own() -> None:
-    names = json.loads(shared_path("oracles", "slack", "app-manifest", "slack-manifest-names.json").read_text())
+    names = json.loads(
+        shared_path("oracles", "slack", "app-manifest", "slack-manifest-names.json").read_text()
+    )
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     scopes = manifest["oauth_config"]["scopes"]["bot"]
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert set(scopes) <= set(names["bot_scopes"]), set(scopes) - set(names["bot_scopes"])
     assert set(events) <= set(names["events"]), set(events) - set(names["events"])
     assert set(scopes) == set(BOT_SCOPES)  # OAuth installs ask for what the manifest declares
-    assert {"app_home_opened", "message.im", "user_change", "app_uninstalled", "tokens_revoked"} <= set(events)
+    assert {"app_home_opened", "message.im", "user_change", "app_uninstalled", "tokens_revoked"} <= set(
+        events
+    )
 
 
 def test_manifest_points_at_our_routes() -> None:

@@ -19,9 +19,13 @@ from tests.fakes.slack_api import FakeSlackApi
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig, slack_api: FakeSlackApi) -> Settings:
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}", config_path=str(tmp_path / "app.yaml"),
-        org=org, slack_signing_secret=SIGNING_SECRET, slack_client_id="111.222",
-        slack_client_secret="oauth-client-secret", slack_api_url=slack_api.api_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
+        config_path=str(tmp_path / "app.yaml"),
+        org=org,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_client_id="111.222",
+        slack_client_secret="oauth-client-secret",
+        slack_api_url=slack_api.api_url,
     )
 
 
@@ -32,8 +36,11 @@ async def install(http: aiohttp.ClientSession, live_app: LiveApp) -> None:
         cookie = resp.headers["Set-Cookie"].split(";")[0]
     state = re.search(r"state=([\w-]+)", page)
     assert state is not None and "client_id=111.222" in page and "scope=commands" in page
-    async with http.get(f"{live_app.url}/slack/oauth_redirect", params={"code": "c0de", "state": state.group(1)},
-                        headers={"Cookie": cookie}) as resp:
+    async with http.get(
+        f"{live_app.url}/slack/oauth_redirect",
+        params={"code": "c0de", "state": state.group(1)},
+        headers={"Cookie": cookie},
+    ) as resp:
         assert resp.status == 200, await resp.text()
 
 
@@ -69,8 +76,11 @@ async def test_a_workspace_that_did_not_install_is_not_served(
 async def test_replayed_or_unknown_state_is_refused(
     http: aiohttp.ClientSession, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    async with http.get(f"{live_app.url}/slack/oauth_redirect", params={"code": "c0de", "state": "forged"},
-                        headers={"Cookie": "slack-app-oauth-state=forged"}) as resp:
+    async with http.get(
+        f"{live_app.url}/slack/oauth_redirect",
+        params={"code": "c0de", "state": "forged"},
+        headers={"Cookie": "slack-app-oauth-state=forged"},
+    ) as resp:
         assert resp.status >= 400
     assert slack_api.to("oauth.v2.access") == []
     assert await rows(live_app, slack_installations) == []
@@ -80,7 +90,9 @@ async def test_uninstall_and_revoked_tokens_clean_up(
     http: aiohttp.ClientSession, slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
     await install(http, live_app)
-    status, _ = await slack.event({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT2"]}}, team="T222")
+    status, _ = await slack.event(
+        {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT2"]}}, team="T222"
+    )
     assert status == 200
     assert await eventually(lambda: rows(live_app, slack_bots), []) == []  # events finish after the ack
     await install(http, live_app)

@@ -1,4 +1,4 @@
-"""What the coach sends to Slack: user text inert everywhere, 429/5xx retried, deactivated users left alone."""
+"""What the coach sends to Slack: user text inert, 429/5xx retried, deactivated users left alone."""
 
 from __future__ import annotations
 
@@ -18,8 +18,19 @@ from tests.fakes.slack_api import FakeSlackApi
 
 CORPUS = ("<!channel>", "<!here>", "<@U123>", "<https://evil.example|click>")
 # Keys whose strings are form data handed back to us, never rendered as message text.
-DATA_KEYS = {"initial_value", "value", "private_metadata", "action_id", "block_id", "callback_id",
-             "trigger_id", "channel", "user_id", "view_id", "token"}
+DATA_KEYS = {
+    "initial_value",
+    "value",
+    "private_metadata",
+    "action_id",
+    "block_id",
+    "callback_id",
+    "trigger_id",
+    "channel",
+    "user_id",
+    "view_id",
+    "token",
+}
 
 
 def rendered_strings(node: Any, key: str = "") -> list[str]:
@@ -52,10 +63,22 @@ async def test_injection_corpus_is_inert_in_every_outbound_payload(
 ) -> None:
     evil = " ".join(CORPUS)
     view = await open_modal(slack, slack_api, f"Acme {evil}")
-    text_answers = {k: f"{v} {evil}" for k, v in answers().items()
-                    if k.startswith("note:") or k in ("customer_questions", "answers_given", "customer_tried",
-                                                       "concessions_asked", "concessions_given",
-                                                       "concessions_got", "next_step_what", "next_step_who")}
+    text_answers = {
+        k: f"{v} {evil}"
+        for k, v in answers().items()
+        if k.startswith("note:")
+        or k
+        in (
+            "customer_questions",
+            "answers_given",
+            "customer_tried",
+            "concessions_asked",
+            "concessions_given",
+            "concessions_got",
+            "next_step_what",
+            "next_step_who",
+        )
+    }
     status, body = await slack.submit(view, answers(**text_answers))
     assert (status, body) == (200, "")
     await slack_api.wait_for("chat.postMessage")
@@ -64,11 +87,21 @@ async def test_injection_corpus_is_inert_in_every_outbound_payload(
     await slack.options("acme")
     await slack.event({"type": "app_home_opened", "user": "U111", "channel": "D1", "tab": "home"})
     await slack_api.wait_for("views.publish")
-    await slack.event({"type": "message", "channel_type": "im", "user": "U111", "text": f"debrief {evil}",
-                       "channel": "D1", "ts": "1.2"})
+    await slack.event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "user": "U111",
+            "text": f"debrief {evil}",
+            "channel": "D1",
+            "ts": "1.2",
+        }
+    )
     await slack_api.wait_for("chat.postMessage", 2)
     sender = live_app.app[SENDERS]["slack"]
-    await sender.send(person=await person(live_app), message=Outgoing([Reply(title=evil, text=evil, items=(evil,))]))
+    await sender.send(
+        person=await person(live_app), message=Outgoing([Reply(title=evil, text=evil, items=(evil,))])
+    )
 
     payloads: list[Any] = [c.params for c in slack_api.calls] + [json.loads(history)]
     _, options = await slack.options("acme")
@@ -87,7 +120,9 @@ async def test_rate_limited_dm_is_delivered_once_after_retry_after(
     await slack.command("help")  # the person exists
     slack_api.fail_next("chat.postMessage", 429, retry_after="1")
     sender = live_app.app[SENDERS]["slack"]
-    await sender.send(person=await person(live_app), message=Outgoing([Reply(text="Your meeting is at 14:00")]))
+    await sender.send(
+        person=await person(live_app), message=Outgoing([Reply(text="Your meeting is at 14:00")])
+    )
     tries = slack_api.to("chat.postMessage", ok_only=False)
     assert [c.status for c in tries] == [429, 200]
     assert tries[1].at - tries[0].at >= 1.0
@@ -100,12 +135,14 @@ async def test_rate_limited_tips_dm_after_submission_arrives_once(
     slack_api.fail_next("chat.postMessage", 429, retry_after="1")
     status, _ = await slack.submit(view, answers())
     assert status == 200
-    await slack_api.wait_for("chat.postMessage", timeout=6)
+    await slack_api.wait_for("chat.postMessage", within=6)
     await asyncio.sleep(0.1)
     assert [c.status for c in slack_api.to("chat.postMessage", ok_only=False)] == [429, 200]
 
 
-async def test_server_errors_are_retried(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> None:
+async def test_server_errors_are_retried(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
     await slack.command("help")
     slack_api.fail_next("chat.postMessage", 500)
     sender = live_app.app[SENDERS]["slack"]
@@ -128,7 +165,9 @@ async def test_deactivated_user_is_never_messaged_again(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
     await slack.command("help")
-    status, _ = await slack.event({"type": "user_change", "user": {"id": "U111", "team_id": "T111", "deleted": True}})
+    status, _ = await slack.event(
+        {"type": "user_change", "user": {"id": "U111", "team_id": "T111", "deleted": True}}
+    )
     assert status == 200
     assert await eventually(lambda: _reachable(live_app), False) is False  # handled after the ack
     sender = live_app.app[SENDERS]["slack"]
@@ -138,7 +177,9 @@ async def test_deactivated_user_is_never_messaged_again(
     assert slack_api.to("chat.postMessage") == []
 
 
-async def test_attachments_are_uploaded_to_the_dm(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> None:
+async def test_attachments_are_uploaded_to_the_dm(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
     from bot.delivery import Attachment
 
     await slack.command("help")

@@ -13,9 +13,15 @@ from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi, default_user
 
 
-async def test_profile_comes_from_users_info_once(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> None:
-    slack_api.users["U111"] = {**default_user("U111"), "tz": "America/New_York", "locale": "nl-NL",
-                               "profile": {"real_name": "Sanne <!here> de Vries"}}
+async def test_profile_comes_from_users_info_once(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    slack_api.users["U111"] = {
+        **default_user("U111"),
+        "tz": "America/New_York",
+        "locale": "nl-NL",
+        "profile": {"real_name": "Sanne <!here> de Vries"},
+    }
     await slack.command("help")
     await slack.command("history")
     assert len(slack_api.to("users.info")) == 1  # cached in the person row
@@ -38,6 +44,7 @@ async def test_app_home_shows_latest_debriefs_and_profile(
     View(**home).validate_json()
     text = json.dumps(home, ensure_ascii=False)
     assert "Acme" in text and "Opening commitment: 0 yes · 0 partly · 1 no" in text
+    assert "Preparation for your meeting with Acme" in text  # the nudge the next meeting scheduled
     assert any(e.get("action_id") == "open_debrief" for b in home["blocks"] for e in b.get("elements", []))
 
 
@@ -47,7 +54,9 @@ async def test_start_button_on_home_opens_an_empty_modal(slack: SlackClient, sla
     assert any(b.get("block_id") == "account" for b in opened.view["blocks"])
 
 
-async def test_workspaces_never_see_each_other(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> None:
+async def test_workspaces_never_see_each_other(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
     view = await open_modal(slack, slack_api, "Acme")
     await slack.submit(view, answers())
     (dm,) = await slack_api.wait_for("chat.postMessage")
@@ -65,4 +74,5 @@ async def test_workspaces_never_see_each_other(slack: SlackClient, slack_api: Fa
     assert status == 200 and await debrief_count(live_app) == 2
     async with live_app.coach.db() as session:
         people = (await session.scalars(sa.select(Person).order_by(Person.id))).all()
-    assert [p.workspace_id for p in people][0] != [p.workspace_id for p in people][1]
+    first, second = people
+    assert first.workspace_id != second.workspace_id

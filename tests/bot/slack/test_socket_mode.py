@@ -16,8 +16,12 @@ from tests.fakes.slack_api import FakeSlackApi
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig, slack_api: FakeSlackApi) -> Settings:
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}", config_path=str(tmp_path / "app.yaml"),
-        org=org, slack_app_token="xapp-1-test", slack_bot_token=BOT_TOKEN, slack_api_url=slack_api.api_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
+        config_path=str(tmp_path / "app.yaml"),
+        org=org,
+        slack_app_token="xapp-1-test",
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=slack_api.api_url,
     )
 
 

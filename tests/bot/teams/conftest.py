@@ -72,7 +72,8 @@ class TeamsUser:
         base.update(fields)
         return base
 
-    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+    async def post(self, activity: dict[str, Any],
+                   headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
         async with self.http.post(f"{self.live.url}/api/messages", json=activity,
                                   headers=headers or {}) as resp:
             await resp.read()

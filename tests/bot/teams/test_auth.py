@@ -54,7 +54,8 @@ class TestWithAnAppId:
         forged = jwt.encode({"iss": "https://evil.example", "aud": APP_ID, "serviceurl": rep.connector.url,
                              "iat": now, "nbf": now, "exp": now + 600},
                             rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256")
-        resp = await rep.post(rep.activity(text="debrief Acme"), headers={"Authorization": f"Bearer {forged}"})
+        headers = {"Authorization": f"Bearer {forged}"}
+        resp = await rep.post(rep.activity(text="debrief Acme"), headers=headers)
         assert resp.status == 401
         await self.assert_nothing_stored(rep)
 

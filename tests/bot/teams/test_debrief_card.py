@@ -21,7 +21,8 @@ from tests.conftest import shared_path
 
 @pytest.fixture(scope="module")
 def card_schema() -> jsonschema.Draft6Validator:
-    schema = json.loads(shared_path("oracles", "adaptive-card", "adaptive-card-1.5.json").read_text(encoding="utf-8"))
+    path = shared_path("oracles", "adaptive-card", "adaptive-card-1.5.json")
+    schema = json.loads(path.read_text(encoding="utf-8"))
     return jsonschema.Draft6Validator(schema)
 
 
@@ -172,3 +173,26 @@ async def test_history_and_help_answer_as_messages(rep: TeamsUser) -> None:
     rep.connector.clear()
     assert await rep.say("history") == 201
     assert "No debriefs yet" in rep.connector.sent()[0].text + json.dumps(rep.connector.sent()[0].body)
+
+
+async def test_a_card_teams_will_not_update_is_replaced_by_a_new_message(rep: TeamsUser) -> None:
+    card_id, card = await open_card(rep)
+    rep.connector.fail_next(404)  # the card's message is gone (deleted, too old)
+    assert await rep.submit(card_id, form_values(card, **good_answers())) == 201
+    assert await count(rep.live, Debrief) == 1
+    sent = rep.connector.sent()
+    assert sent[0].card is not None and "actions" not in sent[0].card  # the summary, as a new message
+    assert any("For your next meeting" in c.text for c in sent[1:])
+
+
+async def test_no_debriefs_in_a_team_channel(rep: TeamsUser) -> None:
+    channel = rep.activity(text="debrief Acme")
+    channel["conversation"] = {"conversationType": "channel", "isGroup": True, "tenantId": rep.activity()[
+        "conversation"]["tenantId"], "id": "19:abc@thread.tacv2;messageid=1"}
+    assert (await rep.post(channel)).status == 201
+    sent = rep.connector.sent()
+    assert len(sent) == 1 and sent[0].card is None and "personal chat" in sent[0].text
+    history = rep.activity(text="history")
+    history["conversation"] = channel["conversation"]
+    assert (await rep.post(history)).status == 201
+    assert "personal chat" in rep.connector.sent()[1].text

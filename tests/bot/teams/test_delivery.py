@@ -55,7 +55,8 @@ async def _teams_person(rep: TeamsUser) -> Person:
 async def test_proactive_send_continues_the_stored_conversation(rep: TeamsUser) -> None:
     who = await _teams_person(rep)
     sender = rep.live.app[SENDERS]["teams"]
-    await sender.send(person=who, message=Outgoing([Reply(title="Tomorrow: Acme", text="Two counter-tactics")]))
+    nudge = Outgoing([Reply(title="Tomorrow: Acme", text="Two counter-tactics")])
+    await sender.send(person=who, message=nudge)
     sent = rep.connector.sent()
     assert len(sent) == 1
     assert sent[0].conversation_id == rep.conversation

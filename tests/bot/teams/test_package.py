@@ -37,7 +37,8 @@ def test_package_manifest_validates_and_icons_have_teams_sizes(
         manifest = json.loads(zf.read("manifest.json"))
         color = Image.open(io.BytesIO(zf.read("color.png")))
         outline = Image.open(io.BytesIO(zf.read("outline.png")))
-    schema = json.loads(shared_path("oracles", "teams", "MicrosoftTeams.schema.v1.29.json").read_text("utf-8"))
+    path = shared_path("oracles", "teams", "MicrosoftTeams.schema.v1.29.json")
+    schema = json.loads(path.read_text("utf-8"))
     errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(manifest)]
     assert errors == []
     assert out["bot_id"] == BOT_ID.lower() == manifest["bots"][0]["botId"]

@@ -40,8 +40,9 @@ async def test_documented_channel_mention(rep: TeamsUser) -> None:
     sent = rep.connector.sent()
     assert len(sent) == 1 and sent[0].conversation_id == doc["conversation"]["id"]
     assert "<at>" not in sent[0].text
-    rows = await count(rep.live, TeamsConversation, TeamsConversation.kind == "personal")
-    assert rows == 1  # no conversationType in this payload: stored as what it is addressed as
+    assert "personal chat" in sent[0].text  # debriefs stay private: not in a channel
+    # No conversationType in this payload; a "19:" conversation id is a channel or group chat.
+    assert await count(rep.live, TeamsConversation, TeamsConversation.kind == "channel") == 1
 
 
 async def test_documented_bot_added_to_team(rep: TeamsUser) -> None:

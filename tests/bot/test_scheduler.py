@@ -1,0 +1,152 @@
+"""The scheduler's bookkeeping on SQLite: backoff and Retry-After, permanent failures recorded,
+unreachable people skipped, expired nudges not sent late, catch-up after downtime; and the web-chat
+inbox the page polls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot.delivery import DeliveryError
+from bot.scheduler import Scheduler, SchedulerConfig
+from storage.models import Outbox, Person
+from tests.factories import make_person, store_debrief
+from tests.fakes.chat_sink import RecordingSender
+
+CONFIG = SchedulerConfig(backoff_base=timedelta(seconds=30), max_attempts=3)
+
+
+async def outbox_rows(db) -> list[Outbox]:
+    async with db() as session:
+        return list((await session.scalars(sa.select(Outbox).order_by(Outbox.id))).all())
+
+
+async def nudge_row(db) -> Outbox:
+    return next(r for r in await outbox_rows(db) if r.kind == "nudge")
+
+
+@pytest.fixture
+async def planned(coach, clock) -> Person:
+    person = await make_person(coach.db)
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+    clock.now = (await nudge_row(coach.db)).due_at
+    return person
+
+
+async def test_retry_after_is_honoured_then_backoff_then_failure_is_recorded(coach, clock, planned):
+    sender = RecordingSender()
+    sender.fail_with = DeliveryError("rate limited", retry_after=7)
+    scheduler = Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG)
+    await scheduler.run_once()
+    row = await nudge_row(coach.db)
+    assert (row.status, row.attempts, row.due_at) == ("pending", 1, clock.now + timedelta(seconds=7))
+    assert row.last_error == "rate limited"
+
+    clock.now = row.due_at
+    sender.fail_with = DeliveryError("HTTP 500")
+    await scheduler.run_once()
+    row = await nudge_row(coach.db)
+    assert row.status == "pending" and row.attempts == 2
+    assert timedelta(seconds=60) <= row.due_at - clock.now <= timedelta(seconds=66)  # 30 s * 2^1 + jitter
+
+    clock.now = row.due_at
+    await scheduler.run_once()
+    row = await nudge_row(coach.db)
+    assert row.status == "failed" and row.last_error == "gave up after 3 attempts: HTTP 500"
+
+
+async def test_a_permanent_failure_is_recorded_not_retried(coach, clock, planned):
+    sender = RecordingSender()
+    sender.fail_with = DeliveryError("channel_not_found", permanent=True)
+    await Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG).run_once()
+    row = await nudge_row(coach.db)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 1, "permanent: channel_not_found")
+
+
+async def test_an_unreachable_person_is_marked_and_skipped_afterwards(coach, clock, planned):
+    sender = RecordingSender()
+    sender.fail_with = DeliveryError("user_not_found", permanent=True, unreachable=True)
+    scheduler = Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG)
+    await scheduler.run_once()
+    async with coach.db() as session:
+        assert (await session.get(Person, planned.id)).reachable is False
+    assert (await nudge_row(coach.db)).status == "failed"
+    sender.fail_with = None
+    clock.now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # the debrief prompt comes due
+    await scheduler.run_once()
+    prompt = next(r for r in await outbox_rows(coach.db) if r.kind == "debrief_prompt")
+    assert (prompt.status, prompt.last_error, sender.sent) == ("cancelled", "skipped: person unreachable", [])
+
+
+async def test_after_downtime_useful_rows_are_sent_and_started_meetings_expire(coach, clock, planned):
+    # the replica was down from before the nudge until after the meeting ended
+    clock.now = datetime(2026, 12, 3, 13, 30, tzinfo=UTC)
+    sender = RecordingSender()
+    await Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG).run_once()
+    by_kind = {r.kind: r for r in await outbox_rows(coach.db)}
+    assert by_kind["nudge"].status == "expired" and by_kind["nudge"].sent_at is None
+    assert by_kind["debrief_prompt"].status == "pending"  # not due yet: 14:10 UTC
+    clock.now = datetime(2026, 12, 3, 16, 30, tzinfo=UTC)  # past the prompt and the 17:00 local reminder
+    await Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG).run_once()
+    by_kind = {r.kind: r for r in await outbox_rows(coach.db)}
+    assert by_kind["debrief_prompt"].status == "sent"
+    assert by_kind["debrief_reminder"].status == "sent"
+    assert [m.replies[0].kind for _, m in sender.sent] == ["prompt", "prompt"]
+
+
+async def test_a_debrief_after_the_meeting_cancels_the_reminder(coach, clock, planned):
+    clock.now = datetime(2026, 12, 3, 14, 30, tzinfo=UTC)
+    sender = RecordingSender()
+    await Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG).run_once()  # prompt sent
+    await store_debrief(coach, planned, next_meeting_at=None)
+    clock.now = datetime(2026, 12, 3, 16, 30, tzinfo=UTC)
+    await Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG).run_once()
+    reminder = next(r for r in await outbox_rows(coach.db) if r.kind == "debrief_reminder")
+    assert reminder.status == "cancelled"
+
+
+async def test_unknown_kinds_and_missing_senders_fail_visibly(coach, clock, planned):
+    await Scheduler(ctx=coach, senders={}, config=CONFIG).run_once()
+    row = await nudge_row(coach.db)
+    assert (row.status, row.last_error) == ("failed", "no sender for platform 'web'")
+
+
+# -- through the app ---------------------------------------------------------------------------
+async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
+    async with http.post(live_app.url + "/webchat/session", json={}) as resp:
+        assert resp.status == 200
+    async with http.get(live_app.url + "/webchat/inbox") as resp:
+        assert (await resp.json()) == {"messages": []}
+    coach = live_app.coach
+    async with coach.db() as session:
+        person = (await session.scalars(sa.select(Person))).one()
+    async with http.post(
+        live_app.url + "/webchat/messages", json={"text": "meeting Acme tomorrow 10:00"}
+    ) as resp:
+        assert (await resp.json())["messages"][0]["kind"] == "saved"
+    # make the nudge due now; the app's own scheduler picks it up within its poll interval
+    async with coach.db() as session, session.begin():
+        await session.execute(
+            sa.update(Outbox)
+            .where(Outbox.kind == "nudge", Outbox.person_id == person.id)
+            .values(due_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    deadline = time.monotonic() + 10
+    messages: list = []
+    while not messages:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+        async with http.get(live_app.url + "/webchat/inbox") as resp:
+            messages = (await resp.json())["messages"]
+    assert messages[0]["kind"] == "nudge" and messages[0]["title"].startswith("Coming up: Acme")
+    assert [b["value"].split()[:2] for b in messages[-1]["buttons"]] == [
+        ["nudges", "got"],
+        ["nudges", "snooze"],
+        ["nudges", "skip"],
+    ]
+    async with http.get(live_app.url + "/webchat/inbox") as resp:
+        assert (await resp.json()) == {"messages": []}, "each message is handed out once"
