@@ -38,6 +38,7 @@ from storage.engine import create_engine, session_factory
 from storage.models import Person
 from storage.outbox import claim_statement
 
+PIPELINES = 2
 DEFAULT_URL = os.environ.get("COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
@@ -98,17 +99,24 @@ def replica_process(url: str, sink: str, name: str, start_at: float, out: mp.con
                 ctx=ctx,
                 senders={"web": SinkSender(sink, http)},
                 worker=name,
-                config=SchedulerConfig(batch_size=250, concurrency=48),
+                config=SchedulerConfig(batch_size=200, concurrency=64),
             )
             await asyncio.sleep(max(0.0, start_at - time.time()))  # all replicas start together
-            sent = 0
-            empty = 0
-            while empty < 3:
-                n = await scheduler.run_once()
-                sent += n
-                empty = empty + 1 if n == 0 else 0
-                if n == 0:
-                    await asyncio.sleep(0.01)
+            claimed = []
+
+            async def pipeline() -> None:
+                # run_once until three empty polls; two pipelines per replica overlap one batch's
+                # rendering with the other's sends (what Scheduler.run does with pipelines=2)
+                empty = 0
+                while empty < 3:
+                    n = await scheduler.run_once()
+                    claimed.append(n)
+                    empty = empty + 1 if n == 0 else 0
+                    if n == 0:
+                        await asyncio.sleep(0.01)
+
+            await asyncio.gather(*(pipeline() for _ in range(PIPELINES)))
+            sent = sum(claimed)
             out.send((name, sent, time.time()))
         await engine.dispose()
 
@@ -250,7 +258,7 @@ async def claim_cost(admin_url: str) -> None:
                 INSERT INTO outbox (dedup_key, kind, person_id, payload, due_at, status, attempts, created_at)
                 SELECT 'bench:' || g, 'nudge', (SELECT min(id) FROM person), '{}'::json,
                        now() - (g || ' seconds')::interval, 'pending', 0, now()
-                FROM generate_series(:start, :stop) g"""),
+                FROM generate_series(CAST(:start AS integer), CAST(:stop AS integer)) g"""),
                 {"start": have + 1, "stop": total},
             )
         async with engine.connect() as conn:

@@ -35,3 +35,4 @@ FEED_FAILED = "Calendar feed {id}: {error}"
 # issue 6: digest, teams, retention
 DIGEST_TICK_FAILED = "Digest jobs: tick failed, retrying next tick: {error}"
 DIGEST_TICK = "Digest jobs: {links} team links made, {digests} digests queued, {deleted} old debriefs deleted"
+SLACK_WORK_FAILED = "Slack: work after the answer to Slack failed: {error}"

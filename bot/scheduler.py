@@ -78,6 +78,7 @@ class SchedulerConfig:
     lease: timedelta = timedelta(seconds=120)
     concurrency: int = 64
     poll_interval: float = 1.0
+    pipelines: int = 2  # concurrent claim loops: one batch renders while another sends
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(hours=1)
@@ -105,15 +106,18 @@ class Scheduler:
         self.batch_kinds = BATCH_KINDS if batch_kinds is None and kinds is None else (batch_kinds or {})
         self.worker = worker or worker_name()
         bind = getattr(ctx.db, "kw", {}).get("bind")
-        if bind is not None and bind.dialect.name == "sqlite" and self.config.concurrency > 1:
+        if bind is not None and bind.dialect.name == "sqlite":
             # SQLite has one writer (and an in-memory database one connection): send in turn.
-            self.config = replace(self.config, concurrency=1)
+            self.config = replace(self.config, concurrency=1, pipelines=1)
         self._queued: list[tuple[int, asyncio.Future[None]]] = []
         self._marking = False
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and deliver until `stop` is set; catches up on everything due at start."""
+        await asyncio.gather(*(self._pipeline(stop) for _ in range(max(1, self.config.pipelines))))
+
+    async def _pipeline(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 handled = await self.run_once()

@@ -65,10 +65,16 @@ SLACK = web.AppKey("slack", SlackRuntime)
 def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL, one pooled session, 429 (Retry-After) and 5xx retries."""
     base_url = settings.slack_api_url.rstrip("/") + "/"
+    web_log = logging.getLogger("coach.slack.web")
+    if web_log.level == logging.NOTSET:
+        # slack_sdk formats its debug lines (whole request and response bodies) whenever its
+        # logger's own level is NOTSET, logged or not; a level skips that unless asked for DEBUG.
+        web_log.setLevel(logging.INFO)
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         session=session,
+        logger=web_log,
         timeout=10,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
@@ -104,7 +110,8 @@ def build_bolt(
         client=client,
         installation_store=installations,
         oauth_settings=oauth_settings,
-        process_before_response=False,  # ack at once; the work after ack() runs on
+        # Listeners answer Slack themselves and hand slower work to bot.slack_afterwards.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
         logger=log,
     )
@@ -140,7 +147,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         client = web_client(settings, session, None if installations else settings.slack_bot_token)
         bolt = build_bolt(settings, client, installations=installations, states=states)
         runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations)
-        register(bolt, app[COACH], runtime)
+        listeners = register(bolt, app[COACH], runtime)
         app[SLACK] = runtime
         socket = None
         if settings.slack_app_token:
@@ -154,6 +161,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         finally:
             if socket is not None:
                 await socket.close_async()
+            await listeners.work.drain()
 
 
 def _unauthorized() -> web.Response:

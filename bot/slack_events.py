@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot import log_messages as msg
+from bot import slack_modal as modal
 from bot import slack_views as views
 from bot.escape import for_slack
 from bot.slack_people import SlackUser, mark_departed
@@ -33,20 +34,20 @@ class Events:
         self.texts = listeners.texts
 
     def register(self, bolt: AsyncApp) -> None:
-        bolt.event({"type": "message", "channel_type": "im"})(self.direct_message)
-        bolt.event("message")(self.other_message)
-        bolt.event("app_home_opened")(self.home)
-        bolt.event("user_change")(self.user_change)
-        bolt.event("app_uninstalled")(self.uninstalled)
-        bolt.event("tokens_revoked")(self.tokens_revoked)
+        # Every event is acked at once; the work runs after the answer went out.
+        acked = self.on.work.acked
+        bolt.event({"type": "message", "channel_type": "im"})(acked(self.direct_message))
+        bolt.event("message")(acked(self.other_message))
+        bolt.event("app_home_opened")(acked(self.home))
+        bolt.event("user_change")(acked(self.user_change))
+        bolt.event("app_uninstalled")(acked(self.uninstalled))
+        bolt.event("tokens_revoked")(acked(self.tokens_revoked))
 
-    async def other_message(self, ack: AsyncAck) -> None:
-        await ack()  # edits, joins and channel messages: nothing to do
+    async def other_message(self, args: AsyncArgs) -> None:
+        pass  # edits, joins and channel messages: nothing to do
 
-    async def direct_message(
-        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
+    async def direct_message(self, args: AsyncArgs) -> None:
+        body, event, client = args.body, args.event or {}, args.client
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
         user_id = str(event["user"])
@@ -68,7 +69,7 @@ class Events:
             if isinstance(target, list):
                 await self.on.dm(client, user_id, target)
             else:
-                meta = views.ModalMeta.load(target.private_metadata)
+                meta = modal.ModalMeta.load(target.private_metadata)
                 if meta.edit_of is not None:
                     button = views.edit_button(self.texts, rep.locale, meta.edit_of)
                     label = Reply(text=self.texts.render(rep.locale, "slack", "edit_button"))
@@ -78,10 +79,8 @@ class Events:
         if replies:
             await self.on.dm(client, user_id, replies)
 
-    async def home(
-        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
+    async def home(self, args: AsyncArgs) -> None:
+        body, event, client = args.body, args.event or {}, args.client
         if event.get("tab", "home") != "home":
             return
         user_id = str(event["user"])
@@ -117,8 +116,8 @@ class Events:
             return self.texts.render(loc, "slack", "home_kind.other")
         return self.texts.render(loc, "slack", f"home_kind.{key}", account=account)
 
-    async def user_change(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
-        await ack()
+    async def user_change(self, args: AsyncArgs) -> None:
+        body, event = args.body, args.event or {}
         user = event.get("user") or {}
         team = user.get("team_id") or body.get("team_id")
         if user.get("deleted") and team and user.get("id"):
@@ -126,16 +125,16 @@ class Events:
             if await mark_departed(ctx=self.ctx, team_id=str(team), user_id=str(user["id"])):
                 log.info(msg.SLACK_USER_DEPARTED.format(user=user["id"], team=team))
 
-    async def uninstalled(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    async def uninstalled(self, args: AsyncArgs) -> None:
+        body = args.body
         store = self.on.runtime.installations
         team = body.get("team_id")
         if store is not None:
             await store.async_delete_all(enterprise_id=body.get("enterprise_id"), team_id=team)
         log.info(msg.SLACK_UNINSTALLED.format(team=team))
 
-    async def tokens_revoked(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
-        await ack()
+    async def tokens_revoked(self, args: AsyncArgs) -> None:
+        body, event = args.body, args.event or {}
         store = self.on.runtime.installations
         team, enterprise = body.get("team_id"), body.get("enterprise_id")
         tokens = event.get("tokens") or {}

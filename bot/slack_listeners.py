@@ -12,13 +12,16 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_messages as msg
+from bot import slack_modal as modal
 from bot import slack_views as views
 from bot.escape import for_slack
+from bot.slack_afterwards import Afterwards
 from bot.slack_people import RecentPeople, SlackUser, resolve_person, team_of
 from dialogs import conversation
 from dialogs.checklist import FIELDS, POINTS
@@ -49,6 +52,8 @@ class Listeners:
         self.runtime = runtime
         self.texts = ctx.texts
         self.recent = RecentPeople()
+        self.work = Afterwards()
+        self.later = self.work.later
 
     # -- shared steps -------------------------------------------------------------------------
     async def person(self, body: dict[str, Any], user_id: str, client: AsyncWebClient) -> Person:
@@ -94,8 +99,8 @@ class Listeners:
         return (who.team_id, who.user_id, rep.id, rep.locale, rep.timezone) if who else None
 
     def new_modal(self, rep: Rep, account: str | None) -> Any:
-        meta = views.ModalMeta(account=account, owner=self.owner(rep))
-        return views.new_modal(self.texts, rep.locale, rep.timezone, meta)
+        meta = modal.ModalMeta(account=account, owner=self.owner(rep))
+        return modal.new_modal(self.texts, rep.locale, rep.timezone, meta)
 
     def opens_modal(self, text: str) -> bool:
         """Whether these words open the modal (so the command can be acked before any work)."""
@@ -125,8 +130,8 @@ class Listeners:
             if not f.key.startswith(("rating:", "note:")):
                 initial[f.key] = getattr(stored.debrief, f.key)
         when = format_when(stored.debrief.created_at, locale=rep.locale, tz=rep.timezone)
-        meta = views.ModalMeta(account=stored.account_name, edit_of=debrief_id, owner=self.owner(rep))
-        return views.debrief_modal(
+        meta = modal.ModalMeta(account=stored.account_name, edit_of=debrief_id, owner=self.owner(rep))
+        return modal.debrief_modal(
             self.texts, rep.locale, rep.timezone, initial=initial, meta=meta, edit_when=when
         )
 
@@ -180,15 +185,17 @@ class Listeners:
     # -- /debrief -------------------------------------------------------------------------------
     async def command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         text = body.get("text") or ""
-        modal = self.opens_modal(text)
-        if modal:
-            await ack()  # the modal opens within the trigger's 3 s; the command needs no answer text
+        if self.opens_modal(text):
+            await ack()  # answered at once; the modal opens within the trigger's 3 s
+            self.later(self.words_then_act(body, client, text, user_id=body["user_id"]))
+            return
         person = await self.person(body, body["user_id"], client)
         target = await self.route_words(await self.rep(person), text)
         if isinstance(target, list):
             await ack(text=views.fallback_text(target), blocks=views.reply_blocks(target))
             return
-        await self.open_modal(client, body["trigger_id"], target)
+        await ack()  # "edit 2": the filled modal
+        self.later(self.open_modal(client, body["trigger_id"], target))
 
     # -- the modal --------------------------------------------------------------------------------
     async def account_options(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -199,16 +206,16 @@ class Listeners:
             names = await slack_store.rep_accounts(
                 session=session, person_id=rep.id, workspace_id=rep.workspace_id, query=query
             )
-        options = [views.account_option(self.texts, rep.locale, name=n, new=False) for n in names]
+        options = [modal.account_option(self.texts, rep.locale, name=n, new=False) for n in names]
         if query and query.casefold() not in {n.casefold() for n in names}:
             if len(query) <= views.OPTION_VALUE_LIMIT:
-                options.insert(0, views.account_option(self.texts, rep.locale, name=query, new=True))
+                options.insert(0, modal.account_option(self.texts, rep.locale, name=query, new=True))
         await ack(options=[o.to_dict() for o in options[:100]])
 
     async def submission(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        meta = views.ModalMeta.load(view.get("private_metadata"))
+        meta = modal.ModalMeta.load(view.get("private_metadata"))
         owner = meta.owned_by(team_of(body), body["user"]["id"])
         if owner is not None:  # the person the modal was opened for: no lookup needed
             person_id, locale, tz = owner
@@ -216,12 +223,12 @@ class Listeners:
             rep = await self.rep(await self.person(body, body["user"]["id"], client))
             person_id, locale, tz = rep.id, rep.locale, rep.timezone
         now = self.ctx.clock()
-        raw: dict[str, Any] = dict(views.read_state(view.get("state", {}).get("values", {})))
-        raw["account"] = meta.account or raw.get(views.ACCOUNT)
+        raw: dict[str, Any] = dict(modal.read_state(view.get("state", {}).get("values", {})))
+        raw["account"] = meta.account or raw.get(modal.ACCOUNT)
         errors: dict[str, str] = {}
-        day, clock = raw.pop("next_meeting_at", None), raw.pop(views.MEETING_TIME, None)
+        day, clock = raw.pop("next_meeting_at", None), raw.pop(modal.MEETING_TIME, None)
         if bool(day) != bool(clock):
-            missing = views.MEETING_TIME if day else "next_meeting_at"
+            missing = modal.MEETING_TIME if day else "next_meeting_at"
             errors[missing] = self.texts.render(locale, "slack", "time_missing")
         else:
             raw["next_meeting_at"] = combine_date_time(day, clock, tz=tz)
@@ -259,23 +266,21 @@ class Listeners:
         await ack()
         if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice
             extra = [views.edit_button(self.texts, locale, result.debrief_id)]
-            await self.dm(client, body["user"]["id"], result.replies, extra)
+            self.later(self.dm(client, body["user"]["id"], result.replies, extra))
 
     # -- buttons ---------------------------------------------------------------------------------
-    async def open_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await self.words_then_act(body, client, "debrief " + str(action.get("value") or ""))
+    async def open_button(self, args: AsyncArgs) -> None:
+        await self.words_then_act(
+            args.body, args.client, "debrief " + str((args.action or {}).get("value") or "")
+        )
 
-    async def reply_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await self.words_then_act(body, client, str(action.get("value") or ""))
+    async def reply_button(self, args: AsyncArgs) -> None:
+        await self.words_then_act(args.body, args.client, str((args.action or {}).get("value") or ""))
 
-    async def words_then_act(self, body: dict[str, Any], client: AsyncWebClient, text: str) -> None:
-        user_id = body["user"]["id"]
+    async def words_then_act(
+        self, body: dict[str, Any], client: AsyncWebClient, text: str, user_id: str | None = None
+    ) -> None:
+        user_id = user_id or body["user"]["id"]
         rep = await self.rep(await self.person(body, user_id, client))
         target = await self.route_words(rep, text)
         if isinstance(target, list):
@@ -284,10 +289,8 @@ class Listeners:
         else:
             await self.open_modal(client, body["trigger_id"], target)
 
-    async def edit_button(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
+    async def edit_button(self, args: AsyncArgs) -> None:
+        body, action, client = args.body, args.action or {}, args.client
         user_id = body["user"]["id"]
         rep = await self.rep(await self.person(body, user_id, client))
         try:
@@ -313,15 +316,16 @@ async def skip_retried_events(
     return await next()
 
 
-def register(bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime) -> None:
+def register(bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime) -> Listeners:
     from bot.slack_events import Events
 
     listeners = Listeners(ctx, runtime)
     bolt.middleware(skip_retried_events)
     bolt.command(re.compile(r"^/debrief"))(listeners.command)
-    bolt.options(views.ACCOUNT)(listeners.account_options)
-    bolt.view_submission(views.CALLBACK_DEBRIEF)(listeners.submission)
-    bolt.action(views.ACTION_OPEN)(listeners.open_button)
-    bolt.action(views.ACTION_EDIT)(listeners.edit_button)
-    bolt.action(re.compile(rf"^{views.ACTION_REPLY}:\d+$"))(listeners.reply_button)
+    bolt.options(modal.ACCOUNT)(listeners.account_options)
+    bolt.view_submission(modal.CALLBACK_DEBRIEF)(listeners.submission)
+    bolt.action(views.ACTION_OPEN)(listeners.work.acked(listeners.open_button))
+    bolt.action(views.ACTION_EDIT)(listeners.work.acked(listeners.edit_button))
+    bolt.action(re.compile(rf"^{views.ACTION_REPLY}:\d+$"))(listeners.work.acked(listeners.reply_button))
     Events(listeners).register(bolt)
+    return listeners

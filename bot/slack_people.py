@@ -7,6 +7,7 @@ and is never messaged again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -91,6 +92,7 @@ class RecentPeople:
         self.size = size
         self._rows: OrderedDict[SlackUser, tuple[float, Person]] = OrderedDict()
         self._by_id: dict[int, SlackUser] = {}
+        self.pending: dict[SlackUser, asyncio.Future[Person]] = {}
 
     def get(self, who: SlackUser) -> Person | None:
         hit = self._rows.get(who)
@@ -139,10 +141,22 @@ async def resolve_person(
         and now - cached.profile_synced_at < PROFILE_TTL
     ):
         return cached
-    person = await _load_person(ctx=ctx, who=who, now=now, client=client)
-    if recent is not None:
-        recent.put(who, person)
-    return person
+    if recent is None:
+        return await _load_person(ctx=ctx, who=who, now=now, client=client)
+    # One lookup per person at a time: a burst of requests from someone new (or whose entry just
+    # expired) waits for the first one's answer instead of each calling users.info.
+    pending = recent.pending.get(who)
+    if pending is None:
+        pending = asyncio.ensure_future(_load_person(ctx=ctx, who=who, now=now, client=client))
+        recent.pending[who] = pending
+        pending.add_done_callback(lambda done: _settle(recent, who, done))
+    return await asyncio.shield(pending)
+
+
+def _settle(recent: RecentPeople, who: SlackUser, done: asyncio.Future[Person]) -> None:
+    recent.pending.pop(who, None)
+    if not done.cancelled() and done.exception() is None:
+        recent.put(who, done.result())
 
 
 async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackUser, now: datetime) -> Person:

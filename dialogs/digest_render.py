@@ -12,7 +12,6 @@ from typing import Any
 
 from dialogs.checklist import POINTS
 from dialogs.digest import Digest, Figures, RepDigest
-from dialogs.digest_chart import chart_png
 from dialogs.messages import Reply
 from dialogs.text import Texts, format_day, format_ratio, format_when
 
@@ -194,6 +193,8 @@ def rep_reply(texts: Texts, digest: Digest, rep: RepDigest) -> Reply:
 
 def chart_reply(texts: Texts, digest: Digest) -> Reply:
     loc = digest.locale
+    from dialogs.digest_chart import chart_png  # matplotlib is heavy: load it on first chart
+
     png = chart_png(digest, texts)
     day = digest.period_end.date().isoformat()
     return Reply(

@@ -30,6 +30,7 @@ NUDGE, PROMPT, REMINDER = "nudge", "debrief_prompt", "debrief_reminder"
 FOLLOW_THROUGH, TACTIC_FEEDBACK = "follow_through", "tactic_feedback"
 DEFAULT_LENGTH = timedelta(hours=1)
 PROMPT_USEFUL_FOR = timedelta(days=2)
+PROMPT_PLANNED_AFTER = timedelta(hours=12)
 # A meeting from a debrief or typed by hand within this window of one already known (e.g. from
 # the calendar) with the same account is the same meeting.
 SAME_MEETING = timedelta(hours=2)
@@ -184,7 +185,7 @@ async def plan_meeting(
     if meeting.starts_at > now:
         due = max(nudge_due(meeting.starts_at, tz=tz, policy=policy), now)
         planned.append((f"{prefix}{NUDGE}:{stamp}", NUDGE, due, meeting.starts_at))
-    if ends_at + PROMPT_USEFUL_FOR > now:
+    if ends_at > now - PROMPT_PLANNED_AFTER:  # a calendar's old meetings get no late prompts
         p_due = max(prompt_due(ends_at, tz=tz, policy=policy), now)
         planned.append((f"{prefix}{PROMPT}:{stamp}", PROMPT, p_due, p_due + PROMPT_USEFUL_FOR))
         r_due = reminder_due(p_due, tz=tz, policy=policy)

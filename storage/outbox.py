@@ -79,12 +79,12 @@ async def cancel_prefix(
     *, session: AsyncSession, prefix: str, keep: Sequence[str] = (), reason: str = ""
 ) -> int:
     """Cancel the pending rows whose dedup key starts with `prefix` (one meeting's messages),
-    except those in `keep`."""
+    except rows whose key starts with one of `keep` (a planned row and its snoozes)."""
     stmt = sa.update(Outbox).where(
         Outbox.status == OutboxStatus.PENDING, Outbox.dedup_key.startswith(prefix, autoescape=True)
     )
-    if keep:
-        stmt = stmt.where(Outbox.dedup_key.not_in(list(keep)))
+    for kept in keep:
+        stmt = stmt.where(sa.not_(Outbox.dedup_key.startswith(kept, autoescape=True)))
     result = await session.execute(stmt.values(status=OutboxStatus.CANCELLED, last_error=reason or None))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

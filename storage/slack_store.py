@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from storage.models import Account, Debrief, DebriefAnswer, Meeting, Outbox, OutboxStatus
 from storage.repository import account_key, account_names
@@ -55,7 +55,7 @@ async def rep_accounts(
     )
     key = account_key(query)
     if key:
-        stmt = stmt.where(Account.name_key.contains(key, autoescape=True))
+        stmt = stmt.where(col(Account.name_key).contains(key, autoescape=True))
     return [str(name) for name, _ in (await session.execute(stmt)).all()]
 
 
@@ -66,14 +66,14 @@ async def checklist_profile(
     recent = (
         sa.select(Debrief.id)
         .where(Debrief.person_id == person_id)
-        .order_by(Debrief.created_at.desc(), Debrief.id.desc())
+        .order_by(col(Debrief.created_at).desc(), col(Debrief.id).desc())
         .limit(last)
         .subquery()
     )
     rows = (
         await session.execute(
             sa.select(DebriefAnswer.point, DebriefAnswer.rating, sa.func.count())
-            .where(DebriefAnswer.debrief_id.in_(sa.select(recent.c.id)))
+            .where(col(DebriefAnswer.debrief_id).in_(sa.select(recent.c.id)))
             .group_by(DebriefAnswer.point, DebriefAnswer.rating)
         )
     ).all()
@@ -105,7 +105,7 @@ async def upcoming_outbox(
     via_meeting: dict[int, int] = {}
     if meeting_ids:
         found = await session.execute(
-            sa.select(Meeting.id, Meeting.account_id).where(Meeting.id.in_(meeting_ids))
+            sa.select(Meeting.id, Meeting.account_id).where(col(Meeting.id).in_(meeting_ids))
         )
         via_meeting = {int(m): int(a) for m, a in found.all()}
 

@@ -294,3 +294,22 @@ def test_cli_calendar_import_and_outbox_list(tmp_path, monkeypatch, capsys):
     assert {r["status"] for r in nudges} == {"pending"} and {r["attempts"] for r in nudges} == {0}
     assert all(r["due_at"].endswith("Z") and r["person_id"] == 1 for r in nudges)
     assert main(["calendar", "import", str(tmp_path / "missing.ics"), "--person", "1"]) == 2
+    feed = "webcal://cal.example.com/sanne.ics"
+    assert main(["calendar", "add-feed", feed, "--person", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"feed_id": 1, "person_id": 1}
+    assert main(["calendar", "add-feed", "ftp://x", "--person", "1"]) == 2
+
+
+async def test_each_due_feed_is_polled_by_one_replica(cal_coach, clock):
+    from bot.calendar import claim_due_feeds
+    from storage.scheduling import CalendarFeed
+
+    rep = await make_person(cal_coach.db)
+    async with cal_coach.db() as session, session.begin():
+        for n in range(3):
+            await add_feed(session=session, person_id=rep.id, url=f"https://cal.example.com/{n}.ics")
+        await session.execute(sa.update(CalendarFeed).values(next_poll_at=clock.now - timedelta(minutes=1)))
+    first, second = await claim_due_feeds(ctx=cal_coach), await claim_due_feeds(ctx=cal_coach)
+    assert sorted(first) == [1, 2, 3] and second == []
+    clock.advance(minutes=16)
+    assert sorted(await claim_due_feeds(ctx=cal_coach)) == [1, 2, 3]

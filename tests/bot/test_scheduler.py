@@ -150,3 +150,25 @@ async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
     ]
     async with http.get(live_app.url + "/webchat/inbox") as resp:
         assert (await resp.json()) == {"messages": []}, "each message is handed out once"
+
+
+async def test_other_kinds_plug_in_through_the_registry(coach, clock):
+    from bot import scheduler as scheduler_module
+    from bot.delivery import Attachment, Outgoing
+    from dialogs.messages import Reply
+    from storage import outbox
+
+    person = await make_person(coach.db)
+
+    async def render_weekly(ctx, item):
+        chart = Attachment("c.png", b"png", "image/png")
+        return Outgoing([Reply(text=f"week {item.payload['week']}")], [chart])
+
+    kinds = {**scheduler_module.KINDS, "weekly_test": render_weekly}
+    async with coach.db() as session, session.begin():
+        await outbox.enqueue(session=session, dedup_key="digest:1:2026-49", kind="weekly_test",
+                             person_id=person.id, due_at=clock.now, payload={"week": 49})
+    sender = RecordingSender()
+    await Scheduler(ctx=coach, senders={"web": sender}, kinds=kinds).run_once()
+    [(_, message)] = sender.sent
+    assert message.replies[0].text == "week 49" and message.attachments[0].filename == "c.png"

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from bot.scheduler import Scheduler
 from dialogs import conversation
-from dialogs.meetings import InviteFlags, upsert_meeting
+from dialogs.meetings import InviteFlags, plan_meeting, upsert_meeting
 from dialogs.nudge import choose_tactics
 from storage import repository as repo
-from storage.models import Outbox, Person
+from storage.models import Meeting, Outbox, Person
 from storage.scheduling import MeetingInvite, SuggestedTactic
 from tests.factories import make_person, store_debrief
 from tests.fakes.chat_sink import RecordingSender
@@ -196,6 +196,12 @@ async def test_nudge_buttons_snooze_and_not_this_meeting(coach, clock):
     assert answer[0].text == coach.texts.render("en", "nudge", "snoozed", when="13:20")
     snoozed = [r for r in await rows(coach, "nudge") if r.status == "pending"]
     assert len(snoozed) == 1 and snoozed[0].due_at == datetime(2026, 12, 3, 12, 20, tzinfo=UTC)
+    # re-planning the unchanged meeting (a calendar poll) keeps the snooze
+    async with coach.db() as session, session.begin():
+        meeting = await session.get(Meeting, snoozed[0].payload["meeting_id"])
+        await plan_meeting(session=session, meeting=meeting, tz="Europe/Amsterdam", policy=coach.schedule,
+                           now=clock.now)
+    assert [r.status for r in await rows(coach, "nudge") if r.id == snoozed[0].id] == ["pending"]
     await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=skip)
     assert not [r for r in await rows(coach) if r.status == "pending" and r.dedup_key.startswith("m")]
 

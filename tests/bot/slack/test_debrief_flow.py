@@ -215,3 +215,35 @@ async def test_other_dm_text_gets_help_and_edit_gets_a_button(
     assert [e["action_id"] for b in edit.blocks if b["type"] == "actions" for e in b["elements"]] == [
         "edit_debrief"
     ]
+
+
+async def test_slacks_retry_of_an_event_is_not_answered_twice(
+    slack: SlackClient, slack_api: FakeSlackApi
+) -> None:
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U111",
+        "text": "debrief Acme",
+        "channel": "D1",
+        "ts": "1.3",
+    }
+    assert (await slack.event(event))[0] == 200
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await slack.event(event, headers=retry))[0] == 200
+    await slack_api.wait_for("chat.postMessage")
+    await asyncio.sleep(0.3)
+    assert len(slack_api.to("chat.postMessage")) == 1
+
+
+async def test_debrief_edit_number_opens_the_filled_modal(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    view = await open_modal(slack, slack_api, "Acme")
+    await slack.submit(view, answers())
+    status, body = await slack.command("edit 1")
+    assert (status, body) == (200, "")
+    opened = (await slack_api.wait_for("views.open", 2))[1].view
+    assert json.loads(opened["private_metadata"])["edit_of"] is not None
+    status, body = await slack.command("edit 7")
+    assert status == 200 and "7" in body  # no such debrief: said in place

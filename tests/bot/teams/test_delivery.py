@@ -12,6 +12,7 @@ from bot.teams import TEAMS_POOL
 from dialogs.messages import Reply
 from storage.models import Person
 from tests.bot.teams.conftest import TeamsConversation, TeamsUser, count, person
+from tests.fakes.connector import FakeConnector
 
 
 async def test_conversation_reference_is_stored_on_every_message(rep: TeamsUser) -> None:
@@ -109,3 +110,50 @@ async def test_someone_never_seen_in_teams_is_unreachable(rep: TeamsUser) -> Non
         await rep.live.app[SENDERS]["teams"].send(person=stranger, message=Outgoing([Reply(text="Hi")]))
     assert raised.value.unreachable
     assert rep.connector.calls == []
+
+
+async def test_per_conversation_rate_limit_spaces_messages_out() -> None:
+    from bot.teams_connector import TEAMS_LIMITS, ConversationLimiter
+
+    assert TEAMS_LIMITS[0] == (7, 1.0)  # Teams: 7 messages per second per conversation
+    limiter = ConversationLimiter(windows=((3, 0.3),))
+    started = time.monotonic()
+    for _ in range(3):
+        await limiter.acquire("a:one")
+    await limiter.acquire("a:other")  # another conversation is not held up
+    assert time.monotonic() - started < 0.2
+    await limiter.acquire("a:one")  # the fourth in 0.3 s waits for the window
+    assert time.monotonic() - started >= 0.29
+
+
+class _AppCredentials:
+    """Stands in for botbuilder's MicrosoftAppCredentials (which would ask Azure AD for a token)."""
+
+    microsoft_app_id = "6f1d3e5a-0000-4000-8000-00000000c0ac"
+
+    def __init__(self) -> None:
+        self.issued = 0
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        self.issued += 1
+        return f"token-{self.issued}"
+
+
+async def test_outbound_calls_carry_the_bot_token_and_refresh_it_once_on_401(
+    connector: FakeConnector,
+) -> None:
+    from botbuilder.schema import Activity
+
+    from bot.teams_connector import ConnectorPool
+
+    pool = ConnectorPool()
+    credentials = _AppCredentials()
+    try:
+        client = pool.client(connector.url, credentials)
+        assert pool.client(connector.url, credentials) is client  # one client per service URL
+        connector.fail_next(401)
+        await client.conversations.send_to_conversation("a:1", Activity(type="message", text="hi"))
+    finally:
+        await pool.close()
+    assert [(c.status, c.authorization) for c in connector.calls] == [
+        (401, "Bearer token-1"), (200, "Bearer token-2")]
