@@ -24,6 +24,7 @@ import icalendar
 import recurring_ical_events
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.config import OrgConfig
@@ -33,7 +34,7 @@ from dialogs.timing import SchedulePolicy
 from storage import outbox
 from storage import repository as repo
 from storage.errors import CoachError
-from storage.models import Account, Meeting, Person
+from storage.models import Account, Meeting, Person, not_null
 from storage.scheduling import CalendarFeed
 
 log = logging.getLogger("coach.calendar")
@@ -235,8 +236,8 @@ async def _account_for(
     if company:
         domain = domain_of(company[0])
         found = await session.scalar(
-            sa.select(Account.id)
-            .where(Account.workspace_id == person.workspace_id, Account.domain == domain)
+            sa.select(col(Account.id))
+            .where(col(Account.workspace_id) == person.workspace_id, col(Account.domain) == domain)
             .limit(1)
         )
         if found is not None:
@@ -245,7 +246,9 @@ async def _account_for(
             session=session, workspace_id=person.workspace_id, name=name_from_domain(domain)
         )
         await session.execute(
-            sa.update(Account).where(Account.id == account_id, Account.domain.is_(None)).values(domain=domain)
+            sa.update(Account)
+            .where(col(Account.id) == account_id, col(Account.domain).is_(None))
+            .values(domain=domain)
         )
         return account_id
     assert webmail or event.title
@@ -307,19 +310,19 @@ async def import_events(
         if changed:
             result.created += 1 if meeting.created_at >= now - timedelta(seconds=5) else 0
             result.updated += 1
-        name = await session.scalar(sa.select(Account.name).where(Account.id == account_id))
+        name = await session.scalar(sa.select(col(Account.name)).where(col(Account.id) == account_id))
         result.accounts.add(str(name))
         await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
     if complete:
         gone = (
             await session.scalars(
                 sa.select(Meeting).where(
-                    Meeting.person_id == person.id,
-                    Meeting.source == source,
-                    Meeting.cancelled.is_(False),
-                    Meeting.starts_at >= now,
-                    Meeting.starts_at < now + HORIZON,
-                    Meeting.external_uid.not_in(seen) if seen else sa.true(),
+                    col(Meeting.person_id) == person.id,
+                    col(Meeting.source) == source,
+                    col(Meeting.cancelled).is_(False),
+                    col(Meeting.starts_at) >= now,
+                    col(Meeting.starts_at) < now + HORIZON,
+                    col(Meeting.external_uid).not_in(seen) if seen else sa.true(),
                 )
             )
         ).all()
@@ -339,11 +342,11 @@ async def _retire_duplicates(
     twins = (
         await session.scalars(
             sa.select(Meeting).where(
-                Meeting.person_id == meeting.person_id,
-                Meeting.account_id == meeting.account_id,
-                Meeting.source.in_(("debrief", "manual")),
-                Meeting.cancelled.is_(False),
-                Meeting.starts_at.between(meeting.starts_at - window, meeting.starts_at + window),
+                col(Meeting.person_id) == meeting.person_id,
+                col(Meeting.account_id) == meeting.account_id,
+                col(Meeting.source).in_(("debrief", "manual")),
+                col(Meeting.cancelled).is_(False),
+                col(Meeting.starts_at).between(meeting.starts_at - window, meeting.starts_at + window),
             )
         )
     ).all()
@@ -394,7 +397,7 @@ async def add_feed(*, session: AsyncSession, person_id: int, url: str) -> int:
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["person_id", "url"], set_={"url": stmt.excluded.url}
-    ).returning(CalendarFeed.id)
+    ).returning(col(CalendarFeed.id))
     return int((await session.execute(stmt)).scalar_one())
 
 
@@ -434,7 +437,7 @@ async def poll_feed(*, ctx: CoachContext, feed_id: int, http: aiohttp.ClientSess
         log.warning(msg.FEED_FAILED.format(id=feed.id, error=repr(exc)))
         values.update(last_error=repr(exc)[:2000], next_poll_at=now + FEED_RETRY)
     async with ctx.db() as session, session.begin():
-        await session.execute(sa.update(CalendarFeed).where(CalendarFeed.id == feed_id).values(**values))
+        await session.execute(sa.update(CalendarFeed).where(col(CalendarFeed.id) == feed_id).values(**values))
     return status
 
 
@@ -444,9 +447,9 @@ async def claim_due_feeds(*, ctx: CoachContext, limit: int = 20) -> list[int]:
     async with ctx.db() as session, session.begin():
         due = (
             await session.execute(
-                sa.select(CalendarFeed.id, CalendarFeed.next_poll_at)
-                .where(CalendarFeed.next_poll_at <= now)
-                .order_by(CalendarFeed.next_poll_at)
+                sa.select(col(CalendarFeed.id), col(CalendarFeed.next_poll_at))
+                .where(col(CalendarFeed.next_poll_at) <= now)
+                .order_by(col(CalendarFeed.next_poll_at))
                 .limit(limit)
             )
         ).all()
@@ -454,11 +457,11 @@ async def claim_due_feeds(*, ctx: CoachContext, limit: int = 20) -> list[int]:
         for feed_id, next_at in due:
             taken = await session.execute(
                 sa.update(CalendarFeed)
-                .where(CalendarFeed.id == feed_id, CalendarFeed.next_poll_at == next_at)
+                .where(col(CalendarFeed.id) == feed_id, col(CalendarFeed.next_poll_at) == next_at)
                 .values(next_poll_at=now + FEED_INTERVAL)
             )
             if taken.rowcount == 1:  # type: ignore[attr-defined]
-                mine.append(int(feed_id))
+                mine.append(not_null(feed_id))
     return mine
 
 

@@ -16,8 +16,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {"demo": True} if getattr(args, "demo", False) else {}
-    return Settings.load(**overrides)
+    return Settings.load(demo=True) if getattr(args, "demo", False) else Settings.load()
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -105,10 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Later modules (Slack, Teams, scheduler, digest) add their subcommands here.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 
 
-def _digest_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _digest_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bot.digest_cli import register  # issue 6: digest preview, export, import, retention
 
     register(sub)
@@ -117,7 +116,7 @@ def _digest_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
 EXTRA_COMMANDS.append(_digest_commands)
 
 
-def _teams_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _teams_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bot.teams_cli import register  # issue 4: teams package, send-test
 
     register(sub)
@@ -126,7 +125,7 @@ def _teams_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 EXTRA_COMMANDS.append(_teams_commands)
 
 
-def _scheduling_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _scheduling_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from bot.scheduling_cli import register  # issue 5: outbox list, calendar import / add-feed
 
     register(sub)

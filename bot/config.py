@@ -86,7 +86,7 @@ class OrgConfig(_Strict):
     default_locale: Locale = "en"
     default_timezone: str = "Europe/Amsterdam"
     internal_domains: list[str] = Field(default_factory=list)
-    working_days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    working_days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
     quiet_hours: QuietHours = QuietHours()
     nudge: NudgeConfig = NudgeConfig()
     digest: DigestConfig = DigestConfig()

@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from dialogs.checklist import (
     ACCOUNT_LIMIT,
@@ -115,25 +116,25 @@ async def export_rows(*, session: AsyncSession, workspace_id: int | None = None)
     answers = {p: aliased(DebriefAnswer, name=f"a_{p}") for p in POINTS}
     stmt = (
         sa.select(
-            Workspace.platform,
-            Workspace.external_id,
-            Person.platform_user_id,
-            Person.email,
-            Person.display_name,
-            Account.name,
+            col(Workspace.platform),
+            col(Workspace.external_id),
+            col(Person.platform_user_id),
+            col(Person.email),
+            col(Person.display_name),
+            col(Account.name),
             Debrief,
-            *(c for p in POINTS for c in (answers[p].rating, answers[p].note)),
+            *(c for p in POINTS for c in (col(answers[p].rating), col(answers[p].note))),
         )
-        .join(Person, Person.id == Debrief.person_id)
-        .join(Workspace, Workspace.id == Debrief.workspace_id)
-        .join(Account, Account.id == Debrief.account_id)
+        .join(Person, col(Person.id) == col(Debrief.person_id))
+        .join(Workspace, col(Workspace.id) == col(Debrief.workspace_id))
+        .join(Account, col(Account.id) == col(Debrief.account_id))
     )
     for p, a in answers.items():
-        stmt = stmt.outerjoin(a, sa.and_(a.debrief_id == Debrief.id, a.point == p))
+        stmt = stmt.outerjoin(a, sa.and_(col(a.debrief_id) == col(Debrief.id), col(a.point) == p))
     if workspace_id is not None:
-        stmt = stmt.where(Debrief.workspace_id == workspace_id)
+        stmt = stmt.where(col(Debrief.workspace_id) == workspace_id)
     out = []
-    for row in (await session.execute(stmt.order_by(Debrief.created_at, Debrief.id))).all():
+    for row in (await session.execute(stmt.order_by(col(Debrief.created_at), col(Debrief.id)))).all():
         platform, ext, user, email, name, account, d = row[:7]
         per_point = dict(zip(POINTS, zip(row[7::2], row[8::2], strict=True), strict=True))
         values: dict[str, Any] = {

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.config import Settings
 from storage.errors import CoachError, NotFound
@@ -42,7 +43,7 @@ def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 async def find_manager(session: AsyncSession, who: str) -> int:
     """A person by id, e-mail or platform user id; refuses an ambiguous name."""
-    from storage.models import Person
+    from storage.models import Person, not_null
 
     if who.isdigit():
         person = await session.get(Person, int(who))
@@ -51,8 +52,10 @@ async def find_manager(session: AsyncSession, who: str) -> int:
         return int(who)
     rows = (
         await session.execute(
-            sa.select(Person.id, Person.workspace_id).where(
-                sa.or_(sa.func.lower(Person.email) == who.casefold(), Person.platform_user_id == who)
+            sa.select(col(Person.id), col(Person.workspace_id)).where(
+                sa.or_(
+                    sa.func.lower(col(Person.email)) == who.casefold(), col(Person.platform_user_id) == who
+                )
             )
         )
     ).all()
@@ -61,7 +64,7 @@ async def find_manager(session: AsyncSession, who: str) -> int:
     if len(rows) > 1:
         ids = ", ".join(f"{pid} (workspace {ws})" for pid, ws in rows)
         raise CoachError(f"{who!r} names several people: {ids}; pass --manager ID")
-    return int(rows[0][0])
+    return not_null(rows[0][0])
 
 
 def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
@@ -161,7 +164,7 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     digest = sub.add_parser("digest", help="the managers' weekly digest")
     digest_sub = digest.add_subparsers(dest="digest_command", required=True, metavar="COMMAND")
     preview = digest_sub.add_parser("preview", help="show a manager's digest now (text, or --json)")

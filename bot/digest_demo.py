@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage import repository as repo
 from storage import sales_teams
@@ -26,8 +27,8 @@ async def seed_digest_demo(
     )
     for user_id, account, days in UNDEBRIEFED:
         rep_id = await session.scalar(
-            sa.select(Person.id).where(
-                Person.workspace_id == workspace_id, Person.platform_user_id == user_id
+            sa.select(col(Person.id)).where(
+                col(Person.workspace_id) == workspace_id, col(Person.platform_user_id) == user_id
             )
         )
         if rep_id is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.config import WEEKDAYS, OrgConfig, PersonRef
@@ -35,7 +36,7 @@ from dialogs.digest_render import digest_replies
 from dialogs.messages import Reply
 from storage import data_rights, outbox, sales_teams
 from storage.digest_queries import Period
-from storage.models import Outbox, Person, Platform, Role, Workspace
+from storage.models import Outbox, Person, Platform, Role, Workspace, not_null
 
 log = logging.getLogger("coach.digest")
 
@@ -119,9 +120,11 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
     }
     rows = (
         await session.execute(
-            sa.select(Person, Workspace.platform)
-            .join(Workspace, Workspace.id == Person.workspace_id)
-            .where(sa.or_(sa.func.lower(Person.email).in_(emails), Person.platform_user_id.in_(ids)))
+            sa.select(Person, col(Workspace.platform))
+            .join(Workspace, col(Workspace.id) == col(Person.workspace_id))
+            .where(
+                sa.or_(sa.func.lower(col(Person.email)).in_(emails), col(Person.platform_user_id).in_(ids))
+            )
         )
     ).all()
     links = 0
@@ -132,7 +135,7 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
             assert manager.id is not None
             if manager.role == Role.REP:
                 await session.execute(
-                    sa.update(Person).where(Person.id == manager.id).values(role=Role.MANAGER)
+                    sa.update(Person).where(col(Person.id) == manager.id).values(role=Role.MANAGER)
                 )
             await sales_teams.upsert_team(
                 session=session, workspace_id=manager.workspace_id, manager_id=manager.id, name=cfg.name
@@ -145,6 +148,7 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
                         and _matches(ref, rep, rep_platform)
                         and rep.manager_id != manager.id
                     ):
+                        assert rep.id is not None
                         await sales_teams.set_manager(
                             session=session, person_id=rep.id, manager_id=manager.id
                         )
@@ -153,7 +157,7 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
 
 
 # -- scheduling ----------------------------------------------------------------------------------
-def last_occurrence(now: datetime, *, weekday: str, at: Any, tz: str) -> datetime:
+def last_occurrence(now: datetime, *, weekday: str, at: time, tz: str) -> datetime:
     """The latest local `weekday` `at` not after `now`, as UTC (wall-clock time across DST)."""
     zone = ZoneInfo(tz)
     local = now.astimezone(zone)
@@ -172,8 +176,10 @@ async def due_digests(
     boss = aliased(Person)
     rows = (
         await session.execute(
-            sa.select(boss.id, boss.timezone).where(
-                boss.id.in_(sa.select(Person.manager_id).where(Person.manager_id.is_not(None)))
+            sa.select(col(boss.id), col(boss.timezone)).where(
+                col(boss.id).in_(
+                    sa.select(col(Person.manager_id)).where(col(Person.manager_id).is_not(None))
+                )
             )
         )
     ).all()
@@ -184,7 +190,7 @@ async def due_digests(
         )
         if now - moment < DIGEST_VALID:
             local_day: date = moment.astimezone(ZoneInfo(tz or ctx.default_timezone)).date()
-            out.append((int(manager_id), f"{DIGEST_KIND}:{manager_id}:{local_day.isoformat()}", moment))
+            out.append((not_null(manager_id), f"{DIGEST_KIND}:{manager_id}:{local_day.isoformat()}", moment))
     return out
 
 
@@ -193,7 +199,9 @@ async def enqueue_due_digests(*, session: AsyncSession, ctx: CoachContext, now: 
     if not due:
         return 0
     existing = set(
-        await session.scalars(sa.select(Outbox.dedup_key).where(Outbox.dedup_key.in_([k for _, k, _ in due])))
+        await session.scalars(
+            sa.select(col(Outbox.dedup_key)).where(col(Outbox.dedup_key).in_([k for _, k, _ in due]))
+        )
     )
     added = 0
     for manager_id, key, moment in due:

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 import aiohttp
 import sqlalchemy as sa
 from aiohttp import web
+from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.config import OrgConfig
@@ -296,7 +297,9 @@ class Scheduler:
 
     async def _mark_unreachable(self, person: Person) -> None:
         async with self.ctx.db() as session, session.begin():
-            await session.execute(sa.update(Person).where(Person.id == person.id).values(reachable=False))
+            await session.execute(
+                sa.update(Person).where(col(Person.id) == person.id).values(reachable=False)
+            )
 
 
 # -- in the app ----------------------------------------------------------------------------------
@@ -310,7 +313,8 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     from bot.app import COACH, SETTINGS
     from bot.calendar import poll_feeds_forever
 
-    scheduler = Scheduler(ctx=app[COACH], senders=app[SENDERS], config=app.get(SCHEDULER_CONFIG))
+    senders = app[SENDERS]  # its own statement: inline, mypy infers AppKey[Mapping] from the parameter
+    scheduler = Scheduler(ctx=app[COACH], senders=senders, config=app.get(SCHEDULER_CONFIG))
     app[SCHEDULER] = scheduler
     stop = asyncio.Event()
     tasks = [

@@ -8,17 +8,21 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from bot.config import Settings
 from storage.errors import CoachError, NotFound
 
+if TYPE_CHECKING:
+    from dialogs.context import CoachContext
+
 T = TypeVar("T")
 
 
-def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+def _run(settings: Settings, work: Callable[[CoachContext], Awaitable[T]]) -> T:
     """Run `work(ctx)` on a CoachContext over the configured database."""
     from bot.app import coach_context
     from dialogs.text import default_texts
@@ -37,7 +41,7 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-async def _person_id(ctx: Any, ref: str) -> int:
+async def _person_id(ctx: CoachContext, ref: str) -> int:
     from storage.models import Person
 
     async with ctx.db() as session:
@@ -46,8 +50,8 @@ async def _person_id(ctx: Any, ref: str) -> int:
         else:
             person = await session.scalar(
                 sa.select(Person)
-                .where(sa.func.lower(Person.email) == ref.strip().lower())
-                .order_by(Person.id)
+                .where(sa.func.lower(col(Person.email)) == ref.strip().lower())
+                .order_by(col(Person.id))
                 .limit(1)
             )
     if person is None or person.id is None:
@@ -58,7 +62,7 @@ async def _person_id(ctx: Any, ref: str) -> int:
 def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
     from storage import outbox
 
-    async def work(ctx: Any) -> list[dict[str, Any]]:
+    async def work(ctx: CoachContext) -> list[dict[str, Any]]:
         async with ctx.db() as session:
             rows = await outbox.list_rows(session=session, limit=args.limit)
         return [outbox.row_json(r) for r in rows]
@@ -83,7 +87,7 @@ def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         raise CoachError(f"{args.file}: cannot be read ({exc.strerror})") from None
 
-    async def work(ctx: Any) -> dict[str, Any]:
+    async def work(ctx: CoachContext) -> dict[str, Any]:
         person_id = await _person_id(ctx, args.person)
         result = await import_calendar(ctx=ctx, person_id=person_id, data=data)
         return {"person_id": person_id, **result.as_dict()}
@@ -101,7 +105,7 @@ def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_calendar_add_feed(args: argparse.Namespace, settings: Settings) -> int:
     from bot.calendar import add_feed
 
-    async def work(ctx: Any) -> dict[str, Any]:
+    async def work(ctx: CoachContext) -> dict[str, Any]:
         person_id = await _person_id(ctx, args.person)
         async with ctx.db() as session, session.begin():
             feed_id = await add_feed(session=session, person_id=person_id, url=args.url)
@@ -112,7 +116,7 @@ def cmd_calendar_add_feed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     box = sub.add_parser("outbox", help="scheduled messages (nudges, prompts, digests)")
     box_sub = box.add_subparsers(dest="outbox_command", required=True, metavar="COMMAND")
     listing = box_sub.add_parser("list", help="pending and recent rows: kind, person, due (UTC), status")

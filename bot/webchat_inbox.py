@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from aiohttp import web
+from sqlmodel import col
 
 from bot.delivery import Outgoing, register_sender
 from storage.models import Person, Platform
@@ -55,15 +56,15 @@ async def poll(request: web.Request) -> web.StreamResponse:
         rows = (
             await session.scalars(
                 sa.select(WebChatInbox)
-                .where(WebChatInbox.person_id == person_id, WebChatInbox.seen_at.is_(None))
-                .order_by(WebChatInbox.id)
+                .where(col(WebChatInbox.person_id) == person_id, col(WebChatInbox.seen_at).is_(None))
+                .order_by(col(WebChatInbox.id))
                 .limit(POLL_LIMIT)
             )
         ).all()
         if rows:
             await session.execute(
                 sa.update(WebChatInbox)
-                .where(WebChatInbox.id.in_([r.id for r in rows]), WebChatInbox.seen_at.is_(None))
+                .where(col(WebChatInbox.id).in_([r.id for r in rows]), col(WebChatInbox.seen_at).is_(None))
                 .values(seen_at=datetime.now(UTC))
             )
     messages = [m for r in rows for m in r.messages]

@@ -99,23 +99,33 @@ async def handle_message(
     return [help_reply(ctx, rep, unknown)]
 
 
-async def _help(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command) -> list[Reply]:
+async def _help(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command
+) -> list[Reply]:
     return [help_reply(ctx, rep)] + ([_question(ctx, rep, state)] if state else [])
 
 
-async def _history(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command) -> list[Reply]:
+async def _history(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command
+) -> list[Reply]:
     return [await history(ctx=ctx, rep=rep)] + ([_question(ctx, rep, state)] if state else [])
 
 
-async def _greeting(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command) -> list[Reply]:
+async def _greeting(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command
+) -> list[Reply]:
     return [_welcome(ctx, rep)]
 
 
-async def _debrief(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+async def _debrief(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
+) -> list[Reply]:
     return await _start(ctx, rep, channel, cmd.arg)
 
 
-async def _edit(ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command) -> list[Reply]:
+async def _edit(
+    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
+) -> list[Reply]:
     match = _EDIT_NUMBER.match(cmd.arg)
     if not match:
         return [help_reply(ctx, rep)]
@@ -333,7 +343,9 @@ def _display(ctx: CoachContext, rep: Rep, f: ChecklistField, raw: Any) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-async def _save_new(ctx: CoachContext, rep: Rep, channel: str, step: str, data: dict[str, Any]) -> DialogState:
+async def _save_new(
+    ctx: CoachContext, rep: Rep, channel: str, step: str, data: dict[str, Any]
+) -> DialogState:
     async with ctx.db() as session, session.begin():
         await repo.save_dialog(session=session, person_id=rep.id, channel=channel, kind=KIND,
                                step=step, data=data, expected_version=None)

@@ -29,7 +29,9 @@ _NL_NUMBERS = {
 }
 _NL_UNITS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks",
              "maand": "months", "maanden": "months"}
-_HAS_TIME = re.compile(r"\d{1,2}[:.]\d{2}|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.|uur|u|h)\b|\bnoon\b|\bmiddag\b", re.I)
+_HAS_TIME = re.compile(
+    r"\d{1,2}[:.]\d{2}|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.|uur|u|h)\b|\bnoon\b|\bmiddag\b", re.I
+)
 
 
 def _weekday_index(name: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from dialogs.context import CoachContext
 from dialogs.debrief import load_rep
@@ -76,22 +77,22 @@ async def render_follow_through(ctx: CoachContext, item: Item) -> list[Reply] | 
             return None
         due = date.fromisoformat(item.payload["due"])
         newer = await session.scalar(
-            sa.select(Debrief.id)
+            sa.select(col(Debrief.id))
             .where(
-                Debrief.person_id == rep.id,
-                Debrief.account_id == debrief.account_id,
-                Debrief.created_at > debrief.created_at,
+                col(Debrief.person_id) == rep.id,
+                col(Debrief.account_id) == debrief.account_id,
+                col(Debrief.created_at) > debrief.created_at,
             )
             .limit(1)
         )
         met = await session.scalar(
-            sa.select(Meeting.id)
+            sa.select(col(Meeting.id))
             .where(
-                Meeting.person_id == rep.id,
-                Meeting.account_id == debrief.account_id,
-                Meeting.cancelled.is_(False),
-                Meeting.starts_at > debrief.created_at,
-                Meeting.starts_at < ctx.clock(),
+                col(Meeting.person_id) == rep.id,
+                col(Meeting.account_id) == debrief.account_id,
+                col(Meeting.cancelled).is_(False),
+                col(Meeting.starts_at) > debrief.created_at,
+                col(Meeting.starts_at) < ctx.clock(),
             )
             .limit(1)
         )
@@ -108,7 +109,9 @@ async def render_follow_through(ctx: CoachContext, item: Item) -> list[Reply] | 
             )
             .on_conflict_do_nothing(index_elements=["debrief_id"])
         )
-        account = await session.scalar(sa.select(Account.name).where(Account.id == debrief.account_id))
+        account = await session.scalar(
+            sa.select(col(Account.name)).where(col(Account.id) == debrief.account_id)
+        )
         if await muted(session=session, rep=rep, now=ctx.clock()):
             return None
     t, loc = ctx.texts, rep.locale
@@ -147,15 +150,15 @@ async def render_tactic_feedback(ctx: CoachContext, item: Item) -> list[Reply] |
             await session.scalars(
                 sa.select(SuggestedTactic)
                 .where(
-                    SuggestedTactic.id.in_(ids),
-                    SuggestedTactic.person_id == rep.id,
-                    SuggestedTactic.verdict.is_(None),
+                    col(SuggestedTactic.id).in_(ids),
+                    col(SuggestedTactic.person_id) == rep.id,
+                    col(SuggestedTactic.verdict).is_(None),
                 )
-                .order_by(SuggestedTactic.id)
+                .order_by(col(SuggestedTactic.id))
             )
         ).all()
         account = await session.scalar(
-            sa.select(Account.name).where(Account.id == int(item.payload["account_id"]))
+            sa.select(col(Account.name)).where(col(Account.id) == int(item.payload["account_id"]))
         )
     known = ctx.texts.data(rep.locale, "tactics")
     rows = [r for r in rows if r.tactic in known]

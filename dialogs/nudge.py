@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from dialogs.checklist import POINTS, SCORE
 from dialogs.context import CoachContext
@@ -49,10 +50,10 @@ class MeetingView:
 async def load_meeting(*, session: AsyncSession, meeting_id: int, person_id: int) -> MeetingView | None:
     row = (
         await session.execute(
-            sa.select(Meeting, Account.name, MeetingInvite)
-            .join(Account, Account.id == Meeting.account_id)
-            .outerjoin(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
-            .where(Meeting.id == meeting_id, Meeting.person_id == person_id)
+            sa.select(Meeting, col(Account.name), MeetingInvite)
+            .join(Account, col(Account.id) == col(Meeting.account_id))
+            .outerjoin(MeetingInvite, col(MeetingInvite.meeting_id) == col(Meeting.id))
+            .where(col(Meeting.id) == meeting_id, col(Meeting.person_id) == person_id)
         )
     ).first()
     return MeetingView(row[0], row[1], row[2]) if row else None
@@ -253,16 +254,17 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
     out: dict[int, list[Reply] | None] = {}
     async with ctx.db() as session, session.begin():
         people = {
-            p.id: p for p in (await session.scalars(sa.select(Person).where(Person.id.in_(person_ids)))).all()
+            p.id: p
+            for p in (await session.scalars(sa.select(Person).where(col(Person.id).in_(person_ids)))).all()
         }
         views = {
             m.id: MeetingView(m, name, invite)
             for m, name, invite in (
                 await session.execute(
-                    sa.select(Meeting, Account.name, MeetingInvite)
-                    .join(Account, Account.id == Meeting.account_id)
-                    .outerjoin(MeetingInvite, MeetingInvite.meeting_id == Meeting.id)
-                    .where(Meeting.id.in_(meeting_ids))
+                    sa.select(Meeting, col(Account.name), MeetingInvite)
+                    .join(Account, col(Account.id) == col(Meeting.account_id))
+                    .outerjoin(MeetingInvite, col(MeetingInvite.meeting_id) == col(Meeting.id))
+                    .where(col(Meeting.id).in_(meeting_ids))
                 )
             ).all()
         }
@@ -270,7 +272,7 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
             p.person_id: p
             for p in (
                 await session.scalars(
-                    sa.select(CoachPreference).where(CoachPreference.person_id.in_(person_ids))
+                    sa.select(CoachPreference).where(col(CoachPreference.person_id).in_(person_ids))
                 )
             ).all()
         }
@@ -278,20 +280,20 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
         rank = (
             sa.func.row_number()
             .over(
-                partition_by=SuggestedTactic.person_id,
-                order_by=(SuggestedTactic.suggested_at.desc(), SuggestedTactic.id.desc()),
+                partition_by=col(SuggestedTactic.person_id),
+                order_by=(col(SuggestedTactic.suggested_at).desc(), col(SuggestedTactic.id).desc()),
             )
             .label("rank")
         )
         inner = (
             sa.select(
-                SuggestedTactic.person_id,
-                SuggestedTactic.tactic,
-                SuggestedTactic.meeting_id,
-                SuggestedTactic.verdict,
+                col(SuggestedTactic.person_id),
+                col(SuggestedTactic.tactic),
+                col(SuggestedTactic.meeting_id),
+                col(SuggestedTactic.verdict),
                 rank,
             )
-            .where(SuggestedTactic.person_id.in_(person_ids))
+            .where(col(SuggestedTactic.person_id).in_(person_ids))
             .subquery()
         )
         for h in (
@@ -306,39 +308,47 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
         rank = (
             sa.func.row_number()
             .over(
-                partition_by=(Debrief.person_id, Debrief.account_id),
-                order_by=(Debrief.created_at.desc(), Debrief.id.desc()),
+                partition_by=(col(Debrief.person_id), col(Debrief.account_id)),
+                order_by=(col(Debrief.created_at).desc(), col(Debrief.id).desc()),
             )
             .label("rank")
         )
         inner = (
-            sa.select(Debrief.id, rank)
-            .where(Debrief.person_id.in_(person_ids), Debrief.account_id.in_(accounts))
+            sa.select(col(Debrief.id), rank)
+            .where(col(Debrief.person_id).in_(person_ids), col(Debrief.account_id).in_(accounts))
             .subquery()
         )
         last = {
             (d.person_id, d.account_id): d
             for d in (
                 await session.scalars(
-                    sa.select(Debrief).join(inner, inner.c.id == Debrief.id).where(inner.c.rank == 1)
+                    sa.select(Debrief).join(inner, inner.c.id == col(Debrief.id)).where(inner.c.rank == 1)
                 )
             ).all()
         }
         rank = (
             sa.func.row_number()
-            .over(partition_by=Debrief.person_id, order_by=(Debrief.created_at.desc(), Debrief.id.desc()))
+            .over(
+                partition_by=col(Debrief.person_id),
+                order_by=(col(Debrief.created_at).desc(), col(Debrief.id).desc()),
+            )
             .label("rank")
         )
         inner = (
-            sa.select(Debrief.id, Debrief.person_id, rank).where(Debrief.person_id.in_(person_ids)).subquery()
+            sa.select(col(Debrief.id), col(Debrief.person_id), rank)
+            .where(col(Debrief.person_id).in_(person_ids))
+            .subquery()
         )
         recent: dict[int, dict[int, dict[str, str]]] = {}
         for person_id, debrief_id, point, rating in (
             await session.execute(
                 sa.select(
-                    inner.c.person_id, DebriefAnswer.debrief_id, DebriefAnswer.point, DebriefAnswer.rating
+                    inner.c.person_id,
+                    col(DebriefAnswer.debrief_id),
+                    col(DebriefAnswer.point),
+                    col(DebriefAnswer.rating),
                 )
-                .join(inner, inner.c.id == DebriefAnswer.debrief_id)
+                .join(inner, inner.c.id == col(DebriefAnswer.debrief_id))
                 .where(inner.c.rank <= RECENT_DEBRIEFS)
             )
         ).all():
@@ -346,9 +356,9 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
         chosen_before: dict[int, list[str]] = {}
         for mid, tactic in (
             await session.execute(
-                sa.select(SuggestedTactic.meeting_id, SuggestedTactic.tactic)
-                .where(SuggestedTactic.meeting_id.in_(meeting_ids))
-                .order_by(SuggestedTactic.id)
+                sa.select(col(SuggestedTactic.meeting_id), col(SuggestedTactic.tactic))
+                .where(col(SuggestedTactic.meeting_id).in_(meeting_ids))
+                .order_by(col(SuggestedTactic.id))
             )
         ).all():
             chosen_before.setdefault(mid, []).append(tactic)

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 import storage.tables  # noqa: F401  (every table on the metadata)
 from storage.models import Account, Debrief
@@ -36,9 +36,11 @@ def _is_reference(fk: sa.ForeignKey) -> bool:
     return (fk.ondelete or "").upper() == "SET NULL" and bool(fk.parent.nullable)
 
 
-def _owned(table: sa.Table, where: sa.ColumnElement[bool], depth: int = 0) -> list[tuple[sa.Table, Any]]:
+def _owned(
+    table: sa.Table, where: sa.ColumnElement[bool], depth: int = 0
+) -> list[tuple[sa.Table, sa.ColumnElement[bool]]]:
     """(table, condition) for the rows matching `where` and everything they own, parents first."""
-    out: list[tuple[sa.Table, Any]] = [(table, where)]
+    out: list[tuple[sa.Table, sa.ColumnElement[bool]]] = [(table, where)]
     if depth >= MAX_DEPTH:
         return out
     for child, column, fk in _references(table):
@@ -48,7 +50,7 @@ def _owned(table: sa.Table, where: sa.ColumnElement[bool], depth: int = 0) -> li
     return out
 
 
-def _person_rows(person_id: int) -> list[tuple[sa.Table, Any]]:
+def _person_rows(person_id: int) -> list[tuple[sa.Table, sa.ColumnElement[bool]]]:
     person = SQLModel.metadata.tables["person"]
     return _owned(person, person.c.id == person_id)
 
@@ -70,9 +72,11 @@ async def export_person(*, session: AsyncSession, person_id: int) -> dict[str, l
         if rows:
             tables.setdefault(table.name, []).extend(rows)
     accounts = await session.execute(
-        sa.select(Account.id, Account.name)
-        .where(Account.id.in_(sa.select(Debrief.account_id).where(Debrief.person_id == person_id)))
-        .order_by(Account.id)
+        sa.select(col(Account.id), col(Account.name))
+        .where(
+            col(Account.id).in_(sa.select(col(Debrief.account_id)).where(col(Debrief.person_id) == person_id))
+        )
+        .order_by(col(Account.id))
     )
     names = [{"id": i, "name": n} for i, n in accounts.all()]
     if names:
@@ -80,7 +84,7 @@ async def export_person(*, session: AsyncSession, person_id: int) -> dict[str, l
     return tables
 
 
-async def _delete(session: AsyncSession, rows: list[tuple[sa.Table, Any]]) -> int:
+async def _delete(session: AsyncSession, rows: list[tuple[sa.Table, sa.ColumnElement[bool]]]) -> int:
     # First clear references held by rows that are not deleted (another person's manager_id).
     for table, where in rows:
         for child, column, fk in _references(table):

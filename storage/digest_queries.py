@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
-from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person
+from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person, not_null
 from storage.sales_teams import Team
 
 
@@ -120,7 +121,7 @@ class DigestData:
     notes: list[NoteRow]
 
 
-def _filled(column: sa.ColumnElement[str | None]) -> sa.ColumnElement[int]:
+def _filled(column: sa.SQLColumnExpression[str | None]) -> sa.ColumnElement[int]:
     return sa.case((sa.and_(column.is_not(None), column != ""), 1), else_=0)
 
 
@@ -144,161 +145,181 @@ async def load_digest_data(
     rep = aliased(Person, name="rep")
     manager_filter: list[sa.ColumnElement[bool]] = []
     if manager_ids is not None:
-        manager_filter.append(manager.id.in_(list(manager_ids)))
+        manager_filter.append(col(manager.id).in_(list(manager_ids)))
     else:
         manager_filter.append(
-            manager.id.in_(sa.select(Person.manager_id).where(Person.manager_id.is_not(None)))
+            col(manager.id).in_(sa.select(col(Person.manager_id)).where(col(Person.manager_id).is_not(None)))
         )
     if workspace_id is not None:
-        manager_filter.append(manager.workspace_id == workspace_id)
+        manager_filter.append(col(manager.workspace_id) == workspace_id)
 
     # 1. managers and their team names
-    rows = await session.execute(
+    manager_rows = await session.execute(
         sa.select(
-            manager.id,
-            manager.workspace_id,
-            manager.display_name,
-            manager.email,
-            manager.locale,
-            manager.timezone,
-            Team.name,
-            Team.channel_id,
+            col(manager.id),
+            col(manager.workspace_id),
+            col(manager.display_name),
+            col(manager.email),
+            col(manager.locale),
+            col(manager.timezone),
+            col(Team.name),
+            col(Team.channel_id),
         )
-        .outerjoin(Team, Team.manager_id == manager.id)
+        .outerjoin(Team, col(Team.manager_id) == col(manager.id))
         .where(*manager_filter)
-        .order_by(manager.id)
+        .order_by(col(manager.id))
     )
-    managers = [ManagerRow(int(r[0]), int(r[1]), r[2] or "", r[3], r[4], r[5], r[6], r[7]) for r in rows]
+    managers = [
+        ManagerRow(not_null(r[0]), int(r[1]), r[2] or "", r[3], r[4], r[5], r[6], r[7]) for r in manager_rows
+    ]
 
     # The team: direct reports living in their manager's workspace (never across workspaces).
     team_ids = (
-        sa.select(rep.id)
-        .join(manager, sa.and_(manager.id == rep.manager_id, manager.workspace_id == rep.workspace_id))
+        sa.select(col(rep.id))
+        .join(
+            manager,
+            sa.and_(
+                col(manager.id) == col(rep.manager_id), col(manager.workspace_id) == col(rep.workspace_id)
+            ),
+        )
         .where(*manager_filter)
     )
 
     # 2. reps
-    rows = await session.execute(
-        sa.select(Person.id, Person.manager_id, Person.display_name, Person.email)
-        .where(Person.id.in_(team_ids))
-        .order_by(Person.display_name, Person.id)
+    rep_rows = await session.execute(
+        sa.select(col(Person.id), col(Person.manager_id), col(Person.display_name), col(Person.email))
+        .where(col(Person.id).in_(team_ids))
+        .order_by(col(Person.display_name), col(Person.id))
     )
-    reps = [RepRow(int(r[0]), int(r[1]), r[2] or "", r[3]) for r in rows]
+    reps = [RepRow(not_null(r[0]), not_null(r[1]), r[2] or "", r[3]) for r in rep_rows]
 
-    in_team = Debrief.person_id.in_(team_ids)
-    window_end = Debrief.created_at < period.end
+    in_team = col(Debrief.person_id).in_(team_ids)
+    window_end = col(Debrief.created_at) < period.end
 
     # 3. checklist profile per rep and point (yes / partly / no counts), current and previous period
-    bucket2 = sa.case((Debrief.created_at >= period.start, 0), else_=1).label("bucket")
-    rows = await session.execute(
+    bucket2 = sa.case((col(Debrief.created_at) >= period.start, 0), else_=1).label("bucket")
+    point_rows = await session.execute(
         sa.select(
-            Debrief.person_id,
+            col(Debrief.person_id),
             bucket2,
-            DebriefAnswer.point,
-            *(sa.func.sum(sa.case((DebriefAnswer.rating == r, 1), else_=0)) for r in ("yes", "partly", "no")),
+            col(DebriefAnswer.point),
+            *(
+                sa.func.sum(sa.case((col(DebriefAnswer.rating) == r, 1), else_=0))
+                for r in ("yes", "partly", "no")
+            ),
         )
-        .join(DebriefAnswer, DebriefAnswer.debrief_id == Debrief.id)
-        .where(in_team, Debrief.created_at >= period.bucket_start(1), window_end)
-        .group_by(Debrief.person_id, bucket2, DebriefAnswer.point)
+        .join(DebriefAnswer, col(DebriefAnswer.debrief_id) == col(Debrief.id))
+        .where(in_team, col(Debrief.created_at) >= period.bucket_start(1), window_end)
+        .group_by(col(Debrief.person_id), bucket2, col(DebriefAnswer.point))
     )
     points = [
         PointCount(int(r[0]), int(r[1]), str(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
-        for r in rows
+        for r in point_rows
     ]
 
     # 4. debriefs, closed outcomes and concessions per rep and trend bucket
-    whens = [(Debrief.created_at >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
+    whens = [(col(Debrief.created_at) >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
     bucket_n = sa.case(*whens, else_=period.buckets - 1).label("bucket")
-    rows = await session.execute(
+    outcome_rows = await session.execute(
         sa.select(
-            Debrief.person_id,
+            col(Debrief.person_id),
             bucket_n,
             sa.func.count(),
-            sa.func.sum(sa.case((Debrief.outcome == "closed", 1), else_=0)),
-            sa.func.sum(_filled(Debrief.concessions_given)),
-            sa.func.sum(_filled(Debrief.concessions_got)),
+            sa.func.sum(sa.case((col(Debrief.outcome) == "closed", 1), else_=0)),
+            sa.func.sum(_filled(col(Debrief.concessions_given))),
+            sa.func.sum(_filled(col(Debrief.concessions_got))),
         )
-        .where(in_team, Debrief.created_at >= period.bucket_start(period.buckets - 1), window_end)
-        .group_by(Debrief.person_id, bucket_n)
+        .where(in_team, col(Debrief.created_at) >= period.bucket_start(period.buckets - 1), window_end)
+        .group_by(col(Debrief.person_id), bucket_n)
     )
     outcomes = [
         OutcomeCount(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
-        for r in rows
+        for r in outcome_rows
     ]
 
     # 5. customer meetings in the period without a debrief (linked, or a later one for that account)
     # Two NOT EXISTS rather than one with OR: each is an index probe (ix_debrief_meeting_id,
     # ix_debrief_account_created); an OR would make PostgreSQL scan debriefs per meeting.
     later = aliased(Debrief, name="later")
-    linked = sa.exists().where(later.meeting_id == Meeting.id)
+    linked = sa.exists().where(col(later.meeting_id) == col(Meeting.id))
     after = sa.exists().where(
-        later.account_id == Meeting.account_id,
-        later.created_at >= Meeting.starts_at,
-        later.person_id == Meeting.person_id,
+        col(later.account_id) == col(Meeting.account_id),
+        col(later.created_at) >= col(Meeting.starts_at),
+        col(later.person_id) == col(Meeting.person_id),
     )
-    rows = await session.execute(
-        sa.select(Meeting.person_id, Meeting.id, Account.name, Meeting.starts_at)
-        .join(Account, Account.id == Meeting.account_id)
+    meeting_rows = await session.execute(
+        sa.select(col(Meeting.person_id), col(Meeting.id), col(Account.name), col(Meeting.starts_at))
+        .join(Account, col(Account.id) == col(Meeting.account_id))
         .where(
-            Meeting.person_id.in_(team_ids),
-            Meeting.starts_at >= period.start,
-            Meeting.starts_at < period.end,
-            Meeting.cancelled.is_(False),
+            col(Meeting.person_id).in_(team_ids),
+            col(Meeting.starts_at) >= period.start,
+            col(Meeting.starts_at) < period.end,
+            col(Meeting.cancelled).is_(False),
             ~linked,
             ~after,
         )
-        .order_by(Meeting.starts_at)
+        .order_by(col(Meeting.starts_at))
     )
-    missed_meetings = [MissedMeeting(int(r[0]), int(r[1]), str(r[2]), r[3]) for r in rows]
+    missed_meetings = [MissedMeeting(int(r[0]), not_null(r[1]), str(r[2]), r[3]) for r in meeting_rows]
 
     # 6. promised next steps due in the period with no follow-up (debrief or meeting) since
     due_from = due_from or period.start.date()
     due_to = due_to or period.end.date()
     followed_debrief = sa.exists().where(
-        later.person_id == Debrief.person_id,
-        later.account_id == Debrief.account_id,
-        later.created_at > Debrief.created_at,
+        col(later.person_id) == col(Debrief.person_id),
+        col(later.account_id) == col(Debrief.account_id),
+        col(later.created_at) > col(Debrief.created_at),
     )
     followed_meeting = sa.exists().where(
-        Meeting.person_id == Debrief.person_id,
-        Meeting.account_id == Debrief.account_id,
-        Meeting.starts_at > Debrief.created_at,
-        Meeting.starts_at < period.end,
-        Meeting.cancelled.is_(False),
+        col(Meeting.person_id) == col(Debrief.person_id),
+        col(Meeting.account_id) == col(Debrief.account_id),
+        col(Meeting.starts_at) > col(Debrief.created_at),
+        col(Meeting.starts_at) < period.end,
+        col(Meeting.cancelled).is_(False),
     )
-    rows = await session.execute(
-        sa.select(Debrief.person_id, Debrief.id, Account.name, Debrief.next_step_what, Debrief.next_step_due)
-        .join(Account, Account.id == Debrief.account_id)
+    step_rows = await session.execute(
+        sa.select(
+            col(Debrief.person_id),
+            col(Debrief.id),
+            col(Account.name),
+            col(Debrief.next_step_what),
+            col(Debrief.next_step_due),
+        )
+        .join(Account, col(Account.id) == col(Debrief.account_id))
         .where(
             in_team,
-            Debrief.next_step_due >= due_from,
-            Debrief.next_step_due < due_to,
-            Debrief.outcome != "lost",
+            col(Debrief.next_step_due) >= due_from,
+            col(Debrief.next_step_due) < due_to,
+            col(Debrief.outcome) != "lost",
             ~followed_debrief,
             ~followed_meeting,
         )
-        .order_by(Debrief.next_step_due, Debrief.id)
+        .order_by(col(Debrief.next_step_due), col(Debrief.id))
     )
-    missed_steps = [MissedStep(int(r[0]), int(r[1]), str(r[2]), r[3], r[4]) for r in rows]
+    missed_steps = [MissedStep(int(r[0]), not_null(r[1]), str(r[2]), r[3], not_null(r[4])) for r in step_rows]
 
     # 7. free-text notes of the period: only read at all when the organisation shares them
     notes: list[NoteRow] = []
     if include_notes:
-        rows = await session.execute(
+        note_rows = await session.execute(
             sa.select(
-                Debrief.person_id, DebriefAnswer.point, DebriefAnswer.note, Account.name, Debrief.created_at
+                col(Debrief.person_id),
+                col(DebriefAnswer.point),
+                col(DebriefAnswer.note),
+                col(Account.name),
+                col(Debrief.created_at),
             )
-            .join(DebriefAnswer, DebriefAnswer.debrief_id == Debrief.id)
-            .join(Account, Account.id == Debrief.account_id)
+            .join(DebriefAnswer, col(DebriefAnswer.debrief_id) == col(Debrief.id))
+            .join(Account, col(Account.id) == col(Debrief.account_id))
             .where(
                 in_team,
-                Debrief.created_at >= period.start,
+                col(Debrief.created_at) >= period.start,
                 window_end,
-                DebriefAnswer.note.is_not(None),
-                DebriefAnswer.note != "",
+                col(DebriefAnswer.note).is_not(None),
+                col(DebriefAnswer.note) != "",
             )
-            .order_by(Debrief.created_at.desc(), DebriefAnswer.id)
+            .order_by(col(Debrief.created_at).desc(), col(DebriefAnswer.id))
         )
-        notes = [NoteRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4]) for r in rows]
+        notes = [NoteRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4]) for r in note_rows]
 
     return DigestData(period, managers, reps, points, outcomes, missed_meetings, missed_steps, notes)

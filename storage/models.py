@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+_T = TypeVar("_T")
 
 
 def utcnow() -> datetime:
@@ -37,6 +39,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _ts(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a `table=True` model (`Model.__table__`, which SQLModel's stubs do not declare)."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table), f"{model.__name__} is not a table model"
+    return table
+
+
+def not_null(value: _T | None) -> _T:
+    """A value read back that the query guarantees is set: a primary key (SQLModel types `id` as
+    `int | None` because it is None before insert), or a column its WHERE or inner join rules NULL out of."""
+    if value is None:
+        raise TypeError("unexpected NULL in a column the query guarantees is set")
+    return value
 
 
 class Platform(StrEnum):

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import Outbox, OutboxStatus, Person, Workspace, utcnow
 from storage.repository import _insert
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.dml import ReturningUpdate
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.CLAIMED)
 
@@ -70,7 +74,7 @@ async def enqueue(
             "expires_at": stmt.excluded.expires_at,
             "payload": stmt.excluded.payload,
         },
-        where=Outbox.status == OutboxStatus.PENDING,
+        where=col(Outbox.status) == OutboxStatus.PENDING,
     )
     await session.execute(stmt)
 
@@ -81,10 +85,10 @@ async def cancel_prefix(
     """Cancel the pending rows whose dedup key starts with `prefix` (one meeting's messages),
     except rows whose key starts with one of `keep` (a planned row and its snoozes)."""
     stmt = sa.update(Outbox).where(
-        Outbox.status == OutboxStatus.PENDING, Outbox.dedup_key.startswith(prefix, autoescape=True)
+        col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.dedup_key).startswith(prefix, autoescape=True)
     )
     for kept in keep:
-        stmt = stmt.where(sa.not_(Outbox.dedup_key.startswith(kept, autoescape=True)))
+        stmt = stmt.where(sa.not_(col(Outbox.dedup_key).startswith(kept, autoescape=True)))
     result = await session.execute(stmt.values(status=OutboxStatus.CANCELLED, last_error=reason or None))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -92,49 +96,51 @@ async def cancel_prefix(
 async def release_expired_leases(*, session: AsyncSession, now: datetime, limit: int = 1000) -> int:
     """Put rows whose claim lease ran out (their replica died) back to pending."""
     inner = (
-        sa.select(Outbox.id)
-        .where(Outbox.status == OutboxStatus.CLAIMED, Outbox.lease_until < now)
+        sa.select(col(Outbox.id))
+        .where(col(Outbox.status) == OutboxStatus.CLAIMED, col(Outbox.lease_until) < now)
         .limit(limit)
     )
     if _dialect(session) == "postgresql":
         inner = inner.with_for_update(skip_locked=True)
     result = await session.execute(
         sa.update(Outbox)
-        .where(Outbox.id.in_(inner.scalar_subquery()))
+        .where(col(Outbox.id).in_(inner.scalar_subquery()))
         .values(status=OutboxStatus.PENDING, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def claim_statement(*, dialect: str, worker: str, now: datetime, lease: timedelta, limit: int) -> Any:
+def claim_statement(
+    *, dialect: str, worker: str, now: datetime, lease: timedelta, limit: int
+) -> ReturningUpdate[int | None, str, str, int, dict[str, Any], datetime, datetime | None, int]:
     """The one-statement claim: the oldest due pending rows, skipping rows another replica holds."""
     inner = (
-        sa.select(Outbox.id)
-        .where(Outbox.status == OutboxStatus.PENDING, Outbox.due_at <= now)
-        .order_by(Outbox.due_at)
+        sa.select(col(Outbox.id))
+        .where(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.due_at) <= now)
+        .order_by(col(Outbox.due_at))
         .limit(limit)
     )
     if dialect == "postgresql":
         inner = inner.with_for_update(skip_locked=True)
     return (
         sa.update(Outbox)
-        .where(Outbox.id.in_(inner.scalar_subquery()))
+        .where(col(Outbox.id).in_(inner.scalar_subquery()))
         .values(
             status=OutboxStatus.CLAIMED,
             claimed_by=worker,
             lease_until=now + lease,
-            attempts=Outbox.attempts + 1,
+            attempts=col(Outbox.attempts) + 1,
         )
         .returning(
-            Outbox.id,
-            Outbox.dedup_key,
-            Outbox.kind,
-            Outbox.person_id,
-            Outbox.payload,
-            Outbox.due_at,
-            Outbox.expires_at,
-            Outbox.attempts,
+            col(Outbox.id),
+            col(Outbox.dedup_key),
+            col(Outbox.kind),
+            col(Outbox.person_id),
+            col(Outbox.payload),
+            col(Outbox.due_at),
+            col(Outbox.expires_at),
+            col(Outbox.attempts),
         )
         .execution_options(synchronize_session=False)
     )
@@ -161,7 +167,11 @@ async def _finish(session: AsyncSession, ids: Sequence[int], worker: str, **valu
         return 0
     result = await session.execute(
         sa.update(Outbox)
-        .where(Outbox.id.in_(list(ids)), Outbox.claimed_by == worker, Outbox.status == OutboxStatus.CLAIMED)
+        .where(
+            col(Outbox.id).in_(list(ids)),
+            col(Outbox.claimed_by) == worker,
+            col(Outbox.status) == OutboxStatus.CLAIMED,
+        )
         .values(lease_until=None, **values)
         .execution_options(synchronize_session=False)
     )
@@ -206,9 +216,9 @@ async def recipients(*, session: AsyncSession, person_ids: Sequence[int]) -> dic
     if not person_ids:
         return {}
     rows = await session.execute(
-        sa.select(Person, Workspace.platform)
-        .join(Workspace, Workspace.id == Person.workspace_id)
-        .where(Person.id.in_(set(person_ids)))
+        sa.select(Person, col(Workspace.platform))
+        .join(Workspace, col(Workspace.id) == col(Person.workspace_id))
+        .where(col(Person.id).in_(set(person_ids)))
     )
     return {p.id: Recipient(p, str(platform)) for p, platform in rows.all() if p.id is not None}
 
@@ -217,14 +227,14 @@ async def list_rows(*, session: AsyncSession, limit: int = 200) -> list[Outbox]:
     """Pending and claimed rows (soonest first), then the most recent finished ones."""
     open_rows = (
         await session.scalars(
-            sa.select(Outbox).where(Outbox.status.in_(OPEN)).order_by(Outbox.due_at).limit(limit)
+            sa.select(Outbox).where(col(Outbox.status).in_(OPEN)).order_by(col(Outbox.due_at)).limit(limit)
         )
     ).all()
     recent = (
         await session.scalars(
             sa.select(Outbox)
-            .where(Outbox.status.not_in(OPEN))
-            .order_by(Outbox.created_at.desc(), Outbox.id.desc())
+            .where(col(Outbox.status).not_in(OPEN))
+            .order_by(col(Outbox.created_at).desc(), col(Outbox.id).desc())
             .limit(limit)
         )
     ).all()

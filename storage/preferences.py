@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import utcnow
 from storage.repository import _insert
@@ -40,8 +41,8 @@ async def tactic_history(*, session: AsyncSession, person_id: int) -> list[Sugge
         (
             await session.scalars(
                 sa.select(SuggestedTactic)
-                .where(SuggestedTactic.person_id == person_id)
-                .order_by(SuggestedTactic.suggested_at.desc(), SuggestedTactic.id.desc())
+                .where(col(SuggestedTactic.person_id) == person_id)
+                .order_by(col(SuggestedTactic.suggested_at).desc(), col(SuggestedTactic.id).desc())
                 .limit(200)
             )
         ).all()

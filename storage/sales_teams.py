@@ -10,14 +10,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
-from storage.models import Debrief, Person, UTCDateTime, utcnow
+from storage.models import Debrief, Person, UTCDateTime, table_of, utcnow
 from storage.repository import _insert
 
 # The digest's look-ups on debrief (migration 0005): customer meetings without a debrief find
 # debriefs by meeting; next steps due in the period are a range per rep.
-_debrief = Debrief.__table__  # type: ignore[attr-defined]
+_debrief = table_of(Debrief)
 ix_debrief_meeting_id = sa.Index("ix_debrief_meeting_id", _debrief.c.meeting_id)
 ix_debrief_person_due = sa.Index("ix_debrief_person_due", _debrief.c.person_id, _debrief.c.next_step_due)
 
@@ -52,14 +52,16 @@ async def find_people(*, session: AsyncSession, workspace_id: int, who: str) -> 
         await session.scalars(
             sa.select(Person)
             .where(
-                Person.workspace_id == workspace_id,
+                col(Person.workspace_id) == workspace_id,
                 sa.or_(
-                    sa.func.lower(Person.email) == key,
-                    Person.platform_user_id == who.strip(),
-                    sa.func.lower(Person.display_name).like(f"{first.replace('%', '').replace('_', '')}%"),
+                    sa.func.lower(col(Person.email)) == key,
+                    col(Person.platform_user_id) == who.strip(),
+                    sa.func.lower(col(Person.display_name)).like(
+                        f"{first.replace('%', '').replace('_', '')}%"
+                    ),
                 ),
             )
-            .order_by(Person.id)
+            .order_by(col(Person.id))
         )
     )
     exact = [
@@ -91,14 +93,14 @@ async def manager_chain(*, session: AsyncSession, person: Person) -> list[int]:
 async def count_reps(*, session: AsyncSession, manager_id: int) -> int:
     return int(
         await session.scalar(
-            sa.select(sa.func.count()).select_from(Person).where(Person.manager_id == manager_id)
+            sa.select(sa.func.count()).select_from(Person).where(col(Person.manager_id) == manager_id)
         )
         or 0
     )
 
 
 async def set_manager(*, session: AsyncSession, person_id: int, manager_id: int | None) -> None:
-    await session.execute(sa.update(Person).where(Person.id == person_id).values(manager_id=manager_id))
+    await session.execute(sa.update(Person).where(col(Person.id) == person_id).values(manager_id=manager_id))
 
 
 async def upsert_team(

@@ -15,7 +15,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel, col
 
-from storage.models import Account, Debrief, DebriefAnswer, Meeting, Outbox, OutboxStatus
+from storage.models import Account, Debrief, DebriefAnswer, Meeting, Outbox, OutboxStatus, not_null
 from storage.repository import account_key, account_names
 
 INSTALLATIONS_TABLE = AsyncSQLAlchemyInstallationStore.default_installations_table_name
@@ -46,10 +46,10 @@ async def rep_accounts(
 ) -> list[str]:
     """Names of the customers this rep debriefed, most recent first, filtered by `query`."""
     stmt = (
-        sa.select(Account.name, sa.func.max(Debrief.created_at).label("last"))
-        .join(Debrief, Debrief.account_id == Account.id)
-        .where(Debrief.person_id == person_id, Account.workspace_id == workspace_id)
-        .group_by(Account.id, Account.name)
+        sa.select(col(Account.name), sa.func.max(col(Debrief.created_at)).label("last"))
+        .join(Debrief, col(Debrief.account_id) == col(Account.id))
+        .where(col(Debrief.person_id) == person_id, col(Account.workspace_id) == workspace_id)
+        .group_by(col(Account.id), col(Account.name))
         .order_by(sa.desc("last"))
         .limit(limit)
     )
@@ -64,17 +64,17 @@ async def checklist_profile(
 ) -> tuple[int, dict[str, dict[str, int]]]:
     """Ratings per point over the person's last `last` debriefs: (debriefs counted, point->rating->n)."""
     recent = (
-        sa.select(Debrief.id)
-        .where(Debrief.person_id == person_id)
+        sa.select(col(Debrief.id))
+        .where(col(Debrief.person_id) == person_id)
         .order_by(col(Debrief.created_at).desc(), col(Debrief.id).desc())
         .limit(last)
         .subquery()
     )
     rows = (
         await session.execute(
-            sa.select(DebriefAnswer.point, DebriefAnswer.rating, sa.func.count())
+            sa.select(col(DebriefAnswer.point), col(DebriefAnswer.rating), sa.func.count())
             .where(col(DebriefAnswer.debrief_id).in_(sa.select(recent.c.id)))
-            .group_by(DebriefAnswer.point, DebriefAnswer.rating)
+            .group_by(col(DebriefAnswer.point), col(DebriefAnswer.rating))
         )
     ).all()
     count = int(await session.scalar(sa.select(sa.func.count()).select_from(recent)) or 0)
@@ -94,9 +94,11 @@ async def upcoming_outbox(
             await session.scalars(
                 sa.select(Outbox)
                 .where(
-                    Outbox.person_id == person_id, Outbox.status == OutboxStatus.PENDING, Outbox.due_at >= now
+                    col(Outbox.person_id) == person_id,
+                    col(Outbox.status) == OutboxStatus.PENDING,
+                    col(Outbox.due_at) >= now,
                 )
-                .order_by(Outbox.due_at)
+                .order_by(col(Outbox.due_at))
                 .limit(limit)
             )
         ).all()
@@ -105,9 +107,9 @@ async def upcoming_outbox(
     via_meeting: dict[int, int] = {}
     if meeting_ids:
         found = await session.execute(
-            sa.select(Meeting.id, Meeting.account_id).where(col(Meeting.id).in_(meeting_ids))
+            sa.select(col(Meeting.id), col(Meeting.account_id)).where(col(Meeting.id).in_(meeting_ids))
         )
-        via_meeting = {int(m): int(a) for m, a in found.all()}
+        via_meeting = {not_null(m): int(a) for m, a in found.all()}
 
     def account_of(row: Outbox) -> int | None:
         if isinstance(row.payload.get("account_id"), int):

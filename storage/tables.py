@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import storage.models  # noqa: F401
-import storage.slack_store  # noqa: F401
-import storage.sales_teams  # noqa: F401  (issue 6: sales teams for the digest)
-import storage.teams_store  # noqa: F401
-import storage.scheduling  # noqa: F401  (issue 5: meetings, nudges, feeds, web-chat inbox)
+import storage.models
+import storage.sales_teams  # issue 6: sales teams for the digest
+import storage.scheduling  # issue 5: meetings, nudges, feeds, web-chat inbox
+import storage.slack_store  # issue 3: slack_sdk installation and OAuth state tables
+import storage.teams_store  # issue 4: Teams conversation references
+
+__all__ = ["storage"]

@@ -7,13 +7,16 @@ scheduler can `continue_conversation` into a rep's personal chat from any replic
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from storage.models import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
 class TeamsConversation(SQLModel, table=True):
@@ -38,7 +41,7 @@ class TeamsConversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-def _insert(session: AsyncSession) -> Any:
+def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
     from sqlalchemy.dialects import postgresql, sqlite
 
     name = session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -61,8 +64,8 @@ async def save_conversation(
     before (None when new), so the caller can see whether the person changed them in Teams."""
     before = (
         await session.execute(
-            sa.select(TeamsConversation.client_locale, TeamsConversation.client_timezone).where(
-                TeamsConversation.conversation_id == conversation_id
+            sa.select(col(TeamsConversation.client_locale), col(TeamsConversation.client_timezone)).where(
+                col(TeamsConversation.conversation_id) == conversation_id
             )
         )
     ).first()
@@ -84,7 +87,7 @@ async def save_conversation(
         values["client_timezone"] = client_timezone or before[1]
         await session.execute(
             sa.update(TeamsConversation)
-            .where(TeamsConversation.conversation_id == conversation_id)
+            .where(col(TeamsConversation.conversation_id) == conversation_id)
             .values(**values)
         )
         return before[0], before[1]
@@ -97,8 +100,8 @@ async def personal_conversation(*, session: AsyncSession, person_id: int) -> Tea
     """The person's personal chat with the bot (the newest, if Teams gave more than one)."""
     return await session.scalar(
         sa.select(TeamsConversation)
-        .where(TeamsConversation.person_id == person_id, TeamsConversation.kind == "personal")
-        .order_by(TeamsConversation.updated_at.desc(), TeamsConversation.id.desc())
+        .where(col(TeamsConversation.person_id) == person_id, col(TeamsConversation.kind) == "personal")
+        .order_by(col(TeamsConversation.updated_at).desc(), col(TeamsConversation.id).desc())
         .limit(1)
     )
 
@@ -107,12 +110,12 @@ async def set_installed(*, session: AsyncSession, conversation_id: str, installe
     """Mark the bot as (un)installed in a conversation; returns the personal chat's person, if any."""
     await session.execute(
         sa.update(TeamsConversation)
-        .where(TeamsConversation.conversation_id == conversation_id)
+        .where(col(TeamsConversation.conversation_id) == conversation_id)
         .values(installed=installed, updated_at=utcnow())
     )
     return await session.scalar(
-        sa.select(TeamsConversation.person_id).where(
-            TeamsConversation.conversation_id == conversation_id,
-            TeamsConversation.kind == "personal",
+        sa.select(col(TeamsConversation.person_id)).where(
+            col(TeamsConversation.conversation_id) == conversation_id,
+            col(TeamsConversation.kind) == "personal",
         )
     )
