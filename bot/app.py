@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -74,6 +75,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "up"})
 
 
+# Collect the young generation every 20,000 net allocations instead of 700: a turn allocates
+# thousands of short-lived objects, nearly all freed by reference counting, and at 700 the collector
+# ran several times per turn, scanning every request in flight each time (about a fifth of the CPU).
+GC_YOUNG_THRESHOLD = 20_000
+
+
+async def _freeze_gc(_: web.Application) -> AsyncIterator[None]:
+    """Everything loaded by now (modules, models, prompts, botbuilder's schema classes) lives as long
+    as the app: move it out of the collector's reach, so a full collection under load scans only
+    what requests created instead of pausing every request for tens of milliseconds. (No collection
+    first: it would cost every start, tests included, ~0.1 s for the little startup garbage it frees.)"""
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    yield
+    gc.set_threshold(*thresholds)
+    gc.unfreeze()
+
+
 def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Application:
     """Build the application for these settings; tests pass their own."""
     metrics = Metrics()
@@ -99,6 +119,7 @@ def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Applica
     teams.setup(app)
     # issue 5: outbox scheduler + calendar feeds; last, so every channel's sender is running
     app.cleanup_ctx.append(scheduler_ctx)
+    app.cleanup_ctx.append(_freeze_gc)  # last: after every context above has started
     return app
 
 

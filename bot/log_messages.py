@@ -25,6 +25,7 @@ SLACK_SOCKET_MODE = "Slack: Socket Mode connected"
 TEAMS_EMULATOR = "Teams: Emulator mode at POST /api/messages, loopback only (set MicrosoftAppId and MicrosoftAppPassword to connect Teams)"
 TEAMS_REFUSED = "Teams request from {remote} refused: no MicrosoftAppId is set, so /api/messages answers loopback only"
 TEAMS_TURN_FAILED = "Teams {activity} turn failed: {error}"
+TEAMS_LOOKUP_OFF = "Teams: no dedicated read connection to the SQLite file ({error}); the session answers instead"
 TEAMS_UNREACHABLE = "Teams: person {person_id} is unreachable ({status}); marked, no more retries"
 # issue 5: scheduler and calendars
 SCHEDULER_ERROR = "Scheduler: batch failed, retrying: {error}"

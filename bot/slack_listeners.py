@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import log_messages as msg
 from bot import slack_modal as modal
 from bot import slack_views as views
+from bot.delivery import DeliveryError
 from bot.escape import for_slack
 from bot.slack_afterwards import Afterwards
 from bot.slack_people import RecentPeople, SlackUser, resolve_person, team_of
@@ -174,13 +175,32 @@ class Listeners:
         return await self.converse(rep, text)
 
     async def converse(self, rep: Rep, text: str) -> list[Reply]:
-        """The platform-neutral conversation; it may change the person (language, forget)."""
+        """The platform-neutral conversation; it may change the person (language, forget).
+
+        Replies that carry a file (`export`, the `team` chart) answer in place and also go to
+        the rep's DM with the file uploaded there, since a command's answer can't hold a file.
+        """
         try:
-            return await conversation.handle_message(
+            replies = await conversation.handle_message(
                 ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text
             )
         finally:
             self.recent.forget_id(rep.id)
+        with_files = [r for r in replies if isinstance(r.meta.get("attachment"), dict)]
+        if with_files:
+            self.later(self.send_files(rep.id, with_files))
+        return replies
+
+    async def send_files(self, person_id: int, replies: list[Reply]) -> None:
+        from bot.digest_jobs import to_outgoing
+        from bot.slack_sender import send_dm
+
+        async with self.ctx.db() as session:
+            person = await repo.get_person(session=session, person_id=person_id)
+        try:
+            await send_dm(self.runtime, self.ctx.db, person=person, message=to_outgoing(replies))
+        except DeliveryError as exc:
+            log.warning(msg.SLACK_SEND_FAILED.format(user=person.platform_user_id, error=exc.message))
 
     # -- /debrief -------------------------------------------------------------------------------
     async def command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from aiohttp import ClientError, web
@@ -12,6 +13,11 @@ from bot import log_messages as msg
 from bot import slack_views as views
 from bot.delivery import DeliveryError, Outgoing
 from storage.models import Person, Platform, Workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.slack import SlackRuntime
 
 log = logging.getLogger("coach.slack")
 
@@ -43,40 +49,47 @@ class SlackSender:
         from bot.app import DB
         from bot.slack import SLACK
 
-        if not person.reachable:
-            raise DeliveryError("the person is deactivated or left", permanent=True, unreachable=True)
         runtime = self._app.get(SLACK)
         if runtime is None:
             raise DeliveryError("Slack is not running")
-        async with self._app[DB]() as session:
-            team_id = await session.scalar(
-                sa.select(Workspace.external_id).where(Workspace.id == person.workspace_id)
-            )
-        token = await runtime.bot_token(str(team_id))
-        if token is None:
-            raise DeliveryError("the app is not installed in this workspace", permanent=True)
-        user = person.platform_user_id
-        try:
-            answer = await runtime.client.chat_postMessage(
+        await send_dm(runtime, self._app[DB], person=person, message=message)
+
+
+async def send_dm(
+    runtime: SlackRuntime, db: async_sessionmaker[AsyncSession], *, person: Person, message: Outgoing
+) -> None:
+    """Post the replies to the person's DM and upload its files there (the one Slack send path)."""
+    if not person.reachable:
+        raise DeliveryError("the person is deactivated or left", permanent=True, unreachable=True)
+    async with db() as session:
+        team_id = await session.scalar(
+            sa.select(Workspace.external_id).where(Workspace.id == person.workspace_id)
+        )
+    token = await runtime.bot_token(str(team_id))
+    if token is None:
+        raise DeliveryError("the app is not installed in this workspace", permanent=True)
+    user = person.platform_user_id
+    try:
+        answer = await runtime.client.chat_postMessage(
+            token=token,
+            channel=user,
+            text=views.fallback_text(message.replies) or "Closing Coach",
+            blocks=views.reply_blocks(message.replies),
+        )
+        channel = str(answer.get("channel") or user)
+        for item in message.attachments:
+            await runtime.client.files_upload_v2(
                 token=token,
-                channel=user,
-                text=views.fallback_text(message.replies) or "Closing Coach",
-                blocks=views.reply_blocks(message.replies),
+                channel=channel,
+                content=item.content,
+                filename=item.filename,
+                title=item.title or item.filename,
             )
-            channel = str(answer.get("channel") or user)
-            for item in message.attachments:
-                await runtime.client.files_upload_v2(
-                    token=token,
-                    channel=channel,
-                    content=item.content,
-                    filename=item.filename,
-                    title=item.title or item.filename,
-                )
-        except SlackApiError as exc:
-            raise _delivery_error(exc, user) from exc
-        except (ClientError, TimeoutError) as exc:
-            log.warning(msg.SLACK_SEND_FAILED.format(user=user, error=type(exc).__name__))
-            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
+    except SlackApiError as exc:
+        raise _delivery_error(exc, user) from exc
+    except (ClientError, TimeoutError) as exc:
+        log.warning(msg.SLACK_SEND_FAILED.format(user=user, error=type(exc).__name__))
+        raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from exc
 
 
 def _delivery_error(exc: SlackApiError, user: str) -> DeliveryError:

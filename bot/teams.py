@@ -59,6 +59,7 @@ log = logging.getLogger("coach.teams")
 CHANNEL = "teams"
 TEAMS_ADAPTER = web.AppKey("teams_adapter", CloudAdapter)
 TEAMS_POOL = web.AppKey("teams_pool", ConnectorPool)
+TEAMS_LOOKUP = web.AppKey("teams_lookup", people.Lookup)
 _AT_TAG = re.compile(r"</?at[^>]*>", re.I)
 
 
@@ -75,7 +76,8 @@ class CoachTeamsBot(TeamsActivityHandler):
     # -- who is this, and where can we reach them later ------------------------------------------
     async def remember(self, turn_context: TurnContext, account: ChannelAccount | None = None) -> Who:
         """Find or add the person, and store the conversation reference (on every activity)."""
-        return await people.remember(self.ctx, turn_context.activity, account)
+        return await people.remember(self.ctx, turn_context.activity, account,
+                                     lookup=self.app.get(TEAMS_LOOKUP))
 
     # -- messages ----------------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -253,8 +255,16 @@ def is_loopback(remote: str | None) -> bool:
 
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
-    yield
-    await app[TEAMS_POOL].close()
+    # Runs after the database context (migrated by then) and closes before the engine does.
+    lookup = await people.Lookup.open(app[SETTINGS].database_url)
+    if lookup is not None:
+        app[TEAMS_LOOKUP] = lookup
+    try:
+        yield
+    finally:
+        if lookup is not None:
+            await lookup.close()
+        await app[TEAMS_POOL].close()
 
 
 def setup(app: web.Application) -> None:

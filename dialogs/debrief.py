@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,9 +30,6 @@ class Rep:
     locale: str
     timezone: str
     manager_name: str | None
-    # The row load_rep read, kept so the same session does not read it again (the identity map
-    # holds rows weakly); None when the Rep was built some other way.
-    person: Person | None = field(default=None, compare=False, repr=False)
 
     def locality(self, now: datetime) -> Locality:
         return Locality(locale=self.locale, timezone=self.timezone, now=now)
@@ -43,20 +40,19 @@ async def load_rep(*, session: AsyncSession, ctx: CoachContext, person_id: int) 
     manager: Person | None = None
     if person.manager_id is not None:
         manager = await session.get(Person, person.manager_id)
-    return _rep(ctx, person, manager)
-
-
-def _rep(ctx: CoachContext, person: Person, manager: Person | None) -> Rep:
     assert person.id is not None
     return Rep(
         id=person.id,
         workspace_id=person.workspace_id,
         name=person.display_name,
-        locale=person.locale if person.locale in ("en", "nl") else ctx.default_locale,
+        locale=_locale(ctx, person.locale),
         timezone=person.timezone or ctx.default_timezone,
         manager_name=(manager.display_name or manager.email or "") if manager else None,
-        person=person,
     )
+
+
+def _locale(ctx: CoachContext, stored: str | None) -> str:
+    return stored if stored in ("en", "nl") else ctx.default_locale
 
 
 @dataclass(frozen=True)
@@ -79,45 +75,50 @@ async def store_debrief(
     idempotency_key: str,
     created_at: datetime | None = None,
     schedule: SchedulePolicy | None = None,
-    account_id: int | None = None,
 ) -> tuple[int, bool]:
     """Write the debrief inside the caller's transaction; a repeated key returns the first one.
-
-    `account_id`, when the caller already looked the account up in this transaction, saves the
-    lookup.
 
     `created_at` is the dialog clock's now (CoachContext.clock), so the edit window and history
     are measured on the same clock that stamped the debrief. A new debrief also plans what follows
     (issue 5): the next meeting and its nudge, the follow-through check, tactic feedback.
     """
-    if account_id is None:
-        account_id = await repo.get_or_create_account(
-            session=session, workspace_id=rep.workspace_id, name=debrief.account
-        )
-    fields, answers = _columns(debrief)
-    debrief_id, created = await repo.create_debrief(
-        session=session,
-        workspace_id=rep.workspace_id,
-        person_id=rep.id,
-        account_id=account_id,
-        idempotency_key=idempotency_key,
-        fields=fields,
-        answers=answers,
-        created_at=created_at,
+    filed = await _file(
+        session=session, person_id=rep.id, tz=rep.timezone, debrief=debrief,
+        idempotency_key=idempotency_key, created_at=created_at or utcnow(),
+        schedule=schedule or SchedulePolicy(), default_tz=rep.timezone,
     )
-    if created:  # issue 5 hook: meetings, nudges and follow-through from this debrief
+    return filed.debrief_id, filed.created
+
+
+async def _file(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    tz: str | None,
+    debrief: CleanDebrief,
+    idempotency_key: str,
+    created_at: datetime,
+    schedule: SchedulePolicy,
+    default_tz: str,
+) -> repo.FiledDebrief:
+    """Store the debrief and, when it is new, run the issue-5 hook (which reads nothing when it
+    has nothing to do: the insert already said whether tactics await a verdict).
+
+    `tz` is the rep's timezone when the caller knows it; None takes the person's stored one, else
+    `default_tz`.
+    """
+    fields, answers = _columns(debrief)
+    filed = await repo.file_debrief(
+        session=session, person_id=person_id, account_name=debrief.account,
+        idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
+    )
+    if filed.created:
         await on_debrief_stored(
-            session=session, person=await _person(session, rep),
-            tz=rep.timezone, debrief_id=debrief_id, account_id=account_id, fields=fields,
-            policy=schedule or SchedulePolicy(), now=created_at or utcnow(),
+            session=session, person_id=person_id, tz=tz or filed.timezone or default_tz,
+            debrief_id=filed.debrief_id, account_id=filed.account_id, fields=fields, policy=schedule,
+            now=created_at, tactics_open=filed.tactics_open,
         )
-    return debrief_id, created
-
-
-async def _person(session: AsyncSession, rep: Rep) -> Person:
-    if rep.person is not None and rep.person in session:
-        return rep.person
-    return await repo.get_person(session=session, person_id=rep.id)
+    return filed
 
 
 async def store_correction(
@@ -142,19 +143,28 @@ def check_edit_window(ctx: CoachContext, created_at: datetime) -> None:
 async def submit_debrief(
     *, ctx: CoachContext, person_id: int, debrief: CleanDebrief, idempotency_key: str
 ) -> SubmitResult:
-    """Store a validated debrief once (in one transaction) and answer with coaching."""
+    """Store a validated debrief once (in one transaction) and answer with coaching.
+
+    The rep's name, language, timezone and manager come back from the insert itself (see
+    storage.repository.file_debrief): the usual submission is two statements and a commit.
+    """
+    now = ctx.clock()
     async with ctx.db() as session, session.begin():
-        # the rep, their manager and the account in one query: the write path is round-trip bound
-        person, manager, account_id = await repo.person_with_account(
-            session=session, person_id=person_id, account_name=debrief.account
+        filed = await _file(
+            session=session, person_id=person_id, tz=None, debrief=debrief,
+            idempotency_key=idempotency_key, created_at=now, schedule=ctx.schedule,
+            default_tz=ctx.default_timezone,
         )
-        rep = _rep(ctx, person, manager)
-        debrief_id, created = await store_debrief(
-            session=session, rep=rep, debrief=debrief, idempotency_key=idempotency_key,
-            created_at=ctx.clock(), schedule=ctx.schedule, account_id=account_id,
-        )
-    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created)
-    return SubmitResult(debrief_id, created, replies)
+    rep = Rep(
+        id=person_id,
+        workspace_id=filed.workspace_id,
+        name=filed.person_name,
+        locale=_locale(ctx, filed.locale),
+        timezone=filed.timezone or ctx.default_timezone,
+        manager_name=filed.manager_name,
+    )
+    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=now, created=filed.created)
+    return SubmitResult(filed.debrief_id, filed.created, replies)
 
 
 async def submit_correction(

@@ -22,6 +22,7 @@ from dialogs.timing import (
     reminder_due,
 )
 from storage import outbox
+from storage.errors import NotFound
 from storage.models import Debrief, Meeting, Person, utcnow
 from storage.repository import _insert
 from storage.scheduling import MeetingInvite, SuggestedTactic
@@ -124,22 +125,34 @@ async def meeting_near(
 ) -> Meeting | None:
     """A live meeting of this person with this account close to this time, if one is known."""
     return await session.scalar(
-        sa.select(Meeting)
-        .where(
-            Meeting.person_id == person_id,
-            Meeting.account_id == account_id,
-            Meeting.cancelled.is_(False),
-            Meeting.starts_at.between(starts_at - SAME_MEETING, starts_at + SAME_MEETING),
-        )
-        .order_by(Meeting.id)
-        .limit(1)
+        _MEETING_NEAR,
+        {
+            "person_id": person_id,
+            "account_id": account_id,
+            "earliest": starts_at - SAME_MEETING,
+            "latest": starts_at + SAME_MEETING,
+        },
     )
+
+
+# Built once (every new debrief with a next meeting asks); values arrive as parameters.
+_MEETING_NEAR = (
+    sa.select(Meeting)
+    .where(
+        Meeting.person_id == sa.bindparam("person_id"),
+        Meeting.account_id == sa.bindparam("account_id"),
+        Meeting.cancelled.is_(False),
+        Meeting.starts_at.between(sa.bindparam("earliest"), sa.bindparam("latest")),
+    )
+    .order_by(Meeting.id)
+    .limit(1)
+)
 
 
 async def add_meeting(
     *,
     session: AsyncSession,
-    person: Person,
+    person_id: int,
     account_id: int,
     starts_at: datetime,
     source: str,
@@ -151,10 +164,13 @@ async def add_meeting(
 ) -> Meeting:
     """A meeting from a debrief's next step or typed by hand; an already known one is reused."""
     known = await meeting_near(
-        session=session, person_id=person.id or 0, account_id=account_id, starts_at=starts_at
+        session=session, person_id=person_id, account_id=account_id, starts_at=starts_at
     )
     if known is not None:
         return known
+    person = await session.get(Person, person_id)  # from the identity map when the caller holds it
+    if person is None:
+        raise NotFound("no such person", person_id=person_id)
     meeting, _ = await upsert_meeting(
         session=session,
         person=person,
@@ -208,22 +224,28 @@ async def plan_meeting(
 async def on_debrief_stored(
     *,
     session: AsyncSession,
-    person: Person,
+    person_id: int,
     tz: str,
     debrief_id: int,
     account_id: int,
     fields: dict[str, Any],
     policy: SchedulePolicy,
     now: datetime,
+    tactics_open: bool | None = None,
 ) -> Meeting | None:
     """What a new debrief sets in motion: the next meeting (and its nudge), the follow-through
-    check on the promised date, and the question whether the last suggested tactics worked."""
+    check on the promised date, and the question whether the last suggested tactics worked.
+
+    `tactics_open` is whether suggested tactics on this account still await a verdict, when the
+    caller already knows (storage.repository.file_debrief returns it with the insert); None asks
+    the database. With no next meeting, no due date and no open tactics this reads nothing.
+    """
     meeting: Meeting | None = None
     next_at = fields.get("next_meeting_at")
     if isinstance(next_at, datetime) and next_at > now:
         meeting = await add_meeting(
             session=session,
-            person=person,
+            person_id=person_id,
             account_id=account_id,
             starts_at=next_at,
             source="debrief",
@@ -238,16 +260,18 @@ async def on_debrief_stored(
             session=session,
             dedup_key=f"d{debrief_id}:{FOLLOW_THROUGH}",
             kind=FOLLOW_THROUGH,
-            person_id=person.id or 0,
+            person_id=person_id,
             due_at=follow_through_due(step_due, tz=tz, policy=policy),
             expires_at=None,
             payload={"debrief_id": debrief_id, "account_id": account_id, "due": step_due.isoformat()},
         )
+    if tactics_open is False:
+        return meeting
     open_ids = (
         await session.scalars(
             sa.select(SuggestedTactic.id)
             .where(
-                SuggestedTactic.person_id == person.id,
+                SuggestedTactic.person_id == person_id,
                 SuggestedTactic.account_id == account_id,
                 SuggestedTactic.verdict.is_(None),
                 SuggestedTactic.suggested_at < now,
@@ -260,7 +284,7 @@ async def on_debrief_stored(
             session=session,
             dedup_key=f"d{debrief_id}:{TACTIC_FEEDBACK}",
             kind=TACTIC_FEEDBACK,
-            person_id=person.id or 0,
+            person_id=person_id,
             due_at=now,
             expires_at=now + timedelta(days=7),
             payload={"account_id": account_id, "suggested": list(open_ids)},

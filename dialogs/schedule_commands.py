@@ -80,7 +80,7 @@ async def meeting(
     if when <= now:
         return _say(ctx, rep, "meeting_past", "error", when=shown)
     async with ctx.db() as session, session.begin():
-        person = await repo.get_person(session=session, person_id=rep.id)
+        await repo.get_person(session=session, person_id=rep.id)  # NotFound once erased; add_meeting uses it
         account_id = await repo.get_or_create_account(
             session=session, workspace_id=rep.workspace_id, name=account
         )
@@ -95,7 +95,7 @@ async def meeting(
             )
         await add_meeting(
             session=session,
-            person=person,
+            person_id=rep.id,
             account_id=account_id,
             starts_at=when,
             source="manual",

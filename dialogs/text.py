@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from functools import cache
+from datetime import date, datetime, time, timedelta
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.numbers import format_decimal, format_percent
 from jinja2 import (
@@ -30,13 +31,25 @@ _BABEL = {"en": "en_GB", "nl": "nl_NL"}
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
+class _Environment(Environment):
+    """Jinja2's Environment, with each template's globals a plain dict instead of a ChainMap over
+    the environment's: rendering copies the globals into every context, and copying a ChainMap
+    costs more than the short message it renders. Our globals never change after start."""
+
+    def make_globals(self, d: Any) -> Any:
+        return {**self.globals, **(d or {})}
+
+
 class Texts:
     """Reads prompts/ once; renders messages, checklist wording and tips for a locale."""
 
     def __init__(self, prompts_dir: Path = PROMPTS_DIR) -> None:
         self.dir = prompts_dir
         self._data: dict[tuple[str, str], dict[str, Any]] = {}
-        self.env = Environment(
+        # Every compiled template, kept: the set is the prompts' keys, finite and read once (Jinja's
+        # own cache holds 400 and evicts; each lookup also checks whether the source changed).
+        self._templates: dict[str, Template] = {}
+        self.env = _Environment(
             loader=ChoiceLoader(
                 [FileSystemLoader(str(prompts_dir)), FunctionLoader(self._yaml_source)]
             ),
@@ -75,7 +88,10 @@ class Texts:
         return node if isinstance(node, str) else None
 
     def _template(self, name: str) -> Template:
-        return self.env.get_template(name)
+        template = self._templates.get(name)
+        if template is None:
+            template = self._templates[name] = self.env.get_template(name)
+        return template
 
     def validate(self, locale: str) -> None:
         """Fail at start, naming the file and key, if a locale lacks a text the code needs."""
@@ -161,36 +177,50 @@ def babel_locale(locale: str) -> str:
     return _BABEL.get(locale, "en_GB")
 
 
+@lru_cache(maxsize=16)
+def _babel(locale: str) -> Locale:
+    """The parsed Babel locale (parsing the identifier costs more than most formatting)."""
+    return Locale.parse(babel_locale(locale))
+
+
 def format_when(moment: datetime, *, locale: str, tz: str) -> str:
     """'Tue 8 Dec 2026, 14:00' / 'di 8 dec 2026 14:00' in the person's timezone."""
     local = moment.astimezone(ZoneInfo(tz))
-    return format_datetime(local, "EEE d MMM y, HH:mm", locale=babel_locale(locale))
+    return format_datetime(local, "EEE d MMM y, HH:mm", locale=_babel(locale))
 
 
 def format_day(day: date, *, locale: str) -> str:
-    return format_date(day, "EEE d MMM y", locale=babel_locale(locale))
+    return format_date(day, "EEE d MMM y", locale=_babel(locale))
 
 
 def format_clock(moment: Any, *, locale: str) -> str:
-    return format_time(moment, "HH:mm", locale=babel_locale(locale))
+    if type(moment) is time:  # a configured time of day (the digest's): one of a few, remembered
+        return _time_of_day(moment, locale)
+    return format_time(moment, "HH:mm", locale=_babel(locale))
+
+
+@lru_cache(maxsize=64)
+def _time_of_day(moment: time, locale: str) -> str:
+    return format_time(moment, "HH:mm", locale=_babel(locale))
 
 
 def format_duration(minutes: int, *, locale: str) -> str:
     return format_timedelta(
-        timedelta(minutes=minutes), threshold=2, format="long", locale=babel_locale(locale)
+        timedelta(minutes=minutes), threshold=2, format="long", locale=_babel(locale)
     )
 
 
+@lru_cache(maxsize=64)
 def weekday_name(short: str, *, locale: str) -> str:
     # 2024-01-01 is a Monday: a fixed date gives Babel the weekday to name.
     return format_date(
-        date(2024, 1, 1) + timedelta(days=_WEEKDAY_INDEX[short]), "EEEE", locale=babel_locale(locale)
+        date(2024, 1, 1) + timedelta(days=_WEEKDAY_INDEX[short]), "EEEE", locale=_babel(locale)
     )
 
 
 def format_number(value: float, *, locale: str) -> str:
-    return format_decimal(value, locale=babel_locale(locale))
+    return format_decimal(value, locale=_babel(locale))
 
 
 def format_ratio(value: float, *, locale: str) -> str:
-    return format_percent(value, locale=babel_locale(locale))
+    return format_percent(value, locale=_babel(locale))

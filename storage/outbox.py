@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Outbox, OutboxStatus, Person, Workspace, utcnow
-from storage.repository import _insert
+from storage.models import Outbox, OutboxStatus, Person, Workspace, table_of, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.dml import ReturningUpdate
@@ -55,28 +55,42 @@ async def enqueue(
 ) -> None:
     """Add a row once. A repeat key moves a still-pending row (reschedule) and touches nothing else:
     a row already sent, cancelled by the rep ("not this meeting") or failed stays as it is."""
-    values = {
-        "dedup_key": dedup_key,
-        "kind": kind,
-        "person_id": person_id,
-        "payload": payload or {},
-        "due_at": due_at,
-        "expires_at": expires_at,
-        "status": OutboxStatus.PENDING,
-        "attempts": 0,
-        "created_at": utcnow(),
-    }
-    stmt = _insert(session, Outbox).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["dedup_key"],
-        set_={
-            "due_at": stmt.excluded.due_at,
-            "expires_at": stmt.excluded.expires_at,
-            "payload": stmt.excluded.payload,
+    conn = await session.connection()
+    await conn.execute(
+        _enqueue_statement(conn.dialect.name),
+        {
+            "dedup_key": dedup_key,
+            "kind": kind,
+            "person_id": person_id,
+            "payload": payload or {},
+            "due_at": due_at,
+            "expires_at": expires_at,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "created_at": utcnow(),
         },
-        where=col(Outbox.status) == OutboxStatus.PENDING,
     )
-    await session.execute(stmt)
+
+
+_ENQUEUE: dict[str, Any] = {}
+
+
+def _enqueue_statement(dialect: str) -> Any:
+    """The upsert, built once per dialect (building it, `excluded` above all, cost more than
+    running it); the row's values arrive as parameters."""
+    if dialect not in _ENQUEUE:
+        table = table_of(Outbox)
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        _ENQUEUE[dialect] = stmt.on_conflict_do_update(
+            index_elements=["dedup_key"],
+            set_={
+                "due_at": stmt.excluded.due_at,
+                "expires_at": stmt.excluded.expires_at,
+                "payload": stmt.excluded.payload,
+            },
+            where=table.c.status == OutboxStatus.PENDING,
+        )
+    return _ENQUEUE[dialect]
 
 
 async def cancel_prefix(

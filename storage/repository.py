@@ -96,34 +96,6 @@ async def get_person(*, session: AsyncSession, person_id: int) -> Person:
     return person
 
 
-async def person_with_account(
-    *, session: AsyncSession, person_id: int, account_name: str
-) -> tuple[Person, Person | None, int | None]:
-    """The person, their manager and the id of the named account (None if new), in one query.
-
-    The submit path needs all three before it writes; one round trip instead of three.
-    """
-    row = (await session.execute(
-        _PERSON_WITH_ACCOUNT, {"person_id": person_id, "name_key": account_key(account_name)}
-    )).first()
-    if row is None:
-        raise NotFound("no such person", person_id=person_id)
-    return row[0], row[1], (int(row[2]) if row[2] is not None else None)
-
-
-_MANAGER = sa.orm.aliased(Person)
-# Built once: the statement (and its compiled form) is reused, values arrive as parameters.
-_PERSON_WITH_ACCOUNT = (
-    sa.select(Person, _MANAGER, Account.id)  # type: ignore[call-overload]
-    .outerjoin(_MANAGER, _MANAGER.id == Person.manager_id)
-    .outerjoin(Account, sa.and_(
-        Account.workspace_id == Person.workspace_id,  # type: ignore[arg-type]
-        Account.name_key == sa.bindparam("name_key"),  # type: ignore[arg-type]
-    ))
-    .where(Person.id == sa.bindparam("person_id"))
-)
-
-
 async def update_person(*, session: AsyncSession, person_id: int, **fields: Any) -> None:
     allowed = {"display_name", "email", "role", "timezone", "locale", "manager_id", "reachable"}
     unknown = set(fields) - allowed
@@ -242,6 +214,147 @@ def _debrief_statements(dialect: str) -> tuple[Any, Any]:
             sa.insert(_ANSWERS),
         )
     return _STATEMENTS[dialect]
+
+
+@dataclass(frozen=True)
+class FiledDebrief:
+    """A stored debrief with what its reply needs of the rep (the person row's raw values)."""
+
+    debrief_id: int
+    created: bool
+    workspace_id: int
+    account_id: int
+    person_name: str
+    locale: str | None
+    timezone: str | None
+    manager_name: str | None  # None: no manager
+    tactics_open: bool  # the rep has suggested tactics on this account without a verdict
+
+
+async def file_debrief(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    account_name: str,
+    idempotency_key: str,
+    fields: dict[str, Any],
+    answers: Sequence[AnswerRow],
+    created_at: datetime,
+) -> FiledDebrief:
+    """Store a debrief and its answers for a person, naming the account; a repeated key stores
+    nothing and returns the first debrief (created=False). NotFound when the person is gone.
+
+    The usual case (a known person and account, a new key) is two statements: one INSERT ... SELECT
+    that finds the person and the account, stores the debrief and returns, in the same statement,
+    what the reply and the follow-up need (the rep's name, locale, timezone, manager; whether
+    tactics await a verdict), then the answers. A new account or a repeated key takes a slower way.
+    """
+    conn = await session.connection()
+    statements = _filing_statements(conn.dialect.name)
+    params = dict.fromkeys(_DEBRIEF_FIELDS)
+    params.update(fields)
+    params.update(
+        rep_id=person_id, name_key=account_key(account_name), idempotency_key=idempotency_key,
+        created_at=created_at, meeting_id=None, updated_at=None,
+    )
+    row = (await conn.execute(statements.file, params)).first()
+    if row is None:  # nothing stored: a new account, a repeated key, or no such person
+        rep = (await conn.execute(
+            _REP_WITH_ACCOUNT, {"rep_id": person_id, "name_key": params["name_key"]}
+        )).first()
+        if rep is None:
+            raise NotFound("no such person", person_id=person_id)
+        workspace_id, name, locale, tz, manager, account_id = rep
+        if account_id is None:
+            account_id = await get_or_create_account(
+                session=session, workspace_id=workspace_id, name=account_name
+            )
+            row = (await conn.execute(statements.file, params)).first()
+        if row is None:
+            first = (await conn.execute(
+                _DEBRIEF_BY_KEY, {"workspace_id": workspace_id, "idempotency_key": idempotency_key}
+            )).scalar_one()
+            return FiledDebrief(int(first), False, workspace_id, account_id, name, locale, tz, manager,
+                                tactics_open=False)
+    debrief_id = row[0]
+    await conn.execute(
+        statements.answers,
+        [{"debrief_id": debrief_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
+    )
+    return FiledDebrief(debrief_id, True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
+
+
+@dataclass(frozen=True)
+class _Filing:
+    file: Any
+    answers: Any
+
+
+_PEOPLE: sa.Table = Person.__table__  # type: ignore[attr-defined]
+_FILINGS: dict[str, _Filing] = {}
+# Evaluated per stored row, after the insert: RETURNING may only name the debrief table's columns,
+# so the rep's own values come from correlated subqueries (SQLite >= 3.35 and PostgreSQL allow them).
+_RETURNING_REP: tuple[sa.ColumnClause[Any], ...] = tuple(sa.literal_column(sql) for sql in (
+    "(SELECT p.display_name FROM person AS p WHERE p.id = debrief.person_id)",
+    "(SELECT p.locale FROM person AS p WHERE p.id = debrief.person_id)",
+    "(SELECT p.timezone FROM person AS p WHERE p.id = debrief.person_id)",
+    "(SELECT CASE WHEN m.display_name <> '' THEN m.display_name ELSE COALESCE(m.email, '') END"
+    " FROM person AS p JOIN person AS m ON m.id = p.manager_id WHERE p.id = debrief.person_id)",
+    "EXISTS (SELECT 1 FROM suggestedtactic AS t WHERE t.person_id = debrief.person_id"
+    " AND t.account_id = debrief.account_id AND t.verdict IS NULL AND t.suggested_at < debrief.created_at)",
+))
+
+
+def _filing_statements(dialect: str) -> _Filing:
+    if dialect not in _FILINGS:
+        rep, acc = _PEOPLE.alias("rep"), _ACCOUNTS.alias("acc")
+        derived = {"workspace_id": rep.c.workspace_id, "person_id": rep.c.id, "account_id": acc.c.id}
+        names = list(_DEBRIEF_FIELDS)
+        source = (
+            sa.select(*[
+                derived.get(name, sa.bindparam(name, type_=_DEBRIEFS.c[name].type)) for name in names
+            ])
+            .select_from(rep.join(acc, sa.and_(
+                acc.c.workspace_id == rep.c.workspace_id, acc.c.name_key == sa.bindparam("name_key")
+            )))
+            .where(rep.c.id == sa.bindparam("rep_id"))  # a WHERE also keeps SQLite's ON CONFLICT unambiguous
+        )
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_DEBRIEFS)
+        _FILINGS[dialect] = _Filing(
+            file=insert.from_select(names, source)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
+            .returning(_DEBRIEFS.c.id, _DEBRIEFS.c.workspace_id, _DEBRIEFS.c.account_id, *_RETURNING_REP),
+            answers=sa.insert(_ANSWERS),
+        )
+    return _FILINGS[dialect]
+
+
+_MANAGERS = _PEOPLE.alias("manager")
+# The slow way's lookup: the person, their manager's name and the account's id (None if new).
+_REP_WITH_ACCOUNT = (
+    sa.select(
+        _PEOPLE.c.workspace_id, _PEOPLE.c.display_name, _PEOPLE.c.locale, _PEOPLE.c.timezone,
+        sa.case(
+            (_MANAGERS.c.id.is_(None), sa.null()),
+            (_MANAGERS.c.display_name != "", _MANAGERS.c.display_name),
+            else_=sa.func.coalesce(_MANAGERS.c.email, ""),
+        ),
+        _ACCOUNTS.c.id,
+    )
+    .select_from(
+        _PEOPLE.outerjoin(_MANAGERS, _MANAGERS.c.id == _PEOPLE.c.manager_id).outerjoin(
+            _ACCOUNTS, sa.and_(
+                _ACCOUNTS.c.workspace_id == _PEOPLE.c.workspace_id,
+                _ACCOUNTS.c.name_key == sa.bindparam("name_key"),
+            )
+        )
+    )
+    .where(_PEOPLE.c.id == sa.bindparam("rep_id"))
+)
+_DEBRIEF_BY_KEY = sa.select(_DEBRIEFS.c.id).where(
+    _DEBRIEFS.c.workspace_id == sa.bindparam("workspace_id"),
+    _DEBRIEFS.c.idempotency_key == sa.bindparam("idempotency_key"),
+)
 
 
 async def update_debrief(

@@ -7,10 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from dialogs.checklist import POINTS
 from dialogs.context import CoachContext
 from dialogs.debrief import (
+    Rep,
     coaching,
     history,
     load_rep,
@@ -23,6 +25,7 @@ from dialogs.text import format_when
 from dialogs.validation import CleanDebrief, Locality, validate_form
 from storage import repository as repo
 from storage.errors import EditWindowClosed, NotFound
+from storage.models import Outbox
 from tests.factories import full_form, make_person
 
 
@@ -78,6 +81,38 @@ async def test_concurrent_submissions_with_one_key_store_one(concurrent_db, cloc
     assert sum(r.created for r in results) == 1
     async with concurrent_db() as session:
         assert await repo.count_debriefs(session=session, person_id=rep.id) == 1
+
+
+async def test_a_plain_submission_is_two_statements(coach, db, engine, database_url) -> None:
+    """Known rep and account, nothing to plan: the rep comes back with the insert, and the issue-5
+    hook reads nothing (no next meeting, no due date, no tactics awaiting a verdict)."""
+    boss = await make_person(db, user_id="M1", name="Mark", role="manager")
+    rep = await make_person(db, manager_id=boss.id, locale="nl")
+    assert rep.id is not None
+    plain = clean(coach, "nl", next_meeting_at=None, next_step_due=None)
+    await submit_debrief(ctx=coach, person_id=rep.id, debrief=plain, idempotency_key="first")  # new account
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        result = await submit_debrief(ctx=coach, person_id=rep.id, debrief=plain, idempotency_key="second")
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert statements == ["INSERT", "INSERT"]
+    assert result.created
+    assert result.replies[-1] == what_next(
+        ctx=coach,
+        rep=Rep(id=rep.id, workspace_id=rep.workspace_id, name=rep.display_name, locale="nl",
+                timezone="Europe/Amsterdam", manager_name="Mark"),
+        debrief=plain,
+    )
+    async with db() as session:
+        assert await repo.count_debriefs(session=session, person_id=rep.id) == 2
+        outbox = await session.scalar(sa.select(sa.func.count()).select_from(Outbox))
+    assert outbox == 0
 
 
 async def test_correction_keeps_created_at_within_the_window(coach, db, clock, database_url) -> None:

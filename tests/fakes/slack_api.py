@@ -149,8 +149,8 @@ class FakeSlackApi:
         return web.json_response(counts)
 
     async def _upload(self, request: web.Request) -> web.Response:
-        await request.read()
-        await self._record("upload", {"file_id": request.match_info["file_id"]}, None, 200)
+        body = await request.read()
+        await self._record("upload", {"file_id": request.match_info["file_id"], "body": body}, None, 200)
         return web.Response(text="OK")
 
     async def _record(self, method: str, params: dict[str, Any], token: str | None, status: int) -> None:

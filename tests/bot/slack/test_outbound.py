@@ -189,3 +189,24 @@ async def test_attachments_are_uploaded_to_the_dm(
     (complete,) = slack_api.to("files.completeUploadExternal")
     assert complete.params["channel_id"] == "D111"
     assert slack_api.to("upload")
+
+
+async def test_export_command_puts_the_file_in_the_dm(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    """`/debrief export` answers in place and uploads the rep's data as a file to their DM."""
+    view = await open_modal(slack, slack_api, "Acme Export")
+    status, _ = await slack.post(slack.submission_body(view, answers()))
+    assert status == 200
+    status, text = await slack.command("export")
+    assert status == 200 and text
+    await eventually(lambda: _count(slack_api, "files.completeUploadExternal"), 1)
+    (complete,) = slack_api.to("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "D111"
+    (upload,) = slack_api.to("upload")
+    exported = upload.params["body"]
+    assert b"Acme Export" in exported  # the rep's own debrief is in the file
+
+
+async def _count(slack_api: FakeSlackApi, method: str) -> int:
+    return len(slack_api.to(method))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -100,3 +103,59 @@ def _lan_address() -> str | None:
     except OSError:
         return None
     return None if address.startswith("127.") else address
+
+
+class TestSigningKeys:
+    """botbuilder fetches the Bot Framework's signing keys with blocking `requests`; the coach runs
+    that fetch in a thread (one at a time), and tokens signed with the fetched keys still validate."""
+
+    async def test_keys_are_fetched_off_the_event_loop_once_and_tokens_validate(
+        self, monkeypatch: pytest.MonkeyPatch, org: OrgConfig, tmp_path: Path
+    ) -> None:
+        from botframework.connector.auth import (
+            AuthenticationConstants,
+            ChannelValidation,
+            JwtTokenExtractor,
+        )
+        from jwt.algorithms import RSAAlgorithm
+
+        from bot import teams_auth
+        from bot.teams_connector import ConnectorPool
+
+        teams_auth.CoachBotAuthentication(Settings(
+            database_url="sqlite+aiosqlite://", config_path=str(tmp_path / "app.yaml"), org=org,
+            microsoft_app_id=APP_ID), ConnectorPool())  # installs the threaded refresh
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": "k1", "endorsements": ["msteams"]}
+        fetched: list[tuple[str, str]] = []
+
+        class Answer:
+            def __init__(self, body: dict[str, object]) -> None:
+                self.body = body
+
+            def raise_for_status(self) -> None:
+                pass
+
+            def json(self) -> dict[str, object]:
+                return self.body
+
+        def fake_get(url: str, timeout: float) -> Answer:
+            fetched.append((url, threading.current_thread().name))
+            time.sleep(0.05)
+            return Answer({"jwks_uri": "https://keys.example/"} if url != "https://keys.example/"
+                          else {"keys": [jwk]})
+
+        monkeypatch.setattr(teams_auth.requests, "get", fake_get)
+        monkeypatch.setattr(JwtTokenExtractor, "metadataCache", {})
+        extractor = JwtTokenExtractor(ChannelValidation.TO_BOT_FROM_CHANNEL_TOKEN_VALIDATION_PARAMETERS,
+                                      AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+                                      AuthenticationConstants.ALLOWED_SIGNING_ALGORITHMS)
+        now = int(time.time())
+        token = jwt.encode({"iss": AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER, "aud": APP_ID,
+                            "serviceurl": "https://smba.example/", "iat": now, "nbf": now, "exp": now + 600},
+                           key, algorithm="RS256", headers={"kid": "k1"})
+        identities = await asyncio.gather(*(
+            extractor.get_identity_from_auth_header(f"Bearer {token}", "msteams") for _ in range(5)))
+        assert all(i is not None and i.get_claim_value("aud") == APP_ID for i in identities)
+        assert len(fetched) == 2  # the OpenID document and the keys, once for the five turns
+        assert all(thread != threading.main_thread().name for _, thread in fetched)

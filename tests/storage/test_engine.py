@@ -1,0 +1,71 @@
+"""The engine: a SQLite file queues its writers on one connection instead of SQLite's busy sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+from storage import migrate
+from storage import repository as repo
+from storage.engine import create_engine, session_factory
+from storage.models import Workspace
+
+
+async def test_sqlite_file_writers_queue_instead_of_meeting_the_busy_handler(tmp_path: Path) -> None:
+    # No busy timeout at all: a second writer on another connection would fail at once with
+    # "database is locked". Queued on the one connection, every writer gets its turn.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}", connect_args={"timeout": 0})
+    try:
+        await migrate.upgrade(engine)
+        db = session_factory(engine)
+        order: list[int] = []
+
+        async def write(n: int) -> None:
+            async with db() as session, session.begin():
+                await repo.get_or_create_workspace(session=session, platform="web", external_id=f"w{n}")
+                order.append(n)
+                await asyncio.sleep(0.01)  # hold the write transaction open while the others arrive
+                order.append(n)
+
+        await asyncio.gather(*(write(n) for n in range(12)))
+        # one transaction at a time: each writer's two marks are next to each other
+        assert [order[i] for i in range(0, 24, 2)] == [order[i] for i in range(1, 24, 2)]
+        async with db() as session:
+            assert await session.scalar(sa.select(sa.func.count()).select_from(Workspace)) == 12
+        assert engine.pool.size() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_reader_waits_for_the_writer_and_sees_its_commit(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}")
+    try:
+        await migrate.upgrade(engine)
+        db = session_factory(engine)
+        writing = asyncio.Event()
+
+        async def write() -> None:
+            async with db() as session, session.begin():
+                await repo.get_or_create_workspace(session=session, platform="web", external_id="w")
+                writing.set()
+                await asyncio.sleep(0.02)
+
+        async def read() -> int:
+            await writing.wait()
+            async with db() as session:
+                return int(await session.scalar(sa.select(sa.func.count()).select_from(Workspace)) or 0)
+
+        _, seen = await asyncio.gather(write(), read())
+        assert seen == 1
+    finally:
+        await engine.dispose()
+
+
+def test_in_memory_sqlite_and_postgresql_pools_are_unchanged() -> None:
+    memory = create_engine("sqlite+aiosqlite:///:memory:")
+    assert isinstance(memory.pool, StaticPool)
+    pg = create_engine("postgresql+asyncpg://u@127.0.0.1:1/none")
+    assert pg.pool.size() == 10  # type: ignore[attr-defined]
