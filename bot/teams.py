@@ -111,8 +111,11 @@ class CoachTeamsBot(TeamsActivityHandler):
         await turn_context.send_activity(MessageFactory.attachment(attachment(card)))
 
     async def send_replies(self, turn_context: TurnContext, replies: list[Reply], locale: str) -> None:
-        if replies:
-            await turn_context.send_activities([reply_activity(r, locale=locale) for r in replies])
+        if replies:  # a reply's file (the `team` chart) goes inline, as the scheduled digest's does
+            from bot.digest_jobs import to_outgoing
+            from bot.teams_sender import outgoing_activities
+
+            await turn_context.send_activities(outgoing_activities(to_outgoing(replies), locale))
 
     async def submit(self, turn_context: TurnContext, who: Who, value: dict[str, Any]) -> None:
         """Validate the card; refill it with errors, or store once, show the summary, coach."""

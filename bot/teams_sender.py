@@ -29,23 +29,25 @@ log = logging.getLogger("coach.teams")
 INLINE_IMAGE_LIMIT = 1024 * 1024  # Teams shows inline (data URI) images up to about this size
 
 
+def outgoing_activities(message: Outgoing, locale: str) -> list[Activity]:
+    """The activities for a message: its replies, then each image inline (Teams takes no other files)."""
+    out = [reply_activity(r, locale=locale) for r in message.replies]
+    for item in message.attachments:
+        if item.mime_type.startswith("image/") and len(item.content) <= INLINE_IMAGE_LIMIT:
+            data = base64.b64encode(item.content).decode("ascii")
+            card = CardAttachment(content_type=item.mime_type, name=item.filename,
+                                  content_url=f"data:{item.mime_type};base64,{data}")
+            out.append(Activity(type=ActivityTypes.message, attachments=[card],
+                                text=for_teams(item.title) if item.title else None))
+    return out
+
+
 class TeamsSender:
     platform = "teams"
 
     def __init__(self, app: web.Application, adapter: CloudAdapter) -> None:
         self.app = app
         self.adapter = adapter
-
-    def activities(self, message: Outgoing, locale: str) -> list[Activity]:
-        out = [reply_activity(r, locale=locale) for r in message.replies]
-        for item in message.attachments:
-            if item.mime_type.startswith("image/") and len(item.content) <= INLINE_IMAGE_LIMIT:
-                data = base64.b64encode(item.content).decode("ascii")
-                card = CardAttachment(content_type=item.mime_type, name=item.filename,
-                                      content_url=f"data:{item.mime_type};base64,{data}")
-                out.append(Activity(type=ActivityTypes.message, attachments=[card],
-                                    text=for_teams(item.title) if item.title else None))
-        return out
 
     async def send(self, *, person: Person, message: Outgoing) -> None:
         ctx = self.app[COACH]
@@ -62,7 +64,7 @@ class TeamsSender:
         async def logic(turn_context: TurnContext) -> None:
             # The adapter's turn-error handler would swallow a failure; keep it for the caller.
             try:
-                await turn_context.send_activities(self.activities(message, locale))
+                await turn_context.send_activities(outgoing_activities(message, locale))
             except Exception as exc:
                 failures.append(exc)
 

@@ -23,7 +23,7 @@ from bot.delivery import Attachment as FileAttachment
 from bot.delivery import Outgoing
 from bot.teams_cards import attachment, reply_activity
 from bot.teams_connector import _NotPlain, activity_json, model_json
-from bot.teams_sender import TeamsSender
+from bot.teams_sender import outgoing_activities
 from dialogs.messages import Button, Reply
 from tests.bot.teams.conftest import payload
 
@@ -45,7 +45,6 @@ CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock",
 
 
 def outgoing() -> list[Activity]:
-    sender = TeamsSender.__new__(TeamsSender)
     replies = [
         Reply(text="Plain *text*\nwith two lines"),
         Reply(title="Tips", text="One\nTwo", items=("a", "b <at>x</at>")),
@@ -61,7 +60,7 @@ def outgoing() -> list[Activity]:
         attachments=[Attachment(content_type="image/png", content_url="data:image/png;base64,AAAA")],
         value={"nested": [1, 2.5, True, None, {"k": "v"}]}))
     chart = FileAttachment(filename="chart.png", mime_type="image/png", content=b"\x89PNG", title="Chart")
-    activities += sender.activities(Outgoing([Reply(text="Digest")], attachments=[chart]), "en")
+    activities += outgoing_activities(Outgoing([Reply(text="Digest")], attachments=[chart]), "en")
     return activities
 
 
