@@ -25,10 +25,17 @@ from bot.escape import for_slack
 from bot.slack_afterwards import Afterwards
 from bot.slack_people import RecentPeople, SlackUser, resolve_person, team_of
 from dialogs import conversation
-from dialogs.checklist import FIELDS, POINTS
 from dialogs.commands import parse_command
 from dialogs.context import CoachContext
-from dialogs.debrief import HISTORY_SIZE, Rep, check_edit_window, load_rep, submit_correction, submit_debrief
+from dialogs.debrief import (
+    HISTORY_SIZE,
+    Rep,
+    check_edit_window,
+    load_rep,
+    stored_values,
+    submit_correction,
+    submit_debrief,
+)
 from dialogs.messages import Reply
 from dialogs.text import format_when
 from dialogs.validation import Locality, clean_account, combine_date_time, validate_form
@@ -122,14 +129,7 @@ class Listeners:
         async with self.ctx.db() as session:
             stored = await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
         check_edit_window(self.ctx, stored.debrief.created_at)
-        initial: dict[str, Any] = {}
-        for p in POINTS:
-            answer = stored.answers.get(p)
-            initial[f"rating:{p}"] = answer.rating if answer else None
-            initial[f"note:{p}"] = answer.note if answer else None
-        for f in FIELDS:
-            if not f.key.startswith(("rating:", "note:")):
-                initial[f.key] = getattr(stored.debrief, f.key)
+        initial = stored_values(stored)
         when = format_when(stored.debrief.created_at, locale=rep.locale, tz=rep.timezone)
         meta = modal.ModalMeta(account=stored.account_name, edit_of=debrief_id, owner=self.owner(rep))
         return modal.debrief_modal(

@@ -25,6 +25,7 @@ from dialogs.debrief import (
     load_rep,
     store_correction,
     store_debrief,
+    stored_values,
 )
 from dialogs.messages import Button, Reply
 from dialogs.text import format_day, format_when
@@ -164,14 +165,7 @@ async def _start_edit(ctx: CoachContext, rep: Rep, channel: str, number: int) ->
     except EditWindowClosed:
         return [Reply(kind="error", text=t.message(
             loc, "edit_window_closed", when=when, days=ctx.edit_window_days))]
-    original: dict[str, Any] = {}
-    for p in POINTS:
-        answer = row.answers.get(p)
-        original[f"rating:{p}"] = answer.rating if answer else None
-        original[f"note:{p}"] = answer.note if answer else None
-    for f in FIELDS:
-        if not f.key.startswith(("rating:", "note:")):
-            original[f.key] = _to_json(getattr(row.debrief, f.key))
+    original = {key: _to_json(value) for key, value in stored_values(row).items()}
     data = {"draft_id": uuid.uuid4().hex, "answers": {}, "account": row.account_name,
             "edit_of": row.debrief.id, "original": original}
     state = await _save_new(ctx, rep, channel, STEPS[1], data)

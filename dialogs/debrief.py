@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.checklist import POINTS, weakest_points
+from dialogs.checklist import FIELDS, POINTS, weakest_points
 from dialogs.context import CoachContext
 from dialogs.meetings import on_debrief_stored
 from dialogs.messages import Button, Reply
@@ -255,6 +255,19 @@ def feedback(
         coaching(ctx=ctx, rep=rep, debrief=debrief),
         what_next(ctx=ctx, rep=rep, debrief=debrief),
     ]
+
+
+def stored_values(stored: repo.StoredDebrief) -> dict[str, Any]:
+    """A stored debrief as field values keyed like dialogs.checklist.FIELDS (to edit it)."""
+    values: dict[str, Any] = {}
+    for p in POINTS:
+        answer = stored.answers.get(p)
+        values[f"rating:{p}"] = answer.rating if answer else None
+        values[f"note:{p}"] = answer.note if answer else None
+    for f in FIELDS:
+        if not f.key.startswith(("rating:", "note:")):
+            values[f.key] = getattr(stored.debrief, f.key)
+    return values
 
 
 # -- history -------------------------------------------------------------------------------------

@@ -107,20 +107,17 @@ def _concessions(texts: Texts, loc: str, f: Figures) -> list[str]:
     return lines
 
 
+def _summary_reps(texts: Texts, digest: Digest) -> str:
+    f = digest.team
+    return _t(texts, digest.locale, "summary_reps", reps=len(digest.reps), debriefs=f.debriefs,
+              previous=f.debriefs_previous)
+
+
 def summary_reply(texts: Texts, digest: Digest) -> Reply:
     loc, f = digest.locale, digest.team
     if not digest.reps:
         return Reply(kind="digest", title=_title(texts, digest), text=_t(texts, loc, "no_reps"))
-    items = [
-        _t(
-            texts,
-            loc,
-            "summary_reps",
-            reps=len(digest.reps),
-            debriefs=f.debriefs,
-            previous=f.debriefs_previous,
-        )
-    ]
+    items = [_summary_reps(texts, digest)]
     quiet = [r.name for r in digest.reps if r.figures.debriefs == 0]
     if quiet:
         items.append(_t(texts, loc, "summary_quiet_reps", names=", ".join(quiet)))
@@ -233,16 +230,7 @@ def channel_replies(texts: Texts, digest: Digest) -> list[Reply]:
                 text=_t(texts, loc, "channel_too_small", minimum=CHANNEL_MINIMUM_REPS, reps=len(digest.reps)),
             )
         ]
-    items = [
-        _t(
-            texts,
-            loc,
-            "summary_reps",
-            reps=len(digest.reps),
-            debriefs=f.debriefs,
-            previous=f.debriefs_previous,
-        )
-    ]
+    items = [_summary_reps(texts, digest)]
     items += _close_rate(texts, loc, f) + _score(texts, loc, f) + _profile(texts, loc, f)
     if f.debriefs and f.weakest:
         items.append(_t(texts, loc, "weakest", title=texts.point(loc, f.weakest, "title")))
