@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.engine import dialect_insert
 from storage.models import Outbox, OutboxStatus, Person, Workspace, table_of, utcnow
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def _enqueue_statement(dialect: str) -> Any:
     running it); the row's values arrive as parameters."""
     if dialect not in _ENQUEUE:
         table = table_of(Outbox)
-        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = dialect_insert(dialect, table)
         _ENQUEUE[dialect] = stmt.on_conflict_do_update(
             index_elements=["dedup_key"],
             set_={

@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.engine import dialect_insert, session_dialect
 from storage.errors import NotFound
 from storage.models import (
     Account,
@@ -25,9 +25,7 @@ from storage.models import (
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
-    """An INSERT that knows ON CONFLICT on both engines."""
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+    return dialect_insert(session_dialect(session), table)
 
 
 def account_key(name: str) -> str:
@@ -207,7 +205,7 @@ _STATEMENTS: dict[str, tuple[Any, Any]] = {}
 
 def _debrief_statements(dialect: str) -> tuple[Any, Any]:
     if dialect not in _STATEMENTS:
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_DEBRIEFS)
+        insert = dialect_insert(dialect, _DEBRIEFS)
         _STATEMENTS[dialect] = (
             insert.on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
             .returning(_DEBRIEFS.c.id),
@@ -319,7 +317,7 @@ def _filing_statements(dialect: str) -> _Filing:
             )))
             .where(rep.c.id == sa.bindparam("rep_id"))  # a WHERE also keeps SQLite's ON CONFLICT unambiguous
         )
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_DEBRIEFS)
+        insert = dialect_insert(dialect, _DEBRIEFS)
         _FILINGS[dialect] = _Filing(
             file=insert.from_select(names, source)
             .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])

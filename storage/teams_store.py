@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from storage.engine import dialect_insert, session_dialect
 from storage.models import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -42,10 +43,7 @@ class TeamsConversation(SQLModel, table=True):
 
 
 def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(TeamsConversation)
+    return dialect_insert(session_dialect(session), TeamsConversation)
 
 
 async def save_conversation(
