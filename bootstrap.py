@@ -3,6 +3,7 @@
 
     python3 bootstrap.py serve [coach serve options]   start the bot (SQLite, local web chat)
     python3 bootstrap.py test [pytest options]         run the whole test suite
+    python3 bootstrap.py lint                          ruff and mypy (CI runs it before the tests)
 
 The first run creates .venv/ and installs the project into it; later runs reuse it and only
 reinstall when pyproject.toml changed.
@@ -40,7 +41,7 @@ def ensure_venv() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("serve", "test"):
+    if not argv or argv[0] not in ("serve", "test", "lint"):
         print(__doc__)
         return 2
     ensure_venv()
@@ -48,6 +49,10 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "serve":
         return subprocess.call([str(BIN / "coach"), "serve", *rest])
+    if command == "lint":
+        ruff = subprocess.call([str(BIN / "ruff"), "check", "bot", "dialogs", "storage", "tests", "bench",
+                                "bootstrap.py"])
+        return ruff or subprocess.call([str(BIN / "mypy")])
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 

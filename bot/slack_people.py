@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot import log_messages as msg
 from dialogs.context import CoachContext
@@ -164,11 +165,11 @@ async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackU
         # Known people (nearly every request) cost one read; only a first contact writes.
         person = await session.scalar(
             sa.select(Person)
-            .join(Workspace, Workspace.id == Person.workspace_id)
+            .join(Workspace, col(Workspace.id) == col(Person.workspace_id))
             .where(
-                Workspace.platform == Platform.SLACK,
-                Workspace.external_id == who.team_id,
-                Person.platform_user_id == who.user_id,
+                col(Workspace.platform) == Platform.SLACK,
+                col(Workspace.external_id) == who.team_id,
+                col(Person.platform_user_id) == who.user_id,
             )
         )
     if person is None:
@@ -201,22 +202,22 @@ async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackU
 
 
 async def mark_synced(*, session: AsyncSession, person_id: int, when: datetime) -> None:
-    await session.execute(sa.update(Person).where(Person.id == person_id).values(profile_synced_at=when))
+    await session.execute(sa.update(Person).where(col(Person.id) == person_id).values(profile_synced_at=when))
 
 
 async def mark_departed(*, ctx: CoachContext, team_id: str, user_id: str) -> bool:
     """A deactivated or deleted user: never message them again. True if we knew them."""
     async with ctx.db() as session, session.begin():
         ws_id = await session.scalar(
-            sa.select(Workspace.id).where(
-                Workspace.platform == Platform.SLACK, Workspace.external_id == team_id
+            sa.select(col(Workspace.id)).where(
+                col(Workspace.platform) == Platform.SLACK, col(Workspace.external_id) == team_id
             )
         )
         if ws_id is None:
             return False
         result = await session.execute(
             sa.update(Person)
-            .where(Person.workspace_id == ws_id, Person.platform_user_id == user_id)
+            .where(col(Person.workspace_id) == ws_id, col(Person.platform_user_id) == user_id)
             .values(reachable=False)
         )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from aiohttp import ClientError, web
 from slack_sdk.errors import SlackApiError
+from sqlmodel import col
 
 from bot import log_messages as msg
 from bot import slack_views as views
@@ -63,7 +64,7 @@ async def send_dm(
         raise DeliveryError("the person is deactivated or left", permanent=True, unreachable=True)
     async with db() as session:
         team_id = await session.scalar(
-            sa.select(Workspace.external_id).where(Workspace.id == person.workspace_id)
+            sa.select(col(Workspace.external_id)).where(col(Workspace.id) == person.workspace_id)
         )
     token = await runtime.bot_token(str(team_id))
     if token is None:

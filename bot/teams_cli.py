@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from bot.config import Settings
 from storage.errors import CoachError, ConfigError, NotFound
@@ -98,10 +99,10 @@ async def _send_test(settings: Settings, who: str, text: str | None) -> tuple[in
         app = web.Application()
         app[SETTINGS] = settings
         app[COACH] = coach_context(settings, db, default_texts())
-        query = sa.select(Person).join(Workspace, Workspace.id == Person.workspace_id).where(
-            Workspace.platform == "teams")
-        match = Person.id == int(who) if who.isdigit() else sa.or_(
-            sa.func.lower(Person.email) == who.lower(), Person.platform_user_id == who)
+        query = sa.select(Person).join(Workspace, col(Workspace.id) == col(Person.workspace_id)).where(
+            col(Workspace.platform) == "teams")
+        match = col(Person.id) == int(who) if who.isdigit() else sa.or_(
+            sa.func.lower(col(Person.email)) == who.lower(), col(Person.platform_user_id) == who)
         async with db() as session:
             person = await session.scalar(query.where(match).limit(1))
         if person is None or person.id is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from dialogs.timing import (
     SchedulePolicy,
@@ -23,7 +24,7 @@ from dialogs.timing import (
 )
 from storage import outbox
 from storage.errors import NotFound
-from storage.models import Debrief, Meeting, Person, utcnow
+from storage.models import Debrief, Meeting, Person, not_null, utcnow
 from storage.repository import _insert
 from storage.scheduling import MeetingInvite, SuggestedTactic
 
@@ -68,13 +69,15 @@ async def upsert_meeting(
     """Insert or update by (person, source, external_uid); returns (meeting, changed)."""
     existing = await session.scalar(
         sa.select(Meeting).where(
-            Meeting.person_id == person.id, Meeting.source == source, Meeting.external_uid == external_uid
+            col(Meeting.person_id) == person.id,
+            col(Meeting.source) == source,
+            col(Meeting.external_uid) == external_uid,
         )
     )
     if existing is None:
         meeting = Meeting(
             workspace_id=person.workspace_id,
-            person_id=person.id,
+            person_id=not_null(person.id),
             account_id=account_id,
             starts_at=starts_at,
             ends_at=ends_at,
@@ -139,12 +142,12 @@ async def meeting_near(
 _MEETING_NEAR = (
     sa.select(Meeting)
     .where(
-        Meeting.person_id == sa.bindparam("person_id"),
-        Meeting.account_id == sa.bindparam("account_id"),
-        Meeting.cancelled.is_(False),
-        Meeting.starts_at.between(sa.bindparam("earliest"), sa.bindparam("latest")),
+        col(Meeting.person_id) == sa.bindparam("person_id"),
+        col(Meeting.account_id) == sa.bindparam("account_id"),
+        col(Meeting.cancelled).is_(False),
+        col(Meeting.starts_at).between(sa.bindparam("earliest"), sa.bindparam("latest")),
     )
-    .order_by(Meeting.id)
+    .order_by(col(Meeting.id))
     .limit(1)
 )
 
@@ -269,14 +272,14 @@ async def on_debrief_stored(
         return meeting
     open_ids = (
         await session.scalars(
-            sa.select(SuggestedTactic.id)
+            sa.select(col(SuggestedTactic.id))
             .where(
-                SuggestedTactic.person_id == person_id,
-                SuggestedTactic.account_id == account_id,
-                SuggestedTactic.verdict.is_(None),
-                SuggestedTactic.suggested_at < now,
+                col(SuggestedTactic.person_id) == person_id,
+                col(SuggestedTactic.account_id) == account_id,
+                col(SuggestedTactic.verdict).is_(None),
+                col(SuggestedTactic.suggested_at) < now,
             )
-            .order_by(SuggestedTactic.id)
+            .order_by(col(SuggestedTactic.id))
         )
     ).all()
     if open_ids:
@@ -294,8 +297,12 @@ async def on_debrief_stored(
 
 async def debriefed_since(*, session: AsyncSession, person_id: int, account_id: int, since: datetime) -> bool:
     found = await session.scalar(
-        sa.select(Debrief.id)
-        .where(Debrief.person_id == person_id, Debrief.account_id == account_id, Debrief.created_at >= since)
+        sa.select(col(Debrief.id))
+        .where(
+            col(Debrief.person_id) == person_id,
+            col(Debrief.account_id) == account_id,
+            col(Debrief.created_at) >= since,
+        )
         .limit(1)
     )
     return found is not None
@@ -306,8 +313,12 @@ async def upcoming(*, session: AsyncSession, person_id: int, now: datetime, limi
         (
             await session.scalars(
                 sa.select(Meeting)
-                .where(Meeting.person_id == person_id, Meeting.cancelled.is_(False), Meeting.starts_at > now)
-                .order_by(Meeting.starts_at)
+                .where(
+                    col(Meeting.person_id) == person_id,
+                    col(Meeting.cancelled).is_(False),
+                    col(Meeting.starts_at) > now,
+                )
+                .order_by(col(Meeting.starts_at))
                 .limit(limit)
             )
         ).all()

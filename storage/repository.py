@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.engine import dialect_insert, session_dialect
 from storage.errors import NotFound
@@ -20,6 +21,8 @@ from storage.models import (
     DialogState,
     Person,
     Workspace,
+    not_null,
+    table_of,
     utcnow,
 )
 
@@ -44,7 +47,7 @@ async def get_or_create_workspace(
     await session.execute(stmt)
     row = await session.scalar(
         sa.select(Workspace).where(
-            Workspace.platform == platform, Workspace.external_id == external_id
+            col(Workspace.platform) == platform, col(Workspace.external_id) == external_id
         )
     )
     assert row is not None
@@ -80,7 +83,7 @@ async def get_or_create_person(
     await session.execute(stmt)
     row = await session.scalar(
         sa.select(Person).where(
-            Person.workspace_id == workspace_id, Person.platform_user_id == platform_user_id
+            col(Person.workspace_id) == workspace_id, col(Person.platform_user_id) == platform_user_id
         )
     )
     assert row is not None
@@ -99,7 +102,7 @@ async def update_person(*, session: AsyncSession, person_id: int, **fields: Any)
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"cannot update {sorted(unknown)}")
-    await session.execute(sa.update(Person).where(Person.id == person_id).values(**fields))
+    await session.execute(sa.update(Person).where(col(Person.id) == person_id).values(**fields))
 
 
 # -- accounts ------------------------------------------------------------------------------------
@@ -122,11 +125,11 @@ async def get_or_create_account(*, session: AsyncSession, workspace_id: int, nam
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["workspace_id", "name_key"], set_={"name_key": stmt.excluded.name_key}
-    ).returning(Account.id)
+    ).returning(col(Account.id))
     return int((await session.execute(stmt)).scalar_one())
 
 
-_ACCOUNTS: sa.Table = Account.__table__  # type: ignore[attr-defined]
+_ACCOUNTS = table_of(Account)
 _ACCOUNT_ID = sa.select(_ACCOUNTS.c.id).where(
     _ACCOUNTS.c.workspace_id == sa.bindparam("workspace_id"),
     _ACCOUNTS.c.name_key == sa.bindparam("name_key"),
@@ -137,9 +140,9 @@ async def account_names(*, session: AsyncSession, account_ids: Sequence[int]) ->
     if not account_ids:
         return {}
     rows = await session.execute(
-        sa.select(Account.id, Account.name).where(Account.id.in_(set(account_ids)))
+        sa.select(col(Account.id), col(Account.name)).where(col(Account.id).in_(set(account_ids)))
     )
-    return {int(i): str(n) for i, n in rows.all()}
+    return {not_null(i): n for i, n in rows.all()}
 
 
 # -- debriefs ------------------------------------------------------------------------------------
@@ -184,8 +187,8 @@ async def create_debrief(
     new_id = (await conn.execute(insert_debrief, params)).scalar_one_or_none()
     if new_id is None:
         existing = await session.scalar(
-            sa.select(Debrief.id).where(
-                Debrief.workspace_id == workspace_id, Debrief.idempotency_key == idempotency_key
+            sa.select(col(Debrief.id)).where(
+                col(Debrief.workspace_id) == workspace_id, col(Debrief.idempotency_key) == idempotency_key
             )
         )
         assert existing is not None
@@ -197,8 +200,8 @@ async def create_debrief(
     return int(new_id), True
 
 
-_DEBRIEFS: sa.Table = Debrief.__table__  # type: ignore[attr-defined]
-_ANSWERS: sa.Table = DebriefAnswer.__table__  # type: ignore[attr-defined]
+_DEBRIEFS = table_of(Debrief)
+_ANSWERS = table_of(DebriefAnswer)
 _DEBRIEF_FIELDS = tuple(c.name for c in _DEBRIEFS.columns if c.name != "id")
 _STATEMENTS: dict[str, tuple[Any, Any]] = {}
 
@@ -288,7 +291,7 @@ class _Filing:
     answers: Any
 
 
-_PEOPLE: sa.Table = Person.__table__  # type: ignore[attr-defined]
+_PEOPLE = table_of(Person)
 _FILINGS: dict[str, _Filing] = {}
 # Evaluated per stored row, after the insert: RETURNING may only name the debrief table's columns,
 # so the rep's own values come from correlated subqueries (SQLite >= 3.35 and PostgreSQL allow them).
@@ -367,12 +370,12 @@ async def update_debrief(
     """Replace a debrief's answers and fields; its created_at is kept, updated_at is set."""
     result = await session.execute(
         sa.update(Debrief)
-        .where(Debrief.id == debrief_id, Debrief.person_id == person_id)
+        .where(col(Debrief.id) == debrief_id, col(Debrief.person_id) == person_id)
         .values(updated_at=updated_at or utcnow(), **fields)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound("no such debrief for this person", debrief_id=debrief_id)
-    await session.execute(sa.delete(DebriefAnswer).where(DebriefAnswer.debrief_id == debrief_id))
+    await session.execute(sa.delete(DebriefAnswer).where(col(DebriefAnswer.debrief_id) == debrief_id))
     await session.execute(
         sa.insert(DebriefAnswer),
         [{"debrief_id": debrief_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
@@ -383,15 +386,15 @@ async def get_debrief(*, session: AsyncSession, debrief_id: int, person_id: int)
     """One of this person's debriefs with its answers; NotFound for anyone else's."""
     row = (
         await session.execute(
-            sa.select(Debrief, Account.name)
-            .join(Account, Account.id == Debrief.account_id)
-            .where(Debrief.id == debrief_id, Debrief.person_id == person_id)
+            sa.select(Debrief, col(Account.name))
+            .join(Account, col(Account.id) == col(Debrief.account_id))
+            .where(col(Debrief.id) == debrief_id, col(Debrief.person_id) == person_id)
         )
     ).first()
     if row is None:
         raise NotFound("no such debrief for this person", debrief_id=debrief_id)
     answers = (
-        await session.scalars(sa.select(DebriefAnswer).where(DebriefAnswer.debrief_id == debrief_id))
+        await session.scalars(sa.select(DebriefAnswer).where(col(DebriefAnswer.debrief_id) == debrief_id))
     ).all()
     return StoredDebrief(row[0], {a.point: a for a in answers}, row[1])
 
@@ -402,10 +405,10 @@ async def latest_debriefs(
     """The person's newest debriefs, newest first, each with its answers (two queries in all)."""
     rows = (
         await session.execute(
-            sa.select(Debrief, Account.name)
-            .join(Account, Account.id == Debrief.account_id)
-            .where(Debrief.person_id == person_id)
-            .order_by(Debrief.created_at.desc(), Debrief.id.desc())
+            sa.select(Debrief, col(Account.name))
+            .join(Account, col(Account.id) == col(Debrief.account_id))
+            .where(col(Debrief.person_id) == person_id)
+            .order_by(col(Debrief.created_at).desc(), col(Debrief.id).desc())
             .limit(limit)
         )
     ).all()
@@ -413,7 +416,7 @@ async def latest_debriefs(
     by_debrief: dict[int, dict[str, DebriefAnswer]] = {i: {} for i in ids if i is not None}
     if ids:
         for a in await session.scalars(
-            sa.select(DebriefAnswer).where(DebriefAnswer.debrief_id.in_(ids))
+            sa.select(DebriefAnswer).where(col(DebriefAnswer.debrief_id).in_(ids))
         ):
             by_debrief[a.debrief_id][a.point] = a
     return [StoredDebrief(d, by_debrief[d.id], name) for d, name in rows if d.id is not None]
@@ -422,7 +425,7 @@ async def latest_debriefs(
 async def count_debriefs(*, session: AsyncSession, person_id: int | None = None) -> int:
     stmt = sa.select(sa.func.count()).select_from(Debrief)
     if person_id is not None:
-        stmt = stmt.where(Debrief.person_id == person_id)
+        stmt = stmt.where(col(Debrief.person_id) == person_id)
     return int(await session.scalar(stmt) or 0)
 
 
@@ -430,7 +433,7 @@ async def count_debriefs(*, session: AsyncSession, person_id: int | None = None)
 async def load_dialog(*, session: AsyncSession, person_id: int, channel: str) -> DialogState | None:
     return await session.scalar(
         sa.select(DialogState).where(
-            DialogState.person_id == person_id, DialogState.channel == channel
+            col(DialogState.person_id) == person_id, col(DialogState.channel) == channel
         )
     )
 
@@ -453,7 +456,7 @@ async def save_dialog(
     if expected_version is None:
         await session.execute(
             sa.delete(DialogState).where(
-                DialogState.person_id == person_id, DialogState.channel == channel
+                col(DialogState.person_id) == person_id, col(DialogState.channel) == channel
             )
         )
         session.add(
@@ -464,9 +467,9 @@ async def save_dialog(
     result = await session.execute(
         sa.update(DialogState)
         .where(
-            DialogState.person_id == person_id,
-            DialogState.channel == channel,
-            DialogState.version == expected_version,
+            col(DialogState.person_id) == person_id,
+            col(DialogState.channel) == channel,
+            col(DialogState.version) == expected_version,
         )
         .values(kind=kind, step=step, data=data, version=expected_version + 1, updated_at=utcnow())
     )
@@ -477,9 +480,9 @@ async def clear_dialog(
     *, session: AsyncSession, person_id: int, channel: str, expected_version: int | None = None
 ) -> bool:
     stmt = sa.delete(DialogState).where(
-        DialogState.person_id == person_id, DialogState.channel == channel
+        col(DialogState.person_id) == person_id, col(DialogState.channel) == channel
     )
     if expected_version is not None:
-        stmt = stmt.where(DialogState.version == expected_version)
+        stmt = stmt.where(col(DialogState.version) == expected_version)
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
