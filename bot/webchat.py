@@ -14,7 +14,9 @@ import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import sqlalchemy as sa
 from aiohttp import web
+from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.escape import for_web
@@ -23,7 +25,7 @@ from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.text import LOCALES
 from storage import repository as repo
-from storage.models import Person, Platform
+from storage.models import Person, Platform, Workspace, not_null
 
 log = logging.getLogger("coach.webchat")
 
@@ -149,8 +151,9 @@ def static_file(name: str, content_type: str) -> Handler:
 
 
 # -- identity and language ----------------------------------------------------------------------------
-async def _person_id(request: web.Request, new_cookie: dict[str, str]) -> int:
-    """The visitor's person row, keyed by a hash of their cookie (everyone is the demo rep in --demo)."""
+async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[int, str]:
+    """The visitor's person id and language, keyed by a hash of their cookie (everyone is the demo
+    rep in --demo). A read; the rows are created only on a first visit."""
     from bot.app import SETTINGS
 
     ctx = _coach(request)
@@ -160,18 +163,33 @@ async def _person_id(request: web.Request, new_cookie: dict[str, str]) -> int:
         new_cookie["token"] = token
     demo = request.app[SETTINGS].demo
     user_id = DEMO_PERSON if demo else "web:" + hashlib.sha256(token.encode()).hexdigest()
-    locale = preferred_locale(request.headers.get("Accept-Language", ""), ctx.default_locale)
-    async with ctx.db() as session, session.begin():
-        workspace = await repo.get_or_create_workspace(
-            session=session, platform=Platform.WEB, external_id=WORKSPACE_ID, name="Web chat"
-        )
-        assert workspace.id is not None
-        person = await repo.get_or_create_person(
-            session=session, workspace_id=workspace.id, platform_user_id=user_id,
-            display_name="", locale=locale,
-        )
-    assert person.id is not None
-    return person.id
+    async with ctx.db() as session:
+        row = (await session.execute(_VISITOR, {"user_id": user_id})).first()
+    if row is not None:
+        person_id, stored = not_null(row[0]), row[1]
+    else:
+        locale = preferred_locale(request.headers.get("Accept-Language", ""), ctx.default_locale)
+        async with ctx.db() as session, session.begin():
+            workspace = await repo.get_or_create_workspace(
+                session=session, platform=Platform.WEB, external_id=WORKSPACE_ID, name="Web chat"
+            )
+            person = await repo.get_or_create_person(
+                session=session, workspace_id=not_null(workspace.id), platform_user_id=user_id,
+                display_name="", locale=locale,
+            )
+        person_id, stored = not_null(person.id), person.locale
+    return person_id, stored if stored in LOCALES else ctx.default_locale
+
+
+_VISITOR = (
+    sa.select(col(Person.id), col(Person.locale))
+    .join(Workspace, col(Workspace.id) == col(Person.workspace_id))
+    .where(
+        col(Workspace.platform) == Platform.WEB.value,
+        col(Workspace.external_id) == WORKSPACE_ID,
+        col(Person.platform_user_id) == sa.bindparam("user_id"),
+    )
+)
 
 
 def preferred_locale(accept: str, default: str) -> str:
@@ -192,13 +210,15 @@ def preferred_locale(accept: str, default: str) -> str:
     return min(ranked)[2] if ranked else default
 
 
-async def _locale_of(request: web.Request, person_id: int) -> str:
-    ctx = _coach(request)
-    async with ctx.db() as session:
-        person = await session.get(Person, person_id)
-    if person is None:  # the person just used `forget`: their row is gone
-        return ctx.default_locale
-    return person.locale if person.locale in LOCALES else ctx.default_locale
+def _locale_after(replies: list[Reply], locale: str, default: str) -> str:
+    """The page's language after these replies: a language change says so in its reply's meta;
+    after `forget` the person is gone and the page falls back to the default."""
+    for reply in replies:
+        if reply.meta.get("forgotten"):
+            return default
+        if reply.meta.get("locale") in LOCALES:
+            locale = str(reply.meta["locale"])
+    return locale
 
 
 def _with_file(reply: Reply) -> dict[str, object]:
@@ -234,9 +254,8 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     _check_origin(request)
     ctx = _coach(request)
     new_cookie: dict[str, str] = {}
-    person_id = await _person_id(request, new_cookie)
+    person_id, locale = await _visitor(request, new_cookie)
     replies = await conversation.welcome(ctx=ctx, person_id=person_id)
-    locale = await _locale_of(request, person_id)
     return _respond(replies, locale, ctx, new_cookie)
 
 
@@ -256,7 +275,7 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     expect = expect if isinstance(expect, str) and len(expect) <= EXPECT_LIMIT else None
     ctx = _coach(request)
     new_cookie: dict[str, str] = {}
-    person_id = await _person_id(request, new_cookie)
+    person_id, locale = await _visitor(request, new_cookie)
     metrics = request.app[METRICS]
     metrics.messages.labels(CHANNEL).inc()
     replies = await conversation.handle_message(
@@ -264,5 +283,4 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     )
     if any(reply.kind == "saved" for reply in replies):
         metrics.debriefs.labels(CHANNEL, "stored").inc()
-    locale = await _locale_of(request, person_id)
-    return _respond(replies, locale, ctx, new_cookie)
+    return _respond(replies, _locale_after(replies, locale, ctx.default_locale), ctx, new_cookie)

@@ -50,7 +50,7 @@ async def poll(request: web.Request) -> web.StreamResponse:
 
     if len(request.cookies.get(webchat.COOKIE, "")) < 32:
         return web.json_response({"messages": []}, headers={"Cache-Control": "no-store"})
-    person_id = await webchat._person_id(request, {})
+    person_id, _ = await webchat._visitor(request, {})
     ctx = webchat._coach(request)
     async with ctx.db() as session, session.begin():
         rows = (
