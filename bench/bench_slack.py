@@ -131,12 +131,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Server:
+    """A server process of the benchmark: its port, and the CPU time it has used so far."""
+
+    def __init__(self, port: int, pid: int) -> None:
+        self.port, self.pid = port, pid
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the process (Linux /proc; 0.0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def server(*args: str) -> Iterator[int]:
+def server(*args: str) -> Iterator[Server]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve", *args, "--port", str(port)], cwd=ROOT)
     try:
-        yield port
+        yield Server(port, proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -290,13 +305,14 @@ async def measure_commands(
 async def part_commands(args: argparse.Namespace, http: aiohttp.ClientSession, fake: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        with server("coach", "--api", f"{fake}/api/", "--db", database) as port:
+        with server("coach", "--api", f"{fake}/api/", "--db", database) as proc:
             coach = await measure_commands(
-                "coach", f"http://127.0.0.1:{port}", fake, http, n=args.commands, concurrency=args.concurrency
+                "coach", f"http://127.0.0.1:{proc.port}", fake, http,
+                n=args.commands, concurrency=args.concurrency,
             )
-    with server("bare", "--api", f"{fake}/api/") as port:
+    with server("bare", "--api", f"{fake}/api/") as proc:
         bare = await measure_commands(
-            "bare", f"http://127.0.0.1:{port}", fake, http, n=args.commands, concurrency=args.concurrency
+            "bare", f"http://127.0.0.1:{proc.port}", fake, http, n=args.commands, concurrency=args.concurrency
         )
     ratio = coach["end_to_end_per_s"] / bare["end_to_end_per_s"]
     ack_ratio = coach["acks_per_s"] / bare["acks_per_s"]
@@ -331,8 +347,8 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
     engine = create_engine(url)
     try:
         await migrate.upgrade(engine)
-        with server("coach", "--api", f"{fake}/api/", "--db", url) as port:
-            base = f"http://127.0.0.1:{port}"
+        with server("coach", "--api", f"{fake}/api/", "--db", url) as proc:
+            base = f"http://127.0.0.1:{proc.port}"
             await wait_ready(http, f"{base}/healthz")
             events = f"{base}/slack/events"
             view = modal_json()
@@ -343,10 +359,13 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
             )  # warm-up
             view_ids = [f"V{uuid.uuid4().hex[:12]}" for _ in range(args.submissions)]
             bodies = [submission_body(view, reps[i % len(reps)], v) for i, v in enumerate(view_ids)]
+            cpu_before, load_before = proc.cpu_s(), time.process_time()
             latencies, statuses, took, answered = await run_load_detailed(
                 http, events, bodies, args.concurrency
             )
+            load_cpu = time.process_time() - load_before
             await asyncio.sleep(3)  # a request Slack gave up on (ack after 3 s) may still finish storing
+            server_cpu = proc.cpu_s() - cpu_before  # the tips DMs sent after the answers included
             keys = [f"slack:{v}" for v in view_ids]
             async with engine.connect() as conn:
                 stored = set(
@@ -365,6 +384,11 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
             f"p50 {p(latencies, 0.5):.1f} ms, p99 {p99:.1f} ms (target < 150), "
             f"{args.submissions / took:.0f}/s, answered 200: {ok}, stored: {len(stored)}, "
             f"answered 200 but not stored (lost): {lost} ({statuses}): {verdict}",
+            flush=True,
+        )
+        print(
+            f"  CPU per submission: coach {server_cpu / args.submissions * 1000:.2f} ms (its tips DM "
+            f"included), this load generator {load_cpu / args.submissions * 1000:.2f} ms",
             flush=True,
         )
         await core_baseline(engine, url, n=args.submissions, concurrency=args.concurrency)
@@ -423,8 +447,8 @@ async def core_baseline(engine: Any, url: str, *, n: int, concurrency: int) -> N
 async def main(args: argparse.Namespace) -> None:
     connector = aiohttp.TCPConnector(limit=args.concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
-        with server("fake") as fake_port:
-            fake = f"http://127.0.0.1:{fake_port}"
+        with server("fake") as fake_proc:
+            fake = f"http://127.0.0.1:{fake_proc.port}"
             await wait_ready(http, f"{fake}/stats")
             if args.commands:
                 await part_commands(args, http, fake)

@@ -11,13 +11,13 @@ slack_bolt's aiohttp adapter; AsyncApp.start() is never called. Modes:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 import yarl
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -184,7 +184,8 @@ async def events(request: web.Request) -> web.Response:
 async def bolt_request(request: web.Request) -> AsyncBoltRequest:
     """Bolt's aiohttp `to_bolt_request`, faster for interactivity (a view submission carries the
     whole modal, some 20 kB URL-encoded): the `payload=` form is decoded by yarl's C unquoter
-    instead of urllib's pure-Python one, which cost more CPU than storing the debrief. The raw
+    instead of urllib's pure-Python one, which cost more CPU than storing the debrief, and its
+    JSON by orjson (the standard parser took a tenth of the bot's CPU per submission). The raw
     body stays as it came, for the signature check; any other body goes Bolt's way."""
     raw = await request.text()
     payload = _form_payload(raw)
@@ -206,8 +207,8 @@ def _form_payload(raw: str) -> dict[str, Any] | None:
     if value is None:
         return None
     try:
-        parsed = json.loads(value)
-    except ValueError:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError:
         return None
     return parsed if isinstance(parsed, dict) else None
 

@@ -275,13 +275,13 @@ class Listeners:
             key = f"slack:{view['id']}"
             try:
                 result = await submit_debrief(
-                    ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key
+                    ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key, tz=tz
                 )
             except NotFound:  # the person was erased ("forget") while the modal was open: start afresh
                 self.recent.forget_id(person_id)
                 rep = await self.rep(await self.person(body, body["user"]["id"], client))
                 result = await submit_debrief(
-                    ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key
+                    ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key, tz=rep.timezone
                 )
         await ack()
         if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice

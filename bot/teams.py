@@ -141,7 +141,7 @@ class CoachTeamsBot(TeamsActivityHandler):
             await self.show(turn_context, card_id, card)
             return
         result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
-                                      idempotency_key=f"{CHANNEL}:{key}")
+                                      idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone)
         summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
                                timezone=who.timezone)
         await self.show(turn_context, card_id, summary)

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.checklist import FIELDS, POINTS, weakest_points
 from dialogs.context import CoachContext
-from dialogs.meetings import on_debrief_stored
+from dialogs.meetings import follow_up_rows, on_debrief_stored, plan_follow_ups
 from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, weekday_name
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality
+from storage import filing, outbox
 from storage import repository as repo
+from storage.engine import autocommit, sessions_dialect
 from storage.errors import EditWindowClosed
 from storage.models import Person, utcnow
 
@@ -113,10 +115,13 @@ async def _file(
         idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
     )
     if filed.created:
+        plan = plan_follow_ups(
+            fields, tz=tz or filed.timezone or default_tz, policy=schedule, now=created_at
+        )
         await on_debrief_stored(
-            session=session, person_id=person_id, tz=tz or filed.timezone or default_tz,
-            debrief_id=filed.debrief_id, account_id=filed.account_id, fields=fields, policy=schedule,
-            now=created_at, tactics_open=filed.tactics_open,
+            session=session, person_id=person_id, workspace_id=filed.workspace_id,
+            debrief_id=filed.debrief_id, account_id=filed.account_id, plan=plan, now=created_at,
+            tactics_open=filed.tactics_open,
         )
     return filed
 
@@ -141,20 +146,30 @@ def check_edit_window(ctx: CoachContext, created_at: datetime) -> None:
 
 
 async def submit_debrief(
-    *, ctx: CoachContext, person_id: int, debrief: CleanDebrief, idempotency_key: str
+    *,
+    ctx: CoachContext,
+    person_id: int,
+    debrief: CleanDebrief,
+    idempotency_key: str,
+    tz: str | None = None,
 ) -> SubmitResult:
-    """Store a validated debrief once (in one transaction) and answer with coaching.
+    """Store a validated debrief once (atomically) and answer with coaching.
 
     The rep's name, language, timezone and manager come back from the insert itself (see
-    storage.repository.file_debrief): the usual submission is two statements and a commit.
+    storage.repository.file_debrief). On PostgreSQL the usual submission is one statement in all
+    (storage.filing); `tz`, the rep's timezone when the caller knows it, lets it plan the follow-ups'
+    times before the insert says the stored one.
     """
     now = ctx.clock()
-    async with ctx.db() as session, session.begin():
-        filed = await _file(
-            session=session, person_id=person_id, tz=None, debrief=debrief,
-            idempotency_key=idempotency_key, created_at=now, schedule=ctx.schedule,
-            default_tz=ctx.default_timezone,
-        )
+    filed = await _file_at_once(ctx=ctx, person_id=person_id, debrief=debrief, tz=tz,
+                                idempotency_key=idempotency_key, now=now)
+    if filed is None:
+        async with ctx.db() as session, session.begin():
+            filed = await _file(
+                session=session, person_id=person_id, tz=None, debrief=debrief,
+                idempotency_key=idempotency_key, created_at=now, schedule=ctx.schedule,
+                default_tz=ctx.default_timezone,
+            )
     rep = Rep(
         id=person_id,
         workspace_id=filed.workspace_id,
@@ -165,6 +180,34 @@ async def submit_debrief(
     )
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=now, created=filed.created)
     return SubmitResult(filed.debrief_id, filed.created, replies)
+
+
+async def _file_at_once(
+    *, ctx: CoachContext, person_id: int, debrief: CleanDebrief, tz: str | None, idempotency_key: str,
+    now: datetime,
+) -> repo.FiledDebrief | None:
+    """The one-statement way (PostgreSQL); None when it does not apply or stored nothing."""
+    if sessions_dialect(ctx.db) != "postgresql":
+        return None
+    fields, answers = _columns(debrief)
+    async with autocommit(ctx.db) as conn:
+        guess = tz or ctx.default_timezone
+        at_once = await filing.file_debrief_at_once(
+            conn=conn, person_id=person_id, account_name=debrief.account, idempotency_key=idempotency_key,
+            fields=fields, answers=answers, created_at=now,
+            follow_ups=plan_follow_ups(fields, tz=guess, policy=ctx.schedule, now=now),
+        )
+    if at_once is None:
+        return None
+    filed = at_once.filed
+    stored_tz = filed.timezone or ctx.default_timezone
+    if stored_tz != guess:  # planned in the wrong timezone: move the pending rows (same keys)
+        plan = plan_follow_ups(fields, tz=stored_tz, policy=ctx.schedule, now=now)
+        rows = follow_up_rows(plan, person_id=person_id, debrief_id=filed.debrief_id,
+                              account_id=filed.account_id, meeting_id=at_once.meeting_id)
+        async with ctx.db() as session, session.begin():
+            await outbox.enqueue_many(session=session, rows=rows)
+    return filed
 
 
 async def submit_correction(

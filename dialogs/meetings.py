@@ -7,6 +7,7 @@ changes nothing (a nudge the rep skipped stays skipped).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +25,8 @@ from dialogs.timing import (
 )
 from storage import outbox
 from storage.errors import NotFound
-from storage.models import Debrief, Meeting, Person, not_null, utcnow
+from storage.filing import DEBRIEF_HEAD, DEBRIEF_MEETING_UID, MEETING_HEAD, FollowUps, Later
+from storage.models import Debrief, Meeting, Person, not_null, table_of, utcnow
 from storage.repository import _insert
 from storage.scheduling import MeetingInvite, SuggestedTactic
 
@@ -39,7 +41,7 @@ SAME_MEETING = timedelta(hours=2)
 
 
 def meeting_prefix(meeting_id: int) -> str:
-    return f"m{meeting_id}:"
+    return f"{MEETING_HEAD}{meeting_id}:"
 
 
 def _stamp(moment: datetime) -> str:
@@ -138,6 +140,26 @@ async def meeting_near(
     )
 
 
+_MEETINGS = table_of(Meeting)
+_MEETING_COLUMNS = (
+    "workspace_id", "person_id", "account_id", "starts_at", "ends_at", "source", "external_uid",
+    "title", "cancelled", "created_at",
+)
+_NEW_MEETING_UNLESS_NEAR = (
+    sa.insert(_MEETINGS)
+    .from_select(
+        _MEETING_COLUMNS,
+        sa.select(*[sa.bindparam(name, type_=_MEETINGS.c[name].type) for name in _MEETING_COLUMNS]).where(
+            ~sa.exists().where(
+                _MEETINGS.c.person_id == sa.bindparam("person_id"),
+                _MEETINGS.c.account_id == sa.bindparam("account_id"),
+                _MEETINGS.c.cancelled.is_(False),
+                _MEETINGS.c.starts_at.between(sa.bindparam("earliest"), sa.bindparam("latest")),
+            )
+        ),
+    )
+    .returning(_MEETINGS.c.id)
+)
 # Built once (every new debrief with a next meeting asks); values arrive as parameters.
 _MEETING_NEAR = (
     sa.select(Meeting)
@@ -192,107 +214,185 @@ async def plan_meeting(
     *, session: AsyncSession, meeting: Meeting, tz: str, policy: SchedulePolicy, now: datetime
 ) -> list[str]:
     """(Re)plan the nudge, the debrief prompt and the reminder of one meeting; returns the keys."""
-    assert meeting.id is not None
-    prefix = meeting_prefix(meeting.id)
+    meeting_id = not_null(meeting.id)
+    prefix = meeting_prefix(meeting_id)
     if meeting.cancelled:
         await outbox.cancel_prefix(session=session, prefix=prefix, reason="meeting cancelled")
         return []
-    stamp = _stamp(meeting.starts_at)
-    ends_at = meeting.ends_at or meeting.starts_at + DEFAULT_LENGTH
-    payload: dict[str, Any] = {"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()}
-    planned: list[tuple[str, str, datetime, datetime]] = []
-    if meeting.starts_at > now:
-        due = max(nudge_due(meeting.starts_at, tz=tz, policy=policy), now)
-        planned.append((f"{prefix}{NUDGE}:{stamp}", NUDGE, due, meeting.starts_at))
+    planned = planned_messages(
+        meeting_id=meeting_id, person_id=meeting.person_id, starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at, tz=tz, policy=policy, now=now,
+    )
+    keys = [row.dedup_key for row in planned]
+    await outbox.cancel_prefix(session=session, prefix=prefix, keep=keys, reason="meeting moved")
+    await outbox.enqueue_many(session=session, rows=planned)
+    return keys
+
+
+def planned_messages(
+    *,
+    meeting_id: int,
+    person_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    tz: str,
+    policy: SchedulePolicy,
+    now: datetime,
+) -> list[outbox.Planned]:
+    """The nudge before a live meeting, the debrief prompt after it and the prompt's reminder."""
+    prefix = meeting_prefix(meeting_id)
+    payload: dict[str, Any] = {"meeting_id": meeting_id, "starts_at": starts_at.isoformat()}
+    return [
+        outbox.Planned(prefix + m.tail, m.kind, person_id, m.due_at, payload, m.expires_at)
+        for m in meeting_messages(starts_at=starts_at, ends_at=ends_at, tz=tz, policy=policy, now=now)
+    ]
+
+
+def meeting_messages(
+    *, starts_at: datetime, ends_at: datetime | None, tz: str, policy: SchedulePolicy, now: datetime
+) -> list[Later]:
+    """`planned_messages` before the meeting has an id: keyed `<kind>:<start>` after its prefix."""
+    stamp = _stamp(starts_at)
+    ends_at = ends_at or starts_at + DEFAULT_LENGTH
+    planned: list[Later] = []
+    if starts_at > now:
+        due = max(nudge_due(starts_at, tz=tz, policy=policy), now)
+        planned.append(Later(NUDGE, f"{NUDGE}:{stamp}", due, starts_at))
     if ends_at > now - PROMPT_PLANNED_AFTER:  # a calendar's old meetings get no late prompts
         p_due = max(prompt_due(ends_at, tz=tz, policy=policy), now)
-        planned.append((f"{prefix}{PROMPT}:{stamp}", PROMPT, p_due, p_due + PROMPT_USEFUL_FOR))
+        planned.append(Later(PROMPT, f"{PROMPT}:{stamp}", p_due, p_due + PROMPT_USEFUL_FOR))
         r_due = reminder_due(p_due, tz=tz, policy=policy)
-        planned.append((f"{prefix}{REMINDER}:{stamp}", REMINDER, r_due, r_due + PROMPT_USEFUL_FOR))
-    keys = [key for key, *_ in planned]
-    await outbox.cancel_prefix(session=session, prefix=prefix, keep=keys, reason="meeting moved")
-    for key, kind, due, expires in planned:
-        await outbox.enqueue(
-            session=session,
-            dedup_key=key,
-            kind=kind,
-            person_id=meeting.person_id,
-            due_at=due,
-            expires_at=expires,
-            payload=payload,
-        )
-    return keys
+        planned.append(Later(REMINDER, f"{REMINDER}:{stamp}", r_due, r_due + PROMPT_USEFUL_FOR))
+    return planned
+
+
+def plan_follow_ups(fields: dict[str, Any], *, tz: str, policy: SchedulePolicy, now: datetime) -> FollowUps:
+    """What a new debrief sets in motion, in the rep's timezone: its next meeting with the nudge
+    and prompts around it, the follow-through check on the promised date, and the question whether
+    the tactics last suggested on this account worked (asked only if some await a verdict)."""
+    next_at = fields.get("next_meeting_at")
+    meeting_at = next_at if isinstance(next_at, datetime) and next_at > now else None
+    step_due = fields.get("next_step_due")
+    promised = bool(fields.get("next_step_what") or fields.get("next_step_who"))
+    if not isinstance(step_due, date) or not promised:
+        step_due = None
+    return FollowUps(
+        meeting_at=meeting_at,
+        meeting_ends_at=meeting_at + DEFAULT_LENGTH if meeting_at else None,
+        near=SAME_MEETING,
+        meeting_messages=tuple(
+            meeting_messages(starts_at=meeting_at, ends_at=None, tz=tz, policy=policy, now=now)
+        ) if meeting_at else (),
+        follow_through=Later(
+            FOLLOW_THROUGH, FOLLOW_THROUGH, follow_through_due(step_due, tz=tz, policy=policy), None
+        ) if step_due else None,
+        follow_through_on=step_due,
+        tactic_feedback=Later(TACTIC_FEEDBACK, TACTIC_FEEDBACK, now, now + timedelta(days=7)),
+    )
+
+
+def follow_up_rows(
+    plan: FollowUps,
+    *,
+    person_id: int,
+    debrief_id: int,
+    account_id: int,
+    meeting_id: int | None,
+    open_tactics: Sequence[int | None] = (),
+) -> list[outbox.Planned]:
+    """The outbox rows of a plan once the debrief (and its new meeting, if any) have ids."""
+    rows: list[outbox.Planned] = []
+    if meeting_id is not None and plan.meeting_at is not None:
+        payload: dict[str, Any] = {"meeting_id": meeting_id, "starts_at": plan.meeting_at.isoformat()}
+        rows += [
+            outbox.Planned(
+                meeting_prefix(meeting_id) + m.tail, m.kind, person_id, m.due_at, payload, m.expires_at
+            )
+            for m in plan.meeting_messages
+        ]
+    head = f"{DEBRIEF_HEAD}{debrief_id}:"
+    if plan.follow_through is not None and plan.follow_through_on is not None:
+        ft = plan.follow_through
+        rows.append(outbox.Planned(
+            head + ft.tail, ft.kind, person_id, ft.due_at,
+            {"debrief_id": debrief_id, "account_id": account_id, "due": plan.follow_through_on.isoformat()},
+            ft.expires_at,
+        ))
+    if open_tactics and plan.tactic_feedback is not None:
+        fb = plan.tactic_feedback
+        rows.append(outbox.Planned(
+            head + fb.tail, fb.kind, person_id, fb.due_at,
+            {"account_id": account_id, "suggested": list(open_tactics)}, fb.expires_at,
+        ))
+    return rows
 
 
 async def on_debrief_stored(
     *,
     session: AsyncSession,
     person_id: int,
-    tz: str,
+    workspace_id: int,
     debrief_id: int,
     account_id: int,
-    fields: dict[str, Any],
-    policy: SchedulePolicy,
+    plan: FollowUps,
     now: datetime,
     tactics_open: bool | None = None,
-) -> Meeting | None:
-    """What a new debrief sets in motion: the next meeting (and its nudge), the follow-through
-    check on the promised date, and the question whether the last suggested tactics worked.
+) -> int | None:
+    """Carry out a new debrief's plan (`plan_follow_ups`) statement by statement; returns the id
+    of the meeting it added, if it added one. (PostgreSQL's usual case does all of it in the insert
+    itself: storage.filing.)
 
     `tactics_open` is whether suggested tactics on this account still await a verdict, when the
     caller already knows (storage.repository.file_debrief returns it with the insert); None asks
-    the database. With no next meeting, no due date and no open tactics this reads nothing.
+    the database. A debrief with a next meeting costs two statements: the meeting (unless one is
+    already known near that time), then every message planned, in one executemany.
     """
-    meeting: Meeting | None = None
-    next_at = fields.get("next_meeting_at")
-    if isinstance(next_at, datetime) and next_at > now:
-        meeting = await add_meeting(
-            session=session,
-            person_id=person_id,
-            account_id=account_id,
-            starts_at=next_at,
-            source="debrief",
-            external_uid=f"debrief:{debrief_id}",
-            tz=tz,
-            policy=policy,
-            now=now,
+    meeting_id: int | None = None
+    if plan.meeting_at is not None:
+        meeting_id = await _new_meeting_unless_near(
+            session=session, workspace_id=workspace_id, person_id=person_id, account_id=account_id,
+            starts_at=plan.meeting_at, external_uid=f"{DEBRIEF_MEETING_UID}{debrief_id}",
         )
-    step_due = fields.get("next_step_due")
-    if isinstance(step_due, date) and (fields.get("next_step_what") or fields.get("next_step_who")):
-        await outbox.enqueue(
-            session=session,
-            dedup_key=f"d{debrief_id}:{FOLLOW_THROUGH}",
-            kind=FOLLOW_THROUGH,
-            person_id=person_id,
-            due_at=follow_through_due(step_due, tz=tz, policy=policy),
-            expires_at=None,
-            payload={"debrief_id": debrief_id, "account_id": account_id, "due": step_due.isoformat()},
-        )
-    if tactics_open is False:
-        return meeting
-    open_ids = (
-        await session.scalars(
-            sa.select(col(SuggestedTactic.id))
-            .where(
-                col(SuggestedTactic.person_id) == person_id,
-                col(SuggestedTactic.account_id) == account_id,
-                col(SuggestedTactic.verdict).is_(None),
-                col(SuggestedTactic.suggested_at) < now,
+    open_ids: Sequence[int | None] = ()
+    if tactics_open is not False:
+        open_ids = (
+            await session.scalars(
+                sa.select(col(SuggestedTactic.id))
+                .where(
+                    col(SuggestedTactic.person_id) == person_id,
+                    col(SuggestedTactic.account_id) == account_id,
+                    col(SuggestedTactic.verdict).is_(None),
+                    col(SuggestedTactic.suggested_at) < now,
+                )
+                .order_by(col(SuggestedTactic.id))
             )
-            .order_by(col(SuggestedTactic.id))
-        )
-    ).all()
-    if open_ids:
-        await outbox.enqueue(
-            session=session,
-            dedup_key=f"d{debrief_id}:{TACTIC_FEEDBACK}",
-            kind=TACTIC_FEEDBACK,
-            person_id=person_id,
-            due_at=now,
-            expires_at=now + timedelta(days=7),
-            payload={"account_id": account_id, "suggested": list(open_ids)},
-        )
-    return meeting
+        ).all()
+    await outbox.enqueue_many(session=session, rows=follow_up_rows(
+        plan, person_id=person_id, debrief_id=debrief_id, account_id=account_id, meeting_id=meeting_id,
+        open_tactics=open_ids,
+    ))
+    return meeting_id
+
+
+async def _new_meeting_unless_near(
+    *,
+    session: AsyncSession,
+    workspace_id: int,
+    person_id: int,
+    account_id: int,
+    starts_at: datetime,
+    external_uid: str,
+) -> int | None:
+    """Insert a debrief's next meeting in one statement, unless a live meeting of this person with
+    this account is already known near that time (`meeting_near`); its id, or None."""
+    conn = await session.connection()
+    row = (await conn.execute(_NEW_MEETING_UNLESS_NEAR, {
+        "workspace_id": workspace_id, "person_id": person_id, "account_id": account_id,
+        "starts_at": starts_at, "ends_at": starts_at + DEFAULT_LENGTH, "source": "debrief",
+        "external_uid": external_uid, "title": "", "cancelled": False, "created_at": utcnow(),
+        "earliest": starts_at - SAME_MEETING, "latest": starts_at + SAME_MEETING,
+    })).first()
+    return None if row is None else int(row[0])
 
 
 async def debriefed_since(*, session: AsyncSession, person_id: int, account_id: int, since: datetime) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -38,7 +39,8 @@ def clean_text(value: str) -> str:
     """Strip control and invisible formatting characters; normalise newlines; trim."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
+    if not value.isascii():  # formatting characters (Cf) are all outside ASCII
+        value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
     return value.strip()
 
 
@@ -76,13 +78,19 @@ def match_choice(f: ChecklistField, raw: str, *, texts: Texts) -> str | None:
     typed = " ".join(raw.split()).casefold()
     if not typed:
         return None
+    return _choices(texts, f).get(typed)
+
+
+@functools.cache
+def _choices(texts: Texts, f: ChecklistField) -> dict[str, str]:
+    """Every way to say each choice of a field (key, number, label in either locale) -> its key.
+    The first choice that claims a word keeps it."""
+    words: dict[str, str] = {}
     for i, choice in enumerate(f.choices, start=1):
-        labels = {choice.casefold(), str(i)} | {
-            texts.choice(loc, f.key, choice).casefold() for loc in ("en", "nl")
-        }
-        if typed in labels:
-            return choice
-    return None
+        labels = (texts.choice(loc, f.key, choice).casefold() for loc in ("en", "nl"))
+        for word in (choice.casefold(), str(i), *labels):
+            words.setdefault(word, choice)
+    return words
 
 
 def clean_field(f: ChecklistField, raw: Any, *, texts: Texts, loc: Locality) -> Any:

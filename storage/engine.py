@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
 # How long a request waits its turn for the SQLite connection before it fails (seconds).
 SQLITE_QUEUE_TIMEOUT = 30.0
+
+
+PG_POOL_SIZE = 20
+PG_POOL_RECYCLE_S = 1800
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -45,14 +57,35 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # A fixed set of connections: an overflow connection is closed again when it is returned, so a
+    # burst above the pool size opened and closed a server connection per request. Beyond the
+    # pool, requests wait their turn (cheaply, in the pool's queue).
+    kwargs.setdefault("pool_size", PG_POOL_SIZE)
+    kwargs.setdefault("max_overflow", 0)
+    # No pre-ping: on asyncpg it costs three round trips (BEGIN, a ping, ROLLBACK) on every
+    # checkout, more than the usual debrief's own statements. A connection the server dropped
+    # fails the one statement that meets it; SQLAlchemy then renews every pooled connection older
+    # than that failure, and the recycle age bounds how long an idle one is kept.
+    kwargs.setdefault("pool_recycle", PG_POOL_RECYCLE_S)
     return create_async_engine(url, **kwargs)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def sessions_dialect(sessions: async_sessionmaker[AsyncSession]) -> str:
+    """The dialect name ("sqlite", "postgresql") of the engine a session factory is bound to."""
+    return str(sessions.kw["bind"].dialect.name)
+
+
+@contextlib.asynccontextmanager
+async def autocommit(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
+    """A connection of the sessions' engine on which each statement commits by itself: no BEGIN
+    and COMMIT round trips, for work that is one statement (storage.filing)."""
+    engine = sessions.kw["bind"]
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -43,6 +43,18 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One message to add to the outbox (see `enqueue`)."""
+
+    dedup_key: str
+    kind: str
+    person_id: int
+    due_at: datetime
+    payload: dict[str, Any] | None = None
+    expires_at: datetime | None = None
+
+
 async def enqueue(
     *,
     session: AsyncSession,
@@ -55,20 +67,34 @@ async def enqueue(
 ) -> None:
     """Add a row once. A repeat key moves a still-pending row (reschedule) and touches nothing else:
     a row already sent, cancelled by the rep ("not this meeting") or failed stays as it is."""
+    await enqueue_many(
+        session=session,
+        rows=[Planned(dedup_key, kind, person_id, due_at, payload=payload, expires_at=expires_at)],
+    )
+
+
+async def enqueue_many(*, session: AsyncSession, rows: Sequence[Planned]) -> None:
+    """`enqueue` for several rows in one round trip (one executemany)."""
+    if not rows:
+        return
     conn = await session.connection()
+    created_at = utcnow()
     await conn.execute(
         _enqueue_statement(conn.dialect.name),
-        {
-            "dedup_key": dedup_key,
-            "kind": kind,
-            "person_id": person_id,
-            "payload": payload or {},
-            "due_at": due_at,
-            "expires_at": expires_at,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "created_at": utcnow(),
-        },
+        [
+            {
+                "dedup_key": row.dedup_key,
+                "kind": row.kind,
+                "person_id": row.person_id,
+                "payload": row.payload or {},
+                "due_at": row.due_at,
+                "expires_at": row.expires_at,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "created_at": created_at,
+            }
+            for row in rows
+        ],
     )
 
 

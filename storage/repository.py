@@ -179,7 +179,7 @@ async def create_debrief(
     """
     conn = await session.connection()
     insert_debrief, insert_answers = _debrief_statements(conn.dialect.name)
-    params = dict.fromkeys(_DEBRIEF_FIELDS)
+    params = dict.fromkeys(DEBRIEF_FIELDS)
     params.update(fields)
     params.update(workspace_id=workspace_id, person_id=person_id, account_id=account_id,
                   meeting_id=meeting_id, idempotency_key=idempotency_key,
@@ -202,7 +202,7 @@ async def create_debrief(
 
 _DEBRIEFS = table_of(Debrief)
 _ANSWERS = table_of(DebriefAnswer)
-_DEBRIEF_FIELDS = tuple(c.name for c in _DEBRIEFS.columns if c.name != "id")
+DEBRIEF_FIELDS = tuple(c.name for c in _DEBRIEFS.columns if c.name != "id")
 _STATEMENTS: dict[str, tuple[Any, Any]] = {}
 
 
@@ -252,7 +252,7 @@ async def file_debrief(
     """
     conn = await session.connection()
     statements = _filing_statements(conn.dialect.name)
-    params = dict.fromkeys(_DEBRIEF_FIELDS)
+    params = dict.fromkeys(DEBRIEF_FIELDS)
     params.update(fields)
     params.update(
         rep_id=person_id, name_key=account_key(account_name), idempotency_key=idempotency_key,
@@ -270,7 +270,9 @@ async def file_debrief(
             account_id = await get_or_create_account(
                 session=session, workspace_id=workspace_id, name=account_name
             )
-            row = (await conn.execute(statements.file, params)).first()
+        # Again now that the account exists: it may also have been created by another rep's
+        # debrief since the first try (read committed), which is not a repeat of this one.
+        row = (await conn.execute(statements.file, params)).first()
         if row is None:
             first = (await conn.execute(
                 _DEBRIEF_BY_KEY, {"workspace_id": workspace_id, "idempotency_key": idempotency_key}
@@ -295,36 +297,41 @@ _PEOPLE = table_of(Person)
 _FILINGS: dict[str, _Filing] = {}
 # Evaluated per stored row, after the insert: RETURNING may only name the debrief table's columns,
 # so the rep's own values come from correlated subqueries (SQLite >= 3.35 and PostgreSQL allow them).
-_RETURNING_REP: tuple[sa.ColumnClause[Any], ...] = tuple(sa.literal_column(sql) for sql in (
-    "(SELECT p.display_name FROM person AS p WHERE p.id = debrief.person_id)",
-    "(SELECT p.locale FROM person AS p WHERE p.id = debrief.person_id)",
-    "(SELECT p.timezone FROM person AS p WHERE p.id = debrief.person_id)",
-    "(SELECT CASE WHEN m.display_name <> '' THEN m.display_name ELSE COALESCE(m.email, '') END"
-    " FROM person AS p JOIN person AS m ON m.id = p.manager_id WHERE p.id = debrief.person_id)",
-    "EXISTS (SELECT 1 FROM suggestedtactic AS t WHERE t.person_id = debrief.person_id"
-    " AND t.account_id = debrief.account_id AND t.verdict IS NULL AND t.suggested_at < debrief.created_at)",
+RETURNING_REP: tuple[sa.Label[Any], ...] = tuple(sa.literal_column(sql).label(name) for name, sql in (
+    ("person_name", "(SELECT p.display_name FROM person AS p WHERE p.id = debrief.person_id)"),
+    ("locale", "(SELECT p.locale FROM person AS p WHERE p.id = debrief.person_id)"),
+    ("timezone", "(SELECT p.timezone FROM person AS p WHERE p.id = debrief.person_id)"),
+    ("manager_name", "(SELECT CASE WHEN m.display_name <> '' THEN m.display_name ELSE COALESCE(m.email, '')"
+     " END FROM person AS p JOIN person AS m ON m.id = p.manager_id WHERE p.id = debrief.person_id)"),
+    ("tactics_open", "EXISTS (SELECT 1 FROM suggestedtactic AS t WHERE t.person_id = debrief.person_id"
+     " AND t.account_id = debrief.account_id AND t.verdict IS NULL AND t.suggested_at < debrief.created_at)"),
 ))
+
+
+def filing_source() -> sa.Select[Any]:
+    """The debrief's column values for INSERT ... SELECT: the workspace and person from the rep's
+    row, the account by its name key in that workspace, the rest as parameters; no row when the
+    person or the account does not exist."""
+    rep, acc = _PEOPLE.alias("rep"), _ACCOUNTS.alias("acc")
+    derived = {"workspace_id": rep.c.workspace_id, "person_id": rep.c.id, "account_id": acc.c.id}
+    return (
+        sa.select(*[
+            derived.get(name, sa.bindparam(name, type_=_DEBRIEFS.c[name].type)) for name in DEBRIEF_FIELDS
+        ])
+        .select_from(rep.join(acc, sa.and_(
+            acc.c.workspace_id == rep.c.workspace_id, acc.c.name_key == sa.bindparam("name_key")
+        )))
+        .where(rep.c.id == sa.bindparam("rep_id"))  # a WHERE also keeps SQLite's ON CONFLICT unambiguous
+    )
 
 
 def _filing_statements(dialect: str) -> _Filing:
     if dialect not in _FILINGS:
-        rep, acc = _PEOPLE.alias("rep"), _ACCOUNTS.alias("acc")
-        derived = {"workspace_id": rep.c.workspace_id, "person_id": rep.c.id, "account_id": acc.c.id}
-        names = list(_DEBRIEF_FIELDS)
-        source = (
-            sa.select(*[
-                derived.get(name, sa.bindparam(name, type_=_DEBRIEFS.c[name].type)) for name in names
-            ])
-            .select_from(rep.join(acc, sa.and_(
-                acc.c.workspace_id == rep.c.workspace_id, acc.c.name_key == sa.bindparam("name_key")
-            )))
-            .where(rep.c.id == sa.bindparam("rep_id"))  # a WHERE also keeps SQLite's ON CONFLICT unambiguous
-        )
         insert = dialect_insert(dialect, _DEBRIEFS)
         _FILINGS[dialect] = _Filing(
-            file=insert.from_select(names, source)
+            file=insert.from_select(list(DEBRIEF_FIELDS), filing_source())
             .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
-            .returning(_DEBRIEFS.c.id, _DEBRIEFS.c.workspace_id, _DEBRIEFS.c.account_id, *_RETURNING_REP),
+            .returning(_DEBRIEFS.c.id, _DEBRIEFS.c.workspace_id, _DEBRIEFS.c.account_id, *RETURNING_REP),
             answers=sa.insert(_ANSWERS),
         )
     return _FILINGS[dialect]

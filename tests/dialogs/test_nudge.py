@@ -235,6 +235,35 @@ async def test_meeting_by_hand(coach, clock, locale, text, local_hour):
     assert bad[0].kind == "error"
 
 
+async def test_a_debriefs_next_meeting_near_a_known_one_is_that_meeting(coach, clock):
+    person = await make_person(coach.db)
+    say = lambda text: conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
+    assert (await say("meeting Acme 2026-12-03 14:30"))[0].kind == "saved"
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")  # the same meeting, said again
+    async with coach.db() as session:
+        meetings = (await session.scalars(sa.select(Meeting).order_by(Meeting.id))).all()
+    assert [(m.source, m.starts_at.hour) for m in meetings] == [("manual", 13)]
+    assert len(await rows(coach, "nudge")) == 1
+    assert len(await rows(coach, "follow_through")) == 1  # the rest of the debrief is planned as usual
+
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 17:00")  # more than two hours later
+    await store_debrief(coach, person, account="Zeta", next_meeting_at="2026-12-03 14:00")  # another account
+    async with coach.db() as session:
+        meetings = (await session.scalars(sa.select(Meeting).order_by(Meeting.id))).all()
+        session.expunge_all()
+    assert [(m.source, m.starts_at.hour) for m in meetings] == [
+        ("manual", 13), ("debrief", 16), ("debrief", 13)
+    ]
+    assert len(await rows(coach, "nudge")) == 3
+
+    async with coach.db() as session, session.begin():  # a cancelled meeting is no longer "known"
+        await session.execute(sa.update(Meeting).where(Meeting.source == "manual").values(cancelled=True))
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:15")
+    async with coach.db() as session:
+        live = (await session.scalars(sa.select(Meeting).where(Meeting.cancelled.is_(False)))).all()
+    assert sorted(m.starts_at.hour for m in live) == [13, 13, 16]
+
+
 async def test_pause_and_nudges_off_silence_the_coach_until_resumed(coach, clock):
     person = await make_person(coach.db)
     await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from storage import migrate
 from storage import repository as repo
-from storage.engine import create_engine, session_factory
+from storage.engine import PG_POOL_RECYCLE_S, PG_POOL_SIZE, create_engine, session_factory
 from storage.models import Workspace
 
 
@@ -64,8 +65,45 @@ async def test_a_reader_waits_for_the_writer_and_sees_its_commit(tmp_path: Path)
         await engine.dispose()
 
 
-def test_in_memory_sqlite_and_postgresql_pools_are_unchanged() -> None:
+def test_in_memory_sqlite_and_the_postgresql_pool() -> None:
     memory = create_engine("sqlite+aiosqlite:///:memory:")
     assert isinstance(memory.pool, StaticPool)
     pg = create_engine("postgresql+asyncpg://u@127.0.0.1:1/none")
-    assert pg.pool.size() == 10  # type: ignore[attr-defined]
+    # a fixed set of connections (an overflow one would be opened and closed per request in a
+    # burst), no pre-ping (three round trips per checkout), idle connections renewed after 30 min
+    assert (pg.pool.size(), pg.pool._max_overflow, pg.pool._pre_ping, pg.pool._recycle) == (  # type: ignore[attr-defined]
+        PG_POOL_SIZE, 0, False, PG_POOL_RECYCLE_S
+    )
+
+
+@pytest.mark.postgres
+async def test_connections_the_server_dropped_cost_one_failed_statement(postgres_url: str) -> None:
+    """Without pre-ping, a restart of the server (here: its backends terminated) fails the one
+    statement that meets a dead connection; the pool then renews all the others it holds."""
+    import asyncpg
+
+    engine = create_engine(postgres_url)
+    try:
+        async def backend() -> int:
+            async with engine.connect() as conn:
+                await asyncio.sleep(0.05)  # hold it, so the three are different connections
+                return int((await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one())
+
+        pids = set(await asyncio.gather(backend(), backend(), backend()))
+        assert len(pids) == 3 and engine.pool.checkedin() == 3  # type: ignore[attr-defined]
+        admin = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", list(pids))
+        finally:
+            await admin.close()
+        outcomes = []
+        for _ in range(4):
+            try:
+                async with engine.connect() as conn:
+                    outcomes.append((await conn.execute(sa.text("SELECT 1"))).scalar_one())
+            except sa.exc.DBAPIError as exc:
+                assert exc.connection_invalidated
+                outcomes.append("failed")
+        assert outcomes == ["failed", 1, 1, 1]
+    finally:
+        await engine.dispose()
