@@ -179,7 +179,7 @@ def signed(body: str, content_type: str = "application/x-www-form-urlencoded") -
     }
 
 
-def command_body(user: str, n: int) -> str:
+def command_body(user: str, n: int, trigger: str | None = None) -> str:
     return urlencode(
         {
             "token": "x",
@@ -192,7 +192,7 @@ def command_body(user: str, n: int) -> str:
             "command": "/debrief",
             "text": "Acme",
             "response_url": "https://hooks.invalid/x",
-            "trigger_id": f"{n}.trigger",
+            "trigger_id": trigger or f"{n}.trigger",
         }
     )
 
@@ -258,14 +258,16 @@ def p(latencies: list[float], q: float) -> float:
     return statistics.quantiles(latencies, n=1000)[int(q * 1000) - 1] * 1000 if len(latencies) > 1 else 0.0
 
 
-async def opens(http: aiohttp.ClientSession, fake: str) -> int:
+async def opens(http: aiohttp.ClientSession, fake: str, method: str = "views.open") -> int:
     async with http.get(f"{fake}/stats") as resp:
-        return int((await resp.json()).get("views.open", 0))
+        return int((await resp.json()).get(method, 0))
 
 
-async def until_opened(http: aiohttp.ClientSession, fake: str, count: int, *, deadline: float) -> None:
-    """Wait for the fake to have seen `count` views.open (they follow the acks, in the server)."""
-    while await opens(http, fake) < count and time.perf_counter() < deadline:  # noqa: ASYNC110
+async def until_opened(
+    http: aiohttp.ClientSession, fake: str, count: int, *, deadline: float, method: str = "views.open"
+) -> None:
+    """Wait for the fake to have seen `count` calls of `method` (they follow the acks, in the server)."""
+    while await opens(http, fake, method) < count and time.perf_counter() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
 
 
@@ -351,21 +353,38 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
             base = f"http://127.0.0.1:{proc.port}"
             await wait_ready(http, f"{base}/healthz")
             events = f"{base}/slack/events"
-            view = modal_json()
+            # Each rep opens the modal with /debrief; Slack sends back the view the bot opened for
+            # them (its private_metadata included), with the rep's answers in its state.
             reps = SUBMITTERS
-            await run_load(http, events, [command_body(u, i) for i, u in enumerate(reps)], args.concurrency)
+            triggers = {f"bench-{i}.trigger": u for i, u in enumerate(reps)}
+            before = await opens(http, fake)
             await run_load(
-                http, events, [submission_body(view, u) for u in reps], args.concurrency
-            )  # warm-up
+                http, events, [command_body(u, i, t) for i, (t, u) in enumerate(triggers.items())],
+                args.concurrency,
+            )
+            await until_opened(http, fake, before + len(reps), deadline=time.perf_counter() + 60)
+            async with http.get(f"{fake}/opened") as resp:
+                opened = await resp.json()
+            views = {triggers[o["trigger_id"]]: o["view"] for o in opened if o["trigger_id"] in triggers}
+            assert len(views) == len(reps), f"{len(views)} of {len(reps)} modals opened"
+            warm = [submission_body(views[u], u) for u in reps]
+            await run_load(http, events, warm, args.concurrency)
             view_ids = [f"V{uuid.uuid4().hex[:12]}" for _ in range(args.submissions)]
-            bodies = [submission_body(view, reps[i % len(reps)], v) for i, v in enumerate(view_ids)]
+            submitters = [reps[i % len(reps)] for i in range(args.submissions)]
+            bodies = [submission_body(views[u], u, v) for u, v in zip(submitters, view_ids, strict=True)]
+            dms_before = await opens(http, fake, "chat.postMessage")
             cpu_before, load_before = proc.cpu_s(), time.process_time()
             latencies, statuses, took, answered = await run_load_detailed(
                 http, events, bodies, args.concurrency
             )
-            load_cpu = time.process_time() - load_before
+            load_cpu, answered_at = time.process_time() - load_before, time.perf_counter()
+            # The tips DM goes out after the answer: wait for all of them (the CPU figure includes them)
+            await until_opened(http, fake, dms_before + args.submissions,
+                               deadline=answered_at + 60, method="chat.postMessage")
+            dm_after = time.perf_counter() - answered_at
+            dms = await opens(http, fake, "chat.postMessage") - dms_before
+            server_cpu = proc.cpu_s() - cpu_before
             await asyncio.sleep(3)  # a request Slack gave up on (ack after 3 s) may still finish storing
-            server_cpu = proc.cpu_s() - cpu_before  # the tips DMs sent after the answers included
             keys = [f"slack:{v}" for v in view_ids]
             async with engine.connect() as conn:
                 stored = set(
@@ -387,7 +406,8 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
             flush=True,
         )
         print(
-            f"  CPU per submission: coach {server_cpu / args.submissions * 1000:.2f} ms (its tips DM "
+            f"  tips DMs: {dms} of {args.submissions} sent, the last {dm_after:.2f} s after the last answer; "
+            f"CPU per submission: coach {server_cpu / args.submissions * 1000:.2f} ms (its tips DM "
             f"included), this load generator {load_cpu / args.submissions * 1000:.2f} ms",
             flush=True,
         )
@@ -420,7 +440,7 @@ async def core_baseline(engine: Any, url: str, *, n: int, concurrency: int) -> N
     debrief, errors = validate_form(form, texts=ctx.texts, loc=Locality("en", "Europe/Amsterdam", now))
     assert debrief is not None, errors
     latencies: list[float] = []
-    todo = list(range(n))
+    todo: list[int] = []
 
     async def worker() -> None:
         while todo:
@@ -431,9 +451,14 @@ async def core_baseline(engine: Any, url: str, *, n: int, concurrency: int) -> N
                 person_id=int(ids[i % len(ids)] or 0),
                 debrief=debrief,
                 idempotency_key=f"core:{uuid.uuid4().hex}",
+                tz="Europe/Amsterdam",
             )
             latencies.append(time.perf_counter() - started)
 
+    todo[:] = range(4 * concurrency)  # warm-up: the pool's connections opened, statements prepared
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    latencies.clear()
+    todo[:] = range(n)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     took = time.perf_counter() - started

@@ -2,6 +2,11 @@
 
 Listeners answer Slack themselves (Bolt's process_before_response) and hand the rest here: no
 polling for the ack, a bound on how much runs at once, and a drain when the app stops.
+
+Two lanes: work with a deadline (a modal must open within its trigger's 3 seconds) and messages
+that have none (the tips DM, a file). The messages get few workers, so in a burst they queue
+behind the answers to Slack and the modals instead of slowing them down; they follow when the
+burst is over (bench/bench_slack.py reports how long after).
 """
 
 from __future__ import annotations
@@ -16,27 +21,37 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from bot import log_messages as msg
 
 log = logging.getLogger("coach.slack")
-WORKERS = 16  # pieces of work running at once
+WORKERS = 16  # pieces of work with a deadline running at once
+MESSAGE_WORKERS = 4  # messages without one (DMs, files) running at once
 
 
 class Afterwards:
     """The tasks started after answers to Slack, tracked so none is lost silently."""
 
-    def __init__(self, workers: int = WORKERS) -> None:
+    def __init__(self, workers: int = WORKERS, message_workers: int = MESSAGE_WORKERS) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
         self.workers = asyncio.Semaphore(workers)
+        self.message_workers = asyncio.Semaphore(message_workers)
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` after the answer to Slack has gone out; drained when the app stops.
 
         At most `workers` pieces run at once: a burst queues here (cheaply) instead of crowding the
         event loop, so the answers to the next requests stay quick."""
-        task = asyncio.ensure_future(self._bounded(work))
+        self._start(self._bounded(self.workers, work))
+
+    def message(self, work: Coroutine[Any, Any, None]) -> None:
+        """`later`, for a message that has no deadline: it yields to the answers and the modals."""
+        self._start(self._bounded(self.message_workers, work))
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
         self.tasks.add(task)
         task.add_done_callback(self._finished)
 
-    async def _bounded(self, work: Coroutine[Any, Any, None]) -> None:
-        async with self.workers:
+    @staticmethod
+    async def _bounded(lane: asyncio.Semaphore, work: Coroutine[Any, Any, None]) -> None:
+        async with lane:
             await work
 
     def _finished(self, task: asyncio.Task[None]) -> None:
@@ -59,3 +74,5 @@ class Afterwards:
             _, late = await asyncio.wait(set(self.tasks), timeout=within)
             for task in late:
                 task.cancel()
+            if late:
+                await asyncio.wait(late)  # let them unwind before the app's resources close

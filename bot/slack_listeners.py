@@ -188,7 +188,7 @@ class Listeners:
             self.recent.forget_id(rep.id)
         with_files = [r for r in replies if isinstance(r.meta.get("attachment"), dict)]
         if with_files:
-            self.later(self.send_files(rep.id, with_files))
+            self.work.message(self.send_files(rep.id, with_files))
         return replies
 
     async def send_files(self, person_id: int, replies: list[Reply]) -> None:
@@ -286,7 +286,7 @@ class Listeners:
         await ack()
         if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice
             extra = [views.edit_button(self.texts, locale, result.debrief_id)]
-            self.later(self.dm(client, body["user"]["id"], result.replies, extra))
+            self.work.message(self.dm(client, body["user"]["id"], result.replies, extra))
 
     # -- buttons ---------------------------------------------------------------------------------
     async def open_button(self, args: AsyncArgs) -> None:

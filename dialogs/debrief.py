@@ -17,7 +17,7 @@ from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality
 from storage import filing, outbox
 from storage import repository as repo
-from storage.engine import autocommit, sessions_dialect
+from storage.engine import sessions_dialect, sessions_engine
 from storage.errors import EditWindowClosed
 from storage.models import Person, utcnow
 
@@ -190,13 +190,12 @@ async def _file_at_once(
     if sessions_dialect(ctx.db) != "postgresql":
         return None
     fields, answers = _columns(debrief)
-    async with autocommit(ctx.db) as conn:
-        guess = tz or ctx.default_timezone
-        at_once = await filing.file_debrief_at_once(
-            conn=conn, person_id=person_id, account_name=debrief.account, idempotency_key=idempotency_key,
-            fields=fields, answers=answers, created_at=now,
-            follow_ups=plan_follow_ups(fields, tz=guess, policy=ctx.schedule, now=now),
-        )
+    guess = tz or ctx.default_timezone
+    at_once = await filing.file_debrief_at_once(
+        engine=sessions_engine(ctx.db), person_id=person_id, account_name=debrief.account,
+        idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
+        follow_ups=plan_follow_ups(fields, tz=guess, policy=ctx.schedule, now=now),
+    )
     if at_once is None:
         return None
     filed = at_once.filed

@@ -24,8 +24,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.engine import driver_connection
 from storage.models import Debrief, DebriefAnswer, Meeting, Outbox, OutboxStatus, table_of, utcnow
 from storage.repository import (
     DEBRIEF_FIELDS,
@@ -78,7 +79,7 @@ class FiledAtOnce:
 
 async def file_debrief_at_once(
     *,
-    conn: AsyncConnection,
+    engine: AsyncEngine,
     person_id: int,
     account_name: str,
     idempotency_key: str,
@@ -87,8 +88,8 @@ async def file_debrief_at_once(
     created_at: datetime,
     follow_ups: FollowUps,
 ) -> FiledAtOnce | None:
-    """Store a new debrief with its answers, meeting and planned messages in one statement on a
-    PostgreSQL connection in autocommit; None when nothing was stored (take the general way)."""
+    """Store a new debrief with its answers, meeting and planned messages in one statement on
+    PostgreSQL; None when nothing was stored (take the general way)."""
     params = dict.fromkeys(DEBRIEF_FIELDS)
     params.update(fields)
     meeting_at, messages = follow_ups.meeting_at, follow_ups.meeting_messages
@@ -123,7 +124,10 @@ async def file_debrief_at_once(
         fb_due=feedback.due_at if feedback else None,
         fb_expires=feedback.expires_at if feedback else None,
     )
-    row = (await conn.execute(_statement(), params)).first()
+    sql, order, fixed = _compiled(engine.dialect)
+    values = [params.get(name, fixed.get(name)) for name in order]
+    async with driver_connection(engine) as conn:
+        row = await conn.fetchrow(sql, *values)
     if row is None:
         return None
     filed = FiledDebrief(row[0], True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
@@ -131,6 +135,20 @@ async def file_debrief_at_once(
 
 
 _BUILT: list[Any] = []
+_COMPILED: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+def _compiled(dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The statement compiled once: its SQL, the order of its positional parameters, and the
+    values of the constants in it. It runs on the driver's connection (storage.engine
+    .driver_connection), which takes the values as they are: the SQL casts each parameter to its
+    column's type."""
+    if dialect.name not in _COMPILED:
+        compiled = _statement().compile(dialect=dialect)
+        fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        assert compiled.positiontup is not None
+        _COMPILED[dialect.name] = (compiled.string, tuple(compiled.positiontup), fixed)
+    return _COMPILED[dialect.name]
 _DEBRIEFS, _ANSWERS = table_of(Debrief), table_of(DebriefAnswer)
 _MEETINGS, _OUTBOX, _TACTICS = table_of(Meeting), table_of(Outbox), table_of(SuggestedTactic)
 _TS = sa.TIMESTAMP(timezone=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import repository as repo
 from storage.models import Person
@@ -96,3 +98,44 @@ async def store_debrief(coach: Any, person: Person, **form: Any) -> int:
     result = await submit_debrief(ctx=coach, person_id=person.id, debrief=debrief,
                                   idempotency_key=f"test:{person.id}:{coach.clock().isoformat()}:{form}")
     return result.debrief_id
+
+
+@contextlib.asynccontextmanager
+async def statements_sent(engine: AsyncEngine) -> AsyncIterator[list[str]]:
+    """The first word of every statement the bot sends to the database meanwhile. On PostgreSQL
+    asyncpg's query logger sees them all, BEGIN and COMMIT included, and those sent on the driver's
+    own connection (storage.filing); on SQLite, SQLAlchemy's cursor events."""
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split()[0].upper())
+
+    def log_queries(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.driver_connection.add_query_logger(
+            lambda q: _driver_own(q.query) or seen.append(q.query.split()[0].rstrip(";").upper())
+        )
+
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        await engine.dispose()  # new connections from here on, each with the logger
+        sa.event.listen(engine.sync_engine, "connect", log_queries)
+        async with engine.connect() as conn:  # connect (and set up the driver) before recording
+            await conn.execute(sa.text("SELECT 1"))
+        seen.clear()
+    else:
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        if postgres:
+            sa.event.remove(engine.sync_engine, "connect", log_queries)
+            await engine.dispose()
+        else:
+            sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def _driver_own(sql: str) -> bool:
+    """asyncpg's own lookup of a statement's types, once per connection (with JIT off around it)."""
+    return "typeinfo_tree" in sql or "set_config('jit'" in sql

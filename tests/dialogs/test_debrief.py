@@ -26,7 +26,7 @@ from dialogs.validation import CleanDebrief, Locality, validate_form
 from storage import repository as repo
 from storage.errors import EditWindowClosed, NotFound
 from storage.models import Account, Outbox, not_null
-from tests.factories import full_form, make_person
+from tests.factories import full_form, make_person, statements_sent
 
 
 def clean(coach: CoachContext, locale: str = "en", **overrides: object) -> CleanDebrief:
@@ -114,16 +114,8 @@ async def test_a_plain_submission_is_two_statements(coach, db, engine, database_
     assert rep.id is not None
     plain = clean(coach, "nl", next_meeting_at=None, next_step_due=None)
     await submit_debrief(ctx=coach, person_id=rep.id, debrief=plain, idempotency_key="first")  # new account
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement.split()[0].upper())
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    async with statements_sent(engine) as statements:
         result = await submit_debrief(ctx=coach, person_id=rep.id, debrief=plain, idempotency_key="second")
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert statements == (["WITH"] if database_url.startswith("postgresql") else ["INSERT", "INSERT"])
     assert result.created
     assert result.replies[-1] == what_next(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from dialogs.debrief import Rep, store_debrief, submit_debrief
 from dialogs.validation import CleanDebrief, Locality, validate_form
 from storage.models import Debrief, DebriefAnswer, Meeting, Outbox, Person
 from storage.scheduling import SuggestedTactic
-from tests.factories import full_form, make_person
+from tests.factories import full_form, make_person, statements_sent
 
 
 def clean(coach: CoachContext, tz: str, **overrides: Any) -> CleanDebrief:
@@ -137,25 +138,16 @@ async def test_one_statement_plans_what_the_general_way_plans(
     clock.advance(hours=3)
 
     second = clean(coach, tz, next_meeting_at="2026-12-07 09:30", next_step_due="2026-12-04")
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement.split()[0].upper())
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        result = await submit_debrief(
-            ctx=coach, person_id=fast.id, debrief=second, idempotency_key="a:2", tz=tz if told else None
-        )
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+    async with statements_sent(engine) as statements:
+        result = await submit_debrief(ctx=coach, person_id=fast.id, debrief=second, idempotency_key="a:2",
+                                      tz=tz if told else None)
     await general_way(coach, slow, second, "b:2")
 
     assert result.created
     if database_url.startswith("postgresql"):
         # one statement; planned in the wrong timezone (not told, not the default) costs one more
         moved = not told and tz != coach.default_timezone
-        assert statements == ["WITH", "INSERT"] if moved else ["WITH"]
+        assert statements == (["WITH", "BEGIN", "INSERT", "COMMIT"] if moved else ["WITH"])
     fast_planned, slow_planned = (
         await what_was_planned(coach, fast.id),
         await what_was_planned(coach, slow.id),
@@ -185,3 +177,42 @@ async def test_a_repeat_or_a_new_account_takes_the_general_way(coach, db, databa
         "nudge",
     ]
     assert planned["meetings"][0][0] == datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+POSTGRES_ONLY = [pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.mark.parametrize("database_url", POSTGRES_ONLY, indirect=True)
+async def test_connections_the_server_dropped_fail_one_debrief_only(coach, db, engine, database_url):
+    """The one-statement way runs on the driver's own connection; when the server has ended the
+    pooled sessions (a restart), the submission that meets a dead one fails and the pool is renewed,
+    so the rep's next try and everyone after are stored."""
+    import asyncpg
+
+    rep = await make_person(db)
+    assert rep.id is not None
+    await submit_debrief(ctx=coach, person_id=rep.id, debrief=clean(coach, "Europe/Amsterdam"),
+                         idempotency_key="first")  # the account exists from here on
+
+    async def backend() -> int:
+        async with engine.connect() as conn:
+            await asyncio.sleep(0.05)  # hold it, so the three are different connections
+            return int((await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one())
+
+    pids = list(set(await asyncio.gather(backend(), backend(), backend())))
+    admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
+    finally:
+        await admin.close()
+    outcomes: list[object] = []
+    for attempt in range(4):
+        try:
+            result = await submit_debrief(ctx=coach, person_id=rep.id, idempotency_key=f"web:{attempt}",
+                                          debrief=clean(coach, "Europe/Amsterdam", next_meeting_at=None))
+            outcomes.append(result.created)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError):
+            outcomes.append("failed")
+    assert outcomes == ["failed", True, True, True]
+    async with db() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Debrief)) == 4

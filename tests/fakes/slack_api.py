@@ -92,6 +92,7 @@ class FakeSlackApi:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket_mode)
         app.router.add_get("/stats", self._stats)
+        app.router.add_get("/opened", self._opened)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -147,6 +148,16 @@ class FakeSlackApi:
             if call.status == 200:
                 counts[call.method] = counts.get(call.method, 0) + 1
         return web.json_response(counts)
+
+    async def _opened(self, _: web.Request) -> web.Response:
+        """The views opened (views.open) with their trigger ids, for benchmarks in another process
+        that submit the view the bot really opened, as Slack would."""
+        opened = [
+            {"trigger_id": call.params.get("trigger_id"), "view": call.view}
+            for call in self.calls
+            if call.method == "views.open" and call.status == 200
+        ]
+        return web.json_response(opened)
 
     async def _upload(self, request: web.Request) -> web.Response:
         body = await request.read()
