@@ -50,7 +50,8 @@ def coach_context(settings: Settings, db: async_sessionmaker[AsyncSession], text
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    engine = create_engine(settings.database_url)
+    pool = {} if settings.is_sqlite else {"pool_size": settings.database_pool_size}
+    engine = create_engine(settings.database_url, **pool)
     if settings.is_sqlite:
         # The embedded default migrates itself; PostgreSQL is migrated with `coach db upgrade`.
         await migrate.upgrade(engine)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from storage.engine import PG_POOL_SIZE
 from storage.errors import ConfigError
 
 Locale = Literal["en", "nl"]
@@ -20,6 +21,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./coach.db"
+MAX_POOL_SIZE = 500
 DEFAULT_CONFIG_PATH = "./app.yaml"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -124,6 +126,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL connections this process keeps (every replica its own: keep replicas x size under
+    # the server's max_connections). SQLite always uses one.
+    database_pool_size: int = Field(default=PG_POOL_SIZE, ge=1, le=MAX_POOL_SIZE)
     config_path: str = DEFAULT_CONFIG_PATH
     org: OrgConfig = OrgConfig()
     demo: bool = False
@@ -159,12 +164,20 @@ class Settings(BaseModel):
             if field in _SECRET_FIELDS and _PLACEHOLDER.match(raw.strip()):
                 raise ConfigError(f"environment: {var} is a placeholder ({raw!r}); set the real value")
             values[field] = raw.strip()
+        if "database_pool_size" in values:
+            size = values["database_pool_size"]
+            if not size.isdigit() or not 1 <= int(size) <= MAX_POOL_SIZE:
+                raise ConfigError(
+                    f"environment: COACH_DATABASE_POOL_SIZE must be a whole number from 1 to "
+                    f"{MAX_POOL_SIZE} ({size!r})"
+                )
         values.update(overrides)
         return cls(**values)
 
 
 _ENV_VARS = {
     "database_url": "COACH_DATABASE_URL",
+    "database_pool_size": "COACH_DATABASE_POOL_SIZE",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",

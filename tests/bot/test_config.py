@@ -113,8 +113,10 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
             "SLACK_BOT_TOKEN": "xoxb-real-looking-token",
             "SLACK_SIGNING_SECRET": " 8f2a9c0e ",
             "MicrosoftAppId": "",
+            "COACH_DATABASE_POOL_SIZE": "8",
         }
     )
+    assert settings.database_pool_size == 8
     assert settings.org.default_locale == "nl"
     assert settings.database_url == "postgresql+asyncpg://coach@db/coach" and not settings.is_sqlite
     assert settings.slack_bot_token == "xoxb-real-looking-token"
@@ -128,6 +130,14 @@ def test_defaults_when_nothing_is_set(tmp_path: Path, monkeypatch: pytest.Monkey
     settings = Settings.load({})
     assert settings.database_url == "sqlite+aiosqlite:///./coach.db" and settings.is_sqlite
     assert settings.org == OrgConfig()
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-3", "2.5", "501"])
+def test_a_pool_size_that_is_no_size_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.load({"COACH_CONFIG": str(write(tmp_path, "")), "COACH_DATABASE_POOL_SIZE": value})
+    assert err.value.message.startswith("environment: COACH_DATABASE_POOL_SIZE must be a whole number")
+    assert repr(value) in err.value.message and "\n" not in err.value.message
 
 
 def test_an_explicit_coach_config_must_exist(tmp_path: Path) -> None:

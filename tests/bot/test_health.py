@@ -73,3 +73,31 @@ async def test_each_app_counts_only_its_own_requests(live_app, http, settings) -
     )
     theirs = samples(generate_latest(other[METRICS].registry).decode(), "coach_http_request_seconds_count")
     assert sum(mine.values()) == 1 and theirs == {}
+
+
+@pytest.mark.postgres
+async def test_the_app_keeps_the_configured_number_of_postgresql_connections(postgres_url, http) -> None:
+    """COACH_DATABASE_POOL_SIZE: a burst of health checks never opens more connections than that."""
+    import asyncio
+
+    from aiohttp import web
+
+    from bot.app import ENGINE, create_app
+
+    app = create_app(Settings(database_url=postgres_url, database_pool_size=3))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/healthz"
+
+        async def check() -> int:
+            async with http.get(url) as resp:
+                return resp.status
+
+        assert await asyncio.gather(*(check() for _ in range(30))) == [200] * 30
+        pool = app[ENGINE].pool
+        assert (pool.size(), pool.checkedin() + pool.checkedout()) == (3, 3)  # type: ignore[attr-defined]
+    finally:
+        await runner.cleanup()
