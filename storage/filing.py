@@ -33,7 +33,7 @@ from storage.repository import (
     RETURNING_REP,
     AnswerRow,
     FiledDebrief,
-    account_key,
+    filing_params,
     filing_source,
 )
 from storage.scheduling import SuggestedTactic
@@ -90,17 +90,11 @@ async def file_debrief_at_once(
 ) -> FiledAtOnce | None:
     """Store a new debrief with its answers, meeting and planned messages in one statement on
     PostgreSQL; None when nothing was stored (take the general way)."""
-    params = dict.fromkeys(DEBRIEF_FIELDS)
-    params.update(fields)
+    params = filing_params(person_id=person_id, account_name=account_name,
+                           idempotency_key=idempotency_key, fields=fields, created_at=created_at)
     meeting_at, messages = follow_ups.meeting_at, follow_ups.meeting_messages
     ft, feedback = follow_ups.follow_through, follow_ups.tactic_feedback
     params.update(
-        rep_id=person_id,
-        name_key=account_key(account_name),
-        idempotency_key=idempotency_key,
-        created_at=created_at,
-        meeting_id=None,
-        updated_at=None,
         points=[a.point for a in answers],
         ratings=[a.rating for a in answers],
         notes=[a.note for a in answers],

@@ -252,12 +252,8 @@ async def file_debrief(
     """
     conn = await session.connection()
     statements = _filing_statements(conn.dialect.name)
-    params = dict.fromkeys(DEBRIEF_FIELDS)
-    params.update(fields)
-    params.update(
-        rep_id=person_id, name_key=account_key(account_name), idempotency_key=idempotency_key,
-        created_at=created_at, meeting_id=None, updated_at=None,
-    )
+    params = filing_params(person_id=person_id, account_name=account_name,
+                           idempotency_key=idempotency_key, fields=fields, created_at=created_at)
     row = (await conn.execute(statements.file, params)).first()
     if row is None:  # nothing stored: a new account, a repeated key, or no such person
         rep = (await conn.execute(
@@ -306,6 +302,19 @@ RETURNING_REP: tuple[sa.Label[Any], ...] = tuple(sa.literal_column(sql).label(na
     ("tactics_open", "EXISTS (SELECT 1 FROM suggestedtactic AS t WHERE t.person_id = debrief.person_id"
      " AND t.account_id = debrief.account_id AND t.verdict IS NULL AND t.suggested_at < debrief.created_at)"),
 ))
+
+
+def filing_params(
+    *, person_id: int, account_name: str, idempotency_key: str, fields: dict[str, Any], created_at: datetime
+) -> dict[str, Any]:
+    """The parameters of `filing_source` (and of the debrief row it selects)."""
+    params: dict[str, Any] = dict.fromkeys(DEBRIEF_FIELDS)
+    params.update(fields)
+    params.update(
+        rep_id=person_id, name_key=account_key(account_name), idempotency_key=idempotency_key,
+        created_at=created_at, meeting_id=None, updated_at=None,
+    )
+    return params
 
 
 def filing_source() -> sa.Select[Any]:
