@@ -82,6 +82,9 @@ async def handle_message(
     exact = command.name in INTERRUPTING and not command.arg
     if exact or (command.name == "language" and len(command.arg.split()) <= 1):
         return await COMMANDS[command.name](ctx, rep, channel, state, command)
+    if state is not None and schedule_commands.is_button(command):  # a nudge's button mid-debrief
+        acted = await schedule_commands.nudges(ctx, rep, channel, state, command)
+        return [*acted, _question(ctx, rep, state)]
     if state is not None and expect is None and command.name == "debrief" and not _asks_text(state):
         return await _start(ctx, rep, channel, command.arg)  # a new debrief replaces the draft
     if state is not None:

@@ -137,6 +137,20 @@ async def resume(
     return _say(ctx, rep, "resumed")
 
 
+_MEETING_BUTTONS = ("got", "snooze", "skip", "later", "nodebrief")
+
+
+def is_button(cmd: Command) -> bool:
+    """Whether `cmd` is what a nudge's or a prompt's button sends (`nudges snooze 12`), which is
+    never an answer to a debrief question even when one is open."""
+    words = cmd.arg.casefold().split()
+    if cmd.name != "nudges" or not words:
+        return False
+    if words[0] == "tactic":
+        return len(words) == 3 and words[1].isdigit()
+    return words[0] in _MEETING_BUTTONS and len(words) == 2 and words[1].isdigit()
+
+
 async def nudges(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
 ) -> list[Reply]:
@@ -150,7 +164,7 @@ async def nudges(
         return _say(ctx, rep, "nudges_off" if action in _OFF else "nudges_on")
     if action == "tactic" and len(words) == 3 and words[1].isdigit():
         return await _tactic_verdict(ctx, rep, int(words[1]), words[2])
-    if action in ("got", "snooze", "skip", "later", "nodebrief") and len(words) == 2 and words[1].isdigit():
+    if action in _MEETING_BUTTONS and len(words) == 2 and words[1].isdigit():
         return await _meeting_button(ctx, rep, action, int(words[1]))
     return _say(ctx, rep, "nudges_usage")
 

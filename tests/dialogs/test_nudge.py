@@ -206,6 +206,26 @@ async def test_nudge_buttons_snooze_and_not_this_meeting(coach, clock):
     assert not [r for r in await rows(coach) if r.status == "pending" and r.dedup_key.startswith("m")]
 
 
+async def test_a_nudge_button_pressed_during_a_debrief_is_not_taken_as_an_answer(coach, clock):
+    person = await make_person(coach.db)
+    await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+    nudge = (await rows(coach, "nudge"))[0]
+    buttons = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0][-1].buttons
+    snooze, got = buttons[1].value, buttons[0].value
+    say = lambda text: conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
+    asked = await say("debrief Zeta")
+    question = asked[-1]
+    answer = await say(snooze)
+    assert answer[0].text == coach.texts.render("en", "nudge", "snoozed", when="13:20")
+    assert answer[-1] == question  # the same question again: the button answered nothing
+    assert [r.status for r in await rows(coach, "nudge")].count("pending") == 1
+    again = await say(got)
+    assert again[-1] == question and again[0].text != question.text
+    typed = await say("nudges snooze soon")  # typed words, not a button: read as the answer (not one)
+    assert typed[0].kind == "error" and typed[-1] == question
+    assert (await say("no"))[-1] != question  # and the debrief goes on
+
+
 @pytest.mark.parametrize(
     ("locale", "text", "local_hour"),
     [
