@@ -29,6 +29,16 @@ class Metrics:
             "coach_messages_total", "Messages handled, by channel.", ["channel"],
             registry=self.registry,
         )
+        self.outbox = Counter(
+            "coach_outbox_messages_total",
+            "Scheduled messages (nudges, prompts, digests...) this replica's scheduler handled, by kind "
+            "and outcome: sent, retried (a later attempt is planned), failed, cancelled.",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+
+    def outbox_outcome(self, kind: str, outcome: str) -> None:
+        self.outbox.labels(kind, outcome).inc()
 
     @web.middleware
     async def middleware(

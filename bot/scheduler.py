@@ -99,8 +99,10 @@ class Scheduler:
         kinds: Mapping[str, Renderer] | None = None,
         batch_kinds: Mapping[str, BatchRenderer] | None = None,
         worker: str | None = None,
+        outcomes: Callable[[str, str], None] | None = None,
     ) -> None:
         self.ctx = ctx
+        self.outcomes = outcomes  # told (kind, "sent" | "retried" | "failed" | "cancelled"): /metrics
         self.senders = senders
         self.config = config or SchedulerConfig()
         self.kinds = KINDS if kinds is None else kinds
@@ -229,6 +231,11 @@ class Scheduler:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return await self._retry(item, repr(exc), None)
         await self._mark_sent(item.id)
+        self._count(item.kind, "sent")
+
+    def _count(self, kind: str, outcome: str) -> None:
+        if self.outcomes is not None:
+            self.outcomes(kind, outcome)
 
     async def _mark_sent(self, item_id: int) -> None:
         """Record a delivered row as sent before returning (group commit): the first waiting row
@@ -286,6 +293,7 @@ class Scheduler:
             await outbox.mark_retry(
                 session=session, item_id=item.id, worker=self.worker, due_at=due, error=error
             )
+        self._count(item.kind, "retried")
 
     async def _final(self, item: outbox.Item, status: str, reason: str) -> None:
         if status == OutboxStatus.FAILED:
@@ -294,6 +302,7 @@ class Scheduler:
             await outbox.mark_final(
                 session=session, item_id=item.id, worker=self.worker, status=status, error=reason
             )
+        self._count(item.kind, str(status))
 
     async def _mark_unreachable(self, person: Person) -> None:
         async with self.ctx.db() as session, session.begin():
@@ -310,11 +319,12 @@ SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry: run the scheduler and the calendar-feed poller while the app runs."""
-    from bot.app import COACH, SETTINGS
+    from bot.app import COACH, METRICS, SETTINGS
     from bot.calendar import poll_feeds_forever
 
     senders = app[SENDERS]  # its own statement: inline, mypy infers AppKey[Mapping] from the parameter
-    scheduler = Scheduler(ctx=app[COACH], senders=senders, config=app.get(SCHEDULER_CONFIG))
+    scheduler = Scheduler(ctx=app[COACH], senders=senders, config=app.get(SCHEDULER_CONFIG),
+                          outcomes=app[METRICS].outbox_outcome)
     app[SCHEDULER] = scheduler
     stop = asyncio.Event()
     tasks = [

@@ -40,7 +40,9 @@ async def planned(coach, clock) -> Person:
 async def test_retry_after_is_honoured_then_backoff_then_failure_is_recorded(coach, clock, planned):
     sender = RecordingSender()
     sender.fail_with = DeliveryError("rate limited", retry_after=7)
-    scheduler = Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG)
+    outcomes: list[tuple[str, str]] = []
+    scheduler = Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG,
+                          outcomes=lambda kind, outcome: outcomes.append((kind, outcome)))
     await scheduler.run_once()
     row = await nudge_row(coach.db)
     assert (row.status, row.attempts, row.due_at) == ("pending", 1, clock.now + timedelta(seconds=7))
@@ -57,6 +59,7 @@ async def test_retry_after_is_honoured_then_backoff_then_failure_is_recorded(coa
     await scheduler.run_once()
     row = await nudge_row(coach.db)
     assert row.status == "failed" and row.last_error == "gave up after 3 attempts: HTTP 500"
+    assert outcomes == [("nudge", "retried"), ("nudge", "retried"), ("nudge", "failed")]
 
 
 async def test_a_permanent_failure_is_recorded_not_retried(coach, clock, planned):
@@ -150,6 +153,9 @@ async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
     ]
     async with http.get(live_app.url + "/webchat/inbox") as resp:
         assert (await resp.json()) == {"messages": []}, "each message is handed out once"
+    async with http.get(live_app.url + "/metrics") as resp:
+        metrics = await resp.text()
+    assert 'coach_outbox_messages_total{kind="nudge",outcome="sent"} 1.0' in metrics
 
 
 async def test_other_kinds_plug_in_through_the_registry(coach, clock):
