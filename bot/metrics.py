@@ -21,7 +21,8 @@ class Metrics:
         )
         self.debriefs = Counter(
             "coach_debriefs_total",
-            "Debriefs stored, by channel and whether they were new or a repeat.",
+            "Debriefs submitted, by channel and result: stored, or a repeat (a retry or a double "
+            "click, stored once).",
             ["channel", "result"],
             registry=self.registry,
         )
@@ -36,6 +37,10 @@ class Metrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+
+    def debrief(self, channel: str, *, created: bool) -> None:
+        """A debrief submitted on `channel`: stored, or a repeat of one already stored."""
+        self.debriefs.labels(channel, "stored" if created else "repeat").inc()
 
     def outbox_outcome(self, kind: str, outcome: str) -> None:
         self.outbox.labels(kind, outcome).inc()

@@ -137,7 +137,7 @@ def setup(app: web.Application) -> None:
 
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
-    from bot.app import COACH, ENGINE, SETTINGS
+    from bot.app import COACH, ENGINE, METRICS, SETTINGS
     from bot.slack_listeners import register
 
     settings = app[SETTINGS]
@@ -151,7 +151,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         client = web_client(settings, session, None if installations else settings.slack_bot_token)
         bolt = build_bolt(settings, client, installations=installations, states=states)
         runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations)
-        listeners = register(bolt, app[COACH], runtime)
+        listeners = register(bolt, app[COACH], runtime, metrics=app[METRICS])
         app[SLACK] = runtime
         socket = None
         if settings.slack_app_token:

@@ -45,6 +45,7 @@ from storage.errors import CoachError, EditWindowClosed, NotFound
 from storage.models import Person
 
 if TYPE_CHECKING:
+    from bot.metrics import Metrics
     from bot.slack import SlackRuntime
 
 log = logging.getLogger("coach.slack")
@@ -55,9 +56,10 @@ ERROR_LIMIT = 150  # keep inline errors short enough to show under the field
 class Listeners:
     """The handlers, bound to the coach context; `register` wires them onto a Bolt app."""
 
-    def __init__(self, ctx: CoachContext, runtime: SlackRuntime) -> None:
+    def __init__(self, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None) -> None:
         self.ctx = ctx
         self.runtime = runtime
+        self.metrics = metrics
         self.texts = ctx.texts
         self.recent = RecentPeople()
         self.work = Afterwards()
@@ -284,6 +286,8 @@ class Listeners:
                     ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key, tz=rep.timezone
                 )
         await ack()
+        if self.metrics is not None and meta.edit_of is None:
+            self.metrics.debrief(CHANNEL, created=result.created)
         if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice
             extra = [views.edit_button(self.texts, locale, result.debrief_id)]
             self.work.message(self.dm(client, body["user"]["id"], result.replies, extra))
@@ -336,10 +340,12 @@ async def skip_retried_events(
     return await next()
 
 
-def register(bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime) -> Listeners:
+def register(
+    bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None
+) -> Listeners:
     from bot.slack_events import Events
 
-    listeners = Listeners(ctx, runtime)
+    listeners = Listeners(ctx, runtime, metrics)
     bolt.middleware(skip_retried_events)
     bolt.command(re.compile(r"^/debrief"))(listeners.command)
     bolt.options(modal.ACCOUNT)(listeners.account_options)

@@ -142,6 +142,9 @@ class CoachTeamsBot(TeamsActivityHandler):
             return
         result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
                                       idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone)
+        from bot.app import METRICS
+
+        self.app[METRICS].debrief(CHANNEL, created=result.created)
         summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
                                timezone=who.timezone)
         await self.show(turn_context, card_id, summary)

@@ -130,6 +130,10 @@ async def test_same_submission_three_times_and_twice_concurrently_stores_one(
     await slack_api.wait_for("chat.postMessage", 2)
     await asyncio.sleep(0.2)
     assert len(slack_api.to("chat.postMessage")) == 2  # and one tips DM each
+    async with slack.http.get(f"{live_app.url}/metrics") as resp:
+        metrics = await resp.text()
+    assert 'coach_debriefs_total{channel="slack",result="stored"} 2.0' in metrics
+    assert 'coach_debriefs_total{channel="slack",result="repeat"} 3.0' in metrics
 
 
 async def test_subcommands_answer_in_place(

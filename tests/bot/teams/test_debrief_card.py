@@ -138,6 +138,10 @@ async def test_valid_submit_stores_once_shows_summary_and_tips(rep: TeamsUser, c
     assert await count(rep.live, Debrief) == 1
     messages = [c.text for c in rep.connector.sent()]
     assert len(messages) == 1 and "already saved" in messages[0]
+    async with rep.http.get(f"{rep.live.url}/metrics") as resp:
+        metrics = await resp.text()
+    assert 'coach_debriefs_total{channel="teams",result="stored"} 1.0' in metrics
+    assert 'coach_debriefs_total{channel="teams",result="repeat"} 1.0' in metrics
 
 
 async def test_next_meeting_is_read_in_the_reps_timezone(rep: TeamsUser) -> None:
