@@ -90,8 +90,13 @@ async def file_debrief_at_once(
 ) -> FiledAtOnce | None:
     """Store a new debrief with its answers, meeting and planned messages in one statement on
     PostgreSQL; None when nothing was stored (take the general way)."""
-    params = filing_params(person_id=person_id, account_name=account_name,
-                           idempotency_key=idempotency_key, fields=fields, created_at=created_at)
+    params = filing_params(
+        person_id=person_id,
+        account_name=account_name,
+        idempotency_key=idempotency_key,
+        fields=fields,
+        created_at=created_at,
+    )
     meeting_at, messages = follow_ups.meeting_at, follow_ups.meeting_messages
     ft, feedback = follow_ups.follow_through, follow_ups.tactic_feedback
     params.update(
@@ -119,7 +124,7 @@ async def file_debrief_at_once(
         fb_expires=feedback.expires_at if feedback else None,
     )
     sql, order, fixed = _compiled(engine.dialect)
-    values = [params.get(name, fixed.get(name)) for name in order]
+    values = [params[name] if name in params else fixed[name] for name in order]
     async with driver_connection(engine) as conn:
         row = await conn.fetchrow(sql, *values)
     if row is None:
@@ -143,6 +148,8 @@ def _compiled(dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         assert compiled.positiontup is not None
         _COMPILED[dialect.name] = (compiled.string, tuple(compiled.positiontup), fixed)
     return _COMPILED[dialect.name]
+
+
 _DEBRIEFS, _ANSWERS = table_of(Debrief), table_of(DebriefAnswer)
 _MEETINGS, _OUTBOX, _TACTICS = table_of(Meeting), table_of(Outbox), table_of(SuggestedTactic)
 _TS = sa.TIMESTAMP(timezone=True)

@@ -139,8 +139,9 @@ async def test_one_statement_plans_what_the_general_way_plans(
 
     second = clean(coach, tz, next_meeting_at="2026-12-07 09:30", next_step_due="2026-12-04")
     async with statements_sent(engine) as statements:
-        result = await submit_debrief(ctx=coach, person_id=fast.id, debrief=second, idempotency_key="a:2",
-                                      tz=tz if told else None)
+        result = await submit_debrief(
+            ctx=coach, person_id=fast.id, debrief=second, idempotency_key="a:2", tz=tz if told else None
+        )
     await general_way(coach, slow, second, "b:2")
 
     assert result.created
@@ -191,8 +192,9 @@ async def test_connections_the_server_dropped_fail_one_debrief_only(coach, db, e
 
     rep = await make_person(db)
     assert rep.id is not None
-    await submit_debrief(ctx=coach, person_id=rep.id, debrief=clean(coach, "Europe/Amsterdam"),
-                         idempotency_key="first")  # the account exists from here on
+    await submit_debrief(
+        ctx=coach, person_id=rep.id, debrief=clean(coach, "Europe/Amsterdam"), idempotency_key="first"
+    )  # the account exists from here on
 
     async def backend() -> int:
         async with engine.connect() as conn:
@@ -208,8 +210,12 @@ async def test_connections_the_server_dropped_fail_one_debrief_only(coach, db, e
     outcomes: list[object] = []
     for attempt in range(4):
         try:
-            result = await submit_debrief(ctx=coach, person_id=rep.id, idempotency_key=f"web:{attempt}",
-                                          debrief=clean(coach, "Europe/Amsterdam", next_meeting_at=None))
+            result = await submit_debrief(
+                ctx=coach,
+                person_id=rep.id,
+                idempotency_key=f"web:{attempt}",
+                debrief=clean(coach, "Europe/Amsterdam", next_meeting_at=None),
+            )
             outcomes.append(result.created)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError):
             outcomes.append("failed")
