@@ -240,11 +240,18 @@ def planned_messages(
     now: datetime,
 ) -> list[outbox.Planned]:
     """The nudge before a live meeting, the debrief prompt after it and the prompt's reminder."""
+    messages = meeting_messages(starts_at=starts_at, ends_at=ends_at, tz=tz, policy=policy, now=now)
+    return _meeting_rows(meeting_id, person_id, starts_at, messages)
+
+
+def _meeting_rows(
+    meeting_id: int, person_id: int, starts_at: datetime, messages: Sequence[Later]
+) -> list[outbox.Planned]:
+    """Messages planned around a meeting, as outbox rows keyed and addressed to that meeting."""
     prefix = meeting_prefix(meeting_id)
     payload: dict[str, Any] = {"meeting_id": meeting_id, "starts_at": starts_at.isoformat()}
     return [
-        outbox.Planned(prefix + m.tail, m.kind, person_id, m.due_at, payload, m.expires_at)
-        for m in meeting_messages(starts_at=starts_at, ends_at=ends_at, tz=tz, policy=policy, now=now)
+        outbox.Planned(prefix + m.tail, m.kind, person_id, m.due_at, payload, m.expires_at) for m in messages
     ]
 
 
@@ -303,13 +310,7 @@ def follow_up_rows(
     """The outbox rows of a plan once the debrief (and its new meeting, if any) have ids."""
     rows: list[outbox.Planned] = []
     if meeting_id is not None and plan.meeting_at is not None:
-        payload: dict[str, Any] = {"meeting_id": meeting_id, "starts_at": plan.meeting_at.isoformat()}
-        rows += [
-            outbox.Planned(
-                meeting_prefix(meeting_id) + m.tail, m.kind, person_id, m.due_at, payload, m.expires_at
-            )
-            for m in plan.meeting_messages
-        ]
+        rows += _meeting_rows(meeting_id, person_id, plan.meeting_at, plan.meeting_messages)
     head = f"{DEBRIEF_HEAD}{debrief_id}:"
     if plan.follow_through is not None and plan.follow_through_on is not None:
         ft = plan.follow_through
