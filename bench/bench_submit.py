@@ -44,6 +44,7 @@ from storage import migrate
 from storage import repository as repo
 from storage.engine import create_engine, session_factory
 from storage.models import Debrief, DebriefAnswer
+from tests.factories import full_form
 
 TARGET = 0.8
 PG_ADMIN = os.environ.get("COACH_BENCH_POSTGRES_URL") or os.environ.get(
@@ -51,26 +52,8 @@ PG_ADMIN = os.environ.get("COACH_BENCH_POSTGRES_URL") or os.environ.get(
 )
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
-FORM = {
-    "account": "Acme",
-    "rating:opening": "no",
-    "agenda_set_by": "customer_formal",
-    "note:opening": "Formal agenda by mail.",
-    "rating:interaction": "yes",
-    "customer_questions": "How fast is onboarding?",
-    "answers_given": "Six weeks.",
-    "rating:situation": "partly",
-    "customer_tried": "A spreadsheet.",
-    "supplier_check": "not_asked",
-    "rating:concessions": "yes",
-    "concessions_asked": "Framework agreement",
-    "concessions_given": "Signed their framework",
-    "concessions_got": "Pilot start date",
-    "rating:next_step": "yes",
-    "next_step_what": "Pilot proposal",
-    "next_step_who": "Me",
-    "outcome": "next_step",
-}
+# The tests' complete debrief, without a next meeting or due date: the same rows as the baseline.
+FORM = full_form(next_meeting_at=None, next_step_due=None)
 # With a due date (--follow-up) the debrief also schedules its follow-through check (an outbox
 # row): more rows than the baseline writes, so it is off by default and the table says rows/op.
 FOLLOW_UP = {"next_step_due": "2026-12-07"}
