@@ -22,6 +22,7 @@ from dialogs.text import default_texts
 from storage import migrate
 from storage.engine import create_engine, session_factory
 from tests.factories import FakeClock
+from tests.serving import serve
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PG_ADMIN_URL = os.environ.get(
@@ -152,12 +153,8 @@ class LiveApp:
 async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
     """create_app(settings) served on 127.0.0.1 at a free port."""
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield LiveApp(app, f"http://127.0.0.1:{port}")
+    runner, url = await serve(app)
+    yield LiveApp(app, url)
     await runner.cleanup()
 
 

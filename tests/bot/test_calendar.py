@@ -25,6 +25,7 @@ from storage.models import Account, Meeting, Outbox
 from storage.scheduling import MeetingInvite
 from tests.conftest import shared_path
 from tests.factories import make_person
+from tests.serving import serve as serve_app
 
 HERE = Path(__file__).parent / "ics"
 POLICY = SchedulePolicy(internal_domains=("ourco.nl",))
@@ -227,11 +228,8 @@ async def feed_server() -> AsyncIterator[dict[str, Any]]:
 
     app = web.Application()
     app.router.add_get("/cal.ics", serve)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state["url"] = f"http://127.0.0.1:{runner.addresses[0][1]}/cal.ics"
+    runner, url = await serve_app(app)
+    state["url"] = f"{url}/cal.ics"
     yield state
     await runner.cleanup()
 

@@ -80,17 +80,13 @@ async def test_the_app_keeps_the_configured_number_of_postgresql_connections(pos
     """COACH_DATABASE_POOL_SIZE: a burst of health checks never opens more connections than that."""
     import asyncio
 
-    from aiohttp import web
-
     from bot.app import ENGINE, create_app
+    from tests.serving import serve
 
     app = create_app(Settings(database_url=postgres_url, database_pool_size=3))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, base = await serve(app)
     try:
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/healthz"
+        url = f"{base}/healthz"
 
         async def check() -> int:
             async with http.get(url) as resp:

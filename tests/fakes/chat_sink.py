@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.delivery import DeliveryError, Outgoing
 from storage.models import Person
+from tests.serving import serve
 
 
 @dataclass
@@ -39,11 +40,7 @@ class ChatSink:
     async def start(self) -> ChatSink:
         app = web.Application()
         app.router.add_post("/send", self._send)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, self.url = await serve(app)
         return self
 
     async def close(self) -> None:

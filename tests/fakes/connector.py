@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.serving import serve
+
 
 @dataclass
 class Call:
@@ -112,9 +114,6 @@ class FakeConnector:
 
 async def start_connector(host: str = "127.0.0.1") -> tuple[FakeConnector, web.AppRunner]:
     fake = FakeConnector()
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, 0)
-    await site.start()
-    fake.url = f"http://{host}:{runner.addresses[0][1]}/"
+    runner, url = await serve(fake.app(), host)
+    fake.url = f"{url}/"
     return fake, runner

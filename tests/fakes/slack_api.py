@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.serving import serve
+
 
 @dataclass
 class Call:
@@ -93,11 +95,7 @@ class FakeSlackApi:
         app.router.add_get("/socket", self._socket_mode)
         app.router.add_get("/stats", self._stats)
         app.router.add_get("/opened", self._opened)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, self.url = await serve(app)
         return self
 
     async def close(self) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 import aiohttp
 import jwt
 import pytest
-from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.app import create_app
@@ -22,6 +21,7 @@ from storage.models import Person, Workspace
 from tests.bot.teams.conftest import TeamsConversation, TeamsUser, count
 from tests.conftest import LiveApp
 from tests.fakes.connector import FakeConnector
+from tests.serving import serve
 
 APP_ID = "6f1d3e5a-0000-4000-8000-00000000c0ac"
 
@@ -77,11 +77,8 @@ class TestEmulatorMode:
         if address is None:
             pytest.skip("this machine has no non-loopback IPv4 address to test from")
         app = create_app(settings)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, address, 0)
-        await site.start()
-        yield LiveApp(app, f"http://{address}:{runner.addresses[0][1]}")
+        runner, url = await serve(app, address)
+        yield LiveApp(app, url)
         await runner.cleanup()
 
     async def test_other_addresses_get_401_and_change_nothing(
