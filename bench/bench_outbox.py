@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from bot.delivery import DeliveryError, Outgoing
-from bot.scheduler import Scheduler, SchedulerConfig
+from bot.scheduling.scheduler import Scheduler, SchedulerConfig
 from dialogs.context import CoachContext
 from storage import migrate
 from storage.engine import create_engine, session_factory

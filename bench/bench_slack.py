@@ -81,7 +81,7 @@ def serve_coach(port: int, api: str, database: str) -> None:
 
 
 def modal_json() -> dict[str, Any]:
-    from bot.slack_modal import ModalMeta, debrief_modal
+    from bot.slack.modal import ModalMeta, debrief_modal
     from dialogs.text import default_texts
 
     return debrief_modal(default_texts(), "en", "Europe/Amsterdam", meta=ModalMeta(account="Acme")).to_dict()

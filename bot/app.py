@@ -8,15 +8,20 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import log_messages as msg
 from bot.config import Settings
 from bot.delivery import SENDERS
-from bot.digest_jobs import digest_jobs_ctx
+from bot.demo import seed_demo
+from bot.keys import COACH, DB, ENGINE, METRICS, SETTINGS, TEXTS
 from bot.metrics import Metrics
-from bot.scheduler import schedule_policy, scheduler_ctx
-from bot.slack_mode import slack_mode
+from bot.scheduling.digest_jobs import digest_jobs_ctx
+from bot.scheduling.scheduler import RENDERERS, renderers, schedule_policy, scheduler_ctx
+from bot.slack.mode import slack_mode
+from bot.slack.runtime import setup as setup_slack
+from bot.teams.runtime import setup as setup_teams
+from bot.webchat.routes import setup as setup_webchat
 from dialogs.context import CoachContext
 from dialogs.text import Texts, default_texts
 from storage import migrate
@@ -24,12 +29,8 @@ from storage.engine import create_engine, ping, session_factory
 
 log = logging.getLogger("coach")
 
-SETTINGS = web.AppKey("settings", Settings)
-ENGINE = web.AppKey("engine", AsyncEngine)
-DB = web.AppKey("db", async_sessionmaker[AsyncSession])
-COACH = web.AppKey("coach", CoachContext)
-METRICS = web.AppKey("metrics", Metrics)
-TEXTS = web.AppKey("texts", Texts)
+# Re-exported for tests and tools that build an app and read what it holds.
+__all__ = ["COACH", "DB", "ENGINE", "METRICS", "SETTINGS", "TEXTS", "channel_status", "create_app"]
 
 
 def coach_context(settings: Settings, db: async_sessionmaker[AsyncSession], texts: Texts) -> CoachContext:
@@ -59,8 +60,6 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DB] = session_factory(engine)
     app[COACH] = coach_context(settings, app[DB], app[TEXTS])
     if settings.demo:
-        from bot.demo import seed_demo
-
         summary = await seed_demo(app[COACH], settings)
         log.info(msg.DEMO_SEEDED.format(**summary))
     yield
@@ -103,22 +102,17 @@ def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Applica
     app[METRICS] = metrics
     app[TEXTS] = texts or default_texts()
     app[SENDERS] = {}
+    app[RENDERERS] = renderers()
     app.cleanup_ctx.append(_database)
     if slack_mode(settings):
-        from bot import slack  # POST /slack/events (+ OAuth install); its context runs after the DB
-
-        slack.setup(app)
-    app.cleanup_ctx.append(digest_jobs_ctx)  # issue 6: team sync, weekly digests, retention
+        setup_slack(app)  # POST /slack/events (+ OAuth install); its context runs after the DB
+    app.cleanup_ctx.append(digest_jobs_ctx)  # team sync, weekly digests, retention
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics.handle)
     if settings.org.server.webchat:
-        from bot import webchat
-
-        webchat.setup(app)
-    from bot import teams  # POST /api/messages: Teams with an app id, the Emulator (loopback) without
-
-    teams.setup(app)
-    # issue 5: outbox scheduler + calendar feeds; last, so every channel's sender is running
+        setup_webchat(app)
+    setup_teams(app)  # POST /api/messages: Teams with an app id, the Emulator (loopback) without
+    # The outbox scheduler and calendar feeds; last, so every channel's sender is running.
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(_freeze_gc)  # last: after every context above has started
     return app

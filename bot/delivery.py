@@ -7,7 +7,7 @@ person's platform and calls `send`. Senders render the neutral replies with thei
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -57,3 +57,22 @@ SENDERS = web.AppKey("senders", dict[str, Sender])
 def register_sender(app: web.Application, sender: Sender) -> None:
     app.setdefault(SENDERS, {})
     app[SENDERS][sender.platform] = sender
+
+
+def to_outgoing(replies: list[Reply]) -> Outgoing:
+    """The replies as one message, with the files some of them carry lifted into attachments."""
+    files: list[dict[str, Any]] = [
+        f for r in replies if isinstance(f := r.meta.get("attachment"), dict)
+    ]
+    return Outgoing(
+        replies=replies,
+        attachments=[
+            Attachment(
+                filename=str(f["filename"]),
+                content=bytes(f["content"]),
+                mime_type=str(f["mime_type"]),
+                title=str(f.get("title", "")),
+            )
+            for f in files
+        ],
+    )

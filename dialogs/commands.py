@@ -2,7 +2,7 @@
 
 Every channel parses with `parse_command`, so `/debrief history` in Slack, `history` in Teams and
 `geschiedenis` in the web chat mean the same thing. A channel handles the few commands it renders
-itself (Slack opens a modal for `debrief`) and passes the rest to `conversation.handle_message`.
+itself (Slack opens a modal for `debrief`) and passes the rest to `conversation.reply_to`.
 """
 
 from __future__ import annotations

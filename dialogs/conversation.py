@@ -70,7 +70,7 @@ def help_reply(ctx: CoachContext, rep: Rep, lead: str | None = None) -> Reply:
                  items=tuple(t.items(loc, "help_items")))
 
 
-async def handle_message(
+async def reply_to(
     *, ctx: CoachContext, person_id: int, channel: str, text: str, expect: str | None = None
 ) -> list[Reply]:
     """Answer one message (typed or a pressed button) from a person on a channel."""
@@ -374,9 +374,9 @@ COMMANDS: dict[str, CommandHandler] = {
     "language": _set_language,
     "cancel": _cancel,
     "greeting": _greeting,
-    "team": team.handle_team,
-    "export": data_rights.handle_export,
-    "forget": data_rights.handle_forget,
+    "team": team.team_reply,
+    "export": data_rights.export_reply,
+    "forget": data_rights.forget_reply,
     "meeting": schedule_commands.meeting,  # issue 5
     "pause": schedule_commands.pause,  # issue 5
     "resume": schedule_commands.resume,  # issue 5

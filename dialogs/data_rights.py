@@ -23,7 +23,7 @@ def _t(ctx: CoachContext, loc: str, key: str, **kw: object) -> str:
     return ctx.texts.render(loc, "digest", key, **kw)
 
 
-async def handle_export(
+async def export_reply(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
 ) -> list[Reply]:
     async with ctx.db() as session:
@@ -50,7 +50,7 @@ async def handle_export(
     ]
 
 
-async def handle_forget(
+async def forget_reply(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
 ) -> list[Reply]:
     loc = rep.locale

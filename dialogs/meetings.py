@@ -25,7 +25,7 @@ from dialogs.timing import (
 )
 from storage import outbox
 from storage.errors import NotFound
-from storage.filing import DEBRIEF_HEAD, DEBRIEF_MEETING_UID, MEETING_HEAD, FollowUps, Later
+from storage.filing import DEBRIEF_HEAD, DEBRIEF_MEETING_UID, MEETING_HEAD, FollowUps, PlannedMessage
 from storage.models import Debrief, Meeting, Person, not_null, table_of, utcnow
 from storage.repository import _insert
 from storage.scheduling import MeetingInvite, SuggestedTactic
@@ -245,7 +245,7 @@ def planned_messages(
 
 
 def _meeting_rows(
-    meeting_id: int, person_id: int, starts_at: datetime, messages: Sequence[Later]
+    meeting_id: int, person_id: int, starts_at: datetime, messages: Sequence[PlannedMessage]
 ) -> list[outbox.Planned]:
     """Messages planned around a meeting, as outbox rows keyed and addressed to that meeting."""
     prefix = meeting_prefix(meeting_id)
@@ -257,19 +257,19 @@ def _meeting_rows(
 
 def meeting_messages(
     *, starts_at: datetime, ends_at: datetime | None, tz: str, policy: SchedulePolicy, now: datetime
-) -> list[Later]:
+) -> list[PlannedMessage]:
     """`planned_messages` before the meeting has an id: keyed `<kind>:<start>` after its prefix."""
     stamp = _stamp(starts_at)
     ends_at = ends_at or starts_at + DEFAULT_LENGTH
-    planned: list[Later] = []
+    planned: list[PlannedMessage] = []
     if starts_at > now:
         due = max(nudge_due(starts_at, tz=tz, policy=policy), now)
-        planned.append(Later(NUDGE, f"{NUDGE}:{stamp}", due, starts_at))
+        planned.append(PlannedMessage(NUDGE, f"{NUDGE}:{stamp}", due, starts_at))
     if ends_at > now - PROMPT_PLANNED_AFTER:  # a calendar's old meetings get no late prompts
         p_due = max(prompt_due(ends_at, tz=tz, policy=policy), now)
-        planned.append(Later(PROMPT, f"{PROMPT}:{stamp}", p_due, p_due + PROMPT_USEFUL_FOR))
+        planned.append(PlannedMessage(PROMPT, f"{PROMPT}:{stamp}", p_due, p_due + PROMPT_USEFUL_FOR))
         r_due = reminder_due(p_due, tz=tz, policy=policy)
-        planned.append(Later(REMINDER, f"{REMINDER}:{stamp}", r_due, r_due + PROMPT_USEFUL_FOR))
+        planned.append(PlannedMessage(REMINDER, f"{REMINDER}:{stamp}", r_due, r_due + PROMPT_USEFUL_FOR))
     return planned
 
 
@@ -290,11 +290,11 @@ def plan_follow_ups(fields: dict[str, Any], *, tz: str, policy: SchedulePolicy, 
         meeting_messages=tuple(
             meeting_messages(starts_at=meeting_at, ends_at=None, tz=tz, policy=policy, now=now)
         ) if meeting_at else (),
-        follow_through=Later(
+        follow_through=PlannedMessage(
             FOLLOW_THROUGH, FOLLOW_THROUGH, follow_through_due(step_due, tz=tz, policy=policy), None
         ) if step_due else None,
         follow_through_on=step_due,
-        tactic_feedback=Later(TACTIC_FEEDBACK, TACTIC_FEEDBACK, now, now + timedelta(days=7)),
+        tactic_feedback=PlannedMessage(TACTIC_FEEDBACK, TACTIC_FEEDBACK, now, now + timedelta(days=7)),
     )
 
 

@@ -100,7 +100,7 @@ async def authorize_view(*, session: AsyncSession, viewer_id: int, person_id: in
     )
 
 
-async def handle_team(
+async def team_reply(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
 ) -> list[Reply]:
     word, _, rest = cmd.arg.partition(" ")

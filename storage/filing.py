@@ -43,7 +43,7 @@ DEBRIEF_MEETING_UID = "debrief:"  # a debrief's next meeting: external_uid debri
 
 
 @dataclass(frozen=True)
-class Later:
+class PlannedMessage:
     """An outbox row a new debrief plans; its key is `<head><id>:<tail>` (see the module)."""
 
     kind: str
@@ -65,10 +65,10 @@ class FollowUps:
     meeting_at: datetime | None = None
     meeting_ends_at: datetime | None = None
     near: timedelta = timedelta(0)
-    meeting_messages: tuple[Later, ...] = ()
-    follow_through: Later | None = None
+    meeting_messages: tuple[PlannedMessage, ...] = ()
+    follow_through: PlannedMessage | None = None
     follow_through_on: date | None = None
-    tactic_feedback: Later | None = None
+    tactic_feedback: PlannedMessage | None = None
 
 
 @dataclass(frozen=True)

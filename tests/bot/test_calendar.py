@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.calendar import add_feed, import_calendar, occurrences, poll_feed, read_calendar
+from bot.scheduling.calendar import add_feed, import_calendar, occurrences, poll_feed, read_calendar
 from dialogs import conversation
 from dialogs.context import CoachContext
 from dialogs.nudge import render_nudges
@@ -199,7 +199,7 @@ async def test_a_moved_or_cancelled_occurrence_reschedules_its_nudge(cal_coach):
 
 async def test_the_calendar_wins_over_a_meeting_typed_by_hand(cal_coach):
     rep = await make_person(cal_coach.db, email="sanne@ourco.nl")
-    said = await conversation.handle_message(
+    said = await conversation.reply_to(
         ctx=cal_coach, person_id=rep.id, channel="web", text="meeting Globex 2026-12-02 14:00"
     )
     assert said[0].kind == "saved"
@@ -299,7 +299,7 @@ def test_cli_calendar_import_and_outbox_list(tmp_path, monkeypatch, capsys):
 
 
 async def test_each_due_feed_is_polled_by_one_replica(cal_coach, clock):
-    from bot.calendar import claim_due_feeds
+    from bot.scheduling.calendar import claim_due_feeds
     from storage.scheduling import CalendarFeed
 
     rep = await make_person(cal_coach.db)

@@ -19,7 +19,7 @@ from tests.factories import make_person
 
 
 async def say(coach, person, text):
-    return await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)
+    return await conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=text)
 
 
 async def test_authorization_matrix(coach, db, database_url):
@@ -83,7 +83,7 @@ async def test_team_add_and_remove_tell_the_rep(coach, db):
         assert (await session.get(Person, fay.id)).manager_id == h.olaf.id
         row = await session.scalar(sa.select(Outbox).where(Outbox.person_id == fay.id))
     assert row.kind == "team_notice" and row.payload["key"] == "rep_told_added"
-    from bot.digest_jobs import render_team_notice
+    from bot.scheduling.digest_jobs import render_team_notice
 
     item = outbox.Item(row.id, row.dedup_key, row.kind, row.person_id, row.payload, row.due_at, None, 0)
     (notice,) = await render_team_notice(coach, item)
@@ -124,7 +124,7 @@ async def test_export_then_forget_leaves_nothing(coach, db, database_url):
         )
     await say(coach, h.anna, "debrief Acme")  # a dialog in progress is Anna's data too
     await say(coach, h.anna, "cancel")
-    await conversation.handle_message(ctx=coach, person_id=h.anna.id, channel="teams", text="debrief Kappa")
+    await conversation.reply_to(ctx=coach, person_id=h.anna.id, channel="teams", text="debrief Kappa")
     await say(coach, h.manager, "team")
 
     (reply,) = await say(coach, h.anna, "export")
@@ -164,7 +164,7 @@ async def test_forgetting_a_manager_keeps_the_reps(coach, db):
 
 
 async def test_retention_deletes_old_debriefs_only(db, clock, database_url):
-    from bot.digest_jobs import run_retention
+    from bot.scheduling.digest_jobs import run_retention
 
     await seed_history(db)  # debriefs from 11-10 to 11-28
     async with db() as s, s.begin():

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot import demo, webchat
+from bot import demo
 from bot.app import COACH, create_app
 from bot.config import OrgConfig, Settings
+from bot.webchat import routes as webchat
 from dialogs.text import default_texts
 from storage.models import Account, Debrief, DebriefAnswer, Person, Workspace
 from tests.conftest import LiveApp

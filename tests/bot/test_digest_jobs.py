@@ -7,15 +7,14 @@ from datetime import UTC, datetime, time
 import sqlalchemy as sa
 
 from bot.config import OrgConfig
-from bot.digest_jobs import (
+from bot.scheduling.digest_jobs import (
     enqueue_due_digests,
     last_occurrence,
-    register_kinds,
     render_digest,
     sync_teams,
     tick,
 )
-from bot.scheduler import KINDS
+from bot.scheduling.scheduler import renderers
 from storage import outbox
 from storage.models import Outbox, Person
 from storage.sales_teams import Team
@@ -48,8 +47,7 @@ async def test_one_digest_per_manager_and_week(coach, db, clock, database_url):
         row = await s.scalar(sa.select(Outbox).where(Outbox.person_id == h.manager.id))
     assert (row.kind, row.dedup_key) == ("digest", f"digest:{h.manager.id}:2026-11-30")
     assert row.due_at == datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
-    register_kinds()
-    assert KINDS["digest"] is render_digest
+    assert renderers()["digest"] is render_digest
     item = outbox.Item(
         row.id, row.dedup_key, row.kind, row.person_id, row.payload, row.due_at, row.expires_at, 0
     )

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.delivery import DeliveryError
-from bot.scheduler import Scheduler, SchedulerConfig
+from bot.scheduling.scheduler import Scheduler, SchedulerConfig
 from storage.models import Outbox, Person
 from tests.factories import make_person, store_debrief
 from tests.fakes.chat_sink import RecordingSender
@@ -159,8 +159,8 @@ async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
 
 
 async def test_other_kinds_plug_in_through_the_registry(coach, clock):
-    from bot import scheduler as scheduler_module
     from bot.delivery import Attachment, Outgoing
+    from bot.scheduling import scheduler as scheduler_module
     from dialogs.messages import Reply
     from storage import outbox
 
@@ -170,7 +170,7 @@ async def test_other_kinds_plug_in_through_the_registry(coach, clock):
         chart = Attachment("c.png", b"png", "image/png")
         return Outgoing([Reply(text=f"week {item.payload['week']}")], [chart])
 
-    kinds = {**scheduler_module.KINDS, "weekly_test": render_weekly}
+    kinds = {**scheduler_module.renderers(), "weekly_test": render_weekly}
     async with coach.db() as session, session.begin():
         await outbox.enqueue(session=session, dedup_key="digest:1:2026-49", kind="weekly_test",
                              person_id=person.id, due_at=clock.now, payload={"week": 49})

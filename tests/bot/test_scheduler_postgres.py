@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.app import COACH, create_app
 from bot.config import OrgConfig, Settings
 from bot.delivery import Outgoing
-from bot.scheduler import SCHEDULER_CONFIG, Scheduler, SchedulerConfig
+from bot.scheduling.scheduler import SCHEDULER_CONFIG, Scheduler, SchedulerConfig
 from dialogs.context import CoachContext
 from storage.models import Outbox, Person, utcnow
 from tests.bot.scheduling_seed import seed_nudges

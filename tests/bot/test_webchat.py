@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from bot import webchat
 from bot.app import create_app
 from bot.config import OrgConfig, ServerConfig, Settings
+from bot.webchat import routes as webchat
 from dialogs.checklist import NOTE_LIMIT
 from dialogs.text import default_texts, format_when
 from storage import repository as repo

@@ -17,7 +17,7 @@ from tests.factories import make_person
 
 
 class Chat:
-    """One person talking to the coach on one channel, through conversation.handle_message."""
+    """One person talking to the coach on one channel, through conversation.reply_to."""
 
     def __init__(self, coach: CoachContext, person_id: int, channel: str = "web") -> None:
         self.coach = coach
@@ -26,7 +26,7 @@ class Chat:
         self.replies: list[Reply] = []
 
     async def say(self, text: str, *, expect: str | None = None) -> list[Reply]:
-        self.replies = await conversation.handle_message(
+        self.replies = await conversation.reply_to(
             ctx=self.coach, person_id=self.person_id, channel=self.channel, text=text, expect=expect
         )
         return self.replies

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from bot.scheduler import Scheduler
+from bot.scheduling.scheduler import Scheduler
 from dialogs import conversation
 from dialogs.meetings import InviteFlags, plan_meeting, upsert_meeting
 from dialogs.nudge import choose_tactics
@@ -160,12 +160,12 @@ async def test_tactic_feedback_is_asked_on_the_next_debrief_and_steers_the_next_
     )
     questions = [r for r in asked if r.buttons]
     assert [q.meta["tactic"] for q in questions] == first_two
-    chat_replies = await conversation.handle_message(
+    chat_replies = await conversation.reply_to(
         ctx=coach, person_id=person.id, channel="web", text=questions[0].buttons[3].value
     )  # not for me
     name = coach.texts.render("en", "tactics", f"{first_two[0]}.name")
     assert chat_replies[0].text == coach.texts.render("en", "nudge", "feedback_dropped", name=name)
-    await conversation.handle_message(
+    await conversation.reply_to(
         ctx=coach, person_id=person.id, channel="web", text=questions[1].buttons[0].value
     )  # worked
     async with coach.db() as session:
@@ -192,7 +192,7 @@ async def test_nudge_buttons_snooze_and_not_this_meeting(coach, clock):
     nudge = (await rows(coach, "nudge"))[0]
     sent = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
     snooze, skip = sent[-1].buttons[1].value, sent[-1].buttons[2].value
-    answer = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=snooze)
+    answer = await conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=snooze)
     assert answer[0].text == coach.texts.render("en", "nudge", "snoozed", when="13:20")
     snoozed = [r for r in await rows(coach, "nudge") if r.status == "pending"]
     assert len(snoozed) == 1 and snoozed[0].due_at == datetime(2026, 12, 3, 12, 20, tzinfo=UTC)
@@ -202,7 +202,7 @@ async def test_nudge_buttons_snooze_and_not_this_meeting(coach, clock):
         await plan_meeting(session=session, meeting=meeting, tz="Europe/Amsterdam", policy=coach.schedule,
                            now=clock.now)
     assert [r.status for r in await rows(coach, "nudge") if r.id == snoozed[0].id] == ["pending"]
-    await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=skip)
+    await conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=skip)
     assert not [r for r in await rows(coach) if r.status == "pending" and r.dedup_key.startswith("m")]
 
 
@@ -212,7 +212,7 @@ async def test_a_nudge_button_pressed_during_a_debrief_is_not_taken_as_an_answer
     nudge = (await rows(coach, "nudge"))[0]
     buttons = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0][-1].buttons
     snooze, got = buttons[1].value, buttons[0].value
-    say = lambda text: conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
+    say = lambda text: conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
     asked = await say("debrief Zeta")
     question = asked[-1]
     answer = await say(snooze)
@@ -235,7 +235,7 @@ async def test_a_nudge_button_pressed_during_a_debrief_is_not_taken_as_an_answer
 )
 async def test_meeting_by_hand(coach, clock, locale, text, local_hour):
     person = await make_person(coach.db, locale=locale)
-    replies = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)
+    replies = await conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=text)
     assert replies[0].kind == "saved", replies
     nudges = await rows(coach, "nudge")
     assert len(nudges) == 1
@@ -244,12 +244,12 @@ async def test_meeting_by_hand(coach, clock, locale, text, local_hour):
     local = start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Amsterdam"))
     assert (local.date().isoformat(), local.hour) == ("2026-12-01", local_hour)
     # saying it again finds the same meeting instead of a second nudge
-    again = await conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)
+    again = await conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=text)
     assert again[0].text.startswith(
         coach.texts.render(locale, "nudge", "meeting_known", account="x", when="y")[:8]
     )
     assert len(await rows(coach, "nudge")) == 1
-    bad = await conversation.handle_message(
+    bad = await conversation.reply_to(
         ctx=coach, person_id=person.id, channel="web", text="meeting Acme whenever"
     )
     assert bad[0].kind == "error"
@@ -257,7 +257,7 @@ async def test_meeting_by_hand(coach, clock, locale, text, local_hour):
 
 async def test_a_debriefs_next_meeting_near_a_known_one_is_that_meeting(coach, clock):
     person = await make_person(coach.db)
-    say = lambda text: conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
+    say = lambda text: conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
     assert (await say("meeting Acme 2026-12-03 14:30"))[0].kind == "saved"
     await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")  # the same meeting, said again
     async with coach.db() as session:
@@ -287,7 +287,7 @@ async def test_a_debriefs_next_meeting_near_a_known_one_is_that_meeting(coach, c
 async def test_pause_and_nudges_off_silence_the_coach_until_resumed(coach, clock):
     person = await make_person(coach.db)
     await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
-    say = lambda text: conversation.handle_message(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
+    say = lambda text: conversation.reply_to(ctx=coach, person_id=person.id, channel="web", text=text)  # noqa: E731
     assert (await say("pause until 2026-12-07"))[0].text.startswith("I'll stay quiet until")
     nudge = (await rows(coach, "nudge"))[0]
     assert nudges_in(await deliver_due(coach, clock, nudge.due_at)) == []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.slack_afterwards import Afterwards
+from bot.slack.background import AfterAckWork
 
 
 async def test_a_modal_opens_while_messages_queue_and_the_messages_follow() -> None:
-    work = Afterwards(workers=2, message_workers=1)
+    work = AfterAckWork(workers=2, message_workers=1)
     done: list[str] = []
     gate = asyncio.Event()
 
@@ -32,7 +32,7 @@ async def test_a_modal_opens_while_messages_queue_and_the_messages_follow() -> N
 
 
 async def test_drain_cancels_what_outlives_the_grace_period() -> None:
-    work = Afterwards()
+    work = AfterAckWork()
     finished: list[str] = []
 
     async def stuck() -> None:

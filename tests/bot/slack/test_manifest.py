@@ -1,4 +1,4 @@
-"""slack-manifest.yaml: every scope and event is a real Slack name, and it matches what the code serves."""
+"""bot/slack/manifest.yaml (the Slack app manifest): every scope and event is a real Slack name, and it matches what the code serves."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
+from bot.slack.runtime import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
 from tests.conftest import shared_path
 
-MANIFEST = Path(__file__).resolve().parents[3] / "slack-manifest.yaml"
+MANIFEST = Path(__file__).resolve().parents[3] / "bot" / "slack" / "manifest.yaml"
 
 
 def test_manifest_names_are_slacks_own() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import channel_status
 from bot.config import Settings
-from bot.slack_mode import slack_mode
+from bot.slack.mode import slack_mode
 
 
 @pytest.mark.parametrize(

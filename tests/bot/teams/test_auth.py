@@ -116,8 +116,8 @@ class TestSigningKeys:
         )
         from jwt.algorithms import RSAAlgorithm
 
-        from bot import teams_auth
-        from bot.teams_connector import ConnectorPool
+        from bot.teams import auth as teams_auth
+        from bot.teams.connector import ConnectorPool
 
         teams_auth.CoachBotAuthentication(Settings(
             database_url="sqlite+aiosqlite://", config_path=str(tmp_path / "app.yaml"), org=org,

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.delivery import SENDERS, DeliveryError, Outgoing
-from bot.teams import TEAMS_POOL
+from bot.teams.runtime import TEAMS_POOL
 from dialogs.messages import Reply
 from storage.models import Person
 from tests.bot.teams.conftest import TeamsConversation, TeamsUser, count, person
@@ -113,7 +113,7 @@ async def test_someone_never_seen_in_teams_is_unreachable(rep: TeamsUser) -> Non
 
 
 async def test_per_conversation_rate_limit_spaces_messages_out() -> None:
-    from bot.teams_connector import TEAMS_LIMITS, ConversationLimiter
+    from bot.teams.connector import TEAMS_LIMITS, ConversationLimiter
 
     assert TEAMS_LIMITS[0] == (7, 1.0)  # Teams: 7 messages per second per conversation
     limiter = ConversationLimiter(windows=((3, 0.3),))
@@ -144,7 +144,7 @@ async def test_outbound_calls_carry_the_bot_token_and_refresh_it_once_on_401(
 ) -> None:
     from botbuilder.schema import Activity
 
-    from bot.teams_connector import ConnectorPool
+    from bot.teams.connector import ConnectorPool
 
     pool = ConnectorPool()
     credentials = _AppCredentials()

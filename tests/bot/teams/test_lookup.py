@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from bot import teams_people as people
-from bot.teams import TEAMS_LOOKUP
+from bot.teams import people
+from bot.teams.runtime import TEAMS_LOOKUP
 from tests.bot.teams.conftest import TeamsUser, person
 
 
 async def test_lookup_only_for_a_sqlite_file(tmp_path: object) -> None:
-    assert await people.Lookup.open("sqlite+aiosqlite:///:memory:") is None
-    assert await people.Lookup.open("sqlite+aiosqlite://") is None
-    assert await people.Lookup.open("postgresql+asyncpg://coach@localhost/coach") is None
-    lookup = await people.Lookup.open(f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    assert await people.PersonReadConnection.open("sqlite+aiosqlite:///:memory:") is None
+    assert await people.PersonReadConnection.open("sqlite+aiosqlite://") is None
+    assert await people.PersonReadConnection.open("postgresql+asyncpg://coach@localhost/coach") is None
+    lookup = await people.PersonReadConnection.open(f"sqlite+aiosqlite:///{tmp_path}/x.db")
     assert lookup is not None
     await lookup.close()
 
@@ -28,7 +28,7 @@ async def test_lookup_reads_what_the_session_reads(rep: TeamsUser) -> None:
     stored = await person(rep.live, rep.aad)
     assert stored is not None and who.person_id == stored.id
 
-    facts = people._Facts(
+    facts = people._ActivityProfile(
         tenant=people.tenant_of(activity), user=rep.aad, name=rep.name, locale="en",
         client_locale=activity.locale, zone=rep.timezone, kind="personal",
         conversation_id=rep.conversation, service_url=rep.connector.url,

@@ -6,9 +6,8 @@
 - `due_digests` / `enqueue_due_digests`: each manager's latest scheduled moment (weekday and time
   in their own timezone, DST-correct) becomes one outbox row, kind "digest", dedup key
   `digest:<manager id>:<local date>`: replicas and restarts never send a week twice.
-- `render_digest` / `render_team_notice`: renderers registered in bot.scheduler.KINDS.
+- `render_digest` / `render_team_notice`: renderers of the outbox kinds in `DIGEST_KINDS`.
 - `run_retention`: deletes debriefs older than retention_days (daily, from the tick).
-- `to_outgoing`: lifts `Reply.meta["attachment"]` files into bot.delivery.Outgoing.attachments.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -28,7 +26,8 @@ from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.config import WEEKDAYS, OrgConfig, PersonRef
-from bot.delivery import Attachment, Outgoing
+from bot.delivery import Outgoing, to_outgoing
+from bot.keys import COACH, SETTINGS
 from dialogs import team
 from dialogs.context import CoachContext
 from dialogs.digest import compute_digests
@@ -46,24 +45,6 @@ DIGEST_VALID = timedelta(hours=24)  # a digest not sent within a day of its mome
 
 
 # -- delivery ------------------------------------------------------------------------------------
-def to_outgoing(replies: list[Reply]) -> Outgoing:
-    files: list[dict[str, Any]] = [
-        f for r in replies if isinstance(f := r.meta.get("attachment"), dict)
-    ]
-    return Outgoing(
-        replies=replies,
-        attachments=[
-            Attachment(
-                filename=str(f["filename"]),
-                content=bytes(f["content"]),
-                mime_type=str(f["mime_type"]),
-                title=str(f.get("title", "")),
-            )
-            for f in files
-        ],
-    )
-
-
 async def render_digest(ctx: CoachContext, item: outbox.Item) -> Outgoing | None:
     end = datetime.fromisoformat(str(item.payload.get("period_end") or item.due_at.isoformat()))
     async with ctx.db() as session:
@@ -88,12 +69,8 @@ async def render_team_notice(ctx: CoachContext, item: outbox.Item) -> list[Reply
     return team.notice_replies(ctx, locale=locale, payload=item.payload)
 
 
-def register_kinds() -> None:
-    """Add our renderers to the scheduler's registry (idempotent)."""
-    from bot.scheduler import KINDS
-
-    KINDS[DIGEST_KIND] = render_digest
-    KINDS[team.NOTICE_KIND] = render_team_notice
+# The outbox kinds this module renders; the scheduler's registry adds them (bot.scheduling.scheduler).
+DIGEST_KINDS = {DIGEST_KIND: render_digest, team.NOTICE_KIND: render_team_notice}
 
 
 # -- teams from app.yaml -------------------------------------------------------------------------
@@ -241,9 +218,6 @@ async def tick(ctx: CoachContext, org: OrgConfig, *, retention: bool) -> dict[st
 
 async def digest_jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry: team sync at start, then the tick every few minutes; retention daily."""
-    from bot.app import COACH, SETTINGS
-
-    register_kinds()
     ctx, org = app[COACH], app[SETTINGS].org
     stop = asyncio.Event()
 

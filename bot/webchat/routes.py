@@ -19,7 +19,10 @@ from aiohttp import web
 from sqlmodel import col
 
 from bot import log_messages as msg
+from bot.delivery import register_sender
 from bot.escape import for_web
+from bot.keys import COACH, METRICS, SETTINGS, TEXTS
+from bot.webchat.inbox import WebChatSender, unseen_messages
 from dialogs import conversation
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
@@ -54,28 +57,21 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/webchat/app.css", static_file("webchat.css", "text/css"))
     app.router.add_post("/webchat/session", start_session)
     app.router.add_post("/webchat/messages", post_message)
-    from bot import webchat_inbox  # issue 5: GET /webchat/inbox + the web-chat Sender
-
-    webchat_inbox.setup(app)
+    app.router.add_get("/webchat/inbox", _loopback_only(poll))
+    register_sender(app, WebChatSender(app))
 
 
 # -- who may talk to the web chat -------------------------------------------------------------------
 def _coach(request: web.Request) -> CoachContext:
-    from bot.app import COACH
-
     return request.app[COACH]
 
 
 def _public(request: web.Request) -> bool:
-    from bot.app import SETTINGS
-
     return request.app[SETTINGS].org.server.webchat_public
 
 
 def _refusal(request: web.Request, key: str) -> str:
     """A refusal in the visitor's language (they may not have a person row yet)."""
-    from bot.app import SETTINGS, TEXTS
-
     default = request.app[SETTINGS].org.default_locale
     locale = preferred_locale(request.headers.get("Accept-Language", ""), default)
     return request.app[TEXTS].message(locale, key)
@@ -130,8 +126,6 @@ def _headers(content_type: str) -> dict[str, str]:
 @_loopback_only
 async def page(request: web.Request) -> web.StreamResponse:
     """The page, its few words already in the browser's language (the first answer may switch it)."""
-    from bot.app import SETTINGS, TEXTS
-
     default = request.app[SETTINGS].org.default_locale
     locale = preferred_locale(request.headers.get("Accept-Language", ""), default)
     html = (STATIC / "webchat.html").read_text(encoding="utf-8").replace("@@lang@@", locale)
@@ -154,8 +148,6 @@ def static_file(name: str, content_type: str) -> Handler:
 async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[int, str]:
     """The visitor's person id and language, keyed by a hash of their cookie (everyone is the demo
     rep in --demo). A read; the rows are created only on a first visit."""
-    from bot.app import SETTINGS
-
     ctx = _coach(request)
     token = request.cookies.get(COOKIE, "")
     if len(token) < 32:
@@ -261,8 +253,6 @@ async def start_session(request: web.Request) -> web.StreamResponse:
 
 @_loopback_only
 async def post_message(request: web.Request) -> web.StreamResponse:
-    from bot.app import METRICS
-
     _check_origin(request)
     try:
         payload = await request.json()
@@ -278,9 +268,18 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     person_id, locale = await _visitor(request, new_cookie)
     metrics = request.app[METRICS]
     metrics.messages.labels(CHANNEL).inc()
-    replies = await conversation.handle_message(
+    replies = await conversation.reply_to(
         ctx=ctx, person_id=person_id, channel=CHANNEL, text=text, expect=expect
     )
     if any(reply.kind == "saved" for reply in replies):
         metrics.debriefs.labels(CHANNEL, "stored").inc()
     return _respond(replies, _locale_after(replies, locale, ctx.default_locale), ctx, new_cookie)
+
+
+async def poll(request: web.Request) -> web.StreamResponse:
+    """GET /webchat/inbox: what the coach sent this visitor since the last poll (nudges, prompts)."""
+    if len(request.cookies.get(COOKIE, "")) < 32:
+        return web.json_response({"messages": []}, headers={"Cache-Control": "no-store"})
+    person_id, _ = await _visitor(request, {})
+    messages = await unseen_messages(_coach(request), person_id)
+    return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})

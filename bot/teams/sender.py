@@ -16,11 +16,11 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from botbuilder.schema import Attachment as CardAttachment
 
 from bot import log_messages as msg
-from bot.app import COACH, SETTINGS
 from bot.delivery import DeliveryError, Outgoing
 from bot.escape import for_teams
-from bot.teams_cards import reply_activity
-from bot.teams_connector import ConnectorError
+from bot.keys import COACH, SETTINGS
+from bot.teams.cards import reply_activity
+from bot.teams.connector import ConnectorError
 from storage import repository as repo
 from storage import teams_store
 from storage.models import Person

@@ -28,11 +28,11 @@ from botbuilder.schema.teams import (
 )
 
 from bot import log_messages as msg
-from bot import teams_people as people
-from bot.app import COACH, SETTINGS
-from bot.delivery import register_sender
-from bot.teams_auth import CoachBotAuthentication
-from bot.teams_cards import (
+from bot.delivery import register_sender, to_outgoing
+from bot.keys import COACH, METRICS, SETTINGS
+from bot.teams import people
+from bot.teams.auth import CoachBotAuthentication
+from bot.teams.cards import (
     ANSWER_ACTION,
     MEETING_DATE,
     MEETING_TIME,
@@ -43,9 +43,9 @@ from bot.teams_cards import (
     reply_activity,
     summary_card,
 )
-from bot.teams_connector import ConnectorError, ConnectorPool
-from bot.teams_people import Who
-from bot.teams_sender import TeamsSender
+from bot.teams.connector import ConnectorError, ConnectorPool
+from bot.teams.people import TeamsPerson
+from bot.teams.sender import TeamsSender, outgoing_activities
 from dialogs import conversation
 from dialogs.checklist import FIELDS
 from dialogs.commands import parse_command
@@ -59,7 +59,7 @@ log = logging.getLogger("coach.teams")
 CHANNEL = "teams"
 TEAMS_ADAPTER = web.AppKey("teams_adapter", CloudAdapter)
 TEAMS_POOL = web.AppKey("teams_pool", ConnectorPool)
-TEAMS_LOOKUP = web.AppKey("teams_lookup", people.Lookup)
+TEAMS_LOOKUP = web.AppKey("teams_lookup", people.PersonReadConnection)
 _AT_TAG = re.compile(r"</?at[^>]*>", re.I)
 
 
@@ -74,7 +74,7 @@ class CoachTeamsBot(TeamsActivityHandler):
         return self.app[COACH]
 
     # -- who is this, and where can we reach them later ------------------------------------------
-    async def remember(self, turn_context: TurnContext, account: ChannelAccount | None = None) -> Who:
+    async def remember(self, turn_context: TurnContext, account: ChannelAccount | None = None) -> TeamsPerson:
         """Find or add the person, and store the conversation reference (on every activity)."""
         return await people.remember(self.ctx, turn_context.activity, account,
                                      lookup=self.app.get(TEAMS_LOOKUP))
@@ -102,22 +102,19 @@ class CoachTeamsBot(TeamsActivityHandler):
         if command.name == "debrief" and expect is None:
             await self.send_form(turn_context, who, command.arg)
             return
-        replies = await conversation.handle_message(
+        replies = await conversation.reply_to(
             ctx=self.ctx, person_id=who.person_id, channel=CHANNEL, text=text, expect=expect)
         await self.send_replies(turn_context, replies, who.locale)
 
-    async def send_form(self, turn_context: TurnContext, who: Who, account: str) -> None:
+    async def send_form(self, turn_context: TurnContext, who: TeamsPerson, account: str) -> None:
         card = new_debrief_card(self.ctx.texts, who.locale, key=uuid.uuid4().hex, account=account[:200])
         await turn_context.send_activity(MessageFactory.attachment(attachment(card)))
 
     async def send_replies(self, turn_context: TurnContext, replies: list[Reply], locale: str) -> None:
         if replies:  # a reply's file (the `team` chart) goes inline, as the scheduled digest's does
-            from bot.digest_jobs import to_outgoing
-            from bot.teams_sender import outgoing_activities
-
             await turn_context.send_activities(outgoing_activities(to_outgoing(replies), locale))
 
-    async def submit(self, turn_context: TurnContext, who: Who, value: dict[str, Any]) -> None:
+    async def submit(self, turn_context: TurnContext, who: TeamsPerson, value: dict[str, Any]) -> None:
         """Validate the card; refill it with errors, or store once, show the summary, coach."""
         ctx, texts = self.ctx, self.ctx.texts
         card_id = turn_context.activity.reply_to_id
@@ -142,8 +139,6 @@ class CoachTeamsBot(TeamsActivityHandler):
             return
         result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
                                       idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone)
-        from bot.app import METRICS
-
         self.app[METRICS].debrief(CHANNEL, created=result.created)
         summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
                                timezone=who.timezone)
@@ -222,7 +217,9 @@ class CoachTeamsBot(TeamsActivityHandler):
     async def uninstalled(self, turn_context: TurnContext) -> None:
         await people.uninstalled(self.ctx, turn_context.activity.conversation.id)
 
-    async def welcome(self, turn_context: TurnContext, who: Who, key: str = "install_welcome") -> None:
+    async def welcome(
+        self, turn_context: TurnContext, who: TeamsPerson, key: str = "install_welcome"
+    ) -> None:
         text = self.ctx.texts.render(who.locale, "teams", key)
         await turn_context.send_activity(reply_activity(Reply(text=text), locale=who.locale))
 
@@ -262,7 +259,7 @@ def is_loopback(remote: str | None) -> bool:
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
     # Runs after the database context (migrated by then) and closes before the engine does.
-    lookup = await people.Lookup.open(app[SETTINGS].database_url)
+    lookup = await people.PersonReadConnection.open(app[SETTINGS].database_url)
     if lookup is not None:
         app[TEAMS_LOOKUP] = lookup
     try:

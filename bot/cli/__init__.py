@@ -9,6 +9,9 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot import log_messages as msg
+from bot.app import channel_status, create_app
+from bot.cli import digest, scheduling, teams
 from bot.config import Settings
 from storage.errors import CoachError
 
@@ -21,9 +24,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
-
-    from bot import log_messages as msg
-    from bot.app import channel_status, create_app
 
     host = args.host or settings.org.server.host
     port = args.port if args.port is not None else settings.org.server.port
@@ -98,40 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     current.add_argument("--json", action="store_true", help="machine-readable output")
     current.set_defaults(handler=cmd_db_current)
 
-    for register in EXTRA_COMMANDS:
+    for register in SUB_COMMANDS:
         register(sub)
     return parser
 
 
-# Later modules (Slack, Teams, scheduler, digest) add their subcommands here.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
-
-
-def _digest_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.digest_cli import register  # issue 6: digest preview, export, import, retention
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_digest_commands)
-
-
-def _teams_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.teams_cli import register  # issue 4: teams package, send-test
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_teams_commands)
-
-
-def _scheduling_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from bot.scheduling_cli import register  # issue 5: outbox list, calendar import / add-feed
-
-    register(sub)
-
-
-EXTRA_COMMANDS.append(_scheduling_commands)
+# The operator commands beyond serve and db, each module adding its own sub-parsers.
+SUB_COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
+    digest.register,  # digest preview, export, import, retention run
+    teams.register,  # teams package, send-test
+    scheduling.register,  # outbox list, calendar import / add-feed / poll
+)
 
 
 def _database_failure(exc: Exception, url: str) -> str | None:

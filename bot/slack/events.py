@@ -9,10 +9,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot import log_messages as msg
-from bot import slack_modal as modal
-from bot import slack_views as views
 from bot.escape import for_slack
-from bot.slack_people import SlackUser, mark_departed
+from bot.slack import modal, views
+from bot.slack.people import SlackUser, mark_departed
 from dialogs.commands import parse_command
 from dialogs.messages import Reply
 from dialogs.text import format_when
@@ -20,15 +19,15 @@ from storage import repository as repo
 from storage import slack_store
 
 if TYPE_CHECKING:
-    from bot.slack_listeners import Listeners
+    from bot.slack.listeners import SlackDebriefFlow
 
 log = logging.getLogger("coach.slack")
 # Scheduled message kinds (dialogs/meetings.py) the Home tab names; others show as "a message".
 UPCOMING_KINDS = ("nudge", "debrief_prompt", "debrief_reminder", "follow_through", "tactic_feedback")
 
 
-class Events:
-    def __init__(self, listeners: Listeners) -> None:
+class WorkspaceEvents:
+    def __init__(self, listeners: SlackDebriefFlow) -> None:
         self.on = listeners
         self.ctx = listeners.ctx
         self.texts = listeners.texts

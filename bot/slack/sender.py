@@ -11,14 +11,15 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col
 
 from bot import log_messages as msg
-from bot import slack_views as views
 from bot.delivery import DeliveryError, Outgoing
+from bot.keys import DB
+from bot.slack import views
+from bot.slack.client import SLACK, SlackRuntime
 from storage.models import Person, Platform, Workspace
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from bot.slack import SlackRuntime
 
 log = logging.getLogger("coach.slack")
 
@@ -47,9 +48,6 @@ class SlackSender:
         self._app = app
 
     async def send(self, *, person: Person, message: Outgoing) -> None:
-        from bot.app import DB
-        from bot.slack import SLACK
-
         runtime = self._app.get(SLACK)
         if runtime is None:
             raise DeliveryError("Slack is not running")

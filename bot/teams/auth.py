@@ -32,7 +32,7 @@ from botframework.connector.auth import (
 from botframework.connector.auth._user_token_client_impl import _UserTokenClientImpl
 
 from bot.config import Settings
-from bot.teams_connector import ConnectorPool, TeamsConnectorClient
+from bot.teams.connector import ConnectorPool, TeamsConnectorClient
 
 # -- the Bot Framework's signing keys -----------------------------------------------------------------
 # botbuilder's _OpenIdMetadata fetches the OpenID document and the signing keys with `requests`, on

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.config import Settings
+from bot.debrief_csv import CsvError, export_rows, import_rows, parse_csv, to_csv
+from bot.scheduling.digest_jobs import run_retention
 from storage.errors import CoachError, NotFound
 
 T = TypeVar("T")
@@ -108,7 +110,6 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.debrief_csv import export_rows, to_csv
 
     async def work(session: AsyncSession) -> str:
         return to_csv(await export_rows(session=session))
@@ -122,7 +123,6 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.debrief_csv import CsvError, import_rows, parse_csv
 
     try:
         content = Path(args.file).read_text(encoding="utf-8")
@@ -147,7 +147,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.digest_jobs import run_retention
 
     async def work(session: AsyncSession) -> int:
         return await run_retention(

@@ -8,9 +8,16 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
+from botbuilder.integration.aiohttp import CloudAdapter
 from sqlmodel import col
 
+from bot.app import COACH, SETTINGS, coach_context
 from bot.config import Settings
+from bot.delivery import Outgoing
+from bot.teams.auth import CoachBotAuthentication
+from bot.teams.connector import ConnectorPool
+from bot.teams.package import Publisher, manifest, write_package
+from bot.teams.sender import TeamsSender
 from storage.errors import CoachError, ConfigError, NotFound
 
 
@@ -42,7 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.teams_package import Publisher, manifest, write_package
     from dialogs.text import default_texts
 
     bot_id = args.bot_id or settings.microsoft_app_id
@@ -77,13 +83,7 @@ def cmd_send_test(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _send_test(settings: Settings, who: str, text: str | None) -> tuple[int, str]:
     from aiohttp import web
-    from botbuilder.integration.aiohttp import CloudAdapter
 
-    from bot.app import COACH, SETTINGS, coach_context
-    from bot.delivery import Outgoing
-    from bot.teams_auth import CoachBotAuthentication
-    from bot.teams_connector import ConnectorPool
-    from bot.teams_sender import TeamsSender
     from dialogs.messages import Reply
     from dialogs.text import default_texts
     from storage import migrate

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import col
 
+from bot.app import coach_context
 from bot.config import Settings
+from bot.scheduling.calendar import add_feed, import_calendar
 from storage.errors import CoachError, NotFound
 
 if TYPE_CHECKING:
@@ -24,7 +26,6 @@ T = TypeVar("T")
 
 def _run(settings: Settings, work: Callable[[CoachContext], Awaitable[T]]) -> T:
     """Run `work(ctx)` on a CoachContext over the configured database."""
-    from bot.app import coach_context
     from dialogs.text import default_texts
     from storage import migrate
     from storage.engine import create_engine, session_factory
@@ -80,7 +81,6 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.calendar import import_calendar
 
     try:
         data = Path(args.file).read_bytes()
@@ -103,7 +103,6 @@ def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calendar_add_feed(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.calendar import add_feed
 
     async def work(ctx: CoachContext) -> dict[str, Any]:
         person_id = await _person_id(ctx, args.person)

@@ -11,19 +11,19 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_messages as msg
-from bot import slack_modal as modal
-from bot import slack_views as views
-from bot.delivery import DeliveryError
+from bot.delivery import DeliveryError, to_outgoing
 from bot.escape import for_slack
-from bot.slack_afterwards import Afterwards
-from bot.slack_people import RecentPeople, SlackUser, resolve_person, team_of
+from bot.slack import modal, views
+from bot.slack.background import AfterAckWork
+from bot.slack.people import RecentPeople, SlackUser, resolve_person, team_of
+from bot.slack.sender import send_dm
 from dialogs import conversation
 from dialogs.commands import parse_command
 from dialogs.context import CoachContext
@@ -46,14 +46,14 @@ from storage.models import Person
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
-    from bot.slack import SlackRuntime
+    from bot.slack.client import SlackRuntime
 
 log = logging.getLogger("coach.slack")
 CHANNEL = "slack"
 ERROR_LIMIT = 150  # keep inline errors short enough to show under the field
 
 
-class Listeners:
+class SlackDebriefFlow:
     """The handlers, bound to the coach context; `register` wires them onto a Bolt app."""
 
     def __init__(self, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None) -> None:
@@ -62,7 +62,7 @@ class Listeners:
         self.metrics = metrics
         self.texts = ctx.texts
         self.recent = RecentPeople()
-        self.work = Afterwards()
+        self.work = AfterAckWork()
         self.later = self.work.later
 
     # -- shared steps -------------------------------------------------------------------------
@@ -183,7 +183,7 @@ class Listeners:
         the rep's DM with the file uploaded there, since a command's answer can't hold a file.
         """
         try:
-            replies = await conversation.handle_message(
+            replies = await conversation.reply_to(
                 ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text
             )
         finally:
@@ -194,9 +194,6 @@ class Listeners:
         return replies
 
     async def send_files(self, person_id: int, replies: list[Reply]) -> None:
-        from bot.digest_jobs import to_outgoing
-        from bot.slack_sender import send_dm
-
         async with self.ctx.db() as session:
             person = await repo.get_person(session=session, person_id=person_id)
         try:
@@ -338,20 +335,3 @@ async def skip_retried_events(
         log.info(msg.SLACK_RETRY_SKIPPED.format(reason=reason, num=num))
         return BoltResponse(status=200, body="")
     return await next()
-
-
-def register(
-    bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None
-) -> Listeners:
-    from bot.slack_events import Events
-
-    listeners = Listeners(ctx, runtime, metrics)
-    bolt.middleware(skip_retried_events)
-    bolt.command(re.compile(r"^/debrief"))(listeners.command)
-    bolt.options(modal.ACCOUNT)(listeners.account_options)
-    bolt.view_submission(modal.CALLBACK_DEBRIEF)(listeners.submission)
-    bolt.action(views.ACTION_OPEN)(listeners.work.acked(listeners.open_button))
-    bolt.action(views.ACTION_EDIT)(listeners.work.acked(listeners.edit_button))
-    bolt.action(re.compile(rf"^{views.ACTION_REPLY}:\d+$"))(listeners.work.acked(listeners.reply_button))
-    Events(listeners).register(bolt)
-    return listeners

@@ -38,7 +38,7 @@ log = logging.getLogger("coach.teams")
 
 
 @dataclass(frozen=True)
-class Who:
+class TeamsPerson:
     """The person behind an activity, after this turn's bookkeeping."""
 
     person_id: int
@@ -140,14 +140,14 @@ _LOOKUP_SQL = str(_LOOKUP_SQLITE)
 _LOOKUP_ORDER = tuple(_LOOKUP_SQLITE.positiontup or ())
 
 
-def _lookup_params(f: _Facts) -> dict[str, str]:
+def _lookup_params(f: _ActivityProfile) -> dict[str, str]:
     return {"conversation_id": f.conversation_id, "platform": PLATFORM, "tenant": f.tenant, "user": f.user}
 
 
 NO_ANSWER = object()
 
 
-class Lookup:
+class PersonReadConnection:
     """A dedicated read-only connection to the SQLite file for the per-activity read.
 
     `open` returns None for anything but a plain SQLite file (PostgreSQL, in-memory): those use the
@@ -158,7 +158,7 @@ class Lookup:
         self._conn: aiosqlite.Connection | None = conn
 
     @classmethod
-    async def open(cls, database_url: str) -> Lookup | None:
+    async def open(cls, database_url: str) -> PersonReadConnection | None:
         url = make_url(database_url)
         path = url.database or ""
         if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or url.query:
@@ -199,10 +199,10 @@ class Lookup:
 
 
 async def remember(ctx: CoachContext, activity: Activity, account: ChannelAccount | None = None,
-                   *, lookup: Lookup | None = None) -> Who:
+                   *, lookup: PersonReadConnection | None = None) -> TeamsPerson:
     user = account or activity.from_property or ChannelAccount(id="unknown")
     kind = conversation_kind(activity)
-    facts = _Facts(
+    facts = _ActivityProfile(
         tenant=tenant_of(activity), user=user_key(user), name=(user.name or "")[:200],
         locale=teams_locale(activity.locale), client_locale=activity.locale,
         zone=client_timezone(activity), kind=kind, conversation_id=activity.conversation.id,
@@ -215,7 +215,7 @@ async def remember(ctx: CoachContext, activity: Activity, account: ChannelAccoun
 
 
 @dataclass(frozen=True)
-class _Facts:
+class _ActivityProfile:
     tenant: str
     user: str
     name: str
@@ -228,7 +228,9 @@ class _Facts:
     reference: dict[str, Any]
 
 
-async def _read(ctx: CoachContext, f: _Facts, lookup: Lookup | None = None) -> Who | None:
+async def _read(
+    ctx: CoachContext, f: _ActivityProfile, lookup: PersonReadConnection | None = None
+) -> TeamsPerson | None:
     """The person as stored, if nothing about them or this conversation needs writing."""
     params = _lookup_params(f)
     row: Any = await lookup.row(params) if lookup is not None else NO_ANSWER
@@ -249,10 +251,10 @@ async def _read(ctx: CoachContext, f: _Facts, lookup: Lookup | None = None) -> W
     )
     if not unchanged:
         return None
-    return Who(pid, locale or ctx.default_locale, zone or ctx.default_timezone)
+    return TeamsPerson(pid, locale or ctx.default_locale, zone or ctx.default_timezone)
 
 
-async def _write(ctx: CoachContext, f: _Facts) -> Who:
+async def _write(ctx: CoachContext, f: _ActivityProfile) -> TeamsPerson:
     async with ctx.db() as session, session.begin():
         ws = await repo.get_or_create_workspace(session=session, platform=PLATFORM, external_id=f.tenant)
         assert ws.id is not None
@@ -277,7 +279,7 @@ async def _write(ctx: CoachContext, f: _Facts) -> Who:
             updates["timezone"] = f.zone
         if updates:
             await repo.update_person(session=session, person_id=person.id, **updates)
-    return Who(person.id, updates.get("locale", person.locale) or ctx.default_locale,
+    return TeamsPerson(person.id, updates.get("locale", person.locale) or ctx.default_locale,
                updates.get("timezone", person.timezone) or ctx.default_timezone)
 
 

@@ -4,12 +4,15 @@ prompts) wait in the webchatinbox table until the page polls GET /webchat/inbox.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
 from sqlmodel import col
 
-from bot.delivery import Outgoing, register_sender
+from bot.delivery import Outgoing
+from bot.keys import DB
+from dialogs.context import CoachContext
 from storage.models import Person, Platform
 from storage.scheduling import WebChatInbox
 
@@ -25,8 +28,6 @@ class WebChatSender:
         self.app = app
 
     async def send(self, *, person: Person, message: Outgoing) -> None:
-        from bot.app import DB
-
         async with self.app[DB]() as session, session.begin():
             session.add(
                 WebChatInbox(
@@ -37,21 +38,8 @@ class WebChatSender:
             )
 
 
-def setup(app: web.Application) -> None:
-    from bot import webchat
-
-    app.router.add_get("/webchat/inbox", webchat._loopback_only(poll))
-    register_sender(app, WebChatSender(app))
-
-
-async def poll(request: web.Request) -> web.StreamResponse:
-    """The messages the coach sent this visitor since the last poll (each handed out once)."""
-    from bot import webchat
-
-    if len(request.cookies.get(webchat.COOKIE, "")) < 32:
-        return web.json_response({"messages": []}, headers={"Cache-Control": "no-store"})
-    person_id, _ = await webchat._visitor(request, {})
-    ctx = webchat._coach(request)
+async def unseen_messages(ctx: CoachContext, person_id: int) -> list[dict[str, Any]]:
+    """The messages the coach sent this person since the last poll (each handed out once)."""
     async with ctx.db() as session, session.begin():
         rows = (
             await session.scalars(
@@ -67,5 +55,4 @@ async def poll(request: web.Request) -> web.StreamResponse:
                 .where(col(WebChatInbox.id).in_([r.id for r in rows]), col(WebChatInbox.seen_at).is_(None))
                 .values(seen_at=datetime.now(UTC))
             )
-    messages = [m for r in rows for m in r.messages]
-    return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})
+    return [m for r in rows for m in r.messages]

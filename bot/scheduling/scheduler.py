@@ -2,10 +2,10 @@
 the person's platform Sender, and records the outcome. Any number of replicas may run it on one
 PostgreSQL database; each row is delivered once.
 
-Extending: `KINDS` maps an outbox `kind` to a renderer, an async callable
-`(ctx: CoachContext, item: storage.outbox.Item) -> list[Reply] | Outgoing | None`. Enqueue rows
-with `storage.outbox.enqueue(session=..., dedup_key=..., kind=..., person_id=..., due_at=...,
-payload=..., expires_at=...)` and register the renderer: `KINDS["digest"] = render_digest`.
+Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
+`(ctx: CoachContext, item: storage.outbox.Item) -> list[Reply] | Outgoing | None`; each app builds
+its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
+kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
 A row past `expires_at` is marked expired instead of sent late.
 
@@ -34,6 +34,9 @@ from sqlmodel import col
 from bot import log_messages as msg
 from bot.config import OrgConfig
 from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
+from bot.keys import COACH, METRICS, SETTINGS
+from bot.scheduling.calendar import poll_feeds_forever
+from bot.scheduling.digest_jobs import DIGEST_KINDS
 from dialogs import followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
@@ -49,17 +52,23 @@ Renderer = Callable[[CoachContext, outbox.Item], Awaitable[Rendered]]
 
 BatchRenderer = Callable[[CoachContext, Sequence[outbox.Item]], Awaitable[Mapping[int, Rendered]]]
 
-KINDS: dict[str, Renderer] = {
-    meetings.NUDGE: nudge.render_nudge,
-    meetings.PROMPT: followup.render_prompt,
-    meetings.REMINDER: followup.render_reminder,
-    meetings.FOLLOW_THROUGH: followup.render_follow_through,
-    meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
-}
-# Optional: kinds whose renderer can do a whole claimed batch in a few queries (by row id).
-BATCH_KINDS: dict[str, BatchRenderer] = {
-    meetings.NUDGE: nudge.render_nudges,
-}
+
+
+def renderers() -> dict[str, Renderer]:
+    """A new registry of every outbox kind's renderer (one per app, so apps never share one)."""
+    return {
+        meetings.NUDGE: nudge.render_nudge,
+        meetings.PROMPT: followup.render_prompt,
+        meetings.REMINDER: followup.render_reminder,
+        meetings.FOLLOW_THROUGH: followup.render_follow_through,
+        meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
+        **DIGEST_KINDS,
+    }
+
+
+def batch_renderers() -> dict[str, BatchRenderer]:
+    """Kinds whose renderer can do a whole claimed batch in a few queries (by row id)."""
+    return {meetings.NUDGE: nudge.render_nudges}
 
 
 def schedule_policy(org: OrgConfig) -> SchedulePolicy:
@@ -105,8 +114,8 @@ class Scheduler:
         self.outcomes = outcomes  # told (kind, "sent" | "retried" | "failed" | "cancelled"): /metrics
         self.senders = senders
         self.config = config or SchedulerConfig()
-        self.kinds = KINDS if kinds is None else kinds
-        self.batch_kinds = BATCH_KINDS if batch_kinds is None and kinds is None else (batch_kinds or {})
+        self.kinds = renderers() if kinds is None else kinds
+        self.batch_kinds = batch_renderers() if batch_kinds is None and kinds is None else (batch_kinds or {})
         self.worker = worker or worker_name()
         bind = getattr(ctx.db, "kw", {}).get("bind")
         if bind is not None and bind.dialect.name == "sqlite":
@@ -161,7 +170,7 @@ class Scheduler:
 
         async def one(item: outbox.Item) -> None:
             async with gate:
-                await self.process(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
+                await self.deliver(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
 
         await asyncio.gather(*(one(i) for i in ready))
         return len(items)
@@ -195,7 +204,7 @@ class Scheduler:
         return out
 
     # -- one row ----------------------------------------------------------------------------------
-    async def process(
+    async def deliver(
         self,
         item: outbox.Item,
         recipient: outbox.Recipient,
@@ -313,17 +322,17 @@ class Scheduler:
 
 # -- in the app ----------------------------------------------------------------------------------
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+# Every outbox kind's renderer, built per app in create_app (an app may add its own kinds).
+RENDERERS = web.AppKey("renderers", dict[str, Renderer])
 # Tests and operators may set this before the app starts (shorter lease, faster backoff).
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry: run the scheduler and the calendar-feed poller while the app runs."""
-    from bot.app import COACH, METRICS, SETTINGS
-    from bot.calendar import poll_feeds_forever
-
     senders = app[SENDERS]  # its own statement: inline, mypy infers AppKey[Mapping] from the parameter
     scheduler = Scheduler(ctx=app[COACH], senders=senders, config=app.get(SCHEDULER_CONFIG),
+                          kinds=app[RENDERERS], batch_kinds=batch_renderers(),
                           outcomes=app[METRICS].outbox_outcome)
     app[SCHEDULER] = scheduler
     stop = asyncio.Event()

@@ -25,7 +25,7 @@ WORKERS = 16  # pieces of work with a deadline running at once
 MESSAGE_WORKERS = 4  # messages without one (DMs, files) running at once
 
 
-class Afterwards:
+class AfterAckWork:
     """The tasks started after answers to Slack, tracked so none is lost silently."""
 
     def __init__(self, workers: int = WORKERS, message_workers: int = MESSAGE_WORKERS) -> None:

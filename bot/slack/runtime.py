@@ -12,8 +12,8 @@ slack_bolt's aiohttp adapter; AsyncApp.start() is never called. Modes:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -24,17 +24,20 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_internals import build_async_context
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_messages as msg
 from bot.config import Settings
 from bot.delivery import register_sender
+from bot.keys import COACH, ENGINE, METRICS, SETTINGS
+from bot.metrics import Metrics
+from bot.slack import modal, views
+from bot.slack.client import SLACK, SlackRuntime, web_client
+from bot.slack.events import WorkspaceEvents
+from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
+from bot.slack.sender import SlackSender
+from dialogs.context import CoachContext
 from storage import slack_store
 
 log = logging.getLogger("coach.slack")
@@ -44,48 +47,6 @@ BOT_SCOPES = ("commands", "chat:write", "im:history", "im:read", "im:write", "us
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-
-
-@dataclass
-class SlackRuntime:
-    """The running Slack channel: the Bolt app, its Web API client and where tokens come from."""
-
-    bolt: AsyncApp
-    client: AsyncWebClient
-    settings: Settings
-    installations: AsyncInstallationStore | None = None
-
-    async def bot_token(self, team_id: str) -> str | None:
-        """The bot token for a workspace: the single token, or the stored installation's."""
-        if self.installations is None:
-            return self.settings.slack_bot_token
-        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
-        return bot.bot_token if bot is not None else None
-
-
-SLACK = web.AppKey("slack", SlackRuntime)
-
-
-def web_client(settings: Settings, session: aiohttp.ClientSession, token: str | None) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL, one pooled session, 429 (Retry-After) and 5xx retries."""
-    base_url = settings.slack_api_url.rstrip("/") + "/"
-    web_log = logging.getLogger("coach.slack.web")
-    if web_log.level == logging.NOTSET:
-        # slack_sdk formats its debug lines (whole request and response bodies) whenever its
-        # logger's own level is NOTSET, logged or not; a level skips that unless asked for DEBUG.
-        web_log.setLevel(logging.INFO)
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url,
-        session=session,
-        logger=web_log,
-        timeout=10,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 def build_bolt(
@@ -114,7 +75,7 @@ def build_bolt(
         client=client,
         installation_store=installations,
         oauth_settings=oauth_settings,
-        # Listeners answer Slack themselves and hand slower work to bot.slack_afterwards.
+        # Listeners answer Slack themselves and hand slower work to bot.slack.background.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
         logger=log,
@@ -123,23 +84,16 @@ def build_bolt(
 
 def setup(app: web.Application) -> None:
     """Mount Slack's routes and start the channel with the app (call from create_app)."""
-    from bot.app import SETTINGS
-
     settings = app[SETTINGS]
     app.router.add_post(EVENTS_PATH, events)
     if settings.slack_client_id and settings.slack_client_secret:
         app.router.add_get(INSTALL_PATH, install)
         app.router.add_get(REDIRECT_PATH, oauth_redirect)
     app.cleanup_ctx.append(_runtime)
-    from bot.slack_sender import SlackSender
-
     register_sender(app, SlackSender(app))
 
 
 async def _runtime(app: web.Application) -> AsyncIterator[None]:
-    from bot.app import COACH, ENGINE, METRICS, SETTINGS
-    from bot.slack_listeners import register
-
     settings = app[SETTINGS]
     async with aiohttp.ClientSession() as session:
         installations = states = None
@@ -151,7 +105,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         client = web_client(settings, session, None if installations else settings.slack_bot_token)
         bolt = build_bolt(settings, client, installations=installations, states=states)
         runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations)
-        listeners = register(bolt, app[COACH], runtime, metrics=app[METRICS])
+        listeners = register_listeners(bolt, app[COACH], runtime, metrics=app[METRICS])
         app[SLACK] = runtime
         socket = None
         if settings.slack_app_token:
@@ -223,3 +177,18 @@ async def oauth_redirect(request: web.Request) -> web.Response:
     flow = request.app[SLACK].bolt.oauth_flow
     assert flow is not None
     return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+
+def register_listeners(
+    bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None
+) -> SlackDebriefFlow:
+    listeners = SlackDebriefFlow(ctx, runtime, metrics)
+    bolt.middleware(skip_retried_events)
+    bolt.command(re.compile(r"^/debrief"))(listeners.command)
+    bolt.options(modal.ACCOUNT)(listeners.account_options)
+    bolt.view_submission(modal.CALLBACK_DEBRIEF)(listeners.submission)
+    bolt.action(views.ACTION_OPEN)(listeners.work.acked(listeners.open_button))
+    bolt.action(views.ACTION_EDIT)(listeners.work.acked(listeners.edit_button))
+    bolt.action(re.compile(rf"^{views.ACTION_REPLY}:\d+$"))(listeners.work.acked(listeners.reply_button))
+    WorkspaceEvents(listeners).register(bolt)
+    return listeners

@@ -30,8 +30,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack_views import HEADER_LIMIT, OPTION_TEXT_LIMIT, OPTION_VALUE_LIMIT, plain
-from bot.slack_views import label as slack_label
+from bot.slack.views import HEADER_LIMIT, OPTION_TEXT_LIMIT, OPTION_VALUE_LIMIT, plain
+from bot.slack.views import label as slack_label
 from dialogs.checklist import FIELDS, NOTE_LIMIT, POINTS, ChecklistField
 from dialogs.text import Texts
 

@@ -1,0 +1,1 @@
+"""Scheduled work: the outbox scheduler, calendar feeds, and the digest's weekly jobs."""

@@ -1,0 +1,1 @@
+"""Microsoft Teams: botbuilder's CloudAdapter on the shared app, cards, connector, sender and people."""

@@ -1,0 +1,1 @@
+"""The local web chat: one static page, its JSON endpoints and its inbox."""
