@@ -73,7 +73,7 @@ async def seed_demo(ctx: CoachContext, settings: Settings) -> dict[str, Any]:
                     answers=[repo.AnswerRow(p, ratings[p]) for p in POINTS],
                 )
                 total += int(created)
-        await seed_digest_demo(session=session, workspace_id=ws.id, manager_id=manager.id, now=now)  # issue 6
+        await seed_digest_demo(session=session, workspace_id=ws.id, manager_id=manager.id, now=now)
     return {"reps": len(REPS), "debriefs": total, "workspace": WORKSPACE}
 
 

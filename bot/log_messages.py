@@ -27,13 +27,13 @@ TEAMS_REFUSED = "Teams request from {remote} refused: no MicrosoftAppId is set, 
 TEAMS_TURN_FAILED = "Teams {activity} turn failed: {error}"
 TEAMS_LOOKUP_OFF = "Teams: no dedicated read connection to the SQLite file ({error}); the session answers instead"
 TEAMS_UNREACHABLE = "Teams: person {person_id} is unreachable ({status}); marked, no more retries"
-# issue 5: scheduler and calendars
+# Scheduler and calendars
 SCHEDULER_ERROR = "Scheduler: batch failed, retrying: {error}"
 SCHEDULER_RENDER_FAILED = "Scheduler: rendering outbox row {id} ({kind}) failed"
 SCHEDULER_FAILED = "Scheduler: outbox row {id} ({kind}) failed: {reason}"
 SCHEDULER_LEASE_LOST = "Scheduler: {count} sent rows had been re-claimed by another replica ({worker})"
 FEED_FAILED = "Calendar feed {id}: {error}"
-# issue 6: digest, teams, retention
+# Digest, teams, retention
 DIGEST_TICK_FAILED = "Digest jobs: tick failed, retrying next tick: {error}"
 DIGEST_TICK = "Digest jobs: {links} team links made, {digests} digests queued, {deleted} old debriefs deleted"
 SLACK_WORK_FAILED = "Slack: work after the answer to Slack failed: {error}"

@@ -19,7 +19,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "language": ("language", "lang", "taal"),
     "cancel": ("cancel", "stop", "annuleer", "annuleren"),
     "greeting": ("hi", "hello", "hey", "hallo", "hoi", "start"),
-    # Issue 5 (meetings and nudges) and issue 6 (teams, digest, data rights) handle these:
+    # Meetings and nudges, teams, the digest and data rights handle these:
     "meeting": ("meeting", "afspraak", "gesprek"),
     "pause": ("pause", "pauze", "pauzeer"),
     "resume": ("resume", "hervat"),

@@ -23,6 +23,6 @@ class CoachContext:
     digest_weekday: str = "mon"
     digest_time: time = time(8, 30)
     nudge_lead_minutes: int = 60
-    schedule: SchedulePolicy = field(default_factory=SchedulePolicy)  # issue 5: time rules
+    schedule: SchedulePolicy = field(default_factory=SchedulePolicy)  # time rules
     texts: Texts = field(default_factory=default_texts)
     clock: Callable[[], datetime] = utcnow

@@ -377,8 +377,8 @@ COMMANDS: dict[str, CommandHandler] = {
     "team": team.team_reply,
     "export": data_rights.export_reply,
     "forget": data_rights.forget_reply,
-    "meeting": schedule_commands.meeting,  # issue 5
-    "pause": schedule_commands.pause,  # issue 5
-    "resume": schedule_commands.resume,  # issue 5
-    "nudges": schedule_commands.nudges,  # issue 5
+    "meeting": schedule_commands.meeting,
+    "pause": schedule_commands.pause,
+    "resume": schedule_commands.resume,
+    "nudges": schedule_commands.nudges,
 }

@@ -81,8 +81,8 @@ async def store_debrief(
     """Write the debrief inside the caller's transaction; a repeated key returns the first one.
 
     `created_at` is the dialog clock's now (CoachContext.clock), so the edit window and history
-    are measured on the same clock that stamped the debrief. A new debrief also plans what follows
-    (issue 5): the next meeting and its nudge, the follow-through check, tactic feedback.
+    are measured on the same clock that stamped the debrief. A new debrief also plans what follows:
+    the next meeting and its nudge, the follow-through check, tactic feedback.
     """
     filed = await _file(
         session=session, person_id=rep.id, tz=rep.timezone, debrief=debrief,
@@ -266,7 +266,7 @@ def what_next(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief | None = Non
         lines.append(texts.message(loc, "next_private"))
     lines.append(texts.message(loc, "next_edit", days=ctx.edit_window_days))
     next_at = debrief.fields.get("next_meeting_at") if debrief is not None else None
-    if isinstance(next_at, datetime) and next_at > ctx.clock():  # issue 5: the pre-meeting nudge
+    if isinstance(next_at, datetime) and next_at > ctx.clock():  # the pre-meeting nudge
         lines.append(texts.message(
             loc, "next_nudge", account=debrief.account if debrief else "",
             lead=format_duration(ctx.schedule.lead_minutes, locale=loc),

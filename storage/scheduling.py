@@ -1,4 +1,4 @@
-"""Tables of issue 5: per-person coach preferences, invite flags, calendar feeds, tactic feedback,
+"""Scheduling tables: per-person coach preferences, invite flags, calendar feeds, tactic feedback,
 missed next steps (for the digest) and the web-chat inbox the pull-based web chat polls."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""`coach outbox list` and `coach calendar import|add-feed|poll` (issue 5), registered through
-bot.cli.EXTRA_COMMANDS. Every command has --help; machine-readable output is --json."""
+"""`coach outbox list` and `coach calendar import|add-feed|poll`, listed in
+bot.cli.SUB_COMMANDS. Every command has --help; machine-readable output is --json."""
 
 from __future__ import annotations
 

@@ -159,7 +159,7 @@
     .catch(() => { status.textContent = strings.offline; status.hidden = false; })
     .finally(() => { setBusy(false); document.body.dataset.ready = "1"; input.focus(); });
 
-  // -- issue 5: messages the coach starts itself (nudges, prompts), fetched from /webchat/inbox --
+  // -- messages the coach starts itself (nudges, prompts), fetched from /webchat/inbox --
   async function pollInbox() {
     try {
       const response = await fetch("/webchat/inbox", { credentials: "same-origin", cache: "no-store" });

@@ -1,4 +1,4 @@
-"""Slack installations, OAuth state and people fields (issue 3)
+"""Slack installations, OAuth state and people fields
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""Teams conversation references and bot state (issue 4)
+"""Teams conversation references and bot state
 
 Revision ID: 0003
 Revises: 0002

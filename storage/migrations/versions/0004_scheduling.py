@@ -1,4 +1,4 @@
-"""Meetings, calendars, nudges and tactic feedback (issue 5)
+"""Meetings, calendars, nudges and tactic feedback
 
 Revision ID: 0004
 Revises: 0003

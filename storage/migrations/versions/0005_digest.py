@@ -1,4 +1,4 @@
-"""Teams of people and the manager digest (issue 6)
+"""Teams of people and the manager digest
 
 Revision ID: 0005
 Revises: 0004
