@@ -365,7 +365,7 @@ def _from_json(f: ChecklistField, raw: Any) -> Any:
     return raw
 
 
-# Command name (dialogs.commands.WORDS) -> handler. Later features register theirs here.
+# Command name (dialogs.commands.WORDS) -> handler: every command the conversation knows.
 COMMANDS: dict[str, CommandHandler] = {
     "debrief": _debrief,
     "history": _history,
