@@ -25,10 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlmodel import col
 
 from dialogs.checklist import (
     ACCOUNT_LIMIT,
@@ -39,9 +36,10 @@ from dialogs.checklist import (
     RATINGS,
     SUPPLIER_CHOICES,
 )
+from storage import csv_rows
 from storage import repository as repo
 from storage.errors import CoachError
-from storage.models import Account, Debrief, DebriefAnswer, Person, Platform, Workspace
+from storage.models import Platform
 
 TEXT_COLUMNS = (
     "customer_questions",
@@ -113,43 +111,22 @@ def _cell(value: Any) -> str:
 # -- export --------------------------------------------------------------------------------------
 async def export_rows(*, session: AsyncSession, workspace_id: int | None = None) -> list[list[str]]:
     """Every debrief (of one workspace, or all) as CSV rows, oldest first: one statement."""
-    answers = {p: aliased(DebriefAnswer, name=f"a_{p}") for p in POINTS}
-    stmt = (
-        sa.select(
-            col(Workspace.platform),
-            col(Workspace.external_id),
-            col(Person.platform_user_id),
-            col(Person.email),
-            col(Person.display_name),
-            col(Account.name),
-            Debrief,
-            *(c for p in POINTS for c in (col(answers[p].rating), col(answers[p].note))),
-        )
-        .join(Person, col(Person.id) == col(Debrief.person_id))
-        .join(Workspace, col(Workspace.id) == col(Debrief.workspace_id))
-        .join(Account, col(Account.id) == col(Debrief.account_id))
-    )
-    for p, a in answers.items():
-        stmt = stmt.outerjoin(a, sa.and_(col(a.debrief_id) == col(Debrief.id), col(a.point) == p))
-    if workspace_id is not None:
-        stmt = stmt.where(col(Debrief.workspace_id) == workspace_id)
     out = []
-    for row in (await session.execute(stmt.order_by(col(Debrief.created_at), col(Debrief.id)))).all():
-        platform, ext, user, email, name, account, d = row[:7]
-        per_point = dict(zip(POINTS, zip(row[7::2], row[8::2], strict=True), strict=True))
+    for row in await csv_rows.debrief_rows(session=session, points=POINTS, workspace_id=workspace_id):
+        d = row.debrief
         values: dict[str, Any] = {
-            "workspace": f"{platform}:{ext}",
-            "person": user,
-            "person_email": email,
-            "person_name": name,
-            "account": account,
+            "workspace": f"{row.platform}:{row.workspace}",
+            "person": row.person,
+            "person_email": row.person_email,
+            "person_name": row.person_name,
+            "account": row.account,
             "created_at": d.created_at,
             "outcome": d.outcome,
             "updated_at": d.updated_at,
             "key": d.idempotency_key,
         }
         for p in POINTS:
-            values[p], values[f"{p}_note"] = per_point[p]
+            values[p], values[f"{p}_note"] = row.answers[p]
             for extra in POINT_EXTRAS[p]:
                 values[extra] = getattr(d, extra)
         out.append([_cell(values[c]) for c in COLUMNS])

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import Settings
-from bot.digest_demo import seed_digest_demo
 from dialogs.checklist import POINTS
 from dialogs.context import CoachContext
+from storage import calendars, directory, sales_teams
 from storage import repository as repo
 from storage.models import Platform, Role
 
@@ -29,6 +31,10 @@ PROFILES = {
     "demo:rep:3": dict(zip(POINTS, (0.7, 0.45, 0.6, 0.75, 0.35), strict=True)),  # next step
 }
 DEBRIEFS_PER_REP = 8
+# The manager's digest material: a team name, and (rep user id, account, days ago) customer
+# meetings in the last week nobody debriefed, so Maartje's digest has something to point at.
+TEAM_NAME = "Benelux"
+UNDEBRIEFED = (("demo:rep:2", "Veldhuis Zorg", 1), ("demo:rep:3", "Kappa Systems", 3))
 
 
 def _rating(rng: random.Random, p_yes: float) -> str:
@@ -73,7 +79,7 @@ async def seed_demo(ctx: CoachContext, settings: Settings) -> dict[str, Any]:
                     answers=[repo.AnswerRow(p, ratings[p]) for p in POINTS],
                 )
                 total += int(created)
-        await seed_digest_demo(session=session, workspace_id=ws.id, manager_id=manager.id, now=now)
+        await _seed_digest(session=session, workspace_id=ws.id, manager_id=manager.id, now=now)
     return {"reps": len(REPS), "debriefs": total, "workspace": WORKSPACE}
 
 
@@ -95,3 +101,35 @@ def _fields(rng: random.Random, ratings: dict[str, str], outcome: str, when: Any
         ),
         "next_step_due": (when + timedelta(days=7)).date() if ratings["next_step"] != "no" else None,
     }
+
+
+async def _seed_digest(
+    *, session: AsyncSession, workspace_id: int, manager_id: int | None, now: datetime
+) -> None:
+    """The team name and the undebriefed meetings of the demo manager's digest. Idempotent."""
+    assert manager_id is not None
+    await sales_teams.upsert_team(
+        session=session, workspace_id=workspace_id, manager_id=manager_id, name=TEAM_NAME
+    )
+    for user_id, account, days in UNDEBRIEFED:
+        rep_id = await directory.person_id_in_workspace(
+            session=session, workspace_id=workspace_id, platform_user_id=user_id
+        )
+        if rep_id is None:
+            continue
+        account_id = await repo.get_or_create_account(
+            session=session, workspace_id=workspace_id, name=account
+        )
+        starts = (now - timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+        await calendars.add_meeting_once(
+            session=session,
+            workspace_id=workspace_id,
+            person_id=rep_id,
+            account_id=account_id,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            source="demo",
+            external_uid=f"demo:{user_id}:{account}",
+            title=f"Meeting with {account}",
+            now=now,
+        )

@@ -263,6 +263,15 @@ async def recipients(*, session: AsyncSession, person_ids: Sequence[int]) -> dic
     return {p.id: Recipient(p, str(platform)) for p, platform in rows.all() if p.id is not None}
 
 
+async def existing_keys(*, session: AsyncSession, dedup_keys: Sequence[str]) -> set[str]:
+    """Those of these dedup keys that already have a row (in any state), in one query."""
+    if not dedup_keys:
+        return set()
+    return set(
+        await session.scalars(sa.select(col(Outbox.dedup_key)).where(col(Outbox.dedup_key).in_(dedup_keys)))
+    )
+
+
 async def list_rows(*, session: AsyncSession, limit: int = 200) -> list[Outbox]:
     """Pending and claimed rows (soonest first), then the most recent finished ones."""
     open_rows = (

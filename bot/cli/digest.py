@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from bot.config import Settings
 from bot.debrief_csv import CsvError, export_rows, import_rows, parse_csv, to_csv
 from bot.scheduling.digest_jobs import run_retention
+from storage import directory
 from storage.errors import CoachError, NotFound
 
 T = TypeVar("T")
@@ -45,28 +44,17 @@ def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 async def find_manager(session: AsyncSession, who: str) -> int:
     """A person by id, e-mail or platform user id; refuses an ambiguous name."""
-    from storage.models import Person, not_null
-
     if who.isdigit():
-        person = await session.get(Person, int(who))
-        if person is None:
+        if await directory.person_by_id(session=session, person_id=int(who)) is None:
             raise NotFound(f"no person with id {who}")
         return int(who)
-    rows = (
-        await session.execute(
-            sa.select(col(Person.id), col(Person.workspace_id)).where(
-                sa.or_(
-                    sa.func.lower(col(Person.email)) == who.casefold(), col(Person.platform_user_id) == who
-                )
-            )
-        )
-    ).all()
+    rows = await directory.people_by_email_or_user_id(session=session, who=who)
     if not rows:
         raise NotFound(f"no person with e-mail or user id {who!r}")
     if len(rows) > 1:
-        ids = ", ".join(f"{pid} (workspace {ws})" for pid, ws in rows)
+        ids = ", ".join(f"{row.id} (workspace {row.workspace_id})" for row in rows)
         raise CoachError(f"{who!r} names several people: {ids}; pass --manager ID")
-    return not_null(rows[0][0])
+    return rows[0].id
 
 
 def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,12 +10,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from bot.app import coach_context
 from bot.config import Settings
-from bot.scheduling.calendar import add_feed, import_calendar
+from bot.scheduling.calendar import import_calendar
+from bot.scheduling.feeds import add_feed
+from storage import directory
 from storage.errors import CoachError, NotFound
 
 if TYPE_CHECKING:
@@ -43,18 +42,11 @@ def _run(settings: Settings, work: Callable[[CoachContext], Awaitable[T]]) -> T:
 
 
 async def _person_id(ctx: CoachContext, ref: str) -> int:
-    from storage.models import Person
-
     async with ctx.db() as session:
         if ref.isdigit():
-            person = await session.get(Person, int(ref))
+            person = await directory.person_by_id(session=session, person_id=int(ref))
         else:
-            person = await session.scalar(
-                sa.select(Person)
-                .where(sa.func.lower(col(Person.email)) == ref.strip().lower())
-                .order_by(col(Person.id))
-                .limit(1)
-            )
+            person = await directory.first_person_by_email(session=session, email=ref)
     if person is None or person.id is None:
         raise NotFound(f"no person with id or email {ref!r}")
     return int(person.id)

@@ -7,9 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-import sqlalchemy as sa
 from botbuilder.integration.aiohttp import CloudAdapter
-from sqlmodel import col
 
 from bot.app import COACH, SETTINGS, coach_context
 from bot.config import Settings
@@ -18,6 +16,7 @@ from bot.teams.auth import CoachBotAuthentication
 from bot.teams.connector import ConnectorPool
 from bot.teams.package import Publisher, manifest, write_package
 from bot.teams.sender import TeamsSender
+from storage import directory
 from storage.errors import CoachError, ConfigError, NotFound
 
 
@@ -88,7 +87,6 @@ async def _send_test(settings: Settings, who: str, text: str | None) -> tuple[in
     from dialogs.text import default_texts
     from storage import migrate
     from storage.engine import create_engine, session_factory
-    from storage.models import Person, Workspace
 
     engine = create_engine(settings.database_url)
     pool = ConnectorPool()
@@ -99,12 +97,8 @@ async def _send_test(settings: Settings, who: str, text: str | None) -> tuple[in
         app = web.Application()
         app[SETTINGS] = settings
         app[COACH] = coach_context(settings, db, default_texts())
-        query = sa.select(Person).join(Workspace, col(Workspace.id) == col(Person.workspace_id)).where(
-            col(Workspace.platform) == "teams")
-        match = col(Person.id) == int(who) if who.isdigit() else sa.or_(
-            sa.func.lower(col(Person.email)) == who.lower(), col(Person.platform_user_id) == who)
         async with db() as session:
-            person = await session.scalar(query.where(match).limit(1))
+            person = await directory.teams_person(session=session, who=who)
         if person is None or person.id is None:
             raise NotFound(f"no Teams person {who!r} (id, e-mail or AAD object id)")
         sender = TeamsSender(app, CloudAdapter(CoachBotAuthentication(settings, pool)))

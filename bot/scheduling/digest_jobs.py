@@ -18,11 +18,8 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
-from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.config import WEEKDAYS, OrgConfig, PersonRef
@@ -33,9 +30,10 @@ from dialogs.context import CoachContext
 from dialogs.digest import compute_digests
 from dialogs.digest_render import digest_replies
 from dialogs.messages import Reply
-from storage import data_rights, outbox, sales_teams
+from storage import data_rights, directory, outbox, sales_teams
+from storage import repository as repo
 from storage.digest_queries import Period
-from storage.models import Outbox, Person, Platform, Role, Workspace, not_null
+from storage.models import Person, Platform, Role
 
 log = logging.getLogger("coach.digest")
 
@@ -64,7 +62,7 @@ async def render_digest(ctx: CoachContext, item: outbox.Item) -> Outgoing | None
 
 async def render_team_notice(ctx: CoachContext, item: outbox.Item) -> list[Reply]:
     async with ctx.db() as session:
-        person = await session.get(Person, item.person_id)
+        person = await directory.person_by_id(session=session, person_id=item.person_id)
     locale = person.locale if person is not None and person.locale in ("en", "nl") else ctx.default_locale
     return team.notice_replies(ctx, locale=locale, payload=item.payload)
 
@@ -95,15 +93,7 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
     ids = {r.slack_user_id for r in refs if r.slack_user_id} | {
         r.aad_object_id for r in refs if r.aad_object_id
     }
-    rows = (
-        await session.execute(
-            sa.select(Person, col(Workspace.platform))
-            .join(Workspace, col(Workspace.id) == col(Person.workspace_id))
-            .where(
-                sa.or_(sa.func.lower(col(Person.email)).in_(emails), col(Person.platform_user_id).in_(ids))
-            )
-        )
-    ).all()
+    rows = await directory.people_on_platforms(session=session, emails=emails, platform_user_ids=ids)
     links = 0
     for cfg in org.teams:
         for manager, platform in rows:
@@ -111,9 +101,7 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
                 continue
             assert manager.id is not None
             if manager.role == Role.REP:
-                await session.execute(
-                    sa.update(Person).where(col(Person.id) == manager.id).values(role=Role.MANAGER)
-                )
+                await repo.update_person(session=session, person_id=manager.id, role=Role.MANAGER)
             await sales_teams.upsert_team(
                 session=session, workspace_id=manager.workspace_id, manager_id=manager.id, name=cfg.name
             )
@@ -150,24 +138,13 @@ async def due_digests(
     *, session: AsyncSession, ctx: CoachContext, now: datetime
 ) -> list[tuple[int, str, datetime]]:
     """(manager id, dedup key, moment) of every manager with reps whose digest moment has come."""
-    boss = aliased(Person)
-    rows = (
-        await session.execute(
-            sa.select(col(boss.id), col(boss.timezone)).where(
-                col(boss.id).in_(
-                    sa.select(col(Person.manager_id)).where(col(Person.manager_id).is_not(None))
-                )
-            )
-        )
-    ).all()
     out = []
-    for manager_id, tz in rows:
-        moment = last_occurrence(
-            now, weekday=ctx.digest_weekday, at=ctx.digest_time, tz=tz or ctx.default_timezone
-        )
+    for manager in await directory.managers_with_reps(session=session):
+        tz = manager.timezone or ctx.default_timezone
+        moment = last_occurrence(now, weekday=ctx.digest_weekday, at=ctx.digest_time, tz=tz)
         if now - moment < DIGEST_VALID:
-            local_day: date = moment.astimezone(ZoneInfo(tz or ctx.default_timezone)).date()
-            out.append((not_null(manager_id), f"{DIGEST_KIND}:{manager_id}:{local_day.isoformat()}", moment))
+            local_day: date = moment.astimezone(ZoneInfo(tz)).date()
+            out.append((manager.id, f"{DIGEST_KIND}:{manager.id}:{local_day.isoformat()}", moment))
     return out
 
 
@@ -175,11 +152,7 @@ async def enqueue_due_digests(*, session: AsyncSession, ctx: CoachContext, now: 
     due = await due_digests(session=session, ctx=ctx, now=now)
     if not due:
         return 0
-    existing = set(
-        await session.scalars(
-            sa.select(col(Outbox.dedup_key)).where(col(Outbox.dedup_key).in_([k for _, k, _ in due]))
-        )
-    )
+    existing = await outbox.existing_keys(session=session, dedup_keys=[k for _, k, _ in due])
     added = 0
     for manager_id, key, moment in due:
         if key in existing:

@@ -27,22 +27,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import aiohttp
-import sqlalchemy as sa
 from aiohttp import web
-from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.config import OrgConfig
 from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
-from bot.scheduling.calendar import poll_feeds_forever
 from bot.scheduling.digest_jobs import DIGEST_KINDS
+from bot.scheduling.feeds import poll_feeds_forever
 from dialogs import followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
-from storage import outbox
-from storage.models import OutboxStatus, Person
+from storage import directory, outbox
+from storage.models import OutboxStatus, Person, not_null
 
 log = logging.getLogger("coach.scheduler")
 _NOT_RENDERED = object()
@@ -315,9 +313,7 @@ class Scheduler:
 
     async def _mark_unreachable(self, person: Person) -> None:
         async with self.ctx.db() as session, session.begin():
-            await session.execute(
-                sa.update(Person).where(col(Person.id) == person.id).values(reachable=False)
-            )
+            await directory.mark_unreachable(session=session, person_id=not_null(person.id))
 
 
 # -- in the app ----------------------------------------------------------------------------------

@@ -16,16 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from bot import log_messages as msg
 from dialogs.context import CoachContext
+from storage import directory
 from storage import repository as repo
-from storage.models import Person, Platform, Workspace
+from storage.models import Person, Platform
 
 log = logging.getLogger("coach.slack")
 
@@ -163,15 +161,7 @@ def _settle(recent: RecentPeople, who: SlackUser, done: asyncio.Future[Person]) 
 async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackUser, now: datetime) -> Person:
     async with ctx.db() as session:
         # Known people (nearly every request) cost one read; only a first contact writes.
-        person = await session.scalar(
-            sa.select(Person)
-            .join(Workspace, col(Workspace.id) == col(Person.workspace_id))
-            .where(
-                col(Workspace.platform) == Platform.SLACK,
-                col(Workspace.external_id) == who.team_id,
-                col(Person.platform_user_id) == who.user_id,
-            )
-        )
+        person = await directory.slack_person(session=session, team_id=who.team_id, user_id=who.user_id)
     if person is None:
         async with ctx.db() as session, session.begin():
             ws = await repo.get_or_create_workspace(
@@ -194,30 +184,14 @@ async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackU
     assert person.id is not None
     async with ctx.db() as session, session.begin():
         await repo.update_person(session=session, person_id=person.id, **fields)
-        await mark_synced(session=session, person_id=person.id, when=now)
+        await directory.mark_synced(session=session, person_id=person.id, when=now)
     for key, value in fields.items():
         setattr(person, key, value)
     person.profile_synced_at = now
     return person
 
 
-async def mark_synced(*, session: AsyncSession, person_id: int, when: datetime) -> None:
-    await session.execute(sa.update(Person).where(col(Person.id) == person_id).values(profile_synced_at=when))
-
-
 async def mark_departed(*, ctx: CoachContext, team_id: str, user_id: str) -> bool:
     """A deactivated or deleted user: never message them again. True if we knew them."""
     async with ctx.db() as session, session.begin():
-        ws_id = await session.scalar(
-            sa.select(col(Workspace.id)).where(
-                col(Workspace.platform) == Platform.SLACK, col(Workspace.external_id) == team_id
-            )
-        )
-        if ws_id is None:
-            return False
-        result = await session.execute(
-            sa.update(Person)
-            .where(col(Person.workspace_id) == ws_id, col(Person.platform_user_id) == user_id)
-            .values(reachable=False)
-        )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await directory.mark_slack_user_departed(session=session, team_id=team_id, user_id=user_id)

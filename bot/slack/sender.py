@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from aiohttp import ClientError, web
 from slack_sdk.errors import SlackApiError
-from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.delivery import DeliveryError, Outgoing
 from bot.keys import DB
 from bot.slack import views
 from bot.slack.client import SLACK, SlackRuntime
-from storage.models import Person, Platform, Workspace
+from storage import directory
+from storage.models import Person, Platform
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,9 +60,7 @@ async def send_dm(
     if not person.reachable:
         raise DeliveryError("the person is deactivated or left", permanent=True, unreachable=True)
     async with db() as session:
-        team_id = await session.scalar(
-            sa.select(col(Workspace.external_id)).where(col(Workspace.id) == person.workspace_id)
-        )
+        team_id = await directory.workspace_external_id(session=session, workspace_id=person.workspace_id)
     token = await runtime.bot_token(str(team_id))
     if token is None:
         raise DeliveryError("the app is not installed in this workspace", permanent=True)

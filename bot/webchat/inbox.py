@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlmodel import col
 
 from bot.delivery import Outgoing
 from bot.keys import DB
 from dialogs.context import CoachContext
+from storage import inbox
 from storage.models import Person, Platform
-from storage.scheduling import WebChatInbox
 
 POLL_LIMIT = 20
 
@@ -29,30 +27,17 @@ class WebChatSender:
 
     async def send(self, *, person: Person, message: Outgoing) -> None:
         async with self.app[DB]() as session, session.begin():
-            session.add(
-                WebChatInbox(
-                    person_id=person.id or 0,
-                    created_at=datetime.now(UTC),
-                    messages=[r.as_dict() for r in message.replies],
-                )
+            await inbox.add_messages(
+                session=session,
+                person_id=person.id or 0,
+                messages=[r.as_dict() for r in message.replies],
+                now=datetime.now(UTC),
             )
 
 
 async def unseen_messages(ctx: CoachContext, person_id: int) -> list[dict[str, Any]]:
     """The messages the coach sent this person since the last poll (each handed out once)."""
     async with ctx.db() as session, session.begin():
-        rows = (
-            await session.scalars(
-                sa.select(WebChatInbox)
-                .where(col(WebChatInbox.person_id) == person_id, col(WebChatInbox.seen_at).is_(None))
-                .order_by(col(WebChatInbox.id))
-                .limit(POLL_LIMIT)
-            )
-        ).all()
-        if rows:
-            await session.execute(
-                sa.update(WebChatInbox)
-                .where(col(WebChatInbox.id).in_([r.id for r in rows]), col(WebChatInbox.seen_at).is_(None))
-                .values(seen_at=datetime.now(UTC))
-            )
-    return [m for r in rows for m in r.messages]
+        return await inbox.take_unseen(
+            session=session, person_id=person_id, limit=POLL_LIMIT, now=datetime.now(UTC)
+        )

@@ -14,9 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import sqlalchemy as sa
 from aiohttp import web
-from sqlmodel import col
 
 from bot import log_messages as msg
 from bot.delivery import register_sender
@@ -27,8 +25,9 @@ from dialogs import conversation
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.text import LOCALES
+from storage import directory
 from storage import repository as repo
-from storage.models import Person, Platform, Workspace, not_null
+from storage.models import Platform, not_null
 
 log = logging.getLogger("coach.webchat")
 
@@ -156,9 +155,9 @@ async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[in
     demo = request.app[SETTINGS].demo
     user_id = DEMO_PERSON if demo else "web:" + hashlib.sha256(token.encode()).hexdigest()
     async with ctx.db() as session:
-        row = (await session.execute(_VISITOR, {"user_id": user_id})).first()
-    if row is not None:
-        person_id, stored = not_null(row[0]), row[1]
+        visitor = await directory.web_visitor(session=session, workspace=WORKSPACE_ID, user_id=user_id)
+    if visitor is not None:
+        person_id, stored = visitor.id, visitor.locale
     else:
         locale = preferred_locale(request.headers.get("Accept-Language", ""), ctx.default_locale)
         async with ctx.db() as session, session.begin():
@@ -171,17 +170,6 @@ async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[in
             )
         person_id, stored = not_null(person.id), person.locale
     return person_id, stored if stored in LOCALES else ctx.default_locale
-
-
-_VISITOR = (
-    sa.select(col(Person.id), col(Person.locale))
-    .join(Workspace, col(Workspace.id) == col(Person.workspace_id))
-    .where(
-        col(Workspace.platform) == Platform.WEB.value,
-        col(Workspace.external_id) == WORKSPACE_ID,
-        col(Person.platform_user_id) == sa.bindparam("user_id"),
-    )
-)
 
 
 def preferred_locale(accept: str, default: str) -> str:

@@ -15,7 +15,9 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.scheduling.calendar import add_feed, import_calendar, occurrences, poll_feed, read_calendar
+from bot.scheduling.calendar import import_calendar
+from bot.scheduling.feeds import add_feed, poll_feed
+from bot.scheduling.ical import occurrences, read_calendar
 from dialogs import conversation
 from dialogs.context import CoachContext
 from dialogs.nudge import render_nudges
@@ -299,7 +301,7 @@ def test_cli_calendar_import_and_outbox_list(tmp_path, monkeypatch, capsys):
 
 
 async def test_each_due_feed_is_polled_by_one_replica(cal_coach, clock):
-    from bot.scheduling.calendar import claim_due_feeds
+    from bot.scheduling.feeds import claim_due_feeds
     from storage.scheduling import CalendarFeed
 
     rep = await make_person(cal_coach.db)
