@@ -159,15 +159,15 @@ async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
 
 
 async def test_other_kinds_plug_in_through_the_registry(coach, clock):
-    from bot.delivery import Attachment, Outgoing
+    from bot.delivery import Outgoing
     from bot.scheduling import scheduler as scheduler_module
-    from dialogs.messages import Reply
+    from dialogs.messages import FileAttachment, Reply
     from storage import outbox
 
     person = await make_person(coach.db)
 
     async def render_weekly(ctx, item):
-        chart = Attachment("c.png", b"png", "image/png")
+        chart = FileAttachment("c.png", b"png", "image/png")
         return Outgoing([Reply(text=f"week {item.payload['week']}")], [chart])
 
     kinds = {**scheduler_module.renderers(), "weekly_test": render_weekly}

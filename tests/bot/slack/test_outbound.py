@@ -180,11 +180,13 @@ async def test_deactivated_user_is_never_messaged_again(
 async def test_attachments_are_uploaded_to_the_dm(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    from bot.delivery import Attachment
+    from dialogs.messages import FileAttachment
 
     await slack.command("help")
     sender = live_app.app[SENDERS]["slack"]
-    chart = Attachment(filename="chart.png", content=b"\x89PNG fake", mime_type="image/png", title="Chart")
+    chart = FileAttachment(
+        filename="chart.png", content=b"\x89PNG fake", mime_type="image/png", title="Chart"
+    )
     await sender.send(person=await person(live_app), message=Outgoing([Reply(text="digest")], [chart]))
     (complete,) = slack_api.to("files.completeUploadExternal")
     assert complete.params["channel_id"] == "D111"
