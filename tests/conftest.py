@@ -32,11 +32,21 @@ PG_ADMIN_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("CI") == "true" or os.environ.get("COACH_REQUIRE_POSTGRES") == "1"
 
 
+SHARED_ABSENT = (
+    "needs ../shared/oracles (public reference files: Slack payloads and signature vector, Teams "
+    "and Adaptive Card schemas, iCalendar exports; CI lays shared/ beside the checkout)"
+)
+
+
 def shared_path(*parts: str) -> Path:
-    """A file in ../shared/oracles; skip (with the reason) only where ../shared is absent."""
+    """A file in ../shared (the public reference files, see ../shared/oracles/README.md).
+
+    Skips only where ../shared is absent, always with the same one-line reason raised from here,
+    so `-ra` folds every such skip into one line; a file missing from a present ../shared fails.
+    """
     path = SHARED.joinpath(*parts)
     if not SHARED.exists():
-        pytest.skip(f"../shared is absent here ({SHARED}); CI has it")
+        pytest.skip(SHARED_ABSENT)
     assert path.exists(), f"missing oracle file {path}"
     return path
 
