@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import COACH, create_app
 from bot.config import OrgConfig, Settings
+from bot.scheduling.scheduler import SCHEDULER_CONFIG, SchedulerConfig
 from dialogs.context import CoachContext
 from dialogs.text import default_texts
 from storage import migrate
@@ -160,9 +161,18 @@ class LiveApp:
 
 
 @pytest.fixture
-async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
+def scheduler_config() -> SchedulerConfig | None:
+    """The live app's outbox scheduler settings (None: the defaults). A test that drives the
+    scheduler itself parametrizes this with a long poll_interval and calls its run_once()."""
+    return None
+
+
+@pytest.fixture
+async def live_app(settings: Settings, scheduler_config: SchedulerConfig | None) -> AsyncIterator[LiveApp]:
     """create_app(settings) served on 127.0.0.1 at a free port."""
     app = create_app(settings)
+    if scheduler_config is not None:
+        app[SCHEDULER_CONFIG] = scheduler_config
     runner, url = await serve(app)
     yield LiveApp(app, url)
     await runner.cleanup()
