@@ -7,11 +7,11 @@ person's platform and calls `send`. Senders render the neutral replies with thei
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
-from dialogs.messages import Reply
+from dialogs.messages import FileAttachment, Reply
 from storage.errors import CoachError
 from storage.models import Person
 
@@ -29,19 +29,9 @@ class DeliveryError(CoachError):
 
 
 @dataclass(frozen=True)
-class Attachment:
-    """A file sent with a message (the digest chart, an export)."""
-
-    filename: str
-    content: bytes
-    mime_type: str
-    title: str = ""
-
-
-@dataclass(frozen=True)
 class Outgoing:
     replies: list[Reply]
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: list[FileAttachment] = field(default_factory=list)
 
 
 class Sender(Protocol):
@@ -61,18 +51,4 @@ def register_sender(app: web.Application, sender: Sender) -> None:
 
 def to_outgoing(replies: list[Reply]) -> Outgoing:
     """The replies as one message, with the files some of them carry lifted into attachments."""
-    files: list[dict[str, Any]] = [
-        f for r in replies if isinstance(f := r.meta.get("attachment"), dict)
-    ]
-    return Outgoing(
-        replies=replies,
-        attachments=[
-            Attachment(
-                filename=str(f["filename"]),
-                content=bytes(f["content"]),
-                mime_type=str(f["mime_type"]),
-                title=str(f.get("title", "")),
-            )
-            for f in files
-        ],
-    )
+    return Outgoing(replies=replies, attachments=[r.attachment for r in replies if r.attachment])

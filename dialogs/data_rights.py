@@ -1,6 +1,6 @@
 """`export` and `forget`: a person's own data as a JSON file, and deleting all of it after a confirmation.
 
-The export travels as `Reply.meta["attachment"]` (see dialogs.digest_render). `forget` asks first;
+The export travels as `Reply.attachment` (see dialogs.digest_render). `forget` asks first;
 `forget confirm` (or the button) deletes the person and every row they own, in every table.
 """
 
@@ -11,7 +11,7 @@ import json
 from dialogs.commands import Command
 from dialogs.context import CoachContext
 from dialogs.debrief import Rep
-from dialogs.messages import Button, Reply
+from dialogs.messages import Button, FileAttachment, Reply
 from storage import data_rights
 from storage import repository as repo
 from storage.models import DialogState
@@ -38,14 +38,12 @@ async def export_reply(
             kind="info",
             title=_t(ctx, rep.locale, "export_title"),
             text=_t(ctx, rep.locale, "export_ready", rows=rows, tables=len(tables)),
-            meta={
-                "attachment": {
-                    "filename": f"closing-coach-export-{day}.json",
-                    "content": content,
-                    "mime_type": "application/json",
-                    "title": _t(ctx, rep.locale, "export_file_title", day=day),
-                }
-            },
+            attachment=FileAttachment(
+                filename=f"closing-coach-export-{day}.json",
+                content=content,
+                mime_type="application/json",
+                title=_t(ctx, rep.locale, "export_file_title", day=day),
+            ),
         )
     ]
 

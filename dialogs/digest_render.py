@@ -1,8 +1,8 @@
 """A Digest as neutral Replies: team summary first, then one Reply per rep, then the chart.
 
-Files travel with a Reply as `Reply.meta["attachment"]`: a dict with `filename`, `content`
-(bytes), `mime_type` and `title`. bot.digest_delivery.to_outgoing lifts them into
-bot.delivery.Outgoing.attachments for the Slack/Teams senders; the web chat shows images inline.
+Files travel with a Reply as `Reply.attachment` (a dialogs.messages.FileAttachment).
+bot.delivery.to_outgoing lifts them into bot.delivery.Outgoing.attachments for the Slack/Teams
+senders; the web chat shows images inline.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from dialogs.checklist import POINTS
 from dialogs.digest import Digest, Figures, RepDigest
-from dialogs.messages import Reply
+from dialogs.messages import FileAttachment, Reply
 from dialogs.text import Texts, format_day, format_ratio, format_when
 
 CHANNEL_MINIMUM_REPS = 3
@@ -197,15 +197,13 @@ def chart_reply(texts: Texts, digest: Digest) -> Reply:
     return Reply(
         kind="digest",
         title=_t(texts, loc, "chart_title"),
-        meta={
-            "section": "chart",
-            "attachment": {
-                "filename": f"digest-{day}.png",
-                "content": png,
-                "mime_type": "image/png",
-                "title": _t(texts, loc, "chart_title"),
-            },
-        },
+        meta={"section": "chart"},
+        attachment=FileAttachment(
+            filename=f"digest-{day}.png",
+            content=png,
+            mime_type="image/png",
+            title=_t(texts, loc, "chart_title"),
+        ),
     )
 
 

@@ -15,6 +15,16 @@ class Button:
 
 
 @dataclass(frozen=True)
+class FileAttachment:
+    """A file sent with a reply (the digest chart, an export); channels upload or inline it."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str = ""
     title: str | None = None
@@ -22,6 +32,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     kind: str = "info"  # info | question | error | tips | saved | history | help
     expect: str | None = None  # the question this reply asks: "<step>@<version>", echoed by buttons
+    attachment: FileAttachment | None = None
     meta: dict[str, object] = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict[str, object]:

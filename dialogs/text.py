@@ -19,7 +19,9 @@ from jinja2 import (
     FunctionLoader,
     StrictUndefined,
     Template,
+    pass_context,
 )
+from jinja2.runtime import Context
 
 from dialogs.checklist import FIELDS, OUTCOMES, POINTS, RATINGS
 from storage.errors import ConfigError
@@ -57,6 +59,7 @@ class Texts:
             autoescape=False,
             keep_trailing_newline=False,
         )
+        self.env.filters["plural"] = plural
         for locale in LOCALES:
             self.validate(locale)
 
@@ -164,6 +167,16 @@ class Texts:
 
     def praise(self, locale: str, **ctx: Any) -> str:
         return self._template(f"{locale}/tips/praise/tip").render(**ctx).strip()
+
+
+@pass_context
+def plural(context: Context, n: int, one: str, other: str, **forms: str) -> str:
+    """`{{ n | plural("debrief", "debriefs") }}`: "1 debrief", "2 debriefs", the noun in the form
+    Babel's plural rules give for n in the template's locale (its name starts "<locale>/").
+    A locale with more forms than one/other passes them by CLDR name: `few="..."`, `many="..."`."""
+    locale = (context.name or "").split("/", 1)[0]
+    form = _babel(locale).plural_form(n)
+    return f"{n} {one if form == 'one' else forms.get(form, other)}"
 
 
 @cache

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import COACH, create_app
 from bot.config import OrgConfig, Settings
+from bot.scheduling.scheduler import SCHEDULER_CONFIG, SchedulerConfig
 from dialogs.context import CoachContext
 from dialogs.text import default_texts
 from storage import migrate
@@ -32,11 +33,21 @@ PG_ADMIN_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("CI") == "true" or os.environ.get("COACH_REQUIRE_POSTGRES") == "1"
 
 
+SHARED_ABSENT = (
+    "needs ../shared/oracles (public reference files: Slack payloads and signature vector, Teams "
+    "and Adaptive Card schemas, iCalendar exports; CI lays shared/ beside the checkout)"
+)
+
+
 def shared_path(*parts: str) -> Path:
-    """A file in ../shared/oracles; skip (with the reason) only where ../shared is absent."""
+    """A file in ../shared (the public reference files, see ../shared/oracles/README.md).
+
+    Skips only where ../shared is absent, always with the same one-line reason raised from here,
+    so `-ra` folds every such skip into one line; a file missing from a present ../shared fails.
+    """
     path = SHARED.joinpath(*parts)
     if not SHARED.exists():
-        pytest.skip(f"../shared is absent here ({SHARED}); CI has it")
+        pytest.skip(SHARED_ABSENT)
     assert path.exists(), f"missing oracle file {path}"
     return path
 
@@ -150,9 +161,18 @@ class LiveApp:
 
 
 @pytest.fixture
-async def live_app(settings: Settings) -> AsyncIterator[LiveApp]:
+def scheduler_config() -> SchedulerConfig | None:
+    """The live app's outbox scheduler settings (None: the defaults). A test that drives the
+    scheduler itself parametrizes this with a long poll_interval and calls its run_once()."""
+    return None
+
+
+@pytest.fixture
+async def live_app(settings: Settings, scheduler_config: SchedulerConfig | None) -> AsyncIterator[LiveApp]:
     """create_app(settings) served on 127.0.0.1 at a free port."""
     app = create_app(settings)
+    if scheduler_config is not None:
+        app[SCHEDULER_CONFIG] = scheduler_config
     runner, url = await serve(app)
     yield LiveApp(app, url)
     await runner.cleanup()

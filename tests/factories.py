@@ -86,7 +86,7 @@ def full_form(**overrides: Any) -> dict[str, Any]:
 
 
 async def store_debrief(coach: Any, person: Person, **form: Any) -> int:
-    """A validated debrief stored through dialogs.debrief.submit_debrief (issue 5 tests)."""
+    """A validated debrief stored through dialogs.debrief.submit_debrief."""
     from dialogs.debrief import submit_debrief
     from dialogs.validation import Locality, validate_form
 

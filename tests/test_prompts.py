@@ -1,4 +1,5 @@
-"""prompts/: both locales have the same keys, every template renders strictly, Dutch is Dutch."""
+"""prompts/: both locales have the same keys, every template renders strictly, Dutch is Dutch,
+and a count with a noun takes the plural filter."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ def leaves(node: Any, trail: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...]
 
 
 ENV = Environment(undefined=StrictUndefined, autoescape=False)
+# Placeholders are strings, not counts: a stand-in `plural` that keeps both forms in view.
+ENV.filters["plural"] = lambda n, one, other, **forms: f"{n} {one}|{other}"
 
 
 def variables(text: str) -> set[str]:
@@ -129,3 +132,91 @@ def test_a_locale_missing_a_needed_text_fails_at_start(tmp_path: Path) -> None:
     checklist.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"checklist\.yaml: key 'points\.situation\.question'"):
         Texts(tmp_path)
+
+
+# -- counts with a noun: `{{ n | plural(one, other) }}` --------------------------------------------
+# (file, key, the count, the other variables, en forms, nl forms); None where a language has no noun
+PLURALS: list[tuple[str, str, str, dict[str, Any], tuple[str, str] | None, tuple[str, str] | None]] = [
+    ("digest", "summary_reps", "reps", {"debriefs": 5, "previous": 4},
+     ("rep filed", "reps filed"), ("verkoper vulde", "verkopers vulden")),
+    ("digest", "summary_reps", "debriefs", {"reps": 5, "previous": 4},
+     ("debrief", "debriefs"), ("debrief", "debriefs")),
+    ("digest", "debriefs", "debriefs", {"previous": 4}, ("debrief", "debriefs"), ("debrief", "debriefs")),
+    ("digest", "concessions", "given", {"got": 0}, ("debrief", "debriefs"), ("debrief", "debriefs")),
+    ("digest", "channel_too_small", "minimum", {"reps": 0}, ("rep", "reps"), ("verkoper", "verkopers")),
+    ("digest", "export_ready", "rows", {"tables": 3}, ("row", "rows"), ("regel", "regels")),
+    ("digest", "export_ready", "tables", {"rows": 3}, ("table", "tables"), ("tabel", "tabellen")),
+    ("digest", "forget_confirm", "debriefs", {}, ("debrief", "debriefs"), ("debrief", "debriefs")),
+    ("digest", "forget_done", "rows", {}, ("row", "rows"), ("regel", "regels")),
+    ("messages", "account_too_long", "length", {"limit": 80},
+     ("character", "characters"), ("teken", "tekens")),
+    ("messages", "account_too_long", "limit", {"length": 81}, None, ("teken", "tekens")),
+    ("messages", "too_long", "length", {"limit": 2000}, ("character", "characters"), ("teken", "tekens")),
+    ("messages", "next_edit", "days", {}, ("day", "days"), ("dag", "dagen")),
+    ("messages", "history_edit_hint", "days", {}, ("day", "days"), ("dag", "dagen")),
+    ("messages", "edit_window_closed", "days", {"when": "Tue 1 Dec 2026"}, ("day", "days"), ("dag", "dagen")),
+    ("slack", "home_profile", "count", {}, ("debrief", "debriefs"), ("debrief", "debriefs")),
+]
+
+
+@pytest.fixture(scope="module")
+def texts() -> Texts:
+    return Texts()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 21])
+@pytest.mark.parametrize(("file", "key", "count", "context", "en", "nl"), PLURALS,
+                         ids=[f"{f}.{k}.{c}" for f, k, c, *_ in PLURALS])
+def test_a_count_takes_the_noun_form_of_its_number(
+    texts: Texts, n: int, file: str, key: str, count: str, context: dict[str, Any],
+    en: tuple[str, str] | None, nl: tuple[str, str] | None,
+) -> None:
+    for locale, forms in (("en", en), ("nl", nl)):
+        if forms is None:
+            continue
+        one, other = forms
+        rendered = texts.render(locale, file, key, **{**context, count: n})
+        right, wrong = (one, other) if n == 1 else (other, one)  # en and nl: one for 1 only
+        assert re.search(rf"(?<!\d){n} {re.escape(right)}\b", rendered), (locale, rendered)
+        assert not re.search(rf"(?<!\d){n} {re.escape(wrong)}\b", rendered), (locale, rendered)
+
+
+_PLURAL_CALL = re.compile(r"""\|\s*plural\(\s*(['"])(.+?)\1\s*,\s*(['"])(.+?)\3""")
+_BARE_COUNT = re.compile(r"(?:{{\s*\w+\s*}}|(?<![\w.])\d+)\s+([^\W\d_]+)")
+_HAND_PLURAL = re.compile(r"{{\s*'[^']*'\s+if\s+\w+\s*!=\s*1|if\s+\w+\s*[!=]=\s*1\b")
+# Nouns that are counted in our texts, in both forms; those the plural filter is given join them.
+COUNTED = {"debrief", "debriefs", "meeting", "meetings", "afspraak", "afspraken", "vergadering",
+           "vergaderingen", "rep", "reps", "verkoper", "verkopers", "deal", "deals", "day", "days",
+           "dag", "dagen", "week", "weeks", "weken", "row", "rows", "regel", "regels", "table",
+           "tables", "tabel", "tabellen", "character", "characters", "teken", "tekens"}
+
+
+def all_templates() -> list[tuple[str, str, str]]:
+    return [(f"{locale}/{name}", ".".join(key), text)
+            for locale in LOCALES for name in FILES
+            for key, text in leaves(load(locale, name)) if isinstance(text, str)]
+
+
+def test_no_count_is_followed_by_a_noun_without_the_plural_filter() -> None:
+    templates = all_templates()
+    counted = COUNTED | {
+        word.casefold()
+        for *_, text in templates for m in _PLURAL_CALL.finditer(text) for word in (m[2], m[4])
+        for word in word.split()[:1]
+    }
+    bare = [
+        (where, key, m[0])
+        for where, key, text in templates
+        for m in _BARE_COUNT.finditer(text)
+        if m[1].casefold() in counted
+    ]
+    assert bare == [], "a count with a noun: use {{ n | plural('one', 'other') }}"
+    hand_made = [(where, key) for where, key, text in templates if _HAND_PLURAL.search(text)]
+    assert hand_made == [], "a plural made by hand: use the plural filter"
+
+
+def test_the_scan_finds_a_bare_count() -> None:
+    assert _BARE_COUNT.search("last {{ count }} debriefs")[1] == "debriefs"  # type: ignore[index]
+    assert _BARE_COUNT.search("in 3 weken")[1] == "weken"  # type: ignore[index]
+    assert _BARE_COUNT.search("{{ count | plural('debrief', 'debriefs') }}") is None
+    assert _HAND_PLURAL.search("debrief{{ 's' if debriefs != 1 }}")

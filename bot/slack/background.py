@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from aiohttp import web
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot import log_messages as msg
@@ -76,3 +77,7 @@ class AfterAckWork:
                 task.cancel()
             if late:
                 await asyncio.wait(late)  # let them unwind before the app's resources close
+
+
+# The running Slack channel's after-ack work (tests wait on its tasks to know nothing is in flight).
+AFTER_ACK_WORK = web.AppKey("slack_after_ack_work", AfterAckWork)

@@ -188,7 +188,7 @@ class SlackDebriefFlow:
             )
         finally:
             self.recent.forget_id(rep.id)
-        with_files = [r for r in replies if isinstance(r.meta.get("attachment"), dict)]
+        with_files = [r for r in replies if r.attachment is not None]
         if with_files:
             self.work.message(self.send_files(rep.id, with_files))
         return replies

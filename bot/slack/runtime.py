@@ -33,6 +33,7 @@ from bot.delivery import register_sender
 from bot.keys import COACH, ENGINE, METRICS, SETTINGS
 from bot.metrics import Metrics
 from bot.slack import modal, views
+from bot.slack.background import AFTER_ACK_WORK
 from bot.slack.client import SLACK, SlackRuntime, web_client
 from bot.slack.events import WorkspaceEvents
 from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
@@ -107,6 +108,7 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations)
         listeners = register_listeners(bolt, app[COACH], runtime, metrics=app[METRICS])
         app[SLACK] = runtime
+        app[AFTER_ACK_WORK] = listeners.work
         socket = None
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler

@@ -204,12 +204,12 @@ def _locale_after(replies: list[Reply], locale: str, default: str) -> str:
 def _with_file(reply: Reply) -> dict[str, object]:
     """A Reply's file (the digest chart, an export: see dialogs.digest_render) as a data: URL."""
     body = reply.as_dict()
-    file = reply.meta.get("attachment")
-    if isinstance(file, dict):
-        data = base64.b64encode(bytes(file["content"])).decode()
-        body["attachment"] = {"filename": str(file["filename"]), "title": str(file.get("title", "")),
-                              "mime_type": str(file["mime_type"]),
-                              "url": f"data:{file['mime_type']};base64,{data}"}
+    file = reply.attachment
+    if file is not None:
+        data = base64.b64encode(file.content).decode()
+        body["attachment"] = {"filename": file.filename, "title": file.title,
+                              "mime_type": file.mime_type,
+                              "url": f"data:{file.mime_type};base64,{data}"}
     return body
 
 

@@ -67,7 +67,7 @@ async def test_team_overview_in_chat_has_the_chart(coach, db):
     replies = await say(coach, h.manager, "team")
     assert replies[0].meta["section"] == "summary"
     assert [r.title for r in replies[1:4]] == ["Anna Aalders", "Bram Bos", "Cor Claes"]
-    assert replies[-1].meta["attachment"]["content"][:4] == b"\x89PNG"
+    assert replies[-1].attachment.content[:4] == b"\x89PNG"
 
 
 async def test_team_add_and_remove_tell_the_rep(coach, db):
@@ -128,9 +128,9 @@ async def test_export_then_forget_leaves_nothing(coach, db, database_url):
     await say(coach, h.manager, "team")
 
     (reply,) = await say(coach, h.anna, "export")
-    attachment = reply.meta["attachment"]
-    assert attachment["mime_type"] == "application/json"
-    exported = json.loads(attachment["content"])["tables"]
+    attachment = reply.attachment
+    assert attachment.mime_type == "application/json"
+    exported = json.loads(attachment.content)["tables"]
     assert len(exported["debrief"]) == 6 and len(exported["debriefanswer"]) == 30
     assert (
         len(exported["meeting"]) == 1 and len(exported["dialogstate"]) == 1 and len(exported["outbox"]) == 1

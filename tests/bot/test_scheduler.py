@@ -4,15 +4,13 @@ inbox the page polls."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from bot.delivery import DeliveryError
-from bot.scheduling.scheduler import Scheduler, SchedulerConfig
+from bot.scheduling.scheduler import SCHEDULER, Scheduler, SchedulerConfig
 from storage.models import Outbox, Person
 from tests.factories import make_person, store_debrief
 from tests.fakes.chat_sink import RecordingSender
@@ -119,6 +117,8 @@ async def test_unknown_kinds_and_missing_senders_fail_visibly(coach, clock, plan
 
 
 # -- through the app ---------------------------------------------------------------------------
+# The app's own scheduler, driven by the test: its loop looked once at start and then waits an hour.
+@pytest.mark.parametrize("scheduler_config", [SchedulerConfig(poll_interval=3600)])
 async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
     async with http.post(live_app.url + "/webchat/session", json={}) as resp:
         assert resp.status == 200
@@ -131,20 +131,16 @@ async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
         live_app.url + "/webchat/messages", json={"text": "meeting Acme tomorrow 10:00"}
     ) as resp:
         assert (await resp.json())["messages"][0]["kind"] == "saved"
-    # make the nudge due now; the app's own scheduler picks it up within its poll interval
+    # make the nudge due now; the app's own scheduler picks it up on its next round
     async with coach.db() as session, session.begin():
         await session.execute(
             sa.update(Outbox)
             .where(Outbox.kind == "nudge", Outbox.person_id == person.id)
             .values(due_at=datetime.now(UTC) - timedelta(seconds=1))
         )
-    deadline = time.monotonic() + 10
-    messages: list = []
-    while not messages:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
-        async with http.get(live_app.url + "/webchat/inbox") as resp:
-            messages = (await resp.json())["messages"]
+    await live_app.app[SCHEDULER].run_once()
+    async with http.get(live_app.url + "/webchat/inbox") as resp:
+        messages = (await resp.json())["messages"]
     assert messages[0]["kind"] == "nudge" and messages[0]["title"].startswith("Coming up: Acme")
     assert [b["value"].split()[:2] for b in messages[-1]["buttons"]] == [
         ["nudges", "got"],
@@ -159,15 +155,15 @@ async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
 
 
 async def test_other_kinds_plug_in_through_the_registry(coach, clock):
-    from bot.delivery import Attachment, Outgoing
+    from bot.delivery import Outgoing
     from bot.scheduling import scheduler as scheduler_module
-    from dialogs.messages import Reply
+    from dialogs.messages import FileAttachment, Reply
     from storage import outbox
 
     person = await make_person(coach.db)
 
     async def render_weekly(ctx, item):
-        chart = Attachment("c.png", b"png", "image/png")
+        chart = FileAttachment("c.png", b"png", "image/png")
         return Outgoing([Reply(text=f"week {item.payload['week']}")], [chart])
 
     kinds = {**scheduler_module.renderers(), "weekly_test": render_weekly}

@@ -126,9 +126,9 @@ async def test_chart_is_a_png(db, clock):
 
     h = await seed_history(db)
     replies = digest_replies(default_texts(), await _digest(db, clock, h.manager.id))
-    attachment = replies[-1].meta["attachment"]
-    png = attachment["content"]
-    assert attachment["mime_type"] == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
+    attachment = replies[-1].attachment
+    png = attachment.content
+    assert attachment.mime_type == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size == (1200, 400)
     lo, hi = image.convert("L").getextrema()

@@ -9,7 +9,7 @@ import asyncio
 import copy
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import OrgConfig, Settings
+from bot.slack.background import AFTER_ACK_WORK
 from storage.models import Debrief
 from tests.conftest import LiveApp, shared_path
 from tests.fakes.slack_api import FakeSlackApi
@@ -240,11 +241,12 @@ async def open_modal(
     return calls[-1].view
 
 
-async def eventually(read: Callable[[], Awaitable[Any]], expected: Any, within: float = 3.0) -> Any:
-    """Poll until `read()` gives `expected` (listeners keep working after Slack's ack) or time is up."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await read()
-        if value == expected or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.02)
+async def settle(live_app: LiveApp, within: float = 10.0) -> None:
+    """Wait until the work the Slack listeners left for after their answers (a DM, a modal, an
+    event's handling) is done, work that work started included. After this, nothing more from the
+    requests sent so far can reach the fake API or the database: "nothing else" is then a fact.
+    Fails (TimeoutError) rather than cancel what takes longer than `within` seconds."""
+    work = live_app.app[AFTER_ACK_WORK]
+    async with asyncio.timeout(within):
+        while pending := {task for task in work.tasks if not task.done()}:
+            await asyncio.wait(pending)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from slack_sdk.models.views import View
 
 from storage.models import Debrief, Person
-from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal
+from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal, settle
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi, default_user
 
@@ -103,6 +103,7 @@ async def test_invalid_answers_come_back_inline_per_block(
     assert answer["response_action"] == "errors"
     assert set(answer["errors"]) == {"account", "outcome", "next_meeting_time", "note:opening"}
     assert await debrief_count(live_app) == 0
+    await settle(live_app)
     assert slack_api.to("chat.postMessage") == []
 
 
@@ -127,8 +128,7 @@ async def test_same_submission_three_times_and_twice_concurrently_stores_one(
     results = await asyncio.gather(*(slack.submit(view, answers(), view_id="V778") for _ in range(2)))
     assert [status for status, _ in results] == [200, 200]
     assert await debrief_count(live_app) == 2  # one per view
-    await slack_api.wait_for("chat.postMessage", 2)
-    await asyncio.sleep(0.2)
+    await settle(live_app)
     assert len(slack_api.to("chat.postMessage")) == 2  # and one tips DM each
     async with slack.http.get(f"{live_app.url}/metrics") as resp:
         metrics = await resp.text()
@@ -149,6 +149,7 @@ async def test_subcommands_answer_in_place(
     assert person.locale == "nl"
     status, body = await slack.command("history")
     assert status == 200 and json.loads(body)["blocks"]
+    await settle(live_app)
     assert slack_api.to("views.open") == []
 
 
@@ -222,7 +223,7 @@ async def test_other_dm_text_gets_help_and_edit_gets_a_button(
 
 
 async def test_slacks_retry_of_an_event_is_not_answered_twice(
-    slack: SlackClient, slack_api: FakeSlackApi
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
     event = {
         "type": "message",
@@ -235,8 +236,7 @@ async def test_slacks_retry_of_an_event_is_not_answered_twice(
     assert (await slack.event(event))[0] == 200
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     assert (await slack.event(event, headers=retry))[0] == 200
-    await slack_api.wait_for("chat.postMessage")
-    await asyncio.sleep(0.3)
+    await settle(live_app)
     assert len(slack_api.to("chat.postMessage")) == 1
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.config import OrgConfig, Settings
 from storage.slack_store import slack_bots, slack_installations, slack_oauth_states
-from tests.bot.slack.conftest import SIGNING_SECRET, SlackClient, eventually
+from tests.bot.slack.conftest import SIGNING_SECRET, SlackClient, settle
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -70,6 +70,7 @@ async def test_a_workspace_that_did_not_install_is_not_served(
 ) -> None:
     await install(http, live_app)
     await slack.command("Acme", team="T333")
+    await settle(live_app)  # a modal would open after the answer
     assert slack_api.to("views.open") == []
 
 
@@ -94,9 +95,11 @@ async def test_uninstall_and_revoked_tokens_clean_up(
         {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT2"]}}, team="T222"
     )
     assert status == 200
-    assert await eventually(lambda: rows(live_app, slack_bots), []) == []  # events finish after the ack
+    await settle(live_app)  # events finish after the ack
+    assert await rows(live_app, slack_bots) == []
     await install(http, live_app)
     status, _ = await slack.event({"type": "app_uninstalled"}, team="T222")
     assert status == 200
-    assert await eventually(lambda: rows(live_app, slack_installations), []) == []
+    await settle(live_app)
+    assert await rows(live_app, slack_installations) == []
     assert await rows(live_app, slack_bots) == []

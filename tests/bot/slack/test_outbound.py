@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from bot.delivery import SENDERS, DeliveryError, Outgoing
 from dialogs.messages import Reply
 from storage.models import Person
-from tests.bot.slack.conftest import SlackClient, answers, eventually, open_modal
+from tests.bot.slack.conftest import SlackClient, answers, open_modal, settle
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -135,8 +134,7 @@ async def test_rate_limited_tips_dm_after_submission_arrives_once(
     slack_api.fail_next("chat.postMessage", 429, retry_after="1")
     status, _ = await slack.submit(view, answers())
     assert status == 200
-    await slack_api.wait_for("chat.postMessage", within=6)
-    await asyncio.sleep(0.1)
+    await settle(live_app)  # the tips DM, its retry after Slack's Retry-After included, is done
     assert [c.status for c in slack_api.to("chat.postMessage", ok_only=False)] == [429, 200]
 
 
@@ -169,7 +167,8 @@ async def test_deactivated_user_is_never_messaged_again(
         {"type": "user_change", "user": {"id": "U111", "team_id": "T111", "deleted": True}}
     )
     assert status == 200
-    assert await eventually(lambda: _reachable(live_app), False) is False  # handled after the ack
+    await settle(live_app)  # the event is handled after the ack
+    assert await _reachable(live_app) is False
     sender = live_app.app[SENDERS]["slack"]
     with pytest.raises(DeliveryError) as caught:
         await sender.send(person=await person(live_app), message=Outgoing([Reply(text="hello")]))
@@ -180,11 +179,13 @@ async def test_deactivated_user_is_never_messaged_again(
 async def test_attachments_are_uploaded_to_the_dm(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    from bot.delivery import Attachment
+    from dialogs.messages import FileAttachment
 
     await slack.command("help")
     sender = live_app.app[SENDERS]["slack"]
-    chart = Attachment(filename="chart.png", content=b"\x89PNG fake", mime_type="image/png", title="Chart")
+    chart = FileAttachment(
+        filename="chart.png", content=b"\x89PNG fake", mime_type="image/png", title="Chart"
+    )
     await sender.send(person=await person(live_app), message=Outgoing([Reply(text="digest")], [chart]))
     (complete,) = slack_api.to("files.completeUploadExternal")
     assert complete.params["channel_id"] == "D111"
@@ -200,13 +201,9 @@ async def test_export_command_puts_the_file_in_the_dm(
     assert status == 200
     status, text = await slack.command("export")
     assert status == 200 and text
-    await eventually(lambda: _count(slack_api, "files.completeUploadExternal"), 1)
+    await settle(live_app)  # the file goes to the DM after the answer
     (complete,) = slack_api.to("files.completeUploadExternal")
     assert complete.params["channel_id"] == "D111"
     (upload,) = slack_api.to("upload")
     exported = upload.params["body"]
     assert b"Acme Export" in exported  # the rep's own debrief is in the file
-
-
-async def _count(slack_api: FakeSlackApi, method: str) -> int:
-    return len(slack_api.to(method))

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from slack_sdk.models.views import View
 
 from storage.models import Person
-from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal
+from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal, settle
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi, default_user
 
@@ -67,6 +67,7 @@ async def test_workspaces_never_see_each_other(
     _, options = await slack.options("", team="T999")
     assert options["options"] == []
     await slack.action("edit_debrief", debrief_id, team="T999")
+    await settle(live_app)
     refusal = (await slack_api.wait_for("chat.postMessage", 2))[1]
     assert "Acme" not in json.dumps(refusal.params) and len(slack_api.to("views.open")) == 1
     # Submitting a copy of the first modal from the other workspace stores under that workspace only.

@@ -19,12 +19,11 @@ from botbuilder.schema import (
 )
 from botbuilder.schema.teams import TeamsChannelData, TenantInfo
 
-from bot.delivery import Attachment as FileAttachment
 from bot.delivery import Outgoing
 from bot.teams.cards import attachment, reply_activity
 from bot.teams.connector import _NotPlain, activity_json, model_json
 from bot.teams.sender import outgoing_activities
-from dialogs.messages import Button, Reply
+from dialogs.messages import Button, FileAttachment, Reply
 from tests.bot.teams.conftest import payload
 
 
