@@ -119,8 +119,9 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
     assert settings.database_pool_size == 8
     assert settings.org.default_locale == "nl"
     assert settings.database_url == "postgresql+asyncpg://coach@db/coach" and not settings.is_sqlite
-    assert settings.slack_bot_token == "xoxb-real-looking-token"
-    assert settings.slack_signing_secret == "8f2a9c0e"
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-real-looking-token"
+    assert settings.slack_signing_secret.get_secret_value() == "8f2a9c0e"
     assert settings.microsoft_app_id is None
     assert settings.config_path == str(config)
 
