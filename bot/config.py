@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -225,10 +226,14 @@ class Settings(BaseSettings):
             url = url.set(database=str(Path(url.database).resolve()))
         return url.render_as_string(hide_password=True)
 
+    # The database URL may carry a password: a repr or a dump hides it, as SecretStr hides secrets.
     def __repr_args__(self) -> Any:
-        # The database URL may carry a password: the repr hides it, as SecretStr hides the secrets.
         for name, value in super().__repr_args__():
             yield name, (_without_password(value) if name == "database_url" else value)
+
+    @field_serializer("database_url")
+    def _dump_database_url(self, url: str) -> str:
+        return _without_password(url)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
