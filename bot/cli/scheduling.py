@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bot.app import coach_context
+from bot.cli.database import opened
 from bot.config import Settings
 from bot.scheduling.calendar import add_feed, import_calendar
 from storage.errors import CoachError, NotFound
@@ -27,17 +28,11 @@ T = TypeVar("T")
 def _run(settings: Settings, work: Callable[[CoachContext], Awaitable[T]]) -> T:
     """Run `work(ctx)` on a CoachContext over the configured database."""
     from dialogs.text import default_texts
-    from storage import migrate
-    from storage.engine import create_engine, session_factory
+    from storage.engine import session_factory
 
     async def main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            if settings.is_sqlite:
-                await migrate.upgrade(engine)
+        async with opened(settings) as engine:
             return await work(coach_context(settings, session_factory(engine), default_texts()))
-        finally:
-            await engine.dispose()
 
     return asyncio.run(main())
 

@@ -12,6 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlmodel import col
 
 from bot.app import COACH, SETTINGS, coach_context
+from bot.cli.database import opened
 from bot.config import Settings
 from bot.delivery import Outgoing
 from bot.teams.auth import CoachBotAuthentication
@@ -86,31 +87,27 @@ async def _send_test(settings: Settings, who: str, text: str | None) -> tuple[in
 
     from dialogs.messages import Reply
     from dialogs.text import default_texts
-    from storage import migrate
-    from storage.engine import create_engine, session_factory
+    from storage.engine import session_factory
     from storage.models import Person, Workspace
 
-    engine = create_engine(settings.database_url)
     pool = ConnectorPool()
-    try:
-        if settings.is_sqlite:
-            await migrate.upgrade(engine)
-        db = session_factory(engine)
-        app = web.Application()
-        app[SETTINGS] = settings
-        app[COACH] = coach_context(settings, db, default_texts())
-        query = sa.select(Person).join(Workspace, col(Workspace.id) == col(Person.workspace_id)).where(
-            col(Workspace.platform) == "teams")
-        match = col(Person.id) == int(who) if who.isdigit() else sa.or_(
-            sa.func.lower(col(Person.email)) == who.lower(), col(Person.platform_user_id) == who)
-        async with db() as session:
-            person = await session.scalar(query.where(match).limit(1))
-        if person is None or person.id is None:
-            raise NotFound(f"no Teams person {who!r} (id, e-mail or AAD object id)")
-        sender = TeamsSender(app, CloudAdapter(CoachBotAuthentication(settings, pool)))
-        line = text or "Closing Coach test message: proactive messages reach you here."
-        await sender.send(person=person, message=Outgoing([Reply(text=line)]))
-        return person.id, person.display_name
-    finally:
-        await pool.close()
-        await engine.dispose()
+    async with opened(settings) as engine:
+        try:
+            db = session_factory(engine)
+            app = web.Application()
+            app[SETTINGS] = settings
+            app[COACH] = coach_context(settings, db, default_texts())
+            query = sa.select(Person).join(Workspace, col(Workspace.id) == col(Person.workspace_id)).where(
+                col(Workspace.platform) == "teams")
+            match = col(Person.id) == int(who) if who.isdigit() else sa.or_(
+                sa.func.lower(col(Person.email)) == who.lower(), col(Person.platform_user_id) == who)
+            async with db() as session:
+                person = await session.scalar(query.where(match).limit(1))
+            if person is None or person.id is None:
+                raise NotFound(f"no Teams person {who!r} (id, e-mail or AAD object id)")
+            sender = TeamsSender(app, CloudAdapter(CoachBotAuthentication(settings, pool)))
+            line = text or "Closing Coach test message: proactive messages reach you here."
+            await sender.send(person=person, message=Outgoing([Reply(text=line)]))
+            return person.id, person.display_name
+        finally:
+            await pool.close()
