@@ -11,8 +11,22 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from bot import log_messages as msg
 from storage.engine import PG_POOL_SIZE
 from storage.errors import ConfigError
 
@@ -24,6 +38,19 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./coach.db"
 MAX_POOL_SIZE = 500
 DEFAULT_CONFIG_PATH = "./app.yaml"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
+
+# The fields that hold secrets: SecretStr (hidden in a repr, a log line, an error), and a
+# placeholder value ("changeme", "<your token>") is refused.
+SECRET_FIELDS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "slack_client_secret",
+    "microsoft_app_password",
+    "hubspot_access_token",
+    "secret_key",
+)
 
 # Key names that hold secrets: they belong in the environment, never in app.yaml.
 _SECRET_KEY = re.compile(r"(token|secret|password|passwd|api_?key|private_?key|credential)", re.I)
@@ -120,89 +147,154 @@ class OrgConfig(_Strict):
         return sorted(set(value), key=WEEKDAYS.index)
 
 
-class Settings(BaseModel):
-    """The one settings object the app factory takes. Tests build their own."""
+class Settings(BaseSettings):
+    """The one settings object the app factory takes: the environment part, plus app.yaml as `org`.
 
-    model_config = ConfigDict(frozen=True)
+    `Settings(...)` holds exactly what it is given (tests and tools build their own);
+    `Settings.load()` reads the environment and app.yaml, as `coach` does at start.
+    """
 
-    database_url: str = DEFAULT_DATABASE_URL
+    # validate_by_name: tests and tools pass field names, the environment uses the variable names.
+    # hide_input_in_errors: a validation error never echoes a value, secrets included.
+    model_config = SettingsConfigDict(
+        frozen=True, validate_by_name=True, hide_input_in_errors=True, extra="forbid"
+    )
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="COACH_DATABASE_URL")
     # PostgreSQL connections this process keeps (every replica its own: keep replicas x size under
     # the server's max_connections). SQLite always uses one.
-    database_pool_size: int = Field(default=PG_POOL_SIZE, ge=1, le=MAX_POOL_SIZE)
-    config_path: str = DEFAULT_CONFIG_PATH
+    database_pool_size: int = Field(
+        PG_POOL_SIZE, ge=1, le=MAX_POOL_SIZE, validation_alias="COACH_DATABASE_POOL_SIZE"
+    )
+    config_path: str = Field(DEFAULT_CONFIG_PATH, validation_alias="COACH_CONFIG")
     org: OrgConfig = OrgConfig()
     demo: bool = False
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
-    slack_client_id: str | None = None
-    slack_client_secret: str | None = None
-    slack_api_url: str = DEFAULT_SLACK_API_URL
-    microsoft_app_id: str | None = None
-    microsoft_app_password: str | None = None
-    microsoft_app_type: str = "MultiTenant"
-    microsoft_app_tenant_id: str | None = None
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
+    microsoft_app_id: str | None = Field(None, validation_alias="MicrosoftAppId")
+    microsoft_app_password: SecretStr | None = Field(None, validation_alias="MicrosoftAppPassword")
+    microsoft_app_type: str = Field("MultiTenant", validation_alias="MicrosoftAppType")
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MicrosoftAppTenantId")
+    hubspot_access_token: SecretStr | None = Field(None, validation_alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_api_url: str = Field(DEFAULT_HUBSPOT_API_URL, validation_alias="HUBSPOT_API_URL")
+    # Encrypts the CRM tokens the database stores.
+    secret_key: SecretStr | None = Field(None, validation_alias="COACH_SECRET_KEY")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment is read by load() alone, so a Settings a test builds never picks up
+        # a token from the shell that runs the tests.
+        return (init_settings,)
+
+    @field_validator(*SECRET_FIELDS, mode="before")
+    @classmethod
+    def _no_placeholder(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if _PLACEHOLDER.match(value.strip()):
+                raise ValueError(msg.CONFIG_PLACEHOLDER.format(value=value.strip()))
+        return value
+
+    @field_validator("database_pool_size", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, str) and not (value.isdigit() and 1 <= int(value) <= MAX_POOL_SIZE):
+            raise ValueError(msg.CONFIG_POOL_SIZE.format(max=MAX_POOL_SIZE, value=value))
+        return value
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def database_location(self) -> str:
+        """The database as an operator reads it: a SQLite file by its absolute path, no password."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            url = url.set(database=str(Path(url.database).resolve()))
+        return url.render_as_string(hide_password=True)
+
+    # The database URL may carry a password: a repr or a dump hides it, as SecretStr hides secrets.
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, (_without_password(value) if name == "database_url" else value)
+
+    @field_serializer("database_url")
+    def _dump_database_url(self, url: str) -> str:
+        return _without_password(url)
+
     @classmethod
-    def load(
-        cls, env: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
-        """Read app.yaml (COACH_CONFIG) and the environment; raise ConfigError naming the key."""
-        env = os.environ if env is None else env
-        explicit = "COACH_CONFIG" in env
-        config_path = env.get("COACH_CONFIG", DEFAULT_CONFIG_PATH)
-        org = load_org_config(Path(config_path), required=explicit)
-        values: dict[str, Any] = {"config_path": config_path, "org": org}
-        for field, var in _ENV_VARS.items():
-            raw = env.get(var)
-            if raw is None or raw.strip() == "":
-                continue
-            if field in _SECRET_FIELDS and _PLACEHOLDER.match(raw.strip()):
-                raise ConfigError(f"environment: {var} is a placeholder ({raw!r}); set the real value")
-            values[field] = raw.strip()
-        if "database_pool_size" in values:
-            size = values["database_pool_size"]
-            if not size.isdigit() or not 1 <= int(size) <= MAX_POOL_SIZE:
-                raise ConfigError(
-                    f"environment: COACH_DATABASE_POOL_SIZE must be a whole number from 1 to "
-                    f"{MAX_POOL_SIZE} ({size!r})"
-                )
-        values.update(overrides)
-        return cls(**values)
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read the environment (or `env`) and app.yaml (COACH_CONFIG); raise ConfigError naming
+        the variable or the file and key."""
+        values = _Environment(cls, os.environ if env is None else env)()
+        config_path = values.get("COACH_CONFIG", DEFAULT_CONFIG_PATH)
+        org = load_org_config(Path(config_path), required="COACH_CONFIG" in values)
+        for name in overrides:  # an override wins over the variable for the same field
+            values.pop(_ENV_VARS.get(name, name), None)
+        try:
+            return cls(**values, org=org, **overrides)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = str(err["loc"][0]) if err["loc"] else "(settings)"
+            raise ConfigError(msg.CONFIG_ENVIRONMENT.format(
+                var=_ENV_VARS.get(where, where), problem=err["msg"].removeprefix("Value error, ")
+            )) from None
 
 
+# Field name -> environment variable, for the fields read from the environment.
 _ENV_VARS = {
-    "database_url": "COACH_DATABASE_URL",
-    "database_pool_size": "COACH_DATABASE_POOL_SIZE",
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_client_id": "SLACK_CLIENT_ID",
-    "slack_client_secret": "SLACK_CLIENT_SECRET",
-    "slack_api_url": "SLACK_API_URL",
-    "microsoft_app_id": "MicrosoftAppId",
-    "microsoft_app_password": "MicrosoftAppPassword",
-    "microsoft_app_type": "MicrosoftAppType",
-    "microsoft_app_tenant_id": "MicrosoftAppTenantId",
+    name: field.validation_alias
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, str)
 }
-_SECRET_FIELDS = {
-    "slack_bot_token",
-    "slack_signing_secret",
-    "slack_app_token",
-    "slack_client_secret",
-    "microsoft_app_password",
-}
+
+
+def _without_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """The environment as Settings.load reads it: each field's variable, trimmed; blank is unset."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        var = _ENV_VARS.get(field_name)
+        raw = (self.environ.get(var) or "").strip() if var else ""
+        return raw or None, var or field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
 
 
 def load_org_config(path: Path, *, required: bool = True) -> OrgConfig:
     """Parse and validate app.yaml; one ConfigError line names the file, the key and the fault."""
     if not path.exists():
         if required:
-            raise ConfigError(f"{path}: file not found (COACH_CONFIG)")
+            raise ConfigError(msg.CONFIG_NOT_FOUND.format(path=path))
         return OrgConfig()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -210,21 +302,21 @@ def load_org_config(path: Path, *, required: bool = True) -> OrgConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}:{where}: {problem}") from None
+        raise ConfigError(msg.CONFIG_YAML_SYNTAX.format(path=path, where=where, problem=problem)) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+        raise ConfigError(msg.CONFIG_NOT_A_MAPPING.format(path=path))
     _refuse_secrets(path, data, ())
     try:
         return OrgConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
+        problem = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        raise ConfigError(f"{path}: key '{key}': {msg}") from None
+            problem = "unknown key"
+        raise ConfigError(msg.CONFIG_BAD_KEY.format(path=path, key=key, problem=problem)) from None
 
 
 def _refuse_secrets(path: Path, node: Any, trail: tuple[str, ...]) -> None:
@@ -232,15 +324,10 @@ def _refuse_secrets(path: Path, node: Any, trail: tuple[str, ...]) -> None:
         for key, value in node.items():
             here = (*trail, str(key))
             if _SECRET_KEY.search(str(key)) and value not in (None, ""):
-                raise ConfigError(
-                    f"{path}: key '{'.'.join(here)}': secrets are not allowed in app.yaml; "
-                    "set them in the environment"
-                )
+                raise ConfigError(msg.CONFIG_SECRET_KEY.format(path=path, key=".".join(here)))
             _refuse_secrets(path, value, here)
     elif isinstance(node, list):
         for i, item in enumerate(node):
             _refuse_secrets(path, item, (*trail, str(i)))
     elif isinstance(node, str) and _SECRET_VALUE.match(node):
-        raise ConfigError(
-            f"{path}: key '{'.'.join(trail)}': looks like a token; secrets belong in the environment"
-        )
+        raise ConfigError(msg.CONFIG_SECRET_VALUE.format(path=path, key=".".join(trail)))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 SERVING = "Closing Coach is listening on http://{host}:{port}/ ({database})"
+DATABASE = "Database: {location}"
+PORT_IN_USE = "port {port} is in use: something else listens on {host}:{port} (stop it, or pass --port)"
+DATABASE_DOWN = "the database at {location} does not answer: {error}"
 WEBCHAT_ON = "Web chat: on at http://{host}:{port}/ (loopback only: {loopback_only})"
 WEBCHAT_OFF = "Web chat: off (server.webchat is false in {config})"
 SLACK_OFF = "Slack: off (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, or SLACK_APP_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET)"
@@ -37,3 +40,13 @@ FEED_FAILED = "Calendar feed {id}: {error}"
 DIGEST_TICK_FAILED = "Digest jobs: tick failed, retrying next tick: {error}"
 DIGEST_TICK = "Digest jobs: {links} team links made, {digests} digests queued, {deleted} old debriefs deleted"
 SLACK_WORK_FAILED = "Slack: work after the answer to Slack failed: {error}"
+# Settings: the environment and app.yaml (one line each, naming the variable or the file and key)
+CONFIG_ENVIRONMENT = "environment: {var} {problem}"
+CONFIG_PLACEHOLDER = "is a placeholder ({value!r}); set the real value"
+CONFIG_POOL_SIZE = "must be a whole number from 1 to {max} ({value!r})"
+CONFIG_NOT_FOUND = "{path}: file not found (COACH_CONFIG)"
+CONFIG_YAML_SYNTAX = "{path}:{where}: {problem}"
+CONFIG_NOT_A_MAPPING = "{path}: the top level must be a mapping of keys"
+CONFIG_BAD_KEY = "{path}: key '{key}': {problem}"
+CONFIG_SECRET_KEY = "{path}: key '{key}': secrets are not allowed in app.yaml; set them in the environment"
+CONFIG_SECRET_VALUE = "{path}: key '{key}': looks like a token; secrets belong in the environment"

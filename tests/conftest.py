@@ -22,7 +22,7 @@ from dialogs.context import CoachContext
 from dialogs.text import default_texts
 from storage import migrate
 from storage.engine import create_engine, session_factory
-from tests.factories import FakeClock
+from tests.factories import FakeClock, make_settings
 from tests.serving import serve
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -146,8 +146,7 @@ def org() -> OrgConfig:
 
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig) -> Settings:
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-                    config_path=str(tmp_path / "app.yaml"), org=org)
+    return make_settings(tmp_path, org=org)
 
 
 class LiveApp:

@@ -1,14 +1,16 @@
-"""Test data builders: people, complete debrief forms, a controllable clock."""
+"""Test data builders: settings, people, complete debrief forms, a controllable clock."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.config import Settings
 from storage import repository as repo
 from storage.models import Person
 
@@ -24,6 +26,21 @@ class FakeClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+def make_settings(tmp_path: Path | None = None, **overrides: Any) -> Settings:
+    """The app's settings for a test, by field name (`slack_bot_token="xoxb-test"`).
+
+    With tmp_path: a SQLite file and an (absent) app.yaml there; without: in-memory SQLite and
+    the defaults. The environment is never read (that is Settings.load's job).
+    """
+    values: dict[str, Any] = {}
+    if tmp_path is not None:
+        values = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
+            "config_path": str(tmp_path / "app.yaml"),
+        }
+    return Settings(**{**values, **overrides})
 
 
 async def make_person(

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot import log_messages as msg
 from bot.app import channel_status, create_app
 from bot.cli import digest, scheduling, teams
+from bot.cli.database import opened
 from bot.config import Settings
 from storage.errors import CoachError
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 Handler = Callable[[argparse.Namespace, Settings], int]
+
+EXIT_CONFIG = 2  # a bad app.yaml or environment variable
+EXIT_DATABASE = 3  # the database does not answer
+EXIT_PORT_IN_USE = 4
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -23,46 +35,69 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from aiohttp import web
-
     host = args.host or settings.org.server.host
     port = args.port if args.port is not None else settings.org.server.port
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _configure_logging(debug=args.debug)
     for line in channel_status(settings, host, port):
         print(line, flush=True)
-    database = settings.database_url.split("://", 1)[0]
-    print(msg.SERVING.format(host=host, port=port, database=database), flush=True)
-    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
-    return 0
+    return asyncio.run(_serve(create_app(settings), settings, host, port))
+
+
+def _configure_logging(*, debug: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s")
+    # Alembic says "Context impl SQLiteImpl." and every step at INFO on each start: only with --debug.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+async def _serve(app: web.Application, settings: Settings, host: str, port: int) -> int:
+    """Start the app (migrations, channels, scheduler), then listen; only then say "listening".
+    Runs until SIGINT or SIGTERM, then stops everything it started."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    try:
+        await runner.setup()  # the app's startup: the database (migrated), channels, scheduler
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            print(f"coach: {msg.PORT_IN_USE.format(host=host, port=port)}", file=sys.stderr)
+            return EXIT_PORT_IN_USE
+        bound = runner.addresses[0][1] if runner.addresses else port  # --port 0: the one it got
+        print(msg.DATABASE.format(location=settings.database_location), flush=True)
+        scheme = settings.database_url.split("://", 1)[0]
+        print(msg.SERVING.format(host=host, port=bound, database=scheme), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        return 0
+    finally:
+        await runner.cleanup()
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
-    from storage.engine import create_engine
 
     async def run() -> str | None:
-        engine = create_engine(settings.database_url)
-        try:
+        async with opened(settings, migrate_sqlite=False) as engine:
             await migrate.upgrade(engine, args.revision)
             return await migrate.current_revision(engine)
-        finally:
-            await engine.dispose()
 
     revision = asyncio.run(run())
-    _emit(args, {"revision": revision}, f"Database schema at revision {revision}")
+    _emit(args, {"revision": revision}, msg.MIGRATED.format(revision=revision))
     return 0
 
 
 def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
     from storage import migrate
-    from storage.engine import create_engine
 
     async def run() -> str | None:
-        engine = create_engine(settings.database_url)
-        try:
+        async with opened(settings, migrate_sqlite=False) as engine:
             return await migrate.current_revision(engine)
-        finally:
-            await engine.dispose()
 
     current = asyncio.run(run())
     head = migrate.head_revision()
@@ -86,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 3978)")
     serve.add_argument("--demo", action="store_true",
                        help="seed a demo team (a manager and three reps with history)")
+    serve.add_argument("--debug", action="store_true",
+                       help="log at DEBUG, the database migrations' steps included")
     serve.set_defaults(handler=cmd_serve)
 
     db = sub.add_parser("db", help="database schema migrations")
@@ -118,10 +155,12 @@ def _database_failure(exc: Exception, url: str) -> str | None:
 
     if not isinstance(exc, OSError | DBAPIError):
         return None
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return None  # our own port, not the database (cmd_serve says so itself)
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     reason = (str(cause).strip().splitlines() or [""])[0]
     where = make_url(url).render_as_string(hide_password=True)
-    return f"the database at {where} does not answer: {type(cause).__name__}: {reason}"
+    return msg.DATABASE_DOWN.format(location=where, error=f"{type(cause).__name__}: {reason}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,13 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, settings)
     except CoachError as exc:
         print(f"coach: {exc.message}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
     except Exception as exc:
         line = _database_failure(exc, settings.database_url) if settings is not None else None
         if line is None:
             raise
         print(f"coach: {line}", file=sys.stderr)
-        return 3
+        return EXIT_DATABASE
     except KeyboardInterrupt:
         return 130
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli.database import opened
 from bot.config import Settings
 from bot.debrief_csv import CsvError, export_rows, import_rows, parse_csv, to_csv
 from bot.scheduling.digest_jobs import run_retention
@@ -26,18 +27,11 @@ T = TypeVar("T")
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from storage import migrate
-    from storage.engine import create_engine, session_factory
+    from storage.engine import session_factory
 
     async def run() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            if settings.is_sqlite:
-                await migrate.upgrade(engine)
-            async with session_factory(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
+        async with opened(settings) as engine, session_factory(engine)() as session, session.begin():
+            return await work(session)
 
     return asyncio.run(run())
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.app import coach_context
+from bot.cli.database import opened
 from bot.config import Settings
 from bot.scheduling.calendar import import_calendar
 from bot.scheduling.feeds import add_feed
@@ -26,17 +27,11 @@ T = TypeVar("T")
 def _run(settings: Settings, work: Callable[[CoachContext], Awaitable[T]]) -> T:
     """Run `work(ctx)` on a CoachContext over the configured database."""
     from dialogs.text import default_texts
-    from storage import migrate
-    from storage.engine import create_engine, session_factory
+    from storage.engine import session_factory
 
     async def main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            if settings.is_sqlite:
-                await migrate.upgrade(engine)
+        async with opened(settings) as engine:
             return await work(coach_context(settings, session_factory(engine), default_texts()))
-        finally:
-            await engine.dispose()
 
     return asyncio.run(main())
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.app import COACH, SETTINGS, coach_context
+from bot.cli.database import opened
 from bot.config import Settings
 from bot.delivery import Outgoing
 from bot.teams.auth import CoachBotAuthentication
@@ -85,26 +86,22 @@ async def _send_test(settings: Settings, who: str, text: str | None) -> tuple[in
 
     from dialogs.messages import Reply
     from dialogs.text import default_texts
-    from storage import migrate
-    from storage.engine import create_engine, session_factory
+    from storage.engine import session_factory
 
-    engine = create_engine(settings.database_url)
     pool = ConnectorPool()
-    try:
-        if settings.is_sqlite:
-            await migrate.upgrade(engine)
-        db = session_factory(engine)
-        app = web.Application()
-        app[SETTINGS] = settings
-        app[COACH] = coach_context(settings, db, default_texts())
-        async with db() as session:
-            person = await directory.teams_person(session=session, who=who)
-        if person is None or person.id is None:
-            raise NotFound(f"no Teams person {who!r} (id, e-mail or AAD object id)")
-        sender = TeamsSender(app, CloudAdapter(CoachBotAuthentication(settings, pool)))
-        line = text or "Closing Coach test message: proactive messages reach you here."
-        await sender.send(person=person, message=Outgoing([Reply(text=line)]))
-        return person.id, person.display_name
-    finally:
-        await pool.close()
-        await engine.dispose()
+    async with opened(settings) as engine:
+        try:
+            db = session_factory(engine)
+            app = web.Application()
+            app[SETTINGS] = settings
+            app[COACH] = coach_context(settings, db, default_texts())
+            async with db() as session:
+                person = await directory.teams_person(session=session, who=who)
+            if person is None or person.id is None:
+                raise NotFound(f"no Teams person {who!r} (id, e-mail or AAD object id)")
+            sender = TeamsSender(app, CloudAdapter(CoachBotAuthentication(settings, pool)))
+            line = text or "Closing Coach test message: proactive messages reach you here."
+            await sender.send(person=person, message=Outgoing([Reply(text=line)]))
+            return person.id, person.display_name
+        finally:
+            await pool.close()

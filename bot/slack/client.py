@@ -31,7 +31,8 @@ class SlackRuntime:
     async def bot_token(self, team_id: str) -> str | None:
         """The bot token for a workspace: the single token, or the stored installation's."""
         if self.installations is None:
-            return self.settings.slack_bot_token
+            token = self.settings.slack_bot_token
+            return token.get_secret_value() if token else None
         bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
         return bot.bot_token if bot is not None else None
 

@@ -62,7 +62,7 @@ def build_bolt(
         assert settings.slack_client_id and settings.slack_client_secret
         oauth_settings = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
-            client_secret=settings.slack_client_secret,
+            client_secret=settings.slack_client_secret.get_secret_value(),
             scopes=list(BOT_SCOPES),
             user_scopes=[],
             install_path=INSTALL_PATH,
@@ -71,8 +71,9 @@ def build_bolt(
             state_store=states,
             logger=log,
         )
+    secret = settings.slack_signing_secret
     return AsyncApp(
-        signing_secret=settings.slack_signing_secret or "",
+        signing_secret=secret.get_secret_value() if secret else "",
         client=client,
         installation_store=installations,
         oauth_settings=oauth_settings,
@@ -103,7 +104,9 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
                 client_id=settings.slack_client_id, engine=app[ENGINE]
             )
             states = slack_store.state_store(engine=app[ENGINE])
-        client = web_client(settings, session, None if installations else settings.slack_bot_token)
+        token = settings.slack_bot_token
+        single = token.get_secret_value() if token and not installations else None
+        client = web_client(settings, session, single)
         bolt = build_bolt(settings, client, installations=installations, states=states)
         runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations)
         listeners = register_listeners(bolt, app[COACH], runtime, metrics=app[METRICS])
@@ -113,7 +116,8 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-            socket = AsyncSocketModeHandler(bolt, settings.slack_app_token, web_client=client)
+            app_token = settings.slack_app_token.get_secret_value()
+            socket = AsyncSocketModeHandler(bolt, app_token, web_client=client)
             await socket.connect_async()
             log.info(msg.SLACK_SOCKET_MODE)
         try:

@@ -69,9 +69,10 @@ def fetch_signing_keys_in_a_thread() -> None:
 
 def bot_configuration(settings: Settings) -> SimpleNamespace:
     """The configuration object botbuilder's factories read (APP_ID, APP_PASSWORD, ...)."""
+    password = settings.microsoft_app_password
     return SimpleNamespace(
         APP_ID=settings.microsoft_app_id or "",
-        APP_PASSWORD=settings.microsoft_app_password or "",
+        APP_PASSWORD=password.get_secret_value() if password else "",
         APP_TYPE=settings.microsoft_app_type or "MultiTenant",
         APP_TENANTID=settings.microsoft_app_tenant_id or "",
     )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import socket
+import sqlite3
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -127,3 +131,62 @@ def test_serve_answers_healthz_and_says_which_channels_are_on(run_coach, tmp_pat
     assert "Web chat: on" in out and "Slack: off" in out
     assert f"127.0.0.1:{port}" in out
     assert (tmp_path / "coach.db").exists()  # the embedded default migrated itself
+
+
+# -- what an operator reads: listening once started, which database, a port in use -------------
+def test_serve_says_listening_once_started_and_names_the_database(run_coach, tmp_path: Path) -> None:
+    """Run from outside the repository: the default ./coach.db is named by its absolute path, and
+    "listening" comes after the migrations ran, the app started and the port is bound."""
+    proc = subprocess.Popen(
+        [*run_coach.command(), "serve", "--port", "0"],
+        cwd=tmp_path, env=run_coach.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if "is listening on" in line:
+                break
+        *before, listening = lines
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/", listening)
+        assert url is not None and url.group(1) != "0", lines
+        with urllib.request.urlopen(f"{url.group(0)}healthz", timeout=5) as resp:  # no retry needed
+            assert resp.status == 200
+        with sqlite3.connect(tmp_path / "coach.db") as db:
+            assert db.execute("SELECT version_num FROM alembic_version").fetchone() is not None
+        assert f"Database: sqlite+aiosqlite:///{(tmp_path / 'coach.db').resolve()}" in before
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+        watchdog.cancel()
+    assert proc.returncode == 0, err
+    assert "alembic" not in err.lower() and "Context impl" not in err and "Running upgrade" not in err
+
+
+def test_a_port_in_use_is_said_in_one_line(run_coach, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_coach("serve", "--port", str(port), timeout=60,
+                           COACH_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"coach: port {port} is in use: ")
+    assert "database" not in lines[0].lower() and "Traceback" not in result.stderr
+    assert "is listening on" not in result.stdout
+
+
+def test_database_commands_name_the_database_outside_the_json(run_coach, tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{(tmp_path / 'coach.db').resolve()}"
+    for args in (("db", "upgrade", "--json"), ("db", "current", "--json"), ("outbox", "list", "--json")):
+        result = run_coach(*args)  # COACH_DATABASE_URL unset: ./coach.db in the working directory
+        assert result.returncode == 0, result.stderr
+        json.loads(result.stdout)  # the JSON alone on stdout
+        assert result.stderr.splitlines() == [f"Database: {database}"], args
+    plain = run_coach("db", "current")
+    assert plain.stdout.startswith("current ") and f"Database: {database}" in plain.stderr

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.config import OrgConfig, Settings, load_org_config
 from storage.errors import ConfigError
@@ -119,8 +120,9 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
     assert settings.database_pool_size == 8
     assert settings.org.default_locale == "nl"
     assert settings.database_url == "postgresql+asyncpg://coach@db/coach" and not settings.is_sqlite
-    assert settings.slack_bot_token == "xoxb-real-looking-token"
-    assert settings.slack_signing_secret == "8f2a9c0e"
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-real-looking-token"
+    assert settings.slack_signing_secret.get_secret_value() == "8f2a9c0e"
     assert settings.microsoft_app_id is None
     assert settings.config_path == str(config)
 
@@ -162,3 +164,47 @@ def test_placeholder_secrets_are_refused(tmp_path: Path, var: str, value: str) -
         Settings.load({"COACH_CONFIG": str(write(tmp_path, "")), var: value})
     assert err.value.message.startswith(f"environment: {var} ")
     assert "placeholder" in err.value.message and "\n" not in err.value.message
+
+
+# -- secrets stay out of what is printed -------------------------------------------------------------
+SECRETS = {
+    "SLACK_BOT_TOKEN": "xoxb-1111-2222-realbottoken",
+    "SLACK_SIGNING_SECRET": "8f2a9c0e5d7b4a1c",
+    "SLACK_APP_TOKEN": "xapp-1-A111-realapptoken",
+    "SLACK_CLIENT_SECRET": "c1i3nt-5ecr3t-0f-slack",
+    "MicrosoftAppPassword": "Ms~app~pa55~9876",
+    "HUBSPOT_ACCESS_TOKEN": "pat-eu1-realhubspottoken",
+    "COACH_SECRET_KEY": "k3y-0f-the-vault-32-bytes-long!!",
+}
+DB_PASSWORD = "db-pa55word"
+
+
+def test_no_secret_in_a_repr_or_an_error(tmp_path: Path) -> None:
+    env = {
+        "COACH_CONFIG": str(write(tmp_path, "")),
+        "COACH_DATABASE_URL": f"postgresql+asyncpg://coach:{DB_PASSWORD}@db/coach",
+        **SECRETS,
+    }
+    settings = Settings.load(env)
+    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token.get_secret_value() == SECRETS["SLACK_BOT_TOKEN"]  # there, hidden
+    assert settings.database_location == "postgresql+asyncpg://coach:***@db/coach"
+    shown = [repr(settings), str(settings), f"{settings}", settings.model_dump_json()]
+
+    # Validation errors: a bad variable beside the secrets, and secrets pydantic itself refuses.
+    with pytest.raises(ConfigError) as bad_size:
+        Settings.load({**env, "COACH_DATABASE_POOL_SIZE": "lots"})
+    shown.append(bad_size.value.message)
+    with pytest.raises(ValidationError) as refused:
+        Settings(
+            slack_bot_token=[SECRETS["SLACK_BOT_TOKEN"]],
+            microsoft_app_password={"value": SECRETS["MicrosoftAppPassword"]},
+            secret_key=SECRETS["COACH_SECRET_KEY"],
+            database_pool_size=0,
+        )
+    assert {e["loc"][0] for e in refused.value.errors()} >= {"slack_bot_token", "microsoft_app_password"}
+    shown += [str(refused.value), repr(refused.value)]
+
+    for text in shown:
+        for secret in (*SECRETS.values(), DB_PASSWORD):
+            assert secret not in text, text

@@ -16,6 +16,7 @@ from bot.webchat import routes as webchat
 from dialogs.text import default_texts
 from storage.models import Account, Debrief, DebriefAnswer, Person, Workspace
 from tests.conftest import LiveApp
+from tests.factories import make_settings
 
 TEXTS = default_texts()
 TABLES = (Workspace, Person, Account, Debrief, DebriefAnswer)
@@ -23,8 +24,7 @@ TABLES = (Workspace, Person, Account, Debrief, DebriefAnswer)
 
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig) -> Settings:
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-                    config_path=str(tmp_path / "app.yaml"), org=org, demo=True)
+    return make_settings(tmp_path, org=org, demo=True)
 
 
 async def _start_and_count(settings: Settings) -> dict[str, int]:

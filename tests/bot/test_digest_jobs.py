@@ -19,7 +19,7 @@ from storage import outbox
 from storage.models import Outbox, Person
 from storage.sales_teams import Team
 from tests.digest_history import seed_history
-from tests.factories import make_person
+from tests.factories import make_person, make_settings
 
 
 def test_digest_moment_in_local_time_across_dst():
@@ -87,13 +87,13 @@ async def test_teams_from_app_yaml(coach, db):
 
 
 async def test_demo_manager_digest_is_worth_reading(coach, db, tmp_path):
-    from bot.config import Settings
     from bot.demo import MANAGER, seed_demo
     from dialogs.digest import compute_digests
     from storage.digest_queries import Period
 
-    await seed_demo(coach, Settings(database_url="sqlite+aiosqlite://", config_path=str(tmp_path / "a.yaml")))
-    await seed_demo(coach, Settings(database_url="sqlite+aiosqlite://", config_path=str(tmp_path / "a.yaml")))
+    settings = make_settings(tmp_path, database_url="sqlite+aiosqlite://")
+    await seed_demo(coach, settings)
+    await seed_demo(coach, settings)
     async with db() as s:
         manager_id = await s.scalar(sa.select(Person.id).where(Person.platform_user_id == MANAGER[0]))
         (d,) = await compute_digests(session=s, period=Period.ending(coach.clock()), manager_ids=[manager_id])

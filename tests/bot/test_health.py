@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.config import Settings
+from tests.factories import make_settings
 
 # A PostgreSQL URL to a port nothing listens on: PostgreSQL is not migrated at start, so the app
 # starts and the first health check finds the database gone.
-UNREACHABLE = Settings(database_url="postgresql+asyncpg://coach@127.0.0.1:1/coach")
+UNREACHABLE = make_settings(database_url="postgresql+asyncpg://coach@127.0.0.1:1/coach")
 
 
 def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -83,7 +83,7 @@ async def test_the_app_keeps_the_configured_number_of_postgresql_connections(pos
     from bot.app import ENGINE, create_app
     from tests.serving import serve
 
-    app = create_app(Settings(database_url=postgres_url, database_pool_size=3))
+    app = create_app(make_settings(database_url=postgres_url, database_pool_size=3))
     runner, base = await serve(app)
     try:
         url = f"{base}/healthz"

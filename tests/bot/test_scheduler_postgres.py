@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.app import COACH, create_app
-from bot.config import OrgConfig, Settings
 from bot.delivery import Outgoing
 from bot.scheduling.scheduler import SCHEDULER_CONFIG, Scheduler, SchedulerConfig
 from dialogs.context import CoachContext
 from storage.models import Outbox, Person, utcnow
 from tests.bot.scheduling_seed import seed_nudges
+from tests.factories import make_settings
 from tests.fakes.chat_sink import ChatSink, HttpSender
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -203,10 +203,9 @@ async def test_the_slack_sender_delivers_every_nudge_once_through_a_flaky_slack(
 ) -> None:
     """The real SlackSender (slack_sdk client, Block Kit) inside the app, its scheduler on PostgreSQL."""
     api = await FlakySlackApi().start()
-    settings = Settings(
+    settings = make_settings(
+        tmp_path,
         database_url=database_url,
-        config_path=str(tmp_path / "app.yaml"),
-        org=OrgConfig(),
         slack_signing_secret="test-signing-secret-1234567890ab",
         slack_bot_token="xoxb-test",
         slack_api_url=api.api_url,

@@ -24,6 +24,7 @@ from dialogs.text import default_texts, format_when
 from storage import repository as repo
 from storage.models import Debrief, DebriefAnswer, DialogState, Person
 from tests.conftest import LiveApp
+from tests.factories import make_settings
 
 TEXTS = default_texts()
 
@@ -41,13 +42,13 @@ ANSWERS = [
 @pytest.fixture
 def settings(request: pytest.FixtureRequest, tmp_path: Path, org: OrgConfig) -> Settings:
     """The app's settings; on the run's PostgreSQL database when the test takes `database_url`."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
+    settings = make_settings(tmp_path, org=org)
     if "database_url" in request.fixturenames:
         candidate = str(request.getfixturevalue("database_url"))
         if candidate.startswith("postgresql"):
             request.getfixturevalue("engine")  # an empty schema, migrated to head
-            url = candidate
-    return Settings(database_url=url, config_path=str(tmp_path / "app.yaml"), org=org)
+            settings = make_settings(tmp_path, org=org, database_url=candidate)
+    return settings
 
 
 class Chat:

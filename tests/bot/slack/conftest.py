@@ -23,6 +23,7 @@ from bot.config import OrgConfig, Settings
 from bot.slack.background import AFTER_ACK_WORK
 from storage.models import Debrief
 from tests.conftest import LiveApp, shared_path
+from tests.factories import make_settings
 from tests.fakes.slack_api import FakeSlackApi
 
 SIGNING_SECRET = "test-signing-secret-1234567890ab"
@@ -46,9 +47,8 @@ async def slack_api() -> AsyncIterator[FakeSlackApi]:
 
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig, slack_api: FakeSlackApi) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-        config_path=str(tmp_path / "app.yaml"),
+    return make_settings(
+        tmp_path,
         org=org,
         slack_signing_secret=SIGNING_SECRET,
         slack_bot_token=BOT_TOKEN,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.app import channel_status
-from bot.config import Settings
 from bot.slack.mode import slack_mode
+from tests.factories import make_settings
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ from bot.slack.mode import slack_mode
     ],
 )
 def test_slack_mode_follows_the_credentials(env: dict[str, str], mode: str | None) -> None:
-    settings = Settings(**env)
+    settings = make_settings(**env)
     assert slack_mode(settings) == mode
     (line,) = [line for line in channel_status(settings, "127.0.0.1", 3978) if line.startswith("Slack:")]
     assert line == (f"Slack: on at POST /slack/events ({mode})" if mode else line)

@@ -13,14 +13,14 @@ from bot.config import OrgConfig, Settings
 from storage.slack_store import slack_bots, slack_installations, slack_oauth_states
 from tests.bot.slack.conftest import SIGNING_SECRET, SlackClient, settle
 from tests.conftest import LiveApp
+from tests.factories import make_settings
 from tests.fakes.slack_api import FakeSlackApi
 
 
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig, slack_api: FakeSlackApi) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-        config_path=str(tmp_path / "app.yaml"),
+    return make_settings(
+        tmp_path,
         org=org,
         slack_signing_secret=SIGNING_SECRET,
         slack_client_id="111.222",

@@ -10,14 +10,14 @@ import pytest
 from bot.config import OrgConfig, Settings
 from tests.bot.slack.conftest import BOT_TOKEN, SlackClient, oracle
 from tests.conftest import LiveApp
+from tests.factories import make_settings
 from tests.fakes.slack_api import FakeSlackApi
 
 
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig, slack_api: FakeSlackApi) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-        config_path=str(tmp_path / "app.yaml"),
+    return make_settings(
+        tmp_path,
         org=org,
         slack_app_token="xapp-1-test",
         slack_bot_token=BOT_TOKEN,

@@ -7,14 +7,12 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from bot.config import OrgConfig, Settings
 from storage.models import Debrief, Person
 from storage.teams_store import TeamsConversation
 from tests.conftest import LiveApp, shared_path
@@ -22,13 +20,6 @@ from tests.fakes.connector import FakeConnector, start_connector
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 BOT = {"id": "28:c9e8c047-2a74-40a2-b28a-b162d5f5327c", "name": "Closing Coach"}
-
-
-@pytest.fixture
-def settings(tmp_path: Path, org: OrgConfig) -> Settings:
-    """Emulator mode (no app id) on a file database; tests that need an app id override this."""
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-                    config_path=str(tmp_path / "app.yaml"), org=org)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from bot.config import OrgConfig, Settings
 from storage.models import Person, Workspace
 from tests.bot.teams.conftest import TeamsConversation, TeamsUser, count
 from tests.conftest import LiveApp
+from tests.factories import make_settings
 from tests.fakes.connector import FakeConnector
 from tests.serving import serve
 
@@ -29,9 +30,8 @@ APP_ID = "6f1d3e5a-0000-4000-8000-00000000c0ac"
 class TestWithAnAppId:
     @pytest.fixture
     def settings(self, tmp_path: Path, org: OrgConfig) -> Settings:
-        return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}",
-                        config_path=str(tmp_path / "app.yaml"), org=org,
-                        microsoft_app_id=APP_ID, microsoft_app_password="test-password-not-used")
+        return make_settings(tmp_path, org=org,
+                             microsoft_app_id=APP_ID, microsoft_app_password="test-password-not-used")
 
     async def assert_nothing_stored(self, rep: TeamsUser) -> None:
         assert await count(rep.live, Workspace) == 0
@@ -119,8 +119,8 @@ class TestSigningKeys:
         from bot.teams import auth as teams_auth
         from bot.teams.connector import ConnectorPool
 
-        teams_auth.CoachBotAuthentication(Settings(
-            database_url="sqlite+aiosqlite://", config_path=str(tmp_path / "app.yaml"), org=org,
+        teams_auth.CoachBotAuthentication(make_settings(
+            tmp_path, database_url="sqlite+aiosqlite://", org=org,
             microsoft_app_id=APP_ID), ConnectorPool())  # installs the threaded refresh
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         jwk = {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": "k1", "endorsements": ["msteams"]}
