@@ -1,4 +1,5 @@
-"""bot/slack/manifest.yaml (the Slack app manifest): every scope and event is a real Slack name, and it matches what the code serves."""
+"""bot/slack/manifest.yaml (the Slack app manifest): every scope and event is a real Slack name, and it
+matches what the code serves."""
 
 from __future__ import annotations
 

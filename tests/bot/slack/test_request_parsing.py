@@ -1,4 +1,5 @@
-"""The fast decoding of interactivity bodies (bot.slack.runtime.bolt_request) reads what Bolt's own does."""
+"""The fast decoding of interactivity bodies (bot.slack.bolt_internals.bolt_request) reads what Bolt's
+own does."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.request.internals import parse_body
 
-from bot.slack.runtime import _form_payload
+from bot.slack.bolt_internals import _form_payload
 
 FORM = "application/x-www-form-urlencoded"
 TRICKY = {

@@ -6,6 +6,7 @@ from botbuilder.schema import Activity
 
 from bot.teams import people
 from bot.teams.runtime import TEAMS_LOOKUP
+from storage import teams_store
 from tests.bot.teams.conftest import TeamsUser, person
 
 
@@ -35,7 +36,7 @@ async def test_lookup_reads_what_the_session_reads(rep: TeamsUser) -> None:
         reference=people.reference_of(activity))
     params = people._lookup_params(facts)
     async with ctx.db() as session:
-        expected = tuple((await session.execute(people._LOOKUP, params)).one())
+        expected = tuple((await session.execute(teams_store.PERSON_LOOKUP, params)).one())
     row = await lookup.row(params)
     assert row[5] == expected[5] == people.reference_of(activity)  # the JSON column, decoded
     # SQLite hands booleans back as 0/1; the check only tests their truth.

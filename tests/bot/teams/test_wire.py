@@ -22,7 +22,8 @@ from botbuilder.schema.teams import TeamsChannelData, TenantInfo
 from bot.delivery import Attachment as FileAttachment
 from bot.delivery import Outgoing
 from bot.teams.cards import attachment, reply_activity
-from bot.teams.connector import _NotPlain, activity_json, model_json
+from bot.teams.connector import activity_json
+from bot.teams.msrest_internals import _NotPlain, model_json
 from bot.teams.sender import outgoing_activities
 from dialogs.messages import Button, Reply
 from tests.bot.teams.conftest import payload
