@@ -17,9 +17,9 @@ from botframework.connector.auth import jwt_token_extractor
 
 # The versions these shortcuts were read against; pyproject.toml bounds the same (tests check both).
 CHECKED = {
-    "botbuilder-core": ">=4.16,<4.18",
-    "botbuilder-integration-aiohttp": ">=4.16,<4.18",
-    "botframework-connector": ">=4.16,<4.18",
+    "botbuilder-core": ">=4.17,<4.18",
+    "botbuilder-integration-aiohttp": ">=4.17,<4.18",
+    "botframework-connector": ">=4.17,<4.18",
 }
 
 # -- the Bot Framework's signing keys -----------------------------------------------------------------
