@@ -1,7 +1,8 @@
 """A read-only aiosqlite connection beside the engine, for the per-activity "who is this" read.
 
 Why: one hop to its thread instead of a pooled session's six (cursor, execute, fetch, close, two
-rollbacks). Figure: FIGURE_PENDING (bench/bench_teams.py --shortcuts-each).
+rollbacks). Figure (bench/bench_teams.py --shortcuts-each): debrief turns 1.2-1.4 -> 0.6 ms bot
+CPU/turn and ~650 -> ~1,300 turns/s, 13-23% of the shortcuts' CPU speed-up.
 Switch: SIDE_CONNECTION = False leaves every read to the session.
 """
 

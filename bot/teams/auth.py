@@ -30,7 +30,8 @@ from bot.config import Settings
 from bot.teams.botbuilder_internals import fetch_signing_keys_in_a_thread
 from bot.teams.connector import ConnectorPool, TeamsConnectorClient
 
-# Off: botbuilder's create_user_token_client per turn (bench/bench_teams.py --without token-client).
+# Off: botbuilder's create_user_token_client per turn (bench/bench_teams.py --without token-client):
+# 3.3-5.7 instead of 0.6-2.8 ms bot CPU/turn, 60-86% of the speed-up. Public API either way.
 REUSE_USER_TOKEN_CLIENT = True
 
 

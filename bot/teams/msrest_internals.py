@@ -1,7 +1,8 @@
 """msrest's JSON serialization, redone for the plain values an outgoing activity holds.
 
 Why: Model.serialize() builds a Serializer and a class map per call; this walks `_attribute_map`
-(private to msrest) once per class. Figure: FIGURE_PENDING (bench/bench_teams.py --shortcuts-each).
+(private to msrest), cached per class. Figure (bench/bench_teams.py --shortcuts-each): on submit
+turns (four activities out) 3.4-3.5 -> 2.5-2.8 ms bot CPU/turn, 20-25% of the shortcuts' speed-up.
 Switch: FAST_SERIALIZE = False sends everything through `Model.serialize()`.
 """
 
