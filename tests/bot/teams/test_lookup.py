@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from botbuilder.schema import Activity
 
 from bot.teams import people
@@ -55,3 +56,12 @@ async def test_a_broken_lookup_falls_back_to_the_session(rep: TeamsUser) -> None
     rep.connector.clear()
     assert await rep.say("debrief Acme") == 201
     assert rep.connector.sent()[-1].card is not None
+
+
+async def test_with_the_switch_off_there_is_no_side_connection(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from storage import sqlite_reader
+
+    monkeypatch.setattr(sqlite_reader, "SIDE_CONNECTION", False)
+    assert await people.open_person_reader(f"sqlite+aiosqlite:///{tmp_path}/x.db") is None

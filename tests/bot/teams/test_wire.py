@@ -98,3 +98,14 @@ def _without_content(activity: Activity) -> Activity:
     for a in activity.attachments or []:
         a.content = None
     return activity
+
+
+def test_with_the_switch_off_msrest_serializes_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.teams import msrest_internals
+
+    calls: list[str] = []
+    monkeypatch.setattr(msrest_internals, "FAST_SERIALIZE", False)
+    monkeypatch.setattr(msrest_internals, "model_json", lambda model: calls.append("fast") or {})
+    for activity in outgoing():
+        assert activity_json(activity) == msrest_json(activity)
+    assert calls == []
