@@ -6,6 +6,10 @@ coach (`create_app`), then a bare Bolt AsyncApp whose /debrief only acks and doe
 requests on N concurrent connections.
 
     .venv/bin/python bench/bench_slack.py [--commands 2000] [--submissions 2000] [--concurrency 50]
+    .venv/bin/python bench/bench_slack.py --shortcuts-each --commands 0 --submissions 1000
+
+`--without bolt-request` runs the coach on Bolt's own `to_bolt_request` (bot/slack/bolt_internals.py
+switched off); `--shortcuts-each` compares submissions with it off against all on, in one run.
 
 Part 1 (SQLite, the embedded default): latency of each signed /debrief POST (Slack's 3 s limit),
 throughput end to end (until every modal has been opened on the fake), coach / bare ratio.
@@ -64,11 +68,21 @@ def serve_fake(port: int) -> None:
     asyncio.run(run())
 
 
-def serve_coach(port: int, api: str, database: str) -> None:
+# The coach's Slack library shortcut: name -> (module, its switch). Off means Bolt's to_bolt_request.
+SHORTCUTS = {"bolt-request": ("bot.slack.bolt_internals", "FAST_FORM_PAYLOAD")}
+
+
+def serve_coach(port: int, api: str, database: str, without: list[str]) -> None:
+    import importlib
+
     from aiohttp import web
 
     from bot.app import create_app
     from bot.config import OrgConfig, ServerConfig, Settings
+
+    for name in without:
+        module, flag = SHORTCUTS[name]
+        setattr(importlib.import_module(module), flag, False)
 
     settings = Settings(
         database_url=database,
@@ -307,7 +321,8 @@ async def measure_commands(
 async def part_commands(args: argparse.Namespace, http: aiohttp.ClientSession, fake: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        with server("coach", "--api", f"{fake}/api/", "--db", database) as proc:
+        off = [f"--without={name}" for name in args.without]
+        with server("coach", "--api", f"{fake}/api/", "--db", database, *off) as proc:
             coach = await measure_commands(
                 "coach", f"http://127.0.0.1:{proc.port}", fake, http,
                 n=args.commands, concurrency=args.concurrency,
@@ -336,7 +351,9 @@ async def pg_admin(sql: str) -> None:
         await conn.close()
 
 
-async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession, fake: str) -> None:
+async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession, fake: str,
+                           without: list[str] | None = None) -> float:
+    """Returns the coach's CPU per submission (ms)."""
     import sqlalchemy as sa
 
     from storage import migrate
@@ -349,7 +366,9 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
     engine = create_engine(url)
     try:
         await migrate.upgrade(engine)
-        with server("coach", "--api", f"{fake}/api/", "--db", url) as proc:
+        without = args.without if without is None else without
+        off = [f"--without={name}" for name in without]
+        with server("coach", "--api", f"{fake}/api/", "--db", url, *off) as proc:
             base = f"http://127.0.0.1:{proc.port}"
             await wait_ready(http, f"{base}/healthz")
             events = f"{base}/slack/events"
@@ -398,8 +417,9 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
         lost = sum(keys[i] not in stored for i in answered)
         p99 = p(latencies, 0.99)
         verdict = "PASS" if p99 < 150 and lost == 0 else "FAIL"
+        label = f" without {', '.join(without)}" if without else ""
         print(
-            f"submissions (PostgreSQL): {args.submissions} at {args.concurrency} connections: "
+            f"submissions (PostgreSQL{label}): {args.submissions} at {args.concurrency} connections: "
             f"p50 {p(latencies, 0.5):.1f} ms, p99 {p99:.1f} ms (target < 150), "
             f"{args.submissions / took:.0f}/s, answered 200: {ok}, stored: {len(stored)}, "
             f"answered 200 but not stored (lost): {lost} ({statuses}): {verdict}",
@@ -411,7 +431,9 @@ async def part_submissions(args: argparse.Namespace, http: aiohttp.ClientSession
             f"included), this load generator {load_cpu / args.submissions * 1000:.2f} ms",
             flush=True,
         )
-        await core_baseline(engine, url, n=args.submissions, concurrency=args.concurrency)
+        if not args.shortcuts_each:
+            await core_baseline(engine, url, n=args.submissions, concurrency=args.concurrency)
+        return server_cpu / args.submissions * 1000
     finally:
         await engine.dispose()
         await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -477,8 +499,22 @@ async def main(args: argparse.Namespace) -> None:
             await wait_ready(http, f"{fake}/stats")
             if args.commands:
                 await part_commands(args, http, fake)
-            if args.submissions:
+            if args.shortcuts_each:
+                await shortcuts_each(args, http, fake)
+            elif args.submissions:
                 await part_submissions(args, http, fake)
+
+
+async def shortcuts_each(args: argparse.Namespace, http: aiohttp.ClientSession, fake: str) -> None:
+    """Submissions with every shortcut on, each off, and on again; the CPU each one saves."""
+    on = [await part_submissions(args, http, fake, [])]
+    off = {name: await part_submissions(args, http, fake, [name]) for name in SHORTCUTS}
+    on.append(await part_submissions(args, http, fake, []))
+    cpu_on = statistics.mean(on)
+    for name, cpu in off.items():
+        print(f"{name} off: coach CPU {cpu:.2f} ms/submission against {cpu_on:.2f} ms all on "
+              f"(runs {', '.join(f'{c:.2f}' for c in on)}): it saves {cpu - cpu_on:.2f} ms, "
+              f"{(cpu - cpu_on) / cpu:.0%} of the coach's CPU per submission", flush=True)
 
 
 if __name__ == "__main__":
@@ -488,6 +524,10 @@ if __name__ == "__main__":
     parser.add_argument("--commands", type=int, default=2000)
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--without", action="append", default=[], choices=sorted(SHORTCUTS),
+                        metavar="SHORTCUT", help=f"turn a library shortcut off ({', '.join(SHORTCUTS)})")
+    parser.add_argument("--shortcuts-each", action="store_true",
+                        help="submissions with each shortcut off against all on (PostgreSQL)")
     parser.add_argument("--serve", choices=["fake", "coach", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -496,7 +536,7 @@ if __name__ == "__main__":
     if args.serve == "fake":
         serve_fake(args.port)
     elif args.serve == "coach":
-        serve_coach(args.port, args.api, args.db)
+        serve_coach(args.port, args.api, args.db, args.without)
     elif args.serve == "bare":
         serve_bare(args.port, args.api)
     else:

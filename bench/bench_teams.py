@@ -5,7 +5,13 @@ replies to the same fake Bot Framework connector (a third process). This process
 N concurrent conversations, each POSTing one Teams-shaped activity after the other; a turn's latency
 is the POST's (CloudAdapter answers after the replies went out).
 
-    .venv/bin/python bench/bench_teams.py [--turns 3000] [--concurrency 20]
+    .venv/bin/python bench/bench_teams.py [--turns 3000] [--concurrency 20] [--without SHORTCUT ...]
+    .venv/bin/python bench/bench_teams.py --shortcuts-each --turns 1000
+
+`--without` turns a library shortcut off in the coach (its module-level switch; the library's public
+path runs instead). `--shortcuts-each` runs the coach with all of them on, with each one off on its
+own, and with all off, in one run, and prints each one's share of the speed-up (all on against all
+off, in bot CPU per turn and in turns/s).
 
 Conversations rotate (each of the N workers cycles through its own set) so that no conversation
 goes over Teams' 7 messages per second, which the coach honours and the echo bot does not.
@@ -34,6 +40,21 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CONVERSATIONS_PER_WORKER = 25
+# The coach's library shortcuts: name -> (module, its switch). Off means the library's public path.
+SHORTCUTS = {
+    "msrest-json": ("bot.teams.msrest_internals", "FAST_SERIALIZE"),
+    "person-read": ("storage.sqlite_reader", "SIDE_CONNECTION"),
+    "token-client": ("bot.teams.auth", "REUSE_USER_TOKEN_CLIENT"),
+    "signing-keys": ("bot.teams.botbuilder_internals", "SIGNING_KEYS_IN_A_THREAD"),
+}
+
+
+def switch_off(names: list[str]) -> None:
+    import importlib
+
+    for name in names:
+        module, flag = SHORTCUTS[name]
+        setattr(importlib.import_module(module), flag, False)
 
 
 # -- the three servers (each runs in its own process: `--serve ROLE --port P`) -----------------
@@ -100,7 +121,7 @@ def serve_echo(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def serve_coach(port: int, database: str) -> None:
+def serve_coach(port: int, database: str, without: list[str]) -> None:
     import logging
 
     from aiohttp import web
@@ -109,6 +130,7 @@ def serve_coach(port: int, database: str) -> None:
     from bot.config import Settings
 
     logging.basicConfig(level=logging.WARNING)
+    switch_off(without)
     settings = Settings(database_url=database, config_path=os.devnull)
     if not settings.is_sqlite:
         import asyncio
@@ -235,6 +257,104 @@ async def measure(name: str, server: tuple[int, int], connector: str, http: aioh
     return {"bot": name, "turn": kind, **result}
 
 
+def coach_server(database: str, without: list[str]) -> contextlib.AbstractContextManager[tuple[int, int]]:
+    return server("coach", "--db", database, *(f"--without={name}" for name in without))
+
+
+async def shortcuts_each(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The coach with every shortcut on, each off on its own, all off, and all on again (drift)."""
+    configs = [("all on", []), *((f"without {n}", [n]) for n in SHORTCUTS), ("all off", list(SHORTCUTS)),
+               ("all on", [])]
+    results = []
+    limits = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    async with aiohttp.ClientSession(connector=limits) as http:
+        with server("connector") as (cport, _):
+            connector = f"http://127.0.0.1:{cport}/"
+            await wait_ready(http, f"{connector}stats")
+            for name, without in configs:
+                with tempfile.TemporaryDirectory() as tmp, coach_server(
+                        args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db", without) as port:
+                    for kind, turns in (("debrief", args.turns), ("submit", args.turns // 2)):
+                        results.append(await measure(name, port, connector, http, turns=turns,
+                                                     concurrency=args.concurrency, kind=kind))
+    return results
+
+
+def keys_stall(rtt: float) -> dict[str, float]:
+    """signing-keys: the longest event-loop stall while the signing keys are refreshed, with the
+    keys endpoint answering after `rtt` seconds, by botbuilder's own refresh and by the threaded one."""
+    import requests
+    from botframework.connector.auth import jwt_token_extractor
+
+    from bot.teams import botbuilder_internals
+
+    metadata = jwt_token_extractor._OpenIdMetadata
+    stock = metadata._refresh
+
+    class Answer:
+        def __init__(self, body: dict[str, Any]) -> None:
+            self.body = body
+
+        def raise_for_status(self) -> None:
+            pass
+
+        def json(self) -> dict[str, Any]:
+            return self.body
+
+    def slow_get(url: str, **_: Any) -> Answer:
+        time.sleep(rtt)
+        return Answer({"keys": []} if url == "keys" else {"jwks_uri": "keys"})
+
+    async def stall() -> float:
+        worst, done = 0.0, False
+
+        async def ticker() -> None:
+            nonlocal worst
+            while not done:
+                before = time.perf_counter()
+                await asyncio.sleep(0.001)
+                worst = max(worst, time.perf_counter() - before - 0.001)
+
+        tick = asyncio.create_task(ticker())
+        await asyncio.sleep(0.01)
+        await metadata("openid").get("k1")
+        done = True
+        await tick
+        return worst
+
+    stalls = {}
+    real_get, requests.get = requests.get, slow_get  # type: ignore[assignment]
+    try:
+        for name, threaded in (("botbuilder", False), ("threaded", True)):
+            metadata._refresh = stock
+            if threaded:
+                botbuilder_internals.fetch_signing_keys_in_a_thread()
+            stalls[name] = asyncio.run(stall()) * 1000
+    finally:
+        requests.get, metadata._refresh = real_get, stock  # type: ignore[assignment]
+    return stalls
+
+
+def print_shares(results: list[dict[str, Any]]) -> None:
+    """Each shortcut's share of the speed-up: (all on - without it) / (all on - all off)."""
+    for kind in ("debrief", "submit"):
+        rows = [r for r in results if r["turn"] == kind]
+        on = [r for r in rows if r["bot"] == "all on"]
+        cpu_on = statistics.mean(r["cpu_ms_per_turn"] for r in on)
+        tps_on = statistics.mean(r["turns_per_s"] for r in on)
+        off = next(r for r in rows if r["bot"] == "all off")
+        cpu_gain, tps_gain = off["cpu_ms_per_turn"] - cpu_on, tps_on - off["turns_per_s"]
+        print(f"{kind}: all on {cpu_on:.2f} ms CPU/turn, {tps_on:.1f} turns/s (mean of {len(on)}); "
+              f"all off {off['cpu_ms_per_turn']} ms, {off['turns_per_s']} turns/s; "
+              f"speed-up {cpu_gain:.2f} ms/turn, {tps_gain:.1f} turns/s")
+        for name in SHORTCUTS:
+            r = next(r for r in rows if r["bot"] == f"without {name}")
+            cpu_share = (r["cpu_ms_per_turn"] - cpu_on) / cpu_gain if cpu_gain > 0 else float("nan")
+            tps_share = (tps_on - r["turns_per_s"]) / tps_gain if tps_gain > 0 else float("nan")
+            print(f"  {name:<13} off: {r['cpu_ms_per_turn']:>6} ms CPU/turn {r['turns_per_s']:>7} turns/s"
+                  f"  share of the speed-up: {cpu_share:>6.0%} of CPU, {tps_share:>6.0%} of turns/s")
+
+
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     results = []
     limits = aiohttp.TCPConnector(limit=args.concurrency * 2)
@@ -245,8 +365,8 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
             with server("echo") as port:
                 results.append(await measure("stock echo bot", port, connector, http, turns=args.turns,
                                              concurrency=args.concurrency, kind="debrief"))
-            with tempfile.TemporaryDirectory() as tmp, server(
-                "coach", "--db", args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db") as port:
+            with tempfile.TemporaryDirectory() as tmp, coach_server(
+                    args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db", args.without) as port:
                 results.append(await measure("coach", port, connector, http, turns=args.turns,
                                              concurrency=args.concurrency, kind="debrief"))
                 results.append(await measure("coach", port, connector, http, turns=args.turns // 2,
@@ -261,6 +381,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--database-url", help="the coach's database (default: a fresh SQLite file)")
+    parser.add_argument("--without", action="append", default=[], choices=sorted(SHORTCUTS),
+                        metavar="SHORTCUT", help=f"turn a library shortcut off ({', '.join(SHORTCUTS)})")
+    parser.add_argument("--shortcuts-each", action="store_true",
+                        help="each shortcut off on its own against all on and all off; print shares")
     parser.add_argument("--serve", choices=["connector", "echo", "coach"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -272,14 +396,14 @@ def main() -> int:
         serve_echo(args.port)
         return 0
     if args.serve == "coach":
-        serve_coach(args.port, args.db)
+        serve_coach(args.port, args.db, args.without)
         return 0
-    results = asyncio.run(main_async(args))
+    results = asyncio.run(shortcuts_each(args) if args.shortcuts_each else main_async(args))
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         for r in results:
-            print(f"{r['bot']:>15} {r['turn']:<8} {r['turns']:>5} turns  {r['turns_per_s']:>7} turns/s  "
+            print(f"{r['bot']:>22} {r['turn']:<8} {r['turns']:>5} turns  {r['turns_per_s']:>7} turns/s  "
                   f"p50 {r['p50_ms']:>6} ms  p99 {r['p99_ms']:>6} ms  "
                   f"bot CPU {r['cpu_ms_per_turn']} ms/turn  ok {r['ok']}  "
                   f"connector calls {r['connector_calls']}")
@@ -288,6 +412,13 @@ def main() -> int:
         if r["ok"] != r["turns"] or r["connector_calls"] != r["turns"] * expected[r["turn"]]:
             print(f"{r['bot']} {r['turn']}: not every turn was answered as it should be", file=sys.stderr)
             return 2
+    if args.shortcuts_each:
+        print_shares(results)
+        stalls = keys_stall(0.1)
+        print(f"signing-keys (not a turns/s figure): a key refresh at 100 ms per HTTP call stalls the "
+              f"event loop {stalls['botbuilder']:.0f} ms with botbuilder's refresh, "
+              f"{stalls['threaded']:.1f} ms with the threaded one")
+        return 0
     echo, coach = results[0], results[1]
     ratio = coach["turns_per_s"] / echo["turns_per_s"]
     print(f"coach debrief turns vs stock echo bot: {ratio:.2f}x throughput (target >= 2x), "

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from storage.engine import dialect_insert, session_dialect
-from storage.models import UTCDateTime, utcnow
+from storage.models import Person, UTCDateTime, Workspace, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -117,3 +117,29 @@ async def set_installed(*, session: AsyncSession, conversation_id: str, installe
             col(TeamsConversation.kind) == "personal",
         )
     )
+
+
+def _person_lookup() -> sa.Select[Any]:
+    person, workspace = sa.inspect(Person).local_table, sa.inspect(Workspace).local_table
+    conv = sa.inspect(TeamsConversation).local_table
+    return (
+        sa.select(person.c.id, person.c.locale, person.c.timezone, person.c.reachable,
+                  conv.c.person_id, conv.c.reference, conv.c.installed,
+                  conv.c.client_locale, conv.c.client_timezone)
+        .join(workspace, workspace.c.id == person.c.workspace_id)
+        .outerjoin(conv, conv.c.conversation_id == sa.bindparam("conversation_id"))
+        .where(workspace.c.platform == sa.bindparam("platform"),
+               workspace.c.external_id == sa.bindparam("tenant"),
+               person.c.platform_user_id == sa.bindparam("user"))
+    )
+
+
+# The per-activity read, built once. Parameters: conversation_id, platform, tenant, user.
+# Columns: person id, locale, timezone, reachable; the conversation's person id, reference,
+# installed, client locale, client timezone (the conversation's are None when it is new).
+PERSON_LOOKUP = _person_lookup()
+
+
+async def lookup_person(*, session: AsyncSession, params: dict[str, str]) -> sa.Row[Any] | None:
+    """The person and this conversation as stored (PERSON_LOOKUP), or None for someone new."""
+    return (await session.execute(PERSON_LOOKUP, params)).first()

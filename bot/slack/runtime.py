@@ -14,16 +14,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
-import orjson
-import yarl
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_bolt.request.async_internals import build_async_context
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -34,6 +30,7 @@ from bot.keys import COACH, ENGINE, METRICS, SETTINGS
 from bot.metrics import Metrics
 from bot.slack import modal, views
 from bot.slack.background import AFTER_ACK_WORK
+from bot.slack.bolt_internals import bolt_request
 from bot.slack.client import SLACK, SlackRuntime, web_client
 from bot.slack.events import WorkspaceEvents
 from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
@@ -139,38 +136,6 @@ async def events(request: web.Request) -> web.Response:
         return _unauthorized()  # Socket Mode only: nothing may arrive over HTTP unverified
     bolt_response = await runtime.bolt.async_dispatch(await bolt_request(request))
     return await to_aiohttp_response(bolt_response)
-
-
-async def bolt_request(request: web.Request) -> AsyncBoltRequest:
-    """Bolt's aiohttp `to_bolt_request`, faster for interactivity (a view submission carries the
-    whole modal, some 20 kB URL-encoded): the `payload=` form is decoded by yarl's C unquoter
-    instead of urllib's pure-Python one, which cost more CPU than storing the debrief, and its
-    JSON by orjson (the standard parser took a tenth of the bot's CPU per submission). The raw
-    body stays as it came, for the signature check; any other body goes Bolt's way."""
-    raw = await request.text()
-    payload = _form_payload(raw)
-    if payload is None:
-        return await to_bolt_request(request)
-    bolt = AsyncBoltRequest(body="", query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
-    bolt.raw_body = raw
-    bolt.body = payload
-    bolt.context = build_async_context(AsyncBoltContext({}), payload)
-    return bolt
-
-
-def _form_payload(raw: str) -> dict[str, Any] | None:
-    """The JSON `payload` of a form body that holds only that field (what Slack posts for
-    interactivity), or None for anything else (commands, JSON events, odd shapes)."""
-    if not raw.startswith("payload=") or "&" in raw:
-        return None
-    value = yarl.URL.build(query_string=raw, encoded=True).query.get("payload")
-    if value is None:
-        return None
-    try:
-        parsed = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 async def install(request: web.Request) -> web.Response:

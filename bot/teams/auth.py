@@ -4,17 +4,14 @@ connector clients (with botbuilder's own credentials) reused per service URL out
 Inbound requests are validated exactly as the stock CloudAdapter does
 (`ConfigurationBotFrameworkAuthentication`); only what it builds per turn for sending (a connector
 client, a user-token client) is replaced by pooled equivalents, and the signing keys are fetched off
-the event loop (`fetch_signing_keys_in_a_thread`).
+the event loop (bot/teams/botbuilder_internals.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-import requests
 from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
     ConfigurationServiceClientCredentialFactory,
@@ -27,44 +24,15 @@ from botframework.connector.auth import (
     ClaimsIdentity,
     ConnectorFactory,
     UserTokenClient,
-    jwt_token_extractor,
 )
-from botframework.connector.auth._user_token_client_impl import _UserTokenClientImpl
 
 from bot.config import Settings
+from bot.teams.botbuilder_internals import fetch_signing_keys_in_a_thread
 from bot.teams.connector import ConnectorPool, TeamsConnectorClient
 
-# -- the Bot Framework's signing keys -----------------------------------------------------------------
-# botbuilder's _OpenIdMetadata fetches the OpenID document and the signing keys with `requests`, on
-# the event loop and without a timeout: once a day, and when a token names a key it does not know (at
-# most hourly). Every turn in flight waits for those two HTTP calls. The same documents, checks and
-# schedule; the calls run in a thread, one refresh at a time, with a timeout.
-KEYS_TIMEOUT = 10.0
-_refresh_locks: dict[tuple[int, int], asyncio.Lock] = {}
-
-
-def _fetch_signing_keys(url: str) -> list[dict[str, Any]]:
-    response = requests.get(url, timeout=KEYS_TIMEOUT)
-    response.raise_for_status()
-    keys = requests.get(response.json()["jwks_uri"], timeout=KEYS_TIMEOUT)
-    keys.raise_for_status()
-    return list(keys.json()["keys"])
-
-
-async def _refresh_in_a_thread(self: Any) -> None:
-    lock = _refresh_locks.setdefault((id(self), id(asyncio.get_running_loop())), asyncio.Lock())
-    seen = self.last_updated
-    async with lock:
-        if self.last_updated != seen:
-            return  # another turn refreshed them while this one waited
-        keys = await asyncio.to_thread(_fetch_signing_keys, self.url)
-        self.keys, self.last_updated = keys, datetime.now()
-
-
-def fetch_signing_keys_in_a_thread() -> None:
-    metadata = getattr(jwt_token_extractor, "_OpenIdMetadata", None)
-    if metadata is not None and hasattr(metadata, "_refresh"):
-        metadata._refresh = _refresh_in_a_thread
+# Off: botbuilder's create_user_token_client per turn (bench/bench_teams.py --without token-client):
+# 3.3-5.7 instead of 0.6-2.8 ms bot CPU/turn, 60-86% of the speed-up. Public API either way.
+REUSE_USER_TOKEN_CLIENT = True
 
 
 def bot_configuration(settings: Settings) -> SimpleNamespace:
@@ -143,12 +111,13 @@ class CoachBotAuthentication(BotFrameworkAuthentication):
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         # The stock path builds a msrest TokenApiClient per turn; the coach never signs users in
-        # (no OAuth prompt), so one per app id is plenty.
+        # (no OAuth prompt), so botbuilder's own client, made once per app id, is plenty.
+        if not REUSE_USER_TOKEN_CLIENT:
+            return await self._inner.create_user_token_client(claims_identity)
         app_id = app_id_of(claims_identity)
         client = self._token_clients.get(app_id)
         if client is None:
-            creds = await self.credentials(app_id, AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE)
-            client = _UserTokenClientImpl(app_id, creds, AuthenticationConstants.OAUTH_URL)
+            client = await self._inner.create_user_token_client(claims_identity)
             self._token_clients[app_id] = client
         return client
 

@@ -14,17 +14,14 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-import botbuilder.schema as schema
-import botbuilder.schema.teams as teams_schema
 from botbuilder.schema import Activity, ResourceResponse
-from msrest.serialization import Model
 from yarl import URL
 
+from bot.teams import msrest_internals
 from storage.errors import CoachError
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -205,16 +202,14 @@ def _path(conversation_id: str, activity_id: str | None = None) -> str:
 
 def activity_json(activity: Activity) -> dict[str, Any]:
     """The activity as the connector's JSON. msrest walks a card's content value by value (with an
-    eval per string); a card is plain JSON already, so it is put back as it is."""
+    eval per string); a card is plain JSON already, so it is put back as it is. The rest goes
+    through bot.teams.msrest_internals."""
     attachments = activity.attachments or []
     contents = [a.content for a in attachments]
     for a in attachments:
         a.content = None
     try:
-        try:
-            body = model_json(activity)
-        except _NotPlain:
-            body = activity.serialize()
+        body = msrest_internals.serialize(activity)
     finally:
         for a, content in zip(attachments, contents, strict=True):
             a.content = content
@@ -222,87 +217,6 @@ def activity_json(activity: Activity) -> dict[str, Any]:
         if content is not None:
             item["content"] = content
     return body
-
-
-# -- msrest's JSON serialization, for the plain values an outgoing activity holds ---------------------
-# Model.serialize() builds a Serializer and a class map per call and goes through several layers per
-# value; this does the same walk over `_attribute_map` for str/bool/int/float, lists, dicts and
-# nested models, and gives up (_NotPlain) on anything else (datetimes, enums' odd values, readonly
-# or flattened keys, XML models), for which msrest itself is used. tests/bot/teams/test_wire.py
-# compares the two.
-class _NotPlain(Exception):
-    pass
-
-
-_FIELDS: dict[type, tuple[tuple[str, str, str], ...]] = {}
-_SCALARS = {"str": str, "bool": bool, "int": int, "float": float}
-
-
-def _fields(cls: type) -> tuple[tuple[str, str, str], ...]:
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        attribute_map: dict[str, dict[str, str]] = getattr(cls, "_attribute_map", {})
-        if getattr(cls, "_validation", None) or hasattr(cls, "_xml_map") or any(
-            "." in d["key"] or not d["key"] for d in attribute_map.values()
-        ):
-            raise _NotPlain(cls.__name__)
-        fields = _FIELDS[cls] = tuple((attr, d["key"], d["type"]) for attr, d in attribute_map.items())
-    return fields
-
-
-def model_json(model: Model) -> dict[str, Any]:
-    """`model.serialize()` for plain values; raises _NotPlain where msrest must do it."""
-    out: dict[str, Any] = {}
-    for attr, key, kind in _fields(type(model)):
-        value = getattr(model, attr)
-        if value is not None:
-            out[key] = _typed(value, kind)
-    return out
-
-
-def _typed(value: Any, kind: str) -> Any:
-    scalar = _SCALARS.get(kind)
-    if scalar is not None:
-        if type(value) is scalar:
-            return value
-        if kind == "str" and isinstance(value, Enum) and type(value.value) is str:
-            return value.value
-        raise _NotPlain(kind)
-    if kind == "object":
-        return _object(value)
-    if kind[0] == "[" and kind[-1] == "]" and type(value) is list:
-        inner = kind[1:-1]
-        return [None if v is None else _typed(v, inner) for v in value]
-    if kind[0] == "{" and kind[-1] == "}" and type(value) is dict:
-        inner = kind[1:-1]
-        return {_key(k): None if v is None else _typed(v, inner) for k, v in value.items()}
-    if isinstance(value, Model) and kind in _MODEL_NAMES:
-        return model_json(value)
-    raise _NotPlain(kind)
-
-
-def _object(value: Any) -> Any:
-    kind = type(value)
-    if value is None or kind is str or kind is int or kind is bool or kind is float:
-        return value
-    if kind is dict:
-        return {_key(k): _object(v) for k, v in value.items()}
-    if kind is list:
-        return [_object(v) for v in value]
-    if isinstance(value, Model):
-        return model_json(value)
-    raise _NotPlain(kind.__name__)
-
-
-def _key(key: Any) -> str:
-    if type(key) is not str:
-        raise _NotPlain("key")
-    return key
-
-
-# The model classes an `_attribute_map` may name (an enum's name goes to msrest).
-_MODEL_NAMES = {name for module in (schema, teams_schema) for name, cls in vars(module).items()
-                if isinstance(cls, type) and issubclass(cls, Model)}
 
 
 def _response(data: dict[str, Any]) -> ResourceResponse:

@@ -5,33 +5,25 @@ timezone from the Teams client) and the conversation reference. One read answers
 (nothing changed); the write transaction runs only when something is new or different, so busy
 chats do not queue behind each other on the database.
 
-That read runs on every activity, so it is one prebuilt statement. On a SQLite file it goes through
-a dedicated read-only connection (`Lookup`): one hop to its thread instead of a pooled session's
-six (cursor, execute, fetch, close, two rollbacks). It reads the committed state (WAL), exactly as
-the session would; anything it cannot answer falls back to the session.
+That read runs on every activity, so it is one prebuilt statement (teams_store.PERSON_LOOKUP). On a
+SQLite file it goes through a dedicated read-only connection (storage/sqlite_reader.py); anything
+it cannot answer falls back to the session.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import aiosqlite
-import sqlalchemy as sa
 from botbuilder.schema import Activity, ChannelAccount
-from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.engine import make_url
 
 from bot import log_messages as msg
 from dialogs.context import CoachContext
 from storage import repository as repo
 from storage import teams_store
-from storage.models import Person, Workspace
-from storage.teams_store import TeamsConversation
+from storage.sqlite_reader import NO_ANSWER, PersonReadConnection
 
 PLATFORM = "teams"
 log = logging.getLogger("coach.teams")
@@ -118,84 +110,17 @@ def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _lookup_statement() -> sa.Select[Any]:
-    person, workspace = sa.inspect(Person).local_table, sa.inspect(Workspace).local_table
-    conv = sa.inspect(TeamsConversation).local_table
-    return (
-        sa.select(person.c.id, person.c.locale, person.c.timezone, person.c.reachable,
-                  conv.c.person_id, conv.c.reference, conv.c.installed,
-                  conv.c.client_locale, conv.c.client_timezone)
-        .join(workspace, workspace.c.id == person.c.workspace_id)
-        .outerjoin(conv, conv.c.conversation_id == sa.bindparam("conversation_id"))
-        .where(workspace.c.platform == sa.bindparam("platform"),
-               workspace.c.external_id == sa.bindparam("tenant"),
-               person.c.platform_user_id == sa.bindparam("user"))
-    )
-
-
-# Built once: the statement, its SQLite text and the order of its parameters.
-_LOOKUP = _lookup_statement()
-_LOOKUP_SQLITE = _LOOKUP.compile(dialect=sqlite_dialect.dialect())
-_LOOKUP_SQL = str(_LOOKUP_SQLITE)
-_LOOKUP_ORDER = tuple(_LOOKUP_SQLITE.positiontup or ())
-
-
 def _lookup_params(f: _ActivityProfile) -> dict[str, str]:
     return {"conversation_id": f.conversation_id, "platform": PLATFORM, "tenant": f.tenant, "user": f.user}
 
 
-NO_ANSWER = object()
+def _lookup_failed(exc: Exception) -> None:
+    log.warning(msg.TEAMS_LOOKUP_OFF.format(error=exc))
 
 
-class PersonReadConnection:
-    """A dedicated read-only connection to the SQLite file for the per-activity read.
-
-    `open` returns None for anything but a plain SQLite file (PostgreSQL, in-memory): those use the
-    session. A failed read closes it for good and the session answers from then on.
-    """
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn: aiosqlite.Connection | None = conn
-
-    @classmethod
-    async def open(cls, database_url: str) -> PersonReadConnection | None:
-        url = make_url(database_url)
-        path = url.database or ""
-        if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or url.query:
-            return None
-        try:
-            conn = await aiosqlite.connect(path, timeout=30)
-        except (sqlite3.Error, OSError) as exc:
-            log.warning(msg.TEAMS_LOOKUP_OFF.format(error=exc))
-            return None
-        try:
-            await conn.execute("PRAGMA query_only=ON")
-        except BaseException:
-            await conn.close()
-            raise
-        return cls(conn)
-
-    async def row(self, params: dict[str, str]) -> Any:
-        """The row (or None when there is none); NO_ANSWER when this connection cannot answer."""
-        conn = self._conn
-        if conn is None:
-            return NO_ANSWER
-        try:
-            rows = list(await conn.execute_fetchall(_LOOKUP_SQL, [params[k] for k in _LOOKUP_ORDER]))
-        except (sqlite3.Error, ValueError) as exc:
-            log.warning(msg.TEAMS_LOOKUP_OFF.format(error=exc))
-            await self.close()
-            return NO_ANSWER
-        if not rows:
-            return None
-        row = tuple(rows[0])
-        reference = row[5]  # the JSON column, as SQLAlchemy's JSON type would return it
-        return (*row[:5], json.loads(reference) if isinstance(reference, str) else reference, *row[6:])
-
-    async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close()
+async def open_person_reader(database_url: str) -> PersonReadConnection | None:
+    """The dedicated read connection for a SQLite file (storage/sqlite_reader.py), else None."""
+    return await PersonReadConnection.open(database_url, on_failure=_lookup_failed)
 
 
 async def remember(ctx: CoachContext, activity: Activity, account: ChannelAccount | None = None,
@@ -236,7 +161,7 @@ async def _read(
     row: Any = await lookup.row(params) if lookup is not None else NO_ANSWER
     if row is NO_ANSWER:
         async with ctx.db() as session:
-            row = (await session.execute(_LOOKUP, params)).first()
+            row = await teams_store.lookup_person(session=session, params=params)
     if row is None:
         return None
     pid, locale, zone, reachable, conv_person, reference, installed, client_locale, client_zone = row

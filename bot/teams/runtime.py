@@ -259,7 +259,7 @@ def is_loopback(remote: str | None) -> bool:
 
 async def _pool(app: web.Application) -> AsyncIterator[None]:
     # Runs after the database context (migrated by then) and closes before the engine does.
-    lookup = await people.PersonReadConnection.open(app[SETTINGS].database_url)
+    lookup = await people.open_person_reader(app[SETTINGS].database_url)
     if lookup is not None:
         app[TEAMS_LOOKUP] = lookup
     try:

@@ -117,6 +117,7 @@ class TestSigningKeys:
         from jwt.algorithms import RSAAlgorithm
 
         from bot.teams import auth as teams_auth
+        from bot.teams import botbuilder_internals
         from bot.teams.connector import ConnectorPool
 
         teams_auth.CoachBotAuthentication(make_settings(
@@ -142,7 +143,7 @@ class TestSigningKeys:
             return Answer({"jwks_uri": "https://keys.example/"} if url != "https://keys.example/"
                           else {"keys": [jwk]})
 
-        monkeypatch.setattr(teams_auth.requests, "get", fake_get)
+        monkeypatch.setattr(botbuilder_internals.requests, "get", fake_get)
         monkeypatch.setattr(JwtTokenExtractor, "metadataCache", {})
         extractor = JwtTokenExtractor(ChannelValidation.TO_BOT_FROM_CHANNEL_TOKEN_VALIDATION_PARAMETERS,
                                       AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,

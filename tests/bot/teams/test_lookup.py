@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from botbuilder.schema import Activity
 
 from bot.teams import people
 from bot.teams.runtime import TEAMS_LOOKUP
+from storage import teams_store
 from tests.bot.teams.conftest import TeamsUser, person
 
 
@@ -35,7 +37,7 @@ async def test_lookup_reads_what_the_session_reads(rep: TeamsUser) -> None:
         reference=people.reference_of(activity))
     params = people._lookup_params(facts)
     async with ctx.db() as session:
-        expected = tuple((await session.execute(people._LOOKUP, params)).one())
+        expected = tuple((await session.execute(teams_store.PERSON_LOOKUP, params)).one())
     row = await lookup.row(params)
     assert row[5] == expected[5] == people.reference_of(activity)  # the JSON column, decoded
     # SQLite hands booleans back as 0/1; the check only tests their truth.
@@ -54,3 +56,12 @@ async def test_a_broken_lookup_falls_back_to_the_session(rep: TeamsUser) -> None
     rep.connector.clear()
     assert await rep.say("debrief Acme") == 201
     assert rep.connector.sent()[-1].card is not None
+
+
+async def test_with_the_switch_off_there_is_no_side_connection(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from storage import sqlite_reader
+
+    monkeypatch.setattr(sqlite_reader, "SIDE_CONNECTION", False)
+    assert await people.open_person_reader(f"sqlite+aiosqlite:///{tmp_path}/x.db") is None

@@ -21,7 +21,8 @@ from botbuilder.schema.teams import TeamsChannelData, TenantInfo
 
 from bot.delivery import Outgoing
 from bot.teams.cards import attachment, reply_activity
-from bot.teams.connector import _NotPlain, activity_json, model_json
+from bot.teams.connector import activity_json
+from bot.teams.msrest_internals import _NotPlain, model_json
 from bot.teams.sender import outgoing_activities
 from dialogs.messages import Button, FileAttachment, Reply
 from tests.bot.teams.conftest import payload
@@ -96,3 +97,14 @@ def _without_content(activity: Activity) -> Activity:
     for a in activity.attachments or []:
         a.content = None
     return activity
+
+
+def test_with_the_switch_off_msrest_serializes_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.teams import msrest_internals
+
+    calls: list[str] = []
+    monkeypatch.setattr(msrest_internals, "FAST_SERIALIZE", False)
+    monkeypatch.setattr(msrest_internals, "model_json", lambda model: calls.append("fast") or {})
+    for activity in outgoing():
+        assert activity_json(activity) == msrest_json(activity)
+    assert calls == []
