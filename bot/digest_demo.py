@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage import repository as repo
 from storage import sales_teams
+from storage.accounts import get_or_create_account
+from storage.engine import session_insert
 from storage.models import Meeting, Person
 
 TEAM_NAME = "Benelux"
@@ -33,12 +34,12 @@ async def seed_digest_demo(
         )
         if rep_id is None:
             continue
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=workspace_id, name=account
         )
         starts = (now - timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
         await session.execute(
-            repo._insert(session, Meeting)
+            session_insert(session, Meeting)
             .values(
                 workspace_id=workspace_id,
                 person_id=rep_id,

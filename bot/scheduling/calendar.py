@@ -29,13 +29,16 @@ from sqlmodel import col
 from bot import log_messages as msg
 from bot.config import OrgConfig
 from dialogs.context import CoachContext
-from dialogs.meetings import InviteFlags, meeting_prefix, plan_meeting, upsert_meeting
+from dialogs.meetings import meeting_prefix, plan_meeting
 from dialogs.timing import SchedulePolicy
 from storage import outbox
-from storage import repository as repo
+from storage.accounts import get_or_create_account
+from storage.engine import session_insert
 from storage.errors import CoachError
+from storage.meetings import InviteFlags, upsert_meeting
 from storage.models import Account, Meeting, Person, not_null
-from storage.scheduling import CalendarFeed
+from storage.people import get_person
+from storage.planning_models import CalendarFeed
 
 log = logging.getLogger("coach.calendar")
 
@@ -242,7 +245,7 @@ async def _account_for(
         )
         if found is not None:
             return int(found)
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=person.workspace_id, name=name_from_domain(domain)
         )
         await session.execute(
@@ -252,7 +255,7 @@ async def _account_for(
         )
         return account_id
     assert webmail or event.title
-    return await repo.get_or_create_account(
+    return await get_or_create_account(
         session=session, workspace_id=person.workspace_id, name=name_from_title(event.title)
     )
 
@@ -372,7 +375,7 @@ async def import_calendar(
     cal = read_calendar(data)
     now = ctx.clock()
     async with ctx.db() as session, session.begin():
-        person = await repo.get_person(session=session, person_id=person_id)
+        person = await get_person(session=session, person_id=person_id)
         tz = person.timezone or ctx.default_timezone
         events = occurrences(cal, now - PAST, now + HORIZON, tz=tz)
         return await import_events(
@@ -392,7 +395,7 @@ async def add_feed(*, session: AsyncSession, person_id: int, url: str) -> int:
     if not url.startswith(("https://", "http://", "webcal://")):
         raise CalendarError("a calendar feed must be an http(s) or webcal URL")
     url = "https://" + url[len("webcal://") :] if url.startswith("webcal://") else url
-    stmt = repo._insert(session, CalendarFeed).values(
+    stmt = session_insert(session, CalendarFeed).values(
         person_id=person_id, url=url, next_poll_at=datetime.now(UTC), created_at=datetime.now(UTC)
     )
     stmt = stmt.on_conflict_do_update(

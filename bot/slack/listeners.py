@@ -39,10 +39,11 @@ from dialogs.debrief import (
 from dialogs.messages import Reply
 from dialogs.text import format_when
 from dialogs.validation import Locality, clean_account, combine_date_time, validate_form
-from storage import repository as repo
 from storage import slack_store
+from storage.debriefs import get_debrief, latest_debriefs
 from storage.errors import CoachError, EditWindowClosed, NotFound
 from storage.models import Person
+from storage.people import get_person
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -129,7 +130,7 @@ class SlackDebriefFlow:
     async def edit_modal(self, rep: Rep, debrief_id: int) -> Any:
         """The modal filled with a stored debrief; NotFound / EditWindowClosed when it can't be."""
         async with self.ctx.db() as session:
-            stored = await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
+            stored = await get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
         check_edit_window(self.ctx, stored.debrief.created_at)
         initial = stored_values(stored)
         when = format_when(stored.debrief.created_at, locale=rep.locale, tz=rep.timezone)
@@ -140,7 +141,7 @@ class SlackDebriefFlow:
 
     async def edit_by_number(self, rep: Rep, number: int) -> Any | Reply:
         async with self.ctx.db() as session:
-            rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
+            rows = await latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
         if not 1 <= number <= len(rows):
             return Reply(kind="error", text=self.texts.message(rep.locale, "edit_not_found", number=number))
         return await self.edit_or_error(rep, int(rows[number - 1].debrief.id or 0))
@@ -195,7 +196,7 @@ class SlackDebriefFlow:
 
     async def send_files(self, person_id: int, replies: list[Reply]) -> None:
         async with self.ctx.db() as session:
-            person = await repo.get_person(session=session, person_id=person_id)
+            person = await get_person(session=session, person_id=person_id)
         try:
             await send_dm(self.runtime, self.ctx.db, person=person, message=to_outgoing(replies))
         except DeliveryError as exc:

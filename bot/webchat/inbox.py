@@ -14,7 +14,7 @@ from bot.delivery import Outgoing
 from bot.keys import DB
 from dialogs.context import CoachContext
 from storage.models import Person, Platform
-from storage.scheduling import WebChatInbox
+from storage.planning_models import WebChatInbox
 
 POLL_LIMIT = 20
 

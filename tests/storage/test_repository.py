@@ -10,7 +10,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
 
-from storage import repository as repo
+from storage.accounts import account_names, get_or_create_account
+from storage.debrief_insert import FiledDebrief, insert_debrief
+from storage.debriefs import (
+    AnswerRow,
+    count_debriefs,
+    create_debrief,
+    get_debrief,
+    latest_debriefs,
+    update_debrief,
+)
+from storage.dialog_state import clear_dialog, load_dialog, save_dialog
 from storage.errors import NotFound
 from storage.models import (
     Account,
@@ -21,12 +31,13 @@ from storage.models import (
     Person,
     Workspace,
 )
+from storage.people import get_or_create_person, get_or_create_workspace, get_person, update_person
 from tests.factories import make_person
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 ANSWERS = [
-    repo.AnswerRow(p, r, n)
+    AnswerRow(p, r, n)
     for p, r, n in [
         ("opening", "no", "formal agenda"),
         ("interaction", "yes", None),
@@ -47,11 +58,11 @@ async def new_debrief(
     db, person: Person, *, key: str = "k1", account: str = "Acme", created_at: datetime | None = None
 ) -> int:
     async with db() as session, session.begin():
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=person.workspace_id, name=account
         )
         assert person.id is not None
-        debrief_id, created = await repo.create_debrief(
+        debrief_id, created = await create_debrief(
             session=session,
             workspace_id=person.workspace_id,
             person_id=person.id,
@@ -73,14 +84,14 @@ async def count(db, table) -> int:
 # -- workspaces, people, accounts -------------------------------------------------------------------
 async def test_workspace_and_person_get_or_create(db) -> None:
     async with db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(
+        ws = await get_or_create_workspace(
             session=session, platform="slack", external_id="T1", name="Acme"
         )
-        again = await repo.get_or_create_workspace(session=session, platform="slack", external_id="T1")
-        teams = await repo.get_or_create_workspace(session=session, platform="teams", external_id="T1")
+        again = await get_or_create_workspace(session=session, platform="slack", external_id="T1")
+        teams = await get_or_create_workspace(session=session, platform="teams", external_id="T1")
         assert ws.id == again.id != teams.id
         assert ws.id is not None
-        p1 = await repo.get_or_create_person(
+        p1 = await get_or_create_person(
             session=session,
             workspace_id=ws.id,
             platform_user_id="U1",
@@ -88,24 +99,24 @@ async def test_workspace_and_person_get_or_create(db) -> None:
             timezone="Europe/Amsterdam",
             locale="nl",
         )
-        p2 = await repo.get_or_create_person(
+        p2 = await get_or_create_person(
             session=session, workspace_id=ws.id, platform_user_id="U1", display_name="Someone else"
         )
         assert p1.id == p2.id
         assert p2.display_name == "Sanne"  # the first write wins; updates go through update_person
         assert p1.id is not None
-        await repo.update_person(session=session, person_id=p1.id, display_name="Sanne de Vries", locale="en")
+        await update_person(session=session, person_id=p1.id, display_name="Sanne de Vries", locale="en")
         with pytest.raises(ValueError, match="cannot update"):
-            await repo.update_person(session=session, person_id=p1.id, workspace_id=99)
+            await update_person(session=session, person_id=p1.id, workspace_id=99)
     async with db() as session:
-        person = await repo.get_person(session=session, person_id=p1.id)
+        person = await get_person(session=session, person_id=p1.id)
         assert (person.display_name, person.locale, person.timezone) == (
             "Sanne de Vries",
             "en",
             "Europe/Amsterdam",
         )
         with pytest.raises(NotFound):
-            await repo.get_person(session=session, person_id=123456)
+            await get_person(session=session, person_id=123456)
     assert await count(db, Workspace) == 2
     assert await count(db, Person) == 1
 
@@ -116,20 +127,20 @@ async def test_workspace_and_person_get_or_create(db) -> None:
 async def test_account_names_ignore_case_and_spacing(db, spelling: str) -> None:
     rep = await make_person(db)
     async with db() as session, session.begin():
-        first = await repo.get_or_create_account(
+        first = await get_or_create_account(
             session=session, workspace_id=rep.workspace_id, name="Acme Corp"
         )
-        same = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name=spelling)
-        other = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
-        names = await repo.account_names(session=session, account_ids=[first, other])
+        same = await get_or_create_account(session=session, workspace_id=rep.workspace_id, name=spelling)
+        other = await get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
+        names = await account_names(session=session, account_ids=[first, other])
     assert first == same != other
     assert names == {first: "Acme Corp", other: "Acme"}  # the first spelling is kept
     elsewhere = await make_person(db, workspace="other")
     async with db() as session, session.begin():
-        theirs = await repo.get_or_create_account(
+        theirs = await get_or_create_account(
             session=session, workspace_id=elsewhere.workspace_id, name="acme corp"
         )
-        assert await repo.account_names(session=session, account_ids=[]) == {}
+        assert await account_names(session=session, account_ids=[]) == {}
     assert theirs != first  # workspaces never share accounts
 
 
@@ -139,7 +150,7 @@ async def test_create_debrief_is_idempotent_per_workspace_key(db) -> None:
     first = await new_debrief(db, rep, key="slack:abc")
     async with db() as session, session.begin():
         assert rep.id is not None
-        again, created = await repo.create_debrief(
+        again, created = await create_debrief(
             session=session,
             workspace_id=rep.workspace_id,
             person_id=rep.id,
@@ -155,7 +166,7 @@ async def test_create_debrief_is_idempotent_per_workspace_key(db) -> None:
     await new_debrief(db, other_ws, key="slack:abc")  # same key, other workspace: a new debrief
     assert await count(db, Debrief) == 2
     async with db() as session:
-        stored = await repo.get_debrief(session=session, debrief_id=first, person_id=rep.id)
+        stored = await get_debrief(session=session, debrief_id=first, person_id=rep.id)
     assert stored.debrief.outcome == "next_step"
 
 
@@ -163,7 +174,7 @@ async def test_concurrent_inserts_with_one_key_make_one_row(concurrent_db) -> No
     db = concurrent_db
     rep = await make_person(db)
     async with db() as session, session.begin():
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=rep.workspace_id, name="Acme"
         )
     started = asyncio.Event()
@@ -171,7 +182,7 @@ async def test_concurrent_inserts_with_one_key_make_one_row(concurrent_db) -> No
     async def insert() -> tuple[int, bool]:
         async with db() as session, session.begin():
             assert rep.id is not None
-            result = await repo.create_debrief(
+            result = await create_debrief(
                 session=session,
                 workspace_id=rep.workspace_id,
                 person_id=rep.id,
@@ -197,7 +208,7 @@ async def test_concurrent_account_creation_makes_one_account(concurrent_db) -> N
 
     async def create(name: str) -> int:
         async with db() as session, session.begin():
-            return await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name=name)
+            return await get_or_create_account(session=session, workspace_id=rep.workspace_id, name=name)
 
     ids = await asyncio.gather(create("Globex"), create("globex"), create(" GLOBEX "))
     assert len(set(ids)) == 1
@@ -211,16 +222,16 @@ async def test_update_debrief_keeps_created_at_and_replaces_answers(db) -> None:
     assert rep.id is not None
     later = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
     async with db() as session, session.begin():
-        await repo.update_debrief(
+        await update_debrief(
             session=session,
             debrief_id=debrief_id,
             person_id=rep.id,
             updated_at=later,
             fields={"outcome": "closed", "next_meeting_at": None},
-            answers=[repo.AnswerRow(a.point, "yes", None) for a in ANSWERS],
+            answers=[AnswerRow(a.point, "yes", None) for a in ANSWERS],
         )
     async with db() as session:
-        stored = await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
+        stored = await get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
     assert stored.debrief.created_at == created
     assert stored.debrief.updated_at == later
     assert stored.debrief.outcome == "closed" and stored.debrief.next_meeting_at is None
@@ -233,7 +244,7 @@ async def test_update_debrief_keeps_created_at_and_replaces_answers(db) -> None:
     assert other.id is not None
     async with db() as session, session.begin():
         with pytest.raises(NotFound):
-            await repo.update_debrief(
+            await update_debrief(
                 session=session,
                 debrief_id=debrief_id,
                 person_id=other.id,
@@ -241,7 +252,7 @@ async def test_update_debrief_keeps_created_at_and_replaces_answers(db) -> None:
                 answers=ANSWERS,
             )
         with pytest.raises(NotFound):
-            await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=other.id)
+            await get_debrief(session=session, debrief_id=debrief_id, person_id=other.id)
 
 
 async def test_latest_debriefs_newest_first_own_only(db) -> None:
@@ -255,9 +266,9 @@ async def test_latest_debriefs_newest_first_own_only(db) -> None:
     await new_debrief(db, other, key="theirs", created_at=base + timedelta(days=30))
     assert rep.id is not None
     async with db() as session:
-        rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=5)
-        assert await repo.count_debriefs(session=session, person_id=rep.id) == 7
-        assert await repo.count_debriefs(session=session) == 8
+        rows = await latest_debriefs(session=session, person_id=rep.id, limit=5)
+        assert await count_debriefs(session=session, person_id=rep.id) == 7
+        assert await count_debriefs(session=session) == 8
     assert [r.debrief.id for r in rows] == ids[::-1][:5]
     assert [r.account_name for r in rows] == [f"Account {i}" for i in (6, 5, 4, 3, 2)]
     assert all(set(r.answers) == {a.point for a in ANSWERS} for r in rows)
@@ -270,30 +281,30 @@ async def test_dialog_save_with_version_check(db) -> None:
     assert rep.id is not None
     kw = {"person_id": rep.id, "channel": "web", "kind": "debrief"}
     async with db() as session, session.begin():
-        assert await repo.save_dialog(
+        assert await save_dialog(
             session=session, step="account", data={"a": 1}, expected_version=None, **kw
         )
     async with db() as session, session.begin():
-        assert await repo.save_dialog(
+        assert await save_dialog(
             session=session, step="rating:opening", data={"a": 2}, expected_version=1, **kw
         )
         # a second writer that read version 1 too loses
-        assert not await repo.save_dialog(session=session, step="x", data={}, expected_version=1, **kw)
+        assert not await save_dialog(session=session, step="x", data={}, expected_version=1, **kw)
     async with db() as session:
-        state = await repo.load_dialog(session=session, person_id=rep.id, channel="web")
+        state = await load_dialog(session=session, person_id=rep.id, channel="web")
         assert state is not None
         assert (state.step, state.data, state.version) == ("rating:opening", {"a": 2}, 2)
-        assert await repo.load_dialog(session=session, person_id=rep.id, channel="slack") is None
+        assert await load_dialog(session=session, person_id=rep.id, channel="slack") is None
     async with db() as session, session.begin():
-        assert not await repo.clear_dialog(
+        assert not await clear_dialog(
             session=session, person_id=rep.id, channel="web", expected_version=1
         )
         # a new dialog replaces the old one, at version 1
-        assert await repo.save_dialog(session=session, step="account", data={}, expected_version=None, **kw)
+        assert await save_dialog(session=session, step="account", data={}, expected_version=None, **kw)
     assert await count(db, DialogState) == 1
     async with db() as session, session.begin():
-        assert await repo.clear_dialog(session=session, person_id=rep.id, channel="web", expected_version=1)
-        assert not await repo.clear_dialog(session=session, person_id=rep.id, channel="web")
+        assert await clear_dialog(session=session, person_id=rep.id, channel="web", expected_version=1)
+        assert not await clear_dialog(session=session, person_id=rep.id, channel="web")
     assert await count(db, DialogState) == 0
 
 
@@ -303,11 +314,11 @@ async def test_concurrent_dialog_moves_one_wins(concurrent_db) -> None:
     assert rep.id is not None
     kw = {"person_id": rep.id, "channel": "web", "kind": "debrief"}
     async with db() as session, session.begin():
-        await repo.save_dialog(session=session, step="a", data={}, expected_version=None, **kw)
+        await save_dialog(session=session, step="a", data={}, expected_version=None, **kw)
 
     async def move(step: str) -> bool:
         async with db() as session, session.begin():
-            moved = await repo.save_dialog(
+            moved = await save_dialog(
                 session=session, step=step, data={"by": step}, expected_version=1, **kw
             )
             await asyncio.sleep(0.05)
@@ -315,7 +326,7 @@ async def test_concurrent_dialog_moves_one_wins(concurrent_db) -> None:
 
     assert sorted(await asyncio.gather(move("b"), move("c"))) == [False, True]
     async with db() as session:
-        state = await repo.load_dialog(session=session, person_id=rep.id, channel="web")
+        state = await load_dialog(session=session, person_id=rep.id, channel="web")
     assert state is not None and state.version == 2 and state.data == {"by": state.step}
 
 
@@ -364,7 +375,7 @@ async def test_foreign_key_cascades(db) -> None:
         await session.execute(
             sa.update(Debrief).where(Debrief.id == debrief_id).values(meeting_id=meeting.id)
         )
-        await repo.save_dialog(
+        await save_dialog(
             session=session,
             person_id=rep.id,
             channel="web",
@@ -397,7 +408,7 @@ async def test_foreign_keys_are_enforced(db) -> None:
     assert rep.id is not None
     with pytest.raises(sa.exc.IntegrityError):
         async with db() as session, session.begin():
-            await repo.create_debrief(
+            await create_debrief(
                 session=session,
                 workspace_id=rep.workspace_id,
                 person_id=rep.id,
@@ -412,7 +423,7 @@ async def test_foreign_keys_are_enforced(db) -> None:
 async def file(db, person: Person, *, account: str = "Acme", key: str = "k1", at: datetime | None = None):
     async with db() as session, session.begin():
         assert person.id is not None
-        return await repo.file_debrief(
+        return await insert_debrief(
             session=session, person_id=person.id, account_name=account, idempotency_key=key,
             fields=FIELDS, answers=ANSWERS, created_at=at or datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
         )
@@ -424,11 +435,11 @@ async def test_file_debrief_returns_the_rep_with_the_insert(db) -> None:
     await new_debrief(db, rep, key="old", account="Acme Corp")  # the account exists
     filed = await file(db, rep, account="  ACME corp ", key="k1")
     async with db() as session:
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=rep.workspace_id, name="Acme Corp"
         )
-        stored = await repo.get_debrief(session=session, debrief_id=filed.debrief_id, person_id=rep.id or 0)
-    assert filed == repo.FiledDebrief(
+        stored = await get_debrief(session=session, debrief_id=filed.debrief_id, person_id=rep.id or 0)
+    assert filed == FiledDebrief(
         debrief_id=filed.debrief_id, created=True, workspace_id=rep.workspace_id, account_id=account_id,
         person_name="Sanne de Vries", locale="nl", timezone="America/New_York", manager_name="Mark",
         tactics_open=False,
@@ -458,7 +469,7 @@ async def test_file_debrief_new_account(db) -> None:
     filed = await file(db, rep, account=" Globex  Inc ", key="k1")
     assert filed.created and filed.person_name == "Sanne de Vries"
     async with db() as session:
-        names = await repo.account_names(session=session, account_ids=[filed.account_id])
+        names = await account_names(session=session, account_ids=[filed.account_id])
     assert names == {filed.account_id: "Globex Inc"}
     assert await count(db, Account) == 1
     assert await count(db, DebriefAnswer) == 5
@@ -481,7 +492,7 @@ async def test_file_debrief_for_nobody_writes_nothing(db) -> None:
     await new_debrief(db, rep, key="seed")
     with pytest.raises(NotFound):
         async with db() as session, session.begin():
-            await repo.file_debrief(
+            await insert_debrief(
                 session=session, person_id=424242, account_name="Acme", idempotency_key="k",
                 fields=FIELDS, answers=ANSWERS, created_at=datetime(2026, 11, 30, tzinfo=UTC),
             )
@@ -489,13 +500,13 @@ async def test_file_debrief_for_nobody_writes_nothing(db) -> None:
 
 
 async def test_file_debrief_says_whether_tactics_await_a_verdict(db) -> None:
-    from storage.scheduling import SuggestedTactic
+    from storage.planning_models import SuggestedTactic
 
     rep = await make_person(db)
     other = await make_person(db, user_id="U2")
     await new_debrief(db, rep, key="seed")
     async with db() as session, session.begin():
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=rep.workspace_id, name="Acme"
         )
         meeting = Meeting(
