@@ -22,6 +22,7 @@ from bot.delivery import DeliveryError, to_outgoing
 from bot.escape import for_slack
 from bot.slack import modal, views
 from bot.slack.background import AfterAckWork
+from bot.slack.mentions import person_references
 from bot.slack.people import RecentPeople, SlackUser, resolve_person, team_of
 from bot.slack.sender import send_dm
 from dialogs import conversation
@@ -185,7 +186,7 @@ class SlackDebriefFlow:
         """
         try:
             replies = await conversation.reply_to(
-                ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text
+                ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=person_references(text)
             )
         finally:
             self.recent.forget_id(rep.id)
