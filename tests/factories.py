@@ -104,7 +104,7 @@ async def store_debrief(coach: Any, person: Person, **form: Any) -> int:
 async def statements_sent(engine: AsyncEngine) -> AsyncIterator[list[str]]:
     """The first word of every statement the bot sends to the database meanwhile. On PostgreSQL
     asyncpg's query logger sees them all, BEGIN and COMMIT included, and those sent on the driver's
-    own connection (storage.filing); on SQLite, SQLAlchemy's cursor events."""
+    own connection (storage.filing_at_once); on SQLite, SQLAlchemy's cursor events."""
     import sqlalchemy as sa
 
     seen: list[str] = []

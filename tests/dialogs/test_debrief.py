@@ -106,9 +106,9 @@ async def test_reps_filing_a_new_account_at_once_each_store_theirs(
 
 
 async def test_a_plain_submission_is_two_statements(coach, db, engine, database_url) -> None:
-    """Known rep and account, nothing to plan: the rep comes back with the insert, and the issue-5
-    hook reads nothing (no next meeting, no due date, no tactics awaiting a verdict). On PostgreSQL
-    it is all one statement (storage.filing)."""
+    """Known rep and account, nothing to plan: the rep comes back with the insert, and carrying
+    out the follow-ups reads nothing (no next meeting, no due date, no tactics awaiting a verdict).
+    On PostgreSQL it is all one statement (storage.filing_at_once)."""
     boss = await make_person(db, user_id="M1", name="Mark", role="manager")
     rep = await make_person(db, manager_id=boss.id, locale="nl")
     assert rep.id is not None
