@@ -6,7 +6,7 @@ Both paths write one debrief and its five answers atomically per submission:
 
 - full path: dialogs.debrief.submit_debrief(ctx, person_id, CleanDebrief, idempotency_key) — finds
   the rep and the account, inserts with ON CONFLICT on the idempotency key (on PostgreSQL the
-  debrief, its answers and what it plans in one statement, storage.filing), and renders the
+  debrief, its answers and what it plans in one statement, storage.filing_at_once), and renders the
   coaching reply (Jinja2 + Babel), exactly as a channel calls it;
 - bare insert: INSERT debrief ... RETURNING id and one executemany INSERT of the five answers,
   SQLAlchemy Core on the same engine.
@@ -41,9 +41,10 @@ from dialogs.debrief import submit_debrief
 from dialogs.text import default_texts
 from dialogs.validation import CleanDebrief, Locality, validate_form
 from storage import migrate
-from storage import repository as repo
+from storage.accounts import get_or_create_account
 from storage.engine import create_engine, session_factory
 from storage.models import Debrief, DebriefAnswer
+from storage.people import get_or_create_person, get_or_create_workspace
 from tests.factories import full_form
 
 TARGET = 0.8
@@ -114,9 +115,9 @@ async def bench_engine(
         db = session_factory(engine)
         ctx = CoachContext(db=db, texts=default_texts(), clock=lambda: NOW)
         async with db() as session, session.begin():
-            ws = await repo.get_or_create_workspace(session=session, platform="web", external_id="bench")
+            ws = await get_or_create_workspace(session=session, platform="web", external_id="bench")
             assert ws.id is not None
-            person = await repo.get_or_create_person(
+            person = await get_or_create_person(
                 session=session,
                 workspace_id=ws.id,
                 platform_user_id="U1",
@@ -124,7 +125,7 @@ async def bench_engine(
                 locale="en",
                 timezone="Europe/Amsterdam",
             )
-            account_id = await repo.get_or_create_account(session=session, workspace_id=ws.id, name="Acme")
+            account_id = await get_or_create_account(session=session, workspace_id=ws.id, name="Acme")
         assert person.id is not None
         loc = Locality(locale="en", timezone="Europe/Amsterdam", now=NOW)
         debrief, errors = validate_form(FORM | (FOLLOW_UP if follow_up else {}), texts=ctx.texts, loc=loc)

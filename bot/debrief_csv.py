@@ -37,9 +37,11 @@ from dialogs.checklist import (
     SUPPLIER_CHOICES,
 )
 from storage import csv_rows
-from storage import repository as repo
+from storage.accounts import get_or_create_account
+from storage.debriefs import AnswerRow, create_debrief
 from storage.errors import CoachError
 from storage.models import Platform
+from storage.people import get_or_create_person, get_or_create_workspace
 
 TEXT_COLUMNS = (
     "customer_questions",
@@ -268,14 +270,14 @@ async def import_rows(*, session: AsyncSession, rows: list[CsvDebrief]) -> tuple
     for row in rows:
         ws_key = (row.platform, row.workspace)
         if ws_key not in workspaces:
-            ws = await repo.get_or_create_workspace(
+            ws = await get_or_create_workspace(
                 session=session, platform=row.platform, external_id=row.workspace
             )
             assert ws.id is not None
             workspaces[ws_key] = ws.id
         ws_id = workspaces[ws_key]
         if (ws_id, row.person) not in people:
-            person = await repo.get_or_create_person(
+            person = await get_or_create_person(
                 session=session,
                 workspace_id=ws_id,
                 platform_user_id=row.person,
@@ -285,17 +287,17 @@ async def import_rows(*, session: AsyncSession, rows: list[CsvDebrief]) -> tuple
             assert person.id is not None
             people[(ws_id, row.person)] = person.id
         if (ws_id, row.account) not in accounts:
-            accounts[(ws_id, row.account)] = await repo.get_or_create_account(
+            accounts[(ws_id, row.account)] = await get_or_create_account(
                 session=session, workspace_id=ws_id, name=row.account
             )
-        _, created = await repo.create_debrief(
+        _, created = await create_debrief(
             session=session,
             workspace_id=ws_id,
             person_id=people[(ws_id, row.person)],
             account_id=accounts[(ws_id, row.account)],
             idempotency_key=row.key,
             fields=row.fields,
-            answers=[repo.AnswerRow(p, row.ratings[p], row.notes[p]) for p in POINTS],
+            answers=[AnswerRow(p, row.ratings[p], row.notes[p]) for p in POINTS],
             created_at=row.created_at,
         )
         imported += int(created)

@@ -12,8 +12,10 @@ from bot.config import Settings
 from dialogs.checklist import POINTS
 from dialogs.context import CoachContext
 from storage import calendars, directory, sales_teams
-from storage import repository as repo
+from storage.accounts import get_or_create_account
+from storage.debriefs import AnswerRow, create_debrief
 from storage.models import Platform, Role
+from storage.people import get_or_create_person, get_or_create_workspace, update_person
 
 WORKSPACE = "local"
 MANAGER = ("demo:manager", "Maartje Jansen", "maartje@example.com")
@@ -49,34 +51,34 @@ async def seed_demo(ctx: CoachContext, settings: Settings) -> dict[str, Any]:
     locale = settings.org.default_locale
     total = 0
     async with ctx.db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(
+        ws = await get_or_create_workspace(
             session=session, platform=Platform.WEB, external_id=WORKSPACE, name="Web chat"
         )
         assert ws.id is not None
-        manager = await repo.get_or_create_person(
+        manager = await get_or_create_person(
             session=session, workspace_id=ws.id, platform_user_id=MANAGER[0],
             display_name=MANAGER[1], email=MANAGER[2], role=Role.MANAGER, locale=locale,
         )
         for user_id, name, email in REPS:
-            rep = await repo.get_or_create_person(
+            rep = await get_or_create_person(
                 session=session, workspace_id=ws.id, platform_user_id=user_id,
                 display_name=name, email=email, role=Role.REP, locale=locale,
             )
             assert rep.id is not None
-            await repo.update_person(session=session, person_id=rep.id, manager_id=manager.id,
+            await update_person(session=session, person_id=rep.id, manager_id=manager.id,
                                      display_name=name, email=email)
             for n in range(DEBRIEFS_PER_REP):
                 account = ACCOUNTS[(n + len(user_id)) % len(ACCOUNTS)]
-                account_id = await repo.get_or_create_account(
+                account_id = await get_or_create_account(
                     session=session, workspace_id=ws.id, name=account)
                 ratings = {p: _rating(rng, PROFILES[user_id][p]) for p in POINTS}
                 outcome = rng.choices(["closed", "next_step", "postponed", "lost"], [2, 5, 2, 1])[0]
                 when = now - timedelta(days=2 + n * 5, hours=rng.randint(0, 8))
-                _, created = await repo.create_debrief(
+                _, created = await create_debrief(
                     session=session, workspace_id=ws.id, person_id=rep.id, account_id=account_id,
                     idempotency_key=f"demo:{user_id}:{n}", created_at=when,
                     fields=_fields(rng, ratings, outcome, when),
-                    answers=[repo.AnswerRow(p, ratings[p]) for p in POINTS],
+                    answers=[AnswerRow(p, ratings[p]) for p in POINTS],
                 )
                 total += int(created)
         await _seed_digest(session=session, workspace_id=ws.id, manager_id=manager.id, now=now)
@@ -117,7 +119,7 @@ async def _seed_digest(
         )
         if rep_id is None:
             continue
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=workspace_id, name=account
         )
         starts = (now - timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)

@@ -30,9 +30,11 @@ from dialogs.debrief import (
 from dialogs.messages import Button, Reply
 from dialogs.text import format_day, format_when
 from dialogs.validation import FieldError, assemble, clean_account, clean_field, clean_text
-from storage import repository as repo
+from storage.debriefs import latest_debriefs
+from storage.dialog_state import clear_dialog, load_dialog, save_dialog
 from storage.errors import EditWindowClosed
 from storage.models import DialogState
+from storage.people import update_person
 
 KIND = "debrief"
 ACCOUNT_STEP = "account"
@@ -77,7 +79,7 @@ async def reply_to(
     text = clean_text(text or "")
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
-        state = await repo.load_dialog(session=session, person_id=person_id, channel=channel)
+        state = await load_dialog(session=session, person_id=person_id, channel=channel)
     command = parse_command(text)
     exact = command.name in INTERRUPTING and not command.arg
     if exact or (command.name == "language" and len(command.arg.split()) <= 1):
@@ -158,7 +160,7 @@ async def _start(ctx: CoachContext, rep: Rep, channel: str, account_text: str) -
 async def _start_edit(ctx: CoachContext, rep: Rep, channel: str, number: int) -> list[Reply]:
     t, loc = ctx.texts, rep.locale
     async with ctx.db() as session:
-        rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
+        rows = await latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
     if not 1 <= number <= len(rows):
         return [Reply(kind="error", text=t.message(loc, "edit_not_found", number=number))]
     row = rows[number - 1]
@@ -183,7 +185,7 @@ async def _cancel(
     if state is None:
         return [Reply(text=t.message(loc, "nothing_to_cancel"))]
     async with ctx.db() as session, session.begin():
-        await repo.clear_dialog(session=session, person_id=rep.id, channel=channel)
+        await clear_dialog(session=session, person_id=rep.id, channel=channel)
     return [Reply(text=t.message(loc, "cancelled"))]
 
 
@@ -195,7 +197,7 @@ async def _set_language(
     if code not in ("en", "nl"):
         return [Reply(kind="error", text=ctx.texts.message(rep.locale, "language_unknown"))]
     async with ctx.db() as session, session.begin():
-        await repo.update_person(session=session, person_id=rep.id, locale=code)
+        await update_person(session=session, person_id=rep.id, locale=code)
     rep = Rep(rep.id, rep.workspace_id, rep.name, code, rep.timezone, rep.manager_name)
     replies = [Reply(text=ctx.texts.message(code, "language_set"), meta={"locale": code})]
     return replies + ([_question(ctx, rep, state)] if state else [])
@@ -223,7 +225,7 @@ async def _answer(
     if index + 1 < len(STEPS):
         next_step = STEPS[index + 1]
         async with ctx.db() as session, session.begin():
-            moved = await repo.save_dialog(
+            moved = await save_dialog(
                 session=session, person_id=rep.id, channel=channel, kind=KIND, step=next_step,
                 data=data, expected_version=state.version,
             )
@@ -257,7 +259,7 @@ async def _finish(
     async with ctx.db() as session, session.begin():
         # Clearing the dialog at the version we read is the lock: a second, concurrent press of
         # the last button finds nothing to clear and stores nothing.
-        if not await repo.clear_dialog(
+        if not await clear_dialog(
             session=session, person_id=rep.id, channel=channel, expected_version=state.version
         ):
             return [Reply(kind="info", text=ctx.texts.message(rep.locale, "already_saved"))]
@@ -344,7 +346,7 @@ async def _save_new(
     ctx: CoachContext, rep: Rep, channel: str, step: str, data: dict[str, Any]
 ) -> DialogState:
     async with ctx.db() as session, session.begin():
-        await repo.save_dialog(session=session, person_id=rep.id, channel=channel, kind=KIND,
+        await save_dialog(session=session, person_id=rep.id, channel=channel, kind=KIND,
                                step=step, data=data, expected_version=None)
     return DialogState(person_id=rep.id, channel=channel, kind=KIND, step=step, data=data, version=1)
 

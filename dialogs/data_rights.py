@@ -13,7 +13,7 @@ from dialogs.context import CoachContext
 from dialogs.debrief import Rep
 from dialogs.messages import Button, FileAttachment, Reply
 from storage import data_rights
-from storage import repository as repo
+from storage.debriefs import count_debriefs
 from storage.models import DialogState
 
 CONFIRM_WORDS = {"confirm", "yes", "bevestig", "bevestigen", "ja"}
@@ -54,7 +54,7 @@ async def forget_reply(
     loc = rep.locale
     if cmd.arg.casefold() not in CONFIRM_WORDS:
         async with ctx.db() as session:
-            debriefs = await repo.count_debriefs(session=session, person_id=rep.id)
+            debriefs = await count_debriefs(session=session, person_id=rep.id)
         return [
             Reply(
                 kind="question",

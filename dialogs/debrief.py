@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,16 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.checklist import FIELDS, POINTS, weakest_points
 from dialogs.context import CoachContext
-from dialogs.meetings import follow_up_rows, on_debrief_stored, plan_follow_ups
+from dialogs.meetings import plan_follow_ups
 from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, weekday_name
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality
-from storage import filing, outbox
-from storage import repository as repo
-from storage.engine import sessions_dialect, sessions_engine
+from storage import filing
+from storage.debriefs import AnswerRow, StoredDebrief, get_debrief, latest_debriefs, update_debrief
 from storage.errors import EditWindowClosed
+from storage.follow_ups import FollowUps
 from storage.models import Person, utcnow
+from storage.people import get_person
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Rep:
 
 
 async def load_rep(*, session: AsyncSession, ctx: CoachContext, person_id: int) -> Rep:
-    person = await repo.get_person(session=session, person_id=person_id)
+    person = await get_person(session=session, person_id=person_id)
     manager: Person | None = None
     if person.manager_id is not None:
         manager = await session.get(Person, person.manager_id)
@@ -64,8 +66,8 @@ class SubmitResult:
     replies: list[Reply]
 
 
-def _columns(debrief: CleanDebrief) -> tuple[dict[str, Any], list[repo.AnswerRow]]:
-    answers = [repo.AnswerRow(p, debrief.ratings[p], debrief.notes.get(p)) for p in POINTS]
+def _columns(debrief: CleanDebrief) -> tuple[dict[str, Any], list[AnswerRow]]:
+    answers = [AnswerRow(p, debrief.ratings[p], debrief.notes.get(p)) for p in POINTS]
     return dict(debrief.fields), answers
 
 
@@ -84,56 +86,34 @@ async def store_debrief(
     are measured on the same clock that stamped the debrief. A new debrief also plans what follows:
     the next meeting and its nudge, the follow-through check, tactic feedback.
     """
-    filed = await _file(
-        session=session, person_id=rep.id, tz=rep.timezone, debrief=debrief,
-        idempotency_key=idempotency_key, created_at=created_at or utcnow(),
-        schedule=schedule or SchedulePolicy(), default_tz=rep.timezone,
+    now = created_at or utcnow()
+    fields, answers = _columns(debrief)
+    filed = await filing.file_debrief_in(
+        session=session, person_id=rep.id, account_name=debrief.account,
+        idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
+        plan=_planner(fields, schedule or SchedulePolicy(), now), timezone=rep.timezone,
+        default_timezone=rep.timezone,
     )
     return filed.debrief_id, filed.created
 
 
-async def _file(
-    *,
-    session: AsyncSession,
-    person_id: int,
-    tz: str | None,
-    debrief: CleanDebrief,
-    idempotency_key: str,
-    created_at: datetime,
-    schedule: SchedulePolicy,
-    default_tz: str,
-) -> repo.FiledDebrief:
-    """Store the debrief and, when it is new, run the issue-5 hook (which reads nothing when it
-    has nothing to do: the insert already said whether tactics await a verdict).
+def _planner(fields: dict[str, Any], schedule: SchedulePolicy, now: datetime) -> filing.FollowUpPlanner:
+    """What the debrief sets in motion, once the rep's timezone is known."""
+    return functools.partial(_plan, fields, schedule, now)
 
-    `tz` is the rep's timezone when the caller knows it; None takes the person's stored one, else
-    `default_tz`.
-    """
-    fields, answers = _columns(debrief)
-    filed = await repo.file_debrief(
-        session=session, person_id=person_id, account_name=debrief.account,
-        idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
-    )
-    if filed.created:
-        plan = plan_follow_ups(
-            fields, tz=tz or filed.timezone or default_tz, policy=schedule, now=created_at
-        )
-        await on_debrief_stored(
-            session=session, person_id=person_id, workspace_id=filed.workspace_id,
-            debrief_id=filed.debrief_id, account_id=filed.account_id, plan=plan, now=created_at,
-            tactics_open=filed.tactics_open,
-        )
-    return filed
+
+def _plan(fields: dict[str, Any], schedule: SchedulePolicy, now: datetime, tz: str) -> FollowUps:
+    return plan_follow_ups(fields, tz=tz, policy=schedule, now=now)
 
 
 async def store_correction(
     *, session: AsyncSession, ctx: CoachContext, rep: Rep, debrief_id: int, debrief: CleanDebrief
 ) -> datetime:
     """Replace a recent debrief's answers; returns its (kept) original time."""
-    stored = await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
+    stored = await get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
     check_edit_window(ctx, stored.debrief.created_at)
     fields, answers = _columns(debrief)
-    await repo.update_debrief(
+    await update_debrief(
         session=session, debrief_id=debrief_id, person_id=rep.id, fields=fields, answers=answers,
         updated_at=ctx.clock(),
     )
@@ -156,20 +136,16 @@ async def submit_debrief(
     """Store a validated debrief once (atomically) and answer with coaching.
 
     The rep's name, language, timezone and manager come back from the insert itself (see
-    storage.repository.file_debrief). On PostgreSQL the usual submission is one statement in all
-    (storage.filing); `tz`, the rep's timezone when the caller knows it, lets it plan the follow-ups'
-    times before the insert says the stored one.
+    storage.filing.file_debrief); `tz`, the rep's timezone when the caller knows it, lets the
+    follow-ups' times be planned before the insert says the stored one.
     """
     now = ctx.clock()
-    filed = await _file_at_once(ctx=ctx, person_id=person_id, debrief=debrief, tz=tz,
-                                idempotency_key=idempotency_key, now=now)
-    if filed is None:
-        async with ctx.db() as session, session.begin():
-            filed = await _file(
-                session=session, person_id=person_id, tz=None, debrief=debrief,
-                idempotency_key=idempotency_key, created_at=now, schedule=ctx.schedule,
-                default_tz=ctx.default_timezone,
-            )
+    fields, answers = _columns(debrief)
+    filed = await filing.file_debrief(
+        sessions=ctx.db, person_id=person_id, account_name=debrief.account,
+        idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
+        plan=_planner(fields, ctx.schedule, now), timezone=tz, default_timezone=ctx.default_timezone,
+    )
     rep = Rep(
         id=person_id,
         workspace_id=filed.workspace_id,
@@ -180,33 +156,6 @@ async def submit_debrief(
     )
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=now, created=filed.created)
     return SubmitResult(filed.debrief_id, filed.created, replies)
-
-
-async def _file_at_once(
-    *, ctx: CoachContext, person_id: int, debrief: CleanDebrief, tz: str | None, idempotency_key: str,
-    now: datetime,
-) -> repo.FiledDebrief | None:
-    """The one-statement way (PostgreSQL); None when it does not apply or stored nothing."""
-    if sessions_dialect(ctx.db) != "postgresql":
-        return None
-    fields, answers = _columns(debrief)
-    guess = tz or ctx.default_timezone
-    at_once = await filing.file_debrief_at_once(
-        engine=sessions_engine(ctx.db), person_id=person_id, account_name=debrief.account,
-        idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
-        follow_ups=plan_follow_ups(fields, tz=guess, policy=ctx.schedule, now=now),
-    )
-    if at_once is None:
-        return None
-    filed = at_once.filed
-    stored_tz = filed.timezone or ctx.default_timezone
-    if stored_tz != guess:  # planned in the wrong timezone: move the pending rows (same keys)
-        plan = plan_follow_ups(fields, tz=stored_tz, policy=ctx.schedule, now=now)
-        rows = follow_up_rows(plan, person_id=person_id, debrief_id=filed.debrief_id,
-                              account_id=filed.account_id, meeting_id=at_once.meeting_id)
-        async with ctx.db() as session, session.begin():
-            await outbox.enqueue_many(session=session, rows=rows)
-    return filed
 
 
 async def submit_correction(
@@ -299,7 +248,7 @@ def feedback(
     ]
 
 
-def stored_values(stored: repo.StoredDebrief) -> dict[str, Any]:
+def stored_values(stored: StoredDebrief) -> dict[str, Any]:
     """A stored debrief as field values keyed like dialogs.checklist.FIELDS (to edit it)."""
     values: dict[str, Any] = {}
     for p in POINTS:
@@ -319,7 +268,7 @@ HISTORY_SIZE = 5
 async def history(*, ctx: CoachContext, rep: Rep) -> Reply:
     texts, loc = ctx.texts, rep.locale
     async with ctx.db() as session:
-        rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
+        rows = await latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
     if not rows:
         return Reply(kind="history", text=texts.message(loc, "history_empty"),
                      buttons=(Button(texts.message(loc, "button_debrief"), "debrief"),))

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-from sqlmodel import col
-
 from dialogs.context import CoachContext
 from dialogs.debrief import load_rep
-from dialogs.meetings import debriefed_since
 from dialogs.messages import Button, Reply
-from dialogs.nudge import live_meeting, load_meeting, muted
+from dialogs.nudge import live_meeting, muted
 from dialogs.text import format_day, format_when
-from storage.models import Account, Debrief, Meeting
+from storage import next_steps
+from storage import preferences as prefs
+from storage.accounts import account_name
+from storage.meetings import debriefed_since, load_meeting
+from storage.models import Debrief
 from storage.outbox import Item
-from storage.repository import _insert
-from storage.scheduling import MissedNextStep, SuggestedTactic
 
 
 async def _render_prompt(ctx: CoachContext, item: Item, *, reminder: bool) -> list[Reply] | None:
@@ -76,42 +74,10 @@ async def render_follow_through(ctx: CoachContext, item: Item) -> list[Reply] | 
         if debrief is None or debrief.person_id != rep.id:
             return None
         due = date.fromisoformat(item.payload["due"])
-        newer = await session.scalar(
-            sa.select(col(Debrief.id))
-            .where(
-                col(Debrief.person_id) == rep.id,
-                col(Debrief.account_id) == debrief.account_id,
-                col(Debrief.created_at) > debrief.created_at,
-            )
-            .limit(1)
-        )
-        met = await session.scalar(
-            sa.select(col(Meeting.id))
-            .where(
-                col(Meeting.person_id) == rep.id,
-                col(Meeting.account_id) == debrief.account_id,
-                col(Meeting.cancelled).is_(False),
-                col(Meeting.starts_at) > debrief.created_at,
-                col(Meeting.starts_at) < ctx.clock(),
-            )
-            .limit(1)
-        )
-        if newer is not None or met is not None:
+        if await next_steps.followed_up(session=session, debrief=debrief, until=ctx.clock()):
             return None
-        await session.execute(
-            _insert(session, MissedNextStep)
-            .values(
-                debrief_id=debrief.id,
-                person_id=rep.id,
-                account_id=debrief.account_id,
-                due=due,
-                recorded_at=ctx.clock(),
-            )
-            .on_conflict_do_nothing(index_elements=["debrief_id"])
-        )
-        account = await session.scalar(
-            sa.select(col(Account.name)).where(col(Account.id) == debrief.account_id)
-        )
+        await next_steps.record_missed(session=session, debrief=debrief, due=due, recorded_at=ctx.clock())
+        account = await account_name(session=session, account_id=debrief.account_id)
         if await muted(session=session, rep=rep, now=ctx.clock()):
             return None
     t, loc = ctx.texts, rep.locale
@@ -146,20 +112,8 @@ async def render_tactic_feedback(ctx: CoachContext, item: Item) -> list[Reply] |
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=item.person_id)
         ids = [int(i) for i in item.payload.get("suggested", [])]
-        rows = (
-            await session.scalars(
-                sa.select(SuggestedTactic)
-                .where(
-                    col(SuggestedTactic.id).in_(ids),
-                    col(SuggestedTactic.person_id) == rep.id,
-                    col(SuggestedTactic.verdict).is_(None),
-                )
-                .order_by(col(SuggestedTactic.id))
-            )
-        ).all()
-        account = await session.scalar(
-            sa.select(col(Account.name)).where(col(Account.id) == int(item.payload["account_id"]))
-        )
+        rows = await prefs.awaiting_verdict(session=session, person_id=rep.id, suggestion_ids=ids)
+        account = await account_name(session=session, account_id=int(item.payload["account_id"]))
     known = ctx.texts.data(rep.locale, "tactics")
     rows = [r for r in rows if r.tactic in known]
     if not rows:

@@ -7,14 +7,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from dialogs.checklist import POINTS, SCORE
 from dialogs.context import CoachContext
@@ -23,10 +20,11 @@ from dialogs.messages import Button, Reply
 from dialogs.text import Texts, format_day, format_duration, format_when
 from dialogs.timing import local_today
 from storage import preferences as prefs
-from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person
+from storage.meetings import MeetingView
+from storage.models import Debrief, Person
+from storage.nudge_queries import TacticSuggestion, load_nudge_batch, record_suggestions
 from storage.outbox import Item
-from storage.repository import _insert
-from storage.scheduling import CoachPreference, MeetingInvite, SuggestedTactic
+from storage.planning_models import CoachPreference
 
 TACTICS_PER_NUDGE = 2
 RECENT_DEBRIEFS = 5
@@ -34,29 +32,6 @@ RECENT_DEBRIEFS = 5
 WEIGHTS = {"worked": 1.0, "flopped": -0.5, "unused": -0.1}
 ROTATION_PENALTY = 0.75  # for each of the last two nudges that already suggested it
 TACTIC_HISTORY = 60  # suggestions per rep that weigh in
-
-
-@dataclass(frozen=True)
-class MeetingView:
-    meeting: Meeting
-    account: str
-    invite: MeetingInvite | None
-
-    @property
-    def formal(self) -> bool:
-        return bool(self.invite and (self.invite.organiser_external or self.invite.formal_agenda))
-
-
-async def load_meeting(*, session: AsyncSession, meeting_id: int, person_id: int) -> MeetingView | None:
-    row = (
-        await session.execute(
-            sa.select(Meeting, col(Account.name), MeetingInvite)
-            .join(Account, col(Account.id) == col(Meeting.account_id))
-            .outerjoin(MeetingInvite, col(MeetingInvite.meeting_id) == col(Meeting.id))
-            .where(col(Meeting.id) == meeting_id, col(Meeting.person_id) == person_id)
-        )
-    ).first()
-    return MeetingView(row[0], row[1], row[2]) if row else None
 
 
 def live_meeting(view: MeetingView | None, item: Item) -> bool:
@@ -253,156 +228,40 @@ async def render_nudges(ctx: CoachContext, items: Sequence[Item]) -> dict[int, l
     person_ids = {i.person_id for i in items}
     out: dict[int, list[Reply] | None] = {}
     async with ctx.db() as session, session.begin():
-        people = {
-            p.id: p
-            for p in (await session.scalars(sa.select(Person).where(col(Person.id).in_(person_ids)))).all()
-        }
-        views = {
-            m.id: MeetingView(m, name, invite)
-            for m, name, invite in (
-                await session.execute(
-                    sa.select(Meeting, col(Account.name), MeetingInvite)
-                    .join(Account, col(Account.id) == col(Meeting.account_id))
-                    .outerjoin(MeetingInvite, col(MeetingInvite.meeting_id) == col(Meeting.id))
-                    .where(col(Meeting.id).in_(meeting_ids))
-                )
-            ).all()
-        }
-        preferences = {
-            p.person_id: p
-            for p in (
-                await session.scalars(
-                    sa.select(CoachPreference).where(col(CoachPreference.person_id).in_(person_ids))
-                )
-            ).all()
-        }
-        history: dict[int, list[Any]] = {}  # plain rows (tactic, meeting_id, verdict): read many times
-        rank = (
-            sa.func.row_number()
-            .over(
-                partition_by=col(SuggestedTactic.person_id),
-                order_by=(col(SuggestedTactic.suggested_at).desc(), col(SuggestedTactic.id).desc()),
-            )
-            .label("rank")
+        batch = await load_nudge_batch(
+            session=session, person_ids=person_ids, meeting_ids=meeting_ids,
+            tactic_history=TACTIC_HISTORY, recent_debriefs=RECENT_DEBRIEFS,
         )
-        inner = (
-            sa.select(
-                col(SuggestedTactic.person_id),
-                col(SuggestedTactic.tactic),
-                col(SuggestedTactic.meeting_id),
-                col(SuggestedTactic.verdict),
-                rank,
-            )
-            .where(col(SuggestedTactic.person_id).in_(person_ids))
-            .subquery()
-        )
-        for h in (
-            await session.execute(
-                sa.select(inner)
-                .where(inner.c.rank <= TACTIC_HISTORY)
-                .order_by(inner.c.person_id, inner.c.rank)
-            )
-        ).all():
-            history.setdefault(h.person_id, []).append(h)
-        accounts = {v.meeting.account_id for v in views.values()}
-        rank = (
-            sa.func.row_number()
-            .over(
-                partition_by=(col(Debrief.person_id), col(Debrief.account_id)),
-                order_by=(col(Debrief.created_at).desc(), col(Debrief.id).desc()),
-            )
-            .label("rank")
-        )
-        inner = (
-            sa.select(col(Debrief.id), rank)
-            .where(col(Debrief.person_id).in_(person_ids), col(Debrief.account_id).in_(accounts))
-            .subquery()
-        )
-        last = {
-            (d.person_id, d.account_id): d
-            for d in (
-                await session.scalars(
-                    sa.select(Debrief).join(inner, inner.c.id == col(Debrief.id)).where(inner.c.rank == 1)
-                )
-            ).all()
-        }
-        rank = (
-            sa.func.row_number()
-            .over(
-                partition_by=col(Debrief.person_id),
-                order_by=(col(Debrief.created_at).desc(), col(Debrief.id).desc()),
-            )
-            .label("rank")
-        )
-        inner = (
-            sa.select(col(Debrief.id), col(Debrief.person_id), rank)
-            .where(col(Debrief.person_id).in_(person_ids))
-            .subquery()
-        )
-        recent: dict[int, dict[int, dict[str, str]]] = {}
-        for person_id, debrief_id, point, rating in (
-            await session.execute(
-                sa.select(
-                    inner.c.person_id,
-                    col(DebriefAnswer.debrief_id),
-                    col(DebriefAnswer.point),
-                    col(DebriefAnswer.rating),
-                )
-                .join(inner, inner.c.id == col(DebriefAnswer.debrief_id))
-                .where(inner.c.rank <= RECENT_DEBRIEFS)
-            )
-        ).all():
-            recent.setdefault(person_id, {}).setdefault(debrief_id, {})[point] = rating
-        chosen_before: dict[int, list[str]] = {}
-        for mid, tactic in (
-            await session.execute(
-                sa.select(col(SuggestedTactic.meeting_id), col(SuggestedTactic.tactic))
-                .where(col(SuggestedTactic.meeting_id).in_(meeting_ids))
-                .order_by(col(SuggestedTactic.id))
-            )
-        ).all():
-            chosen_before.setdefault(mid, []).append(tactic)
-
-        new_suggestions: list[dict[str, Any]] = []
+        chosen_before = batch.chosen_before
+        new_suggestions: list[TacticSuggestion] = []
         for item in items:
-            person = people.get(item.person_id)
-            view = views.get(int(item.payload["meeting_id"]))
+            person = batch.people.get(item.person_id)
+            view = batch.meetings.get(int(item.payload["meeting_id"]))
             if person is None or view is None or view.meeting.person_id != person.id:
                 out[item.id] = None
                 continue
             rep = _rep(ctx, person)
-            if not live_meeting(view, item) or _muted(preferences.get(rep.id), rep, now, nudge=True):
+            if not live_meeting(view, item) or _muted(batch.preferences.get(rep.id), rep, now, nudge=True):
                 out[item.id] = None
                 continue
             mid = view.meeting.id or 0
             tactics = chosen_before.get(mid)
             if not tactics:
-                past = [h for h in history.get(rep.id, []) if h.meeting_id != mid]
+                past = [h for h in batch.history.get(rep.id, []) if h.meeting_id != mid]
                 tactics = choose_tactics(list(ctx.texts.data(rep.locale, "tactics")), past, seed=mid)
                 chosen_before[mid] = tactics
                 new_suggestions += [
-                    {
-                        "person_id": rep.id,
-                        "account_id": view.meeting.account_id,
-                        "meeting_id": mid,
-                        "tactic": k,
-                        "suggested_at": now,
-                    }
-                    for k in tactics
+                    TacticSuggestion(rep.id, view.meeting.account_id, mid, k, now) for k in tactics
                 ]
             out[item.id] = compose_nudge(
                 ctx=ctx,
                 rep=rep,
                 view=view,
                 tactics=tactics,
-                last=last.get((rep.id, view.meeting.account_id)),
-                weak=weakest_point(recent.get(rep.id, {}).values()),
+                last=batch.last_debrief.get((rep.id, view.meeting.account_id)),
+                weak=weakest_point(batch.recent_ratings.get(rep.id, {}).values()),
             )
-        if new_suggestions:
-            stmt = _insert(session, SuggestedTactic).on_conflict_do_nothing(
-                index_elements=["meeting_id", "tactic"]
-            )
-            await session.execute(stmt, new_suggestions)
+        await record_suggestions(session=session, suggestions=new_suggestions)
     return out
 
 

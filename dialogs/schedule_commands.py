@@ -10,16 +10,17 @@ from dialogs.commands import Command
 from dialogs.context import CoachContext
 from dialogs.dates import parse_due_date, parse_meeting_time
 from dialogs.debrief import Rep
-from dialogs.meetings import NUDGE, PROMPT, add_meeting, meeting_near, meeting_prefix, upcoming
+from dialogs.meetings import NUDGE, PROMPT, add_meeting, meeting_prefix
 from dialogs.messages import Reply
-from dialogs.nudge import load_meeting
 from dialogs.text import format_clock, format_day, format_duration, format_when
 from dialogs.timing import local_of, local_today, next_allowed
 from dialogs.validation import FieldError, clean_account
 from storage import outbox
 from storage import preferences as prefs
-from storage import repository as repo
+from storage.accounts import account_names, get_or_create_account
+from storage.meetings import load_meeting, meeting_near, upcoming
 from storage.models import DialogState
+from storage.people import get_person
 
 SNOOZE = timedelta(minutes=20)
 LATER = timedelta(hours=1)
@@ -49,7 +50,7 @@ async def meeting(
     if not cmd.arg:
         async with ctx.db() as session:
             rows = await upcoming(session=session, person_id=rep.id, now=now)
-            names = await repo.account_names(session=session, account_ids=[m.account_id for m in rows])
+            names = await account_names(session=session, account_ids=[m.account_id for m in rows])
         if not rows:
             return _say(ctx, rep, "meetings_none") + _say(ctx, rep, "meeting_usage")
         return [
@@ -80,8 +81,8 @@ async def meeting(
     if when <= now:
         return _say(ctx, rep, "meeting_past", "error", when=shown)
     async with ctx.db() as session, session.begin():
-        await repo.get_person(session=session, person_id=rep.id)  # NotFound once erased; add_meeting uses it
-        account_id = await repo.get_or_create_account(
+        await get_person(session=session, person_id=rep.id)  # NotFound once erased; add_meeting uses it
+        account_id = await get_or_create_account(
             session=session, workspace_id=rep.workspace_id, name=account
         )
         known = await meeting_near(session=session, person_id=rep.id, account_id=account_id, starts_at=when)

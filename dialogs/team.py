@@ -9,7 +9,6 @@ outbox (kind "team_notice"), when a manager adds or removes them.
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +27,6 @@ from storage.models import DialogState, Person, Role
 ADD_WORDS = {"add", "toevoegen", "voegtoe", "+"}
 REMOVE_WORDS = {"remove", "verwijder", "verwijderen", "delete", "-"}
 NOTICE_KIND = "team_notice"
-_SLACK_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
-_TEAMS_MENTION = re.compile(r"^<at>(.*)</at>$", re.S)
 
 
 def _t(ctx: CoachContext, loc: str, key: str, **kw: object) -> str:
@@ -37,13 +34,9 @@ def _t(ctx: CoachContext, loc: str, key: str, **kw: object) -> str:
 
 
 def _who(text: str) -> str:
-    """A person as typed: a Slack mention, a Teams <at> mention, @name, an e-mail or a name."""
-    text = text.strip()
-    if m := _SLACK_MENTION.match(text):
-        return m.group(1)
-    if m := _TEAMS_MENTION.match(text):
-        return m.group(1).strip()
-    return text.removeprefix("@").strip()
+    """A person as typed: @name, an e-mail, a name or a platform user id (the channels turn their
+    own mentions into user ids or names before the text gets here)."""
+    return text.strip().removeprefix("@").strip()
 
 
 def _name(p: Person) -> str:

@@ -1,1 +1,1 @@
-"""Tables, the async engine and keyword-only repository functions."""
+"""Tables, the async engine and the keyword-only query functions, one module per concept."""

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from storage.engine import dialect_insert, session_dialect
 from storage.models import Account, Meeting, not_null
-from storage.scheduling import CalendarFeed
+from storage.planning_models import CalendarFeed
 
 FEED_FIELDS = {"etag", "last_modified", "next_poll_at", "last_polled_at", "last_status", "last_error"}
 

@@ -127,3 +127,8 @@ def dialect_insert(dialect: str, table: Any) -> postgresql.Insert | sqlite.Inser
 
 def session_dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def session_insert(session: AsyncSession, table: Any) -> Any:
+    """`dialect_insert` for the session's engine."""
+    return dialect_insert(session_dialect(session), table)

@@ -1,330 +1,97 @@
-"""A new debrief and everything it plans, in one statement on PostgreSQL.
-
-The usual debrief (a known rep and account, a new key) stores a debrief row, five answers, maybe
-the next meeting, and the outbox rows planned around them (the nudge, the debrief prompt and its
-reminder, the follow-through check, the tactic-feedback question). Done statement by statement that
-is BEGIN, four or five statements and COMMIT: six round trips to the server, each costing the bot
-more CPU than the row it writes. Here it is one `INSERT ... RETURNING` with data-modifying CTEs,
-which PostgreSQL runs atomically on its own (no explicit transaction).
-
-What is planned is worked out before the statement (`FollowUps`, from dialogs.meetings), because
-times depend on the rep's working days and timezone; only the ids the database assigns are filled
-in by the statement, as the dedup keys `m<meeting id>:<tail>` and `d<debrief id>:<tail>` and in the
-payloads. Anything unusual (a new account, a repeated key, a person gone) stores nothing here and
-returns None: the caller then takes the statement-by-statement way (dialogs.debrief), which is also
-the only way on SQLite.
-"""
+"""Filing a new debrief and what it plans, in one call: one statement on PostgreSQL's usual case
+(storage.filing_at_once), statement by statement otherwise (storage.follow_ups)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.engine import driver_connection
-from storage.models import Debrief, DebriefAnswer, Meeting, Outbox, OutboxStatus, table_of, utcnow
-from storage.repository import (
-    DEBRIEF_FIELDS,
-    RETURNING_REP,
-    AnswerRow,
-    FiledDebrief,
-    filing_params,
-    filing_source,
-)
-from storage.scheduling import SuggestedTactic
+from storage import outbox
+from storage.debrief_insert import FiledDebrief, insert_debrief
+from storage.debriefs import AnswerRow
+from storage.engine import sessions_dialect, sessions_engine
+from storage.filing_at_once import file_debrief_at_once
+from storage.follow_ups import FollowUps, follow_up_rows, write_follow_ups
 
-MEETING_HEAD, DEBRIEF_HEAD = "m", "d"  # outbox keys: m<meeting id>:<tail>, d<debrief id>:<tail>
-DEBRIEF_MEETING_UID = "debrief:"  # a debrief's next meeting: external_uid debrief:<debrief id>
+# What a new debrief plans, given the rep's timezone (its times are in the rep's working hours).
+FollowUpPlanner = Callable[[str], FollowUps]
 
 
-@dataclass(frozen=True)
-class PlannedMessage:
-    """An outbox row a new debrief plans; its key is `<head><id>:<tail>` (see the module)."""
-
-    kind: str
-    tail: str
-    due_at: datetime
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class FollowUps:
-    """What a new debrief sets in motion, planned before the database has given anything an id.
-
-    `meeting_at` is the next meeting (added unless a live one with the same account is known within
-    `near` of it); `meeting_messages` are planned around it. `follow_through` checks the promised
-    next step of `follow_through_on`; `tactic_feedback` is added only when tactics suggested on this
-    account still await the rep's verdict.
-    """
-
-    meeting_at: datetime | None = None
-    meeting_ends_at: datetime | None = None
-    near: timedelta = timedelta(0)
-    meeting_messages: tuple[PlannedMessage, ...] = ()
-    follow_through: PlannedMessage | None = None
-    follow_through_on: date | None = None
-    tactic_feedback: PlannedMessage | None = None
-
-
-@dataclass(frozen=True)
-class FiledAtOnce:
-    filed: FiledDebrief
-    meeting_id: int | None  # the meeting this debrief added (None: none, or one was known near it)
-
-
-async def file_debrief_at_once(
+async def file_debrief(
     *,
-    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
     person_id: int,
     account_name: str,
     idempotency_key: str,
     fields: dict[str, Any],
     answers: Sequence[AnswerRow],
     created_at: datetime,
-    follow_ups: FollowUps,
-) -> FiledAtOnce | None:
-    """Store a new debrief with its answers, meeting and planned messages in one statement on
-    PostgreSQL; None when nothing was stored (take the general way)."""
-    params = filing_params(
-        person_id=person_id,
-        account_name=account_name,
-        idempotency_key=idempotency_key,
-        fields=fields,
-        created_at=created_at,
-    )
-    meeting_at, messages = follow_ups.meeting_at, follow_ups.meeting_messages
-    ft, feedback = follow_ups.follow_through, follow_ups.tactic_feedback
-    params.update(
-        points=[a.point for a in answers],
-        ratings=[a.rating for a in answers],
-        notes=[a.note for a in answers],
-        meeting_at=meeting_at,
-        meeting_ends_at=follow_ups.meeting_ends_at,
-        meeting_iso=meeting_at.isoformat() if meeting_at else None,
-        earliest=meeting_at - follow_ups.near if meeting_at else None,
-        latest=meeting_at + follow_ups.near if meeting_at else None,
-        row_created_at=utcnow(),
-        m_kinds=[m.kind for m in messages],
-        m_tails=[m.tail for m in messages],
-        m_dues=[m.due_at for m in messages],
-        m_expires=[m.expires_at for m in messages],
-        ft_kind=ft.kind if ft else None,
-        ft_tail=ft.tail if ft else None,
-        ft_due=ft.due_at if ft else None,
-        ft_expires=ft.expires_at if ft else None,
-        ft_on=follow_ups.follow_through_on.isoformat() if ft and follow_ups.follow_through_on else None,
-        fb_kind=feedback.kind if feedback else None,
-        fb_tail=feedback.tail if feedback else None,
-        fb_due=feedback.due_at if feedback else None,
-        fb_expires=feedback.expires_at if feedback else None,
-    )
-    sql, order, fixed = _compiled(engine.dialect)
-    values = [params[name] if name in params else fixed[name] for name in order]
-    async with driver_connection(engine) as conn:
-        row = await conn.fetchrow(sql, *values)
-    if row is None:
-        return None
-    filed = FiledDebrief(row[0], True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
-    return FiledAtOnce(filed, None if row[8] is None else int(row[8]))
+    plan: FollowUpPlanner,
+    timezone: str | None,
+    default_timezone: str,
+) -> FiledDebrief:
+    """Store a debrief once (atomically) with its answers and, when it is new, what it plans; a
+    repeated key stores nothing and returns the first debrief (created=False).
 
-
-_BUILT: list[Any] = []
-_COMPILED: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
-
-
-def _compiled(dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    """The statement compiled once: its SQL, the order of its positional parameters, and the
-    values of the constants in it. It runs on the driver's connection (storage.engine
-    .driver_connection), which takes the values as they are: the SQL casts each parameter to its
-    column's type."""
-    if dialect.name not in _COMPILED:
-        compiled = _statement().compile(dialect=dialect)
-        fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-        assert compiled.positiontup is not None
-        _COMPILED[dialect.name] = (compiled.string, tuple(compiled.positiontup), fixed)
-    return _COMPILED[dialect.name]
-
-
-_DEBRIEFS, _ANSWERS = table_of(Debrief), table_of(DebriefAnswer)
-_MEETINGS, _OUTBOX, _TACTICS = table_of(Meeting), table_of(Outbox), table_of(SuggestedTactic)
-_TS = sa.TIMESTAMP(timezone=True)
-
-
-def _bind(name: str, type_: Any) -> Any:
-    return sa.bindparam(name, type_=type_)
-
-
-def _statement() -> Any:
-    """Built once; every value arrives as a parameter."""
-    if _BUILT:
-        return _BUILT[0]
-    rep_id, created = _bind("rep_id", sa.Integer), _bind("created_at", _TS)
-    row_created = _bind("row_created_at", _TS)
-    filed = (
-        postgresql.insert(_DEBRIEFS)
-        .from_select(list(DEBRIEF_FIELDS), filing_source())
-        .on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
-        .returning(
-            _DEBRIEFS.c.id,
-            _DEBRIEFS.c.workspace_id,
-            _DEBRIEFS.c.account_id,
-            *RETURNING_REP,
+    `timezone` is the rep's when the caller knows it: PostgreSQL's one statement plans with it (else
+    `default_timezone`) before the insert says the stored one, and moves the planned rows (same
+    keys) in one more statement when that guess was wrong.
+    """
+    if sessions_dialect(sessions) == "postgresql":
+        guess = timezone or default_timezone
+        at_once = await file_debrief_at_once(
+            engine=sessions_engine(sessions), person_id=person_id, account_name=account_name,
+            idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
+            follow_ups=plan(guess),
         )
-        .cte("filed")
-    )
-    answer = (
-        sa.func.unnest(
-            _bind("points", postgresql.ARRAY(sa.String)),
-            _bind("ratings", postgresql.ARRAY(sa.String)),
-            _bind("notes", postgresql.ARRAY(sa.Text)),
+        if at_once is not None:
+            filed = at_once.filed
+            stored_tz = filed.timezone or default_timezone
+            if stored_tz != guess:  # planned in the wrong timezone: move the pending rows
+                rows = follow_up_rows(plan(stored_tz), person_id=person_id, debrief_id=filed.debrief_id,
+                                      account_id=filed.account_id, meeting_id=at_once.meeting_id)
+                async with sessions() as session, session.begin():
+                    await outbox.enqueue_many(session=session, rows=rows)
+            return filed
+    async with sessions() as session, session.begin():
+        return await file_debrief_in(
+            session=session, person_id=person_id, account_name=account_name,
+            idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
+            plan=plan, timezone=None, default_timezone=default_timezone,
         )
-        .table_valued("point", "rating", "note")
-        .render_derived()
-    )
-    answers = (
-        sa.insert(_ANSWERS)
-        .from_select(
-            ["debrief_id", "point", "rating", "note"],
-            sa.select(filed.c.id, answer.c.point, answer.c.rating, answer.c.note).select_from(
-                filed.join(answer, sa.true())
-            ),
-        )
-        .cte("answers")
-    )
 
-    meeting_at = _bind("meeting_at", _TS)
-    known = sa.exists().where(
-        _MEETINGS.c.person_id == rep_id,
-        _MEETINGS.c.account_id == filed.c.account_id,
-        _MEETINGS.c.cancelled.is_(False),
-        _MEETINGS.c.starts_at.between(_bind("earliest", _TS), _bind("latest", _TS)),
-    )
-    meeting = (
-        sa.insert(_MEETINGS)
-        .from_select(
-            [
-                "workspace_id",
-                "person_id",
-                "account_id",
-                "starts_at",
-                "ends_at",
-                "source",
-                "external_uid",
-                "title",
-                "cancelled",
-                "created_at",
-            ],
-            sa.select(
-                filed.c.workspace_id,
-                rep_id,
-                filed.c.account_id,
-                meeting_at,
-                _bind("meeting_ends_at", _TS),
-                sa.literal("debrief"),
-                sa.func.concat(DEBRIEF_MEETING_UID, filed.c.id),
-                sa.literal(""),
-                sa.false(),
-                row_created,
-            ).where(meeting_at.is_not(None), ~known),
-        )
-        .returning(_MEETINGS.c.id)
-        .cte("new_meeting")
-    )
 
-    def later(key: Any, kind: Any, payload: Any, due: Any, expires: Any) -> list[Any]:
-        return [
-            key,
-            kind,
-            rep_id,
-            payload,
-            due,
-            expires,
-            sa.literal(OutboxStatus.PENDING.value),
-            sa.literal(0),
-            row_created,
-        ]
+async def file_debrief_in(
+    *,
+    session: AsyncSession,
+    person_id: int,
+    account_name: str,
+    idempotency_key: str,
+    fields: dict[str, Any],
+    answers: Sequence[AnswerRow],
+    created_at: datetime,
+    plan: FollowUpPlanner,
+    timezone: str | None,
+    default_timezone: str,
+) -> FiledDebrief:
+    """`file_debrief` inside the caller's transaction, statement by statement (any database).
 
-    message = (
-        sa.func.unnest(
-            _bind("m_kinds", postgresql.ARRAY(sa.String)),
-            _bind("m_tails", postgresql.ARRAY(sa.String)),
-            _bind("m_dues", postgresql.ARRAY(_TS)),
-            _bind("m_expires", postgresql.ARRAY(_TS)),
-        )
-        .table_valued("kind", "tail", "due", "expires")
-        .render_derived()
+    The follow-ups are planned in `timezone`, else the person's stored one, else `default_timezone`;
+    carrying them out reads nothing it need not: the insert already said whether tactics await a
+    verdict.
+    """
+    filed = await insert_debrief(
+        session=session, person_id=person_id, account_name=account_name,
+        idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
     )
-    around_meeting = sa.select(
-        *later(
-            sa.func.concat(MEETING_HEAD, meeting.c.id, ":", message.c.tail),
-            message.c.kind,
-            sa.func.json_build_object(
-                "meeting_id", meeting.c.id, "starts_at", _bind("meeting_iso", sa.String)
-            ),
-            message.c.due,
-            message.c.expires,
+    if filed.created:
+        await write_follow_ups(
+            session=session, person_id=person_id, workspace_id=filed.workspace_id,
+            debrief_id=filed.debrief_id, account_id=filed.account_id,
+            plan=plan(timezone or filed.timezone or default_timezone), now=created_at,
+            tactics_open=filed.tactics_open,
         )
-    ).select_from(meeting.join(message, sa.true()))
-    follow_through = sa.select(
-        *later(
-            sa.func.concat(DEBRIEF_HEAD, filed.c.id, ":", _bind("ft_tail", sa.String)),
-            _bind("ft_kind", sa.String),
-            sa.func.json_build_object(
-                "debrief_id", filed.c.id, "account_id", filed.c.account_id, "due", _bind("ft_on", sa.String)
-            ),
-            _bind("ft_due", _TS),
-            _bind("ft_expires", _TS),
-        )
-    ).where(_bind("ft_kind", sa.String).is_not(None))
-    t = _TACTICS.alias("t")
-    suggested = (
-        sa.select(sa.func.json_agg(postgresql.aggregate_order_by(t.c.id, t.c.id)))
-        .where(
-            t.c.person_id == rep_id,
-            t.c.account_id == filed.c.account_id,
-            t.c.verdict.is_(None),
-            t.c.suggested_at < created,
-        )
-        .scalar_subquery()
-    )
-    feedback = sa.select(
-        *later(
-            sa.func.concat(DEBRIEF_HEAD, filed.c.id, ":", _bind("fb_tail", sa.String)),
-            _bind("fb_kind", sa.String),
-            sa.func.json_build_object("account_id", filed.c.account_id, "suggested", suggested),
-            _bind("fb_due", _TS),
-            _bind("fb_expires", _TS),
-        )
-    ).where(_bind("fb_kind", sa.String).is_not(None), filed.c.tactics_open)
-    planned = (
-        sa.insert(_OUTBOX)
-        .from_select(
-            [
-                "dedup_key",
-                "kind",
-                "person_id",
-                "payload",
-                "due_at",
-                "expires_at",
-                "status",
-                "attempts",
-                "created_at",
-            ],
-            sa.union_all(around_meeting, follow_through.select_from(filed), feedback.select_from(filed)),
-        )
-        .cte("planned")
-    )
-    statement = sa.select(
-        filed.c.id,
-        filed.c.workspace_id,
-        filed.c.account_id,
-        *[filed.c[column.name] for column in RETURNING_REP],
-        sa.select(meeting.c.id).scalar_subquery(),
-    ).add_cte(answers, planned)
-    _BUILT.append(statement)
-    return statement
+    return filed

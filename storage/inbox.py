@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.scheduling import WebChatInbox
+from storage.planning_models import WebChatInbox
 
 
 async def add_messages(

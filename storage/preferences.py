@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.engine import session_insert
 from storage.models import utcnow
-from storage.repository import _insert
-from storage.scheduling import CoachPreference, SuggestedTactic
+from storage.planning_models import CoachPreference, SuggestedTactic
 
 
 async def get_preference(*, session: AsyncSession, person_id: int) -> CoachPreference:
@@ -25,7 +25,7 @@ async def set_preference(*, session: AsyncSession, person_id: int, **values: obj
     if set(values) - allowed:
         raise ValueError(f"cannot set {sorted(set(values) - allowed)}")
     row = {"person_id": person_id, "paused_until": None, "nudges_off": False, "updated_at": utcnow()}
-    stmt = _insert(session, CoachPreference).values(**{**row, **values})
+    stmt = session_insert(session, CoachPreference).values(**{**row, **values})
     await session.execute(
         stmt.on_conflict_do_update(index_elements=["person_id"], set_={**values, "updated_at": utcnow()})
     )
@@ -59,7 +59,7 @@ async def record_suggestions(
     now: datetime,
 ) -> None:
     for tactic in tactics:
-        stmt = _insert(session, SuggestedTactic).values(
+        stmt = session_insert(session, SuggestedTactic).values(
             person_id=person_id, account_id=account_id, meeting_id=meeting_id, tactic=tactic, suggested_at=now
         )
         await session.execute(stmt.on_conflict_do_nothing(index_elements=["meeting_id", "tactic"]))
@@ -75,3 +75,22 @@ async def record_verdict(
     row.answered_at = now
     await session.flush()
     return row
+
+
+async def awaiting_verdict(
+    *, session: AsyncSession, person_id: int, suggestion_ids: Sequence[int]
+) -> list[SuggestedTactic]:
+    """Those of these suggestions to this person that still await a verdict, in suggestion order."""
+    return list(
+        (
+            await session.scalars(
+                sa.select(SuggestedTactic)
+                .where(
+                    col(SuggestedTactic.id).in_(suggestion_ids),
+                    col(SuggestedTactic.person_id) == person_id,
+                    col(SuggestedTactic.verdict).is_(None),
+                )
+                .order_by(col(SuggestedTactic.id))
+            )
+        ).all()
+    )

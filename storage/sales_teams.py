@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from storage.engine import session_insert
 from storage.models import Debrief, Person, UTCDateTime, table_of, utcnow
-from storage.repository import _insert
 
 # The digest's look-ups on debrief (migration 0005): customer meetings without a debrief find
 # debriefs by meeting; next steps due in the period are a range per rep.
@@ -106,7 +106,7 @@ async def set_manager(*, session: AsyncSession, person_id: int, manager_id: int 
 async def upsert_team(
     *, session: AsyncSession, workspace_id: int, manager_id: int, name: str, channel_id: str | None = None
 ) -> None:
-    stmt = _insert(session, Team).values(
+    stmt = session_insert(session, Team).values(
         workspace_id=workspace_id,
         manager_id=manager_id,
         name=name,

@@ -15,8 +15,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel, col
 
+from storage.accounts import account_key, account_names
 from storage.models import Account, Debrief, DebriefAnswer, Meeting, Outbox, OutboxStatus, not_null
-from storage.repository import account_key, account_names
 
 INSTALLATIONS_TABLE = AsyncSQLAlchemyInstallationStore.default_installations_table_name
 BOTS_TABLE = AsyncSQLAlchemyInstallationStore.default_bots_table_name

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import storage.models
+import storage.planning_models  # preferences, invites, feeds, tactics, web-chat inbox
 import storage.sales_teams  # sales teams for the digest
-import storage.scheduling  # meetings, nudges, feeds, web-chat inbox
 import storage.slack_store  # slack_sdk installation and OAuth state tables
 import storage.teams_store  # Teams conversation references
 

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.checklist import POINTS
-from storage import repository as repo
+from storage.accounts import get_or_create_account
+from storage.debriefs import AnswerRow, create_debrief
 from storage.models import Meeting, Person
+from storage.people import update_person
 from tests.factories import make_person
 
 
@@ -46,10 +48,10 @@ async def add_debrief(
     """`ratings` is five letters, y/p/n, in checklist order."""
     rating = {"y": "yes", "p": "partly", "n": "no"}
     assert person.id is not None
-    account_id = await repo.get_or_create_account(
+    account_id = await get_or_create_account(
         session=session, workspace_id=person.workspace_id, name=account
     )
-    debrief_id, _ = await repo.create_debrief(
+    debrief_id, _ = await create_debrief(
         session=session,
         workspace_id=person.workspace_id,
         person_id=person.id,
@@ -57,7 +59,7 @@ async def add_debrief(
         idempotency_key=f"t:{person.id}:{account}:{when.isoformat()}",
         created_at=when,
         fields={"outcome": outcome, **fields},
-        answers=[repo.AnswerRow(p, rating[r], f"note {p}") for p, r in zip(POINTS, ratings, strict=True)],
+        answers=[AnswerRow(p, rating[r], f"note {p}") for p, r in zip(POINTS, ratings, strict=True)],
     )
     return debrief_id
 
@@ -66,7 +68,7 @@ async def add_meeting(
     session: AsyncSession, person: Person, account: str, when: datetime, *, cancelled: bool = False
 ) -> None:
     assert person.id is not None
-    account_id = await repo.get_or_create_account(
+    account_id = await get_or_create_account(
         session=session, workspace_id=person.workspace_id, name=account
     )
     session.add(
@@ -99,7 +101,7 @@ async def seed_history(db: async_sessionmaker[AsyncSession], *, manager_locale: 
     )
     eve = await make_person(db, user_id="E", name="Eve Elsewhere", workspace="other", email="eve@example.com")
     async with db() as s, s.begin():
-        await repo.update_person(
+        await update_person(
             session=s, person_id=eve.id, manager_id=manager.id
         )  # cross-workspace: ignored
         # Anna, current period

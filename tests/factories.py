@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from storage import repository as repo
 from storage.models import Person
+from storage.people import get_or_create_person, get_or_create_workspace, update_person
 
 
 class FakeClock:
@@ -57,15 +57,15 @@ async def make_person(
     email: str | None = None,
 ) -> Person:
     async with db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(session=session, platform=platform, external_id=workspace)
+        ws = await get_or_create_workspace(session=session, platform=platform, external_id=workspace)
         assert ws.id is not None
-        person = await repo.get_or_create_person(
+        person = await get_or_create_person(
             session=session, workspace_id=ws.id, platform_user_id=user_id, display_name=name,
             locale=locale, timezone=timezone, role=role, email=email,
         )
         if manager_id is not None:
             assert person.id is not None
-            await repo.update_person(session=session, person_id=person.id, manager_id=manager_id)
+            await update_person(session=session, person_id=person.id, manager_id=manager_id)
             person.manager_id = manager_id
     return person
 
@@ -121,7 +121,7 @@ async def store_debrief(coach: Any, person: Person, **form: Any) -> int:
 async def statements_sent(engine: AsyncEngine) -> AsyncIterator[list[str]]:
     """The first word of every statement the bot sends to the database meanwhile. On PostgreSQL
     asyncpg's query logger sees them all, BEGIN and COMMIT included, and those sent on the driver's
-    own connection (storage.filing); on SQLite, SQLAlchemy's cursor events."""
+    own connection (storage.filing_at_once); on SQLite, SQLAlchemy's cursor events."""
     import sqlalchemy as sa
 
     seen: list[str] = []

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.ical import CalendarEvent, occurrences, read_calendar
 from dialogs.context import CoachContext
-from dialogs.meetings import SAME_MEETING, InviteFlags, meeting_prefix, plan_meeting, upsert_meeting
+from dialogs.meetings import meeting_prefix, plan_meeting
 from dialogs.timing import SchedulePolicy
 from storage import calendars, outbox
-from storage import repository as repo
+from storage.accounts import get_or_create_account
+from storage.meetings import SAME_MEETING, InviteFlags, upsert_meeting
 from storage.models import Meeting, Person, not_null
+from storage.people import get_person
 
 PAST = timedelta(days=1)
 HORIZON = timedelta(days=90)
@@ -120,13 +122,13 @@ async def _account_for(
         )
         if found is not None:
             return found
-        account_id = await repo.get_or_create_account(
+        account_id = await get_or_create_account(
             session=session, workspace_id=person.workspace_id, name=name_from_domain(domain)
         )
         await calendars.claim_domain(session=session, account_id=account_id, domain=domain)
         return account_id
     assert webmail or event.title
-    return await repo.get_or_create_account(
+    return await get_or_create_account(
         session=session, workspace_id=person.workspace_id, name=name_from_title(event.title)
     )
 
@@ -227,7 +229,7 @@ async def import_calendar(
     cal = read_calendar(data)
     now = ctx.clock()
     async with ctx.db() as session, session.begin():
-        person = await repo.get_person(session=session, person_id=person_id)
+        person = await get_person(session=session, person_id=person_id)
         tz = person.timezone or ctx.default_timezone
         events = occurrences(cal, now - PAST, now + HORIZON, tz=tz)
         return await import_events(

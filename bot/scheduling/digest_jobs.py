@@ -31,9 +31,9 @@ from dialogs.digest import compute_digests
 from dialogs.digest_render import digest_replies
 from dialogs.messages import Reply
 from storage import data_rights, directory, outbox, sales_teams
-from storage import repository as repo
 from storage.digest_queries import Period
 from storage.models import Person, Platform, Role
+from storage.people import update_person
 
 log = logging.getLogger("coach.digest")
 
@@ -101,7 +101,7 @@ async def sync_teams(*, session: AsyncSession, org: OrgConfig) -> int:
                 continue
             assert manager.id is not None
             if manager.role == Role.REP:
-                await repo.update_person(session=session, person_id=manager.id, role=Role.MANAGER)
+                await update_person(session=session, person_id=manager.id, role=Role.MANAGER)
             await sales_teams.upsert_team(
                 session=session, workspace_id=manager.workspace_id, manager_id=manager.id, name=cfg.name
             )

@@ -15,8 +15,8 @@ from bot.slack.people import SlackUser, mark_departed
 from dialogs.commands import parse_command
 from dialogs.messages import Reply
 from dialogs.text import format_when
-from storage import repository as repo
 from storage import slack_store
+from storage.debriefs import latest_debriefs
 
 if TYPE_CHECKING:
     from bot.slack.listeners import SlackDebriefFlow
@@ -87,7 +87,7 @@ class WorkspaceEvents:
         loc, tz = rep.locale, rep.timezone
         now = self.ctx.clock()
         async with self.ctx.db() as session:
-            rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=5)
+            rows = await latest_debriefs(session=session, person_id=rep.id, limit=5)
             count, profile = await slack_store.checklist_profile(session=session, person_id=rep.id)
             upcoming = await slack_store.upcoming_outbox(session=session, person_id=rep.id, now=now)
         data = views.HomeData(

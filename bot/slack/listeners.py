@@ -22,6 +22,7 @@ from bot.delivery import DeliveryError, to_outgoing
 from bot.escape import for_slack
 from bot.slack import modal, views
 from bot.slack.background import AfterAckWork
+from bot.slack.mentions import person_references
 from bot.slack.people import RecentPeople, SlackUser, resolve_person, team_of
 from bot.slack.sender import send_dm
 from dialogs import conversation
@@ -39,10 +40,11 @@ from dialogs.debrief import (
 from dialogs.messages import Reply
 from dialogs.text import format_when
 from dialogs.validation import Locality, clean_account, combine_date_time, validate_form
-from storage import repository as repo
 from storage import slack_store
+from storage.debriefs import get_debrief, latest_debriefs
 from storage.errors import CoachError, EditWindowClosed, NotFound
 from storage.models import Person
+from storage.people import get_person
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -129,7 +131,7 @@ class SlackDebriefFlow:
     async def edit_modal(self, rep: Rep, debrief_id: int) -> Any:
         """The modal filled with a stored debrief; NotFound / EditWindowClosed when it can't be."""
         async with self.ctx.db() as session:
-            stored = await repo.get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
+            stored = await get_debrief(session=session, debrief_id=debrief_id, person_id=rep.id)
         check_edit_window(self.ctx, stored.debrief.created_at)
         initial = stored_values(stored)
         when = format_when(stored.debrief.created_at, locale=rep.locale, tz=rep.timezone)
@@ -140,7 +142,7 @@ class SlackDebriefFlow:
 
     async def edit_by_number(self, rep: Rep, number: int) -> Any | Reply:
         async with self.ctx.db() as session:
-            rows = await repo.latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
+            rows = await latest_debriefs(session=session, person_id=rep.id, limit=HISTORY_SIZE)
         if not 1 <= number <= len(rows):
             return Reply(kind="error", text=self.texts.message(rep.locale, "edit_not_found", number=number))
         return await self.edit_or_error(rep, int(rows[number - 1].debrief.id or 0))
@@ -184,7 +186,7 @@ class SlackDebriefFlow:
         """
         try:
             replies = await conversation.reply_to(
-                ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=text
+                ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=person_references(text)
             )
         finally:
             self.recent.forget_id(rep.id)
@@ -195,7 +197,7 @@ class SlackDebriefFlow:
 
     async def send_files(self, person_id: int, replies: list[Reply]) -> None:
         async with self.ctx.db() as session:
-            person = await repo.get_person(session=session, person_id=person_id)
+            person = await get_person(session=session, person_id=person_id)
         try:
             await send_dm(self.runtime, self.ctx.db, person=person, message=to_outgoing(replies))
         except DeliveryError as exc:

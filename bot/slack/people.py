@@ -22,8 +22,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import log_messages as msg
 from dialogs.context import CoachContext
 from storage import directory
-from storage import repository as repo
 from storage.models import Person, Platform
+from storage.people import get_or_create_person, get_or_create_workspace, update_person
 
 log = logging.getLogger("coach.slack")
 
@@ -164,11 +164,11 @@ async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackU
         person = await directory.slack_person(session=session, team_id=who.team_id, user_id=who.user_id)
     if person is None:
         async with ctx.db() as session, session.begin():
-            ws = await repo.get_or_create_workspace(
+            ws = await get_or_create_workspace(
                 session=session, platform=Platform.SLACK, external_id=who.team_id
             )
             assert ws.id is not None
-            person = await repo.get_or_create_person(
+            person = await get_or_create_person(
                 session=session, workspace_id=ws.id, platform_user_id=who.user_id
             )
     synced = person.profile_synced_at
@@ -183,7 +183,7 @@ async def _load_person(*, ctx: CoachContext, client: AsyncWebClient, who: SlackU
     fields = profile_fields(user, person)
     assert person.id is not None
     async with ctx.db() as session, session.begin():
-        await repo.update_person(session=session, person_id=person.id, **fields)
+        await update_person(session=session, person_id=person.id, **fields)
         await directory.mark_synced(session=session, person_id=person.id, when=now)
     for key, value in fields.items():
         setattr(person, key, value)

@@ -21,8 +21,8 @@ from botbuilder.schema import Activity, ChannelAccount
 
 from bot import log_messages as msg
 from dialogs.context import CoachContext
-from storage import repository as repo
 from storage import teams_store
+from storage.people import get_or_create_person, get_or_create_workspace, update_person
 from storage.sqlite_reader import NO_ANSWER, PersonReadConnection
 
 PLATFORM = "teams"
@@ -181,9 +181,9 @@ async def _read(
 
 async def _write(ctx: CoachContext, f: _ActivityProfile) -> TeamsPerson:
     async with ctx.db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(session=session, platform=PLATFORM, external_id=f.tenant)
+        ws = await get_or_create_workspace(session=session, platform=PLATFORM, external_id=f.tenant)
         assert ws.id is not None
-        person = await repo.get_or_create_person(
+        person = await get_or_create_person(
             session=session, workspace_id=ws.id, platform_user_id=f.user, display_name=f.name,
             locale=f.locale or ctx.default_locale, timezone=f.zone,
         )
@@ -203,7 +203,7 @@ async def _write(ctx: CoachContext, f: _ActivityProfile) -> TeamsPerson:
         if f.zone and (person.timezone is None or (before is not None and before[1] != f.zone)):
             updates["timezone"] = f.zone
         if updates:
-            await repo.update_person(session=session, person_id=person.id, **updates)
+            await update_person(session=session, person_id=person.id, **updates)
     return TeamsPerson(person.id, updates.get("locale", person.locale) or ctx.default_locale,
                updates.get("timezone", person.timezone) or ctx.default_timezone)
 
@@ -211,13 +211,13 @@ async def _write(ctx: CoachContext, f: _ActivityProfile) -> TeamsPerson:
 async def leave(ctx: CoachContext, activity: Activity, account: ChannelAccount) -> None:
     """Someone left the team: they stay on the roster, but the coach stops writing to them."""
     async with ctx.db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(session=session, platform=PLATFORM,
+        ws = await get_or_create_workspace(session=session, platform=PLATFORM,
                                                 external_id=tenant_of(activity))
         assert ws.id is not None
-        person = await repo.get_or_create_person(session=session, workspace_id=ws.id,
+        person = await get_or_create_person(session=session, workspace_id=ws.id,
                                                  platform_user_id=user_key(account))
         assert person.id is not None
-        await repo.update_person(session=session, person_id=person.id, reachable=False)
+        await update_person(session=session, person_id=person.id, reachable=False)
 
 
 async def uninstalled(ctx: CoachContext, conversation_id: str) -> None:
@@ -226,4 +226,4 @@ async def uninstalled(ctx: CoachContext, conversation_id: str) -> None:
         person_id = await teams_store.set_installed(session=session, conversation_id=conversation_id,
                                                     installed=False)
         if person_id is not None:
-            await repo.update_person(session=session, person_id=person_id, reachable=False)
+            await update_person(session=session, person_id=person_id, reachable=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -44,6 +43,7 @@ from bot.teams.cards import (
     summary_card,
 )
 from bot.teams.connector import ConnectorError, ConnectorPool
+from bot.teams.mentions import plain_mentions
 from bot.teams.people import TeamsPerson
 from bot.teams.sender import TeamsSender, outgoing_activities
 from dialogs import conversation
@@ -60,9 +60,6 @@ CHANNEL = "teams"
 TEAMS_ADAPTER = web.AppKey("teams_adapter", CloudAdapter)
 TEAMS_POOL = web.AppKey("teams_pool", ConnectorPool)
 TEAMS_LOOKUP = web.AppKey("teams_lookup", people.PersonReadConnection)
-_AT_TAG = re.compile(r"</?at[^>]*>", re.I)
-
-
 class CoachTeamsBot(TeamsActivityHandler):
     """Thin translator: Teams activities in, dialogs/ calls, Adaptive Cards and messages out."""
 
@@ -93,7 +90,7 @@ class CoachTeamsBot(TeamsActivityHandler):
             await self.submit(turn_context, who, value)
             return
         text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
-        text = _AT_TAG.sub("", text or "").strip()
+        text = plain_mentions(text or "").strip()
         expect = None
         if value.get("coach") == ANSWER_ACTION:
             text = text or str(value.get("text") or "")

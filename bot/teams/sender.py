@@ -21,9 +21,9 @@ from bot.escape import for_teams
 from bot.keys import COACH, SETTINGS
 from bot.teams.cards import reply_activity
 from bot.teams.connector import ConnectorError
-from storage import repository as repo
 from storage import teams_store
 from storage.models import Person
+from storage.people import update_person
 
 log = logging.getLogger("coach.teams")
 INLINE_IMAGE_LIMIT = 1024 * 1024  # Teams shows inline (data URI) images up to about this size
@@ -84,6 +84,6 @@ class TeamsSender:
 
     async def mark_unreachable(self, person_id: int, conversation_id: str) -> None:
         async with self.app[COACH].db() as session, session.begin():
-            await repo.update_person(session=session, person_id=person_id, reachable=False)
+            await update_person(session=session, person_id=person_id, reachable=False)
             await teams_store.set_installed(session=session, conversation_id=conversation_id,
                                             installed=False)

@@ -26,8 +26,8 @@ from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.text import LOCALES
 from storage import directory
-from storage import repository as repo
 from storage.models import Platform, not_null
+from storage.people import get_or_create_person, get_or_create_workspace
 
 log = logging.getLogger("coach.webchat")
 
@@ -161,10 +161,10 @@ async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[in
     else:
         locale = preferred_locale(request.headers.get("Accept-Language", ""), ctx.default_locale)
         async with ctx.db() as session, session.begin():
-            workspace = await repo.get_or_create_workspace(
+            workspace = await get_or_create_workspace(
                 session=session, platform=Platform.WEB, external_id=WORKSPACE_ID, name="Web chat"
             )
-            person = await repo.get_or_create_person(
+            person = await get_or_create_person(
                 session=session, workspace_id=not_null(workspace.id), platform_user_id=user_id,
                 display_name="", locale=locale,
             )

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import repository as repo
+from storage.accounts import get_or_create_account
 from storage.models import Meeting, Outbox, utcnow
+from storage.people import get_or_create_person, get_or_create_workspace
 
 
 async def seed_nudges(
@@ -23,12 +24,12 @@ async def seed_nudges(
     """`count` meetings an hour from now, spread over `people` reps, each with a due nudge row."""
     now = now or utcnow()
     async with db() as session, session.begin():
-        ws = await repo.get_or_create_workspace(
+        ws = await get_or_create_workspace(
             session=session, platform=platform, external_id="bench" if platform == "web" else "T111"
         )
         person_ids = []
         for i in range(people):
-            p = await repo.get_or_create_person(
+            p = await get_or_create_person(
                 session=session,
                 workspace_id=ws.id or 0,
                 platform_user_id=f"U{i:04d}",
@@ -37,7 +38,7 @@ async def seed_nudges(
                 timezone="Europe/Amsterdam",
             )
             person_ids.append(p.id)
-        account_id = await repo.get_or_create_account(session=session, workspace_id=ws.id or 0, name="Acme")
+        account_id = await get_or_create_account(session=session, workspace_id=ws.id or 0, name="Acme")
         starts = now + timedelta(hours=1)
         meetings = [
             {

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from playwright.async_api import Dialog, Page, async_playwright
 
 from dialogs.text import default_texts
-from storage import repository as repo
+from storage.debriefs import StoredDebrief, get_debrief
 from storage.models import Debrief, DialogState
 from tests.conftest import LiveApp
 
@@ -97,11 +97,11 @@ class Visitor:
         return str(await self.page.locator("li[data-role=bot]").last.inner_text())
 
 
-async def only_debrief(live_app: LiveApp) -> repo.StoredDebrief:
+async def only_debrief(live_app: LiveApp) -> StoredDebrief:
     async with live_app.coach.db() as session:
         debrief = (await session.scalars(sa.select(Debrief))).one()
         assert debrief.id is not None
-        return await repo.get_debrief(session=session, debrief_id=debrief.id, person_id=debrief.person_id)
+        return await get_debrief(session=session, debrief_id=debrief.id, person_id=debrief.person_id)
 
 
 async def test_a_rep_completes_a_debrief_and_sees_the_coaching(me: Visitor, live_app: LiveApp) -> None:

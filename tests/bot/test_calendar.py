@@ -24,7 +24,7 @@ from dialogs.nudge import render_nudges
 from dialogs.timing import SchedulePolicy
 from storage import outbox
 from storage.models import Account, Meeting, Outbox
-from storage.scheduling import MeetingInvite
+from storage.planning_models import MeetingInvite
 from tests.conftest import SHARED, shared_path
 from tests.factories import make_person
 from tests.serving import serve as serve_app
@@ -303,7 +303,7 @@ def test_cli_calendar_import_and_outbox_list(tmp_path, monkeypatch, capsys):
 
 async def test_each_due_feed_is_polled_by_one_replica(cal_coach, clock):
     from bot.scheduling.feeds import claim_due_feeds
-    from storage.scheduling import CalendarFeed
+    from storage.planning_models import CalendarFeed
 
     rep = await make_person(cal_coach.db)
     async with cal_coach.db() as session, session.begin():

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from bot.slack.mentions import person_references
 from dialogs import conversation
 from dialogs.team import authorize_view
 from storage import data_rights, outbox
@@ -77,7 +78,7 @@ async def test_team_add_and_remove_tell_the_rep(coach, db):
     assert reply.text.startswith("Only managers can add or remove reps.")
     (reply,) = await say(coach, h.olaf, "team add Bram")
     assert reply.text == "Bram Bos already reports to Mira Manager. Mira Manager has to remove them first."
-    (reply,) = await say(coach, h.olaf, "team add <@F>")  # a Slack mention
+    (reply,) = await say(coach, h.olaf, person_references("team add <@F>"))  # a Slack mention
     assert reply.kind == "saved" and reply.text.startswith("Fay Fens is now in your team.")
     async with db() as session:
         assert (await session.get(Person, fay.id)).manager_id == h.olaf.id

@@ -21,7 +21,7 @@ from bot.config import OrgConfig, ServerConfig, Settings
 from bot.webchat import routes as webchat
 from dialogs.checklist import NOTE_LIMIT
 from dialogs.text import default_texts, format_when
-from storage import repository as repo
+from storage.debriefs import StoredDebrief, get_debrief
 from storage.models import Debrief, DebriefAnswer, DialogState, Person
 from tests.conftest import LiveApp
 from tests.factories import make_settings
@@ -98,11 +98,11 @@ async def count(live: LiveApp, table: Any) -> int:
     return int(await scalar(live, sa.select(sa.func.count()).select_from(table)))
 
 
-async def only_debrief(live: LiveApp) -> repo.StoredDebrief:
+async def only_debrief(live: LiveApp) -> StoredDebrief:
     async with live.coach.db() as session:
         debrief = (await session.scalars(sa.select(Debrief))).one()
         assert debrief.id is not None
-        return await repo.get_debrief(session=session, debrief_id=debrief.id, person_id=debrief.person_id)
+        return await get_debrief(session=session, debrief_id=debrief.id, person_id=debrief.person_id)
 
 
 # -- identity ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs import conversation
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
-from storage import repository as repo
+from storage.dialog_state import load_dialog
 from storage.models import DialogState
 from tests.factories import make_person
 
@@ -70,7 +70,7 @@ class Chat:
 
     async def dialog(self) -> DialogState | None:
         async with self.coach.db() as session:
-            return await repo.load_dialog(session=session, person_id=self.person_id, channel=self.channel)
+            return await load_dialog(session=session, person_id=self.person_id, channel=self.channel)
 
 
 ChatFactory = Callable[..., Awaitable[Chat]]

@@ -12,8 +12,9 @@ from dialogs.checklist import FIELDS, NOTE_LIMIT
 from dialogs.context import CoachContext
 from dialogs.conversation import STEPS
 from dialogs.text import format_when
-from storage import repository as repo
+from storage.debriefs import StoredDebrief, count_debriefs, latest_debriefs
 from storage.models import DebriefAnswer
+from storage.people import get_person
 from tests.dialogs.conftest import Chat, ChatFactory
 from tests.factories import make_person
 
@@ -80,12 +81,12 @@ def when_text(moment: datetime, locale: str) -> str:
 
 async def count(chat: Chat) -> int:
     async with chat.coach.db() as session:
-        return await repo.count_debriefs(session=session, person_id=chat.person_id)
+        return await count_debriefs(session=session, person_id=chat.person_id)
 
 
-async def latest(chat: Chat) -> repo.StoredDebrief:
+async def latest(chat: Chat) -> StoredDebrief:
     async with chat.coach.db() as session:
-        rows = await repo.latest_debriefs(session=session, person_id=chat.person_id)
+        rows = await latest_debriefs(session=session, person_id=chat.person_id)
     assert rows
     return rows[0]
 
@@ -384,7 +385,7 @@ async def test_concurrent_finishes_store_one_debrief(concurrent_db, clock, datab
     assert ["saved", "tips", "info"] in kinds
     assert await count(chat) == 2
     async with coach.db() as session:
-        rows = await repo.latest_debriefs(session=session, person_id=chat.person_id)
+        rows = await latest_debriefs(session=session, person_id=chat.person_id)
         n_answers = await session.scalar(sa.select(sa.func.count()).select_from(DebriefAnswer))
     assert sorted(r.account_name for r in rows) == ["Acme", "Globex"]
     assert n_answers == 10
@@ -425,7 +426,7 @@ async def test_language_switch_mid_dialog(make_chat: ChatFactory, db) -> None:
     await chat.answer(plan)
     assert chat.reply("saved").title == texts.message("en", "saved_title")
     async with db() as session:
-        person = await repo.get_person(session=session, person_id=chat.person_id)
+        person = await get_person(session=session, person_id=chat.person_id)
     assert person.locale == "en"
     row = await latest(chat)
     assert row.debrief.agenda_set_by == "rep_informal"

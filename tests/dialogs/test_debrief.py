@@ -23,7 +23,7 @@ from dialogs.debrief import (
 )
 from dialogs.text import format_when
 from dialogs.validation import CleanDebrief, Locality, validate_form
-from storage import repository as repo
+from storage.debriefs import count_debriefs, get_debrief, latest_debriefs
 from storage.errors import EditWindowClosed, NotFound
 from storage.models import Account, Outbox, not_null
 from tests.factories import full_form, make_person, statements_sent
@@ -52,8 +52,8 @@ async def test_submit_stores_once_per_idempotency_key(coach, db, database_url) -
     other = await submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="slack:V2")
     assert other.created and other.debrief_id != first.debrief_id
     async with db() as session:
-        assert await repo.count_debriefs(session=session, person_id=rep.id) == 2
-        stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
+        assert await count_debriefs(session=session, person_id=rep.id) == 2
+        stored = await get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
     assert stored.debrief.created_at == coach.clock()
     assert stored.account_name == "Acme"
     assert {p: a.rating for p, a in stored.answers.items()} == {
@@ -80,7 +80,7 @@ async def test_concurrent_submissions_with_one_key_store_one(concurrent_db, cloc
     assert len({r.debrief_id for r in results}) == 1
     assert sum(r.created for r in results) == 1
     async with concurrent_db() as session:
-        assert await repo.count_debriefs(session=session, person_id=rep.id) == 1
+        assert await count_debriefs(session=session, person_id=rep.id) == 1
 
 
 async def test_reps_filing_a_new_account_at_once_each_store_theirs(
@@ -100,15 +100,15 @@ async def test_reps_filing_a_new_account_at_once_each_store_theirs(
         assert all(r.created for r in results) and len({r.debrief_id for r in results}) == len(reps)
         debrief = clean(coach, account=f"Nieuw Account {attempt}")
     async with concurrent_db() as session:
-        assert await repo.count_debriefs(session=session) == 3 * len(reps)
+        assert await count_debriefs(session=session) == 3 * len(reps)
         names = (await session.scalars(sa.select(Account.name).order_by(Account.name))).all()
     assert names == ["Nieuw Account 0", "Nieuw Account 1", "Nieuw Account BV"]
 
 
 async def test_a_plain_submission_is_two_statements(coach, db, engine, database_url) -> None:
-    """Known rep and account, nothing to plan: the rep comes back with the insert, and the issue-5
-    hook reads nothing (no next meeting, no due date, no tactics awaiting a verdict). On PostgreSQL
-    it is all one statement (storage.filing)."""
+    """Known rep and account, nothing to plan: the rep comes back with the insert, and carrying
+    out the follow-ups reads nothing (no next meeting, no due date, no tactics awaiting a verdict).
+    On PostgreSQL it is all one statement (storage.filing_at_once)."""
     boss = await make_person(db, user_id="M1", name="Mark", role="manager")
     rep = await make_person(db, manager_id=boss.id, locale="nl")
     assert rep.id is not None
@@ -125,7 +125,7 @@ async def test_a_plain_submission_is_two_statements(coach, db, engine, database_
         debrief=plain,
     )
     async with db() as session:
-        assert await repo.count_debriefs(session=session, person_id=rep.id) == 2
+        assert await count_debriefs(session=session, person_id=rep.id) == 2
         outbox = await session.scalar(sa.select(sa.func.count()).select_from(Outbox))
     assert outbox == 0
 
@@ -143,8 +143,8 @@ async def test_correction_keeps_created_at_within_the_window(coach, db, clock, d
         "en", "updated", account="Acme", when=format_when(created, locale="en", tz="Europe/Amsterdam")
     )
     async with db() as session:
-        stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
-        assert await repo.count_debriefs(session=session) == 1
+        stored = await get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
+        assert await count_debriefs(session=session) == 1
     assert stored.debrief.created_at == created
     assert stored.debrief.updated_at == clock()
     assert stored.debrief.outcome == "closed"
@@ -163,7 +163,7 @@ async def test_correction_refused_after_the_window_changes_nothing(coach, db, cl
             ctx=coach, person_id=rep.id, debrief_id=first.debrief_id, debrief=clean(coach, outcome="lost")
         )
     async with db() as session:
-        stored = await repo.get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
+        stored = await get_debrief(session=session, debrief_id=first.debrief_id, person_id=rep.id)
     assert stored.debrief.outcome == "next_step" and stored.debrief.updated_at is None
 
 
@@ -303,5 +303,5 @@ async def test_history_newest_first_with_edit_buttons_inside_the_window(coach, d
 
 async def _first_created(db, person_id: int):
     async with db() as session:
-        rows = await repo.latest_debriefs(session=session, person_id=person_id, limit=1)
+        rows = await latest_debriefs(session=session, person_id=person_id, limit=1)
     return rows[0].debrief.created_at

@@ -14,7 +14,7 @@ from dialogs.context import CoachContext
 from dialogs.debrief import Rep, store_debrief, submit_debrief
 from dialogs.validation import CleanDebrief, Locality, validate_form
 from storage.models import Debrief, DebriefAnswer, Meeting, Outbox, Person
-from storage.scheduling import SuggestedTactic
+from storage.planning_models import SuggestedTactic
 from tests.factories import full_form, make_person, statements_sent
 
 

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 
 from bot.scheduling.scheduler import Scheduler
 from dialogs import conversation
-from dialogs.meetings import InviteFlags, plan_meeting, upsert_meeting
+from dialogs.meetings import plan_meeting
 from dialogs.nudge import choose_tactics
-from storage import repository as repo
+from storage.debriefs import count_debriefs
+from storage.meetings import InviteFlags, upsert_meeting
 from storage.models import Meeting, Outbox, Person
-from storage.scheduling import MeetingInvite, SuggestedTactic
+from storage.planning_models import MeetingInvite, SuggestedTactic
 from tests.factories import make_person, store_debrief
 from tests.fakes.chat_sink import RecordingSender
 
@@ -307,7 +308,7 @@ async def test_pause_and_nudges_off_silence_the_coach_until_resumed(coach, clock
 
 
 async def test_follow_through_records_a_missed_next_step_once(coach, clock):
-    from storage.scheduling import MissedNextStep
+    from storage.planning_models import MissedNextStep
 
     person = await make_person(coach.db)
     await store_debrief(coach, person, next_meeting_at=None, next_step_due="2026-12-04")
@@ -333,6 +334,6 @@ async def test_follow_through_records_a_missed_next_step_once(coach, clock):
 
 async def test_an_unused_import_keeps_the_linter_honest(coach):
     async with coach.db() as session:
-        assert await repo.count_debriefs(session=session) == 0
+        assert await count_debriefs(session=session) == 0
         assert (await session.scalars(sa.select(Person))).all() == []
     assert InviteFlags().formal_agenda is False and upsert_meeting

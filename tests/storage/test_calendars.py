@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage import calendars
-from storage import repository as repo
+from storage.accounts import get_or_create_account
 from storage.models import Meeting
 from tests.factories import make_person
 
@@ -29,7 +29,7 @@ async def _meeting(session, person, account_id: int, *, source: str, uid: str, a
 async def test_an_account_takes_a_domain_once(db):
     rep = await make_person(db)
     async with db() as session, session.begin():
-        acme = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
+        acme = await get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
         assert await calendars.account_by_domain(session=session, workspace_id=rep.workspace_id,
                                                  domain="acme.com") is None
         await calendars.claim_domain(session=session, account_id=acme, domain="acme.com")
@@ -44,7 +44,7 @@ async def test_an_account_takes_a_domain_once(db):
 async def test_vanished_and_twin_meetings_are_cancelled(db):
     rep = await make_person(db)
     async with db() as session, session.begin():
-        acme = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
+        acme = await get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
         kept = await _meeting(session, rep, acme, source="feed:1", uid="a", at=NOW + timedelta(days=1))
         gone = await _meeting(session, rep, acme, source="feed:1", uid="b", at=NOW + timedelta(days=2))
         soon, late = kept.starts_at + timedelta(hours=1), kept.starts_at + timedelta(hours=3)
@@ -60,7 +60,7 @@ async def test_vanished_and_twin_meetings_are_cancelled(db):
 async def test_a_demo_meeting_is_inserted_once(db):
     rep = await make_person(db)
     async with db() as session, session.begin():
-        acme = await repo.get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
+        acme = await get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
         for title in ("first", "second"):
             await calendars.add_meeting_once(
                 session=session, workspace_id=rep.workspace_id, person_id=rep.id, account_id=acme,

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from storage import migrate
-from storage import repository as repo
 from storage.engine import PG_POOL_RECYCLE_S, PG_POOL_SIZE, create_engine, session_factory
 from storage.models import Workspace
+from storage.people import get_or_create_workspace
 
 
 async def test_sqlite_file_writers_queue_instead_of_meeting_the_busy_handler(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ async def test_sqlite_file_writers_queue_instead_of_meeting_the_busy_handler(tmp
 
         async def write(n: int) -> None:
             async with db() as session, session.begin():
-                await repo.get_or_create_workspace(session=session, platform="web", external_id=f"w{n}")
+                await get_or_create_workspace(session=session, platform="web", external_id=f"w{n}")
                 order.append(n)
                 await asyncio.sleep(0.01)  # hold the write transaction open while the others arrive
                 order.append(n)
@@ -50,7 +50,7 @@ async def test_a_reader_waits_for_the_writer_and_sees_its_commit(tmp_path: Path)
 
         async def write() -> None:
             async with db() as session, session.begin():
-                await repo.get_or_create_workspace(session=session, platform="web", external_id="w")
+                await get_or_create_workspace(session=session, platform="web", external_id="w")
                 writing.set()
                 await asyncio.sleep(0.02)
 

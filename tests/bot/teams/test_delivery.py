@@ -101,11 +101,11 @@ async def test_persistent_500_is_a_retryable_delivery_error(rep: TeamsUser) -> N
 
 async def test_someone_never_seen_in_teams_is_unreachable(rep: TeamsUser) -> None:
     async with rep.live.coach.db() as session, session.begin():
-        from storage import repository as repo
+        from storage.people import get_or_create_person, get_or_create_workspace
 
-        ws = await repo.get_or_create_workspace(session=session, platform="teams", external_id="t")
+        ws = await get_or_create_workspace(session=session, platform="teams", external_id="t")
         assert ws.id is not None
-        stranger = await repo.get_or_create_person(session=session, workspace_id=ws.id, platform_user_id="x")
+        stranger = await get_or_create_person(session=session, workspace_id=ws.id, platform_user_id="x")
     with pytest.raises(DeliveryError) as raised:
         await rep.live.app[SENDERS]["teams"].send(person=stranger, message=Outgoing([Reply(text="Hi")]))
     assert raised.value.unreachable

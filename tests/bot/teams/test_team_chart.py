@@ -6,7 +6,7 @@ import base64
 
 import aiohttp
 
-from storage import repository as repo
+from storage.people import update_person
 from storage.sales_teams import set_manager
 from tests.bot.teams.conftest import TeamsUser, person
 from tests.conftest import LiveApp
@@ -22,7 +22,7 @@ async def test_team_command_shows_the_chart_inline(
     boss, tom = await person(live_app, manager.aad), await person(live_app, rep.aad)
     assert boss is not None and tom is not None and boss.id is not None and tom.id is not None
     async with live_app.coach.db() as session, session.begin():
-        await repo.update_person(session=session, person_id=boss.id, role="manager")
+        await update_person(session=session, person_id=boss.id, role="manager")
         await set_manager(session=session, person_id=tom.id, manager_id=boss.id)
     connector.clear()
 

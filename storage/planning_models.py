@@ -1,5 +1,5 @@
-"""Scheduling tables: per-person coach preferences, invite flags, calendar feeds, tactic feedback,
-missed next steps (for the digest) and the web-chat inbox the pull-based web chat polls."""
+"""Tables of what the coach plans per person: coach preferences, invite flags, calendar feeds,
+tactic feedback, missed next steps (for the digest) and the web-chat inbox the web chat polls."""
 
 from __future__ import annotations
 

@@ -1,0 +1,158 @@
+"""Stored debriefs and their checklist answers: written, corrected, read back and counted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.engine import dialect_insert
+from storage.errors import NotFound
+from storage.models import Account, Debrief, DebriefAnswer, table_of, utcnow
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    point: str
+    rating: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredDebrief:
+    debrief: Debrief
+    answers: dict[str, DebriefAnswer]
+    account_name: str
+
+
+async def create_debrief(
+    *,
+    session: AsyncSession,
+    workspace_id: int,
+    person_id: int,
+    account_id: int,
+    idempotency_key: str,
+    fields: dict[str, Any],
+    answers: Sequence[AnswerRow],
+    meeting_id: int | None = None,
+    created_at: datetime | None = None,
+) -> tuple[int, bool]:
+    """Insert a debrief and its answers; (id, True) if new, (existing id, False) on a repeat key.
+
+    Two statements on the session's connection (Core: no ORM unit-of-work for rows nobody holds
+    as objects), each built once per dialect and given its values as parameters.
+    """
+    conn = await session.connection()
+    insert_debrief, insert_answers = _debrief_statements(conn.dialect.name)
+    params = dict.fromkeys(DEBRIEF_FIELDS)
+    params.update(fields)
+    params.update(workspace_id=workspace_id, person_id=person_id, account_id=account_id,
+                  meeting_id=meeting_id, idempotency_key=idempotency_key,
+                  created_at=created_at or utcnow(), updated_at=None)
+    new_id = (await conn.execute(insert_debrief, params)).scalar_one_or_none()
+    if new_id is None:
+        existing = await session.scalar(
+            sa.select(col(Debrief.id)).where(
+                col(Debrief.workspace_id) == workspace_id, col(Debrief.idempotency_key) == idempotency_key
+            )
+        )
+        assert existing is not None
+        return int(existing), False
+    await conn.execute(
+        insert_answers,
+        [{"debrief_id": new_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
+    )
+    return int(new_id), True
+
+
+_DEBRIEFS = table_of(Debrief)
+_ANSWERS = table_of(DebriefAnswer)
+DEBRIEF_FIELDS = tuple(c.name for c in _DEBRIEFS.columns if c.name != "id")
+_STATEMENTS: dict[str, tuple[Any, Any]] = {}
+
+
+def _debrief_statements(dialect: str) -> tuple[Any, Any]:
+    if dialect not in _STATEMENTS:
+        insert = dialect_insert(dialect, _DEBRIEFS)
+        _STATEMENTS[dialect] = (
+            insert.on_conflict_do_nothing(index_elements=["workspace_id", "idempotency_key"])
+            .returning(_DEBRIEFS.c.id),
+            sa.insert(_ANSWERS),
+        )
+    return _STATEMENTS[dialect]
+
+
+async def update_debrief(
+    *,
+    session: AsyncSession,
+    debrief_id: int,
+    person_id: int,
+    fields: dict[str, Any],
+    answers: Sequence[AnswerRow],
+    updated_at: datetime | None = None,
+) -> None:
+    """Replace a debrief's answers and fields; its created_at is kept, updated_at is set."""
+    result = await session.execute(
+        sa.update(Debrief)
+        .where(col(Debrief.id) == debrief_id, col(Debrief.person_id) == person_id)
+        .values(updated_at=updated_at or utcnow(), **fields)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound("no such debrief for this person", debrief_id=debrief_id)
+    await session.execute(sa.delete(DebriefAnswer).where(col(DebriefAnswer.debrief_id) == debrief_id))
+    await session.execute(
+        sa.insert(DebriefAnswer),
+        [{"debrief_id": debrief_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
+    )
+
+
+async def get_debrief(*, session: AsyncSession, debrief_id: int, person_id: int) -> StoredDebrief:
+    """One of this person's debriefs with its answers; NotFound for anyone else's."""
+    row = (
+        await session.execute(
+            sa.select(Debrief, col(Account.name))
+            .join(Account, col(Account.id) == col(Debrief.account_id))
+            .where(col(Debrief.id) == debrief_id, col(Debrief.person_id) == person_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such debrief for this person", debrief_id=debrief_id)
+    answers = (
+        await session.scalars(sa.select(DebriefAnswer).where(col(DebriefAnswer.debrief_id) == debrief_id))
+    ).all()
+    return StoredDebrief(row[0], {a.point: a for a in answers}, row[1])
+
+
+async def latest_debriefs(
+    *, session: AsyncSession, person_id: int, limit: int = 5
+) -> list[StoredDebrief]:
+    """The person's newest debriefs, newest first, each with its answers (two queries in all)."""
+    rows = (
+        await session.execute(
+            sa.select(Debrief, col(Account.name))
+            .join(Account, col(Account.id) == col(Debrief.account_id))
+            .where(col(Debrief.person_id) == person_id)
+            .order_by(col(Debrief.created_at).desc(), col(Debrief.id).desc())
+            .limit(limit)
+        )
+    ).all()
+    ids = [d.id for d, _ in rows]
+    by_debrief: dict[int, dict[str, DebriefAnswer]] = {i: {} for i in ids if i is not None}
+    if ids:
+        for a in await session.scalars(
+            sa.select(DebriefAnswer).where(col(DebriefAnswer.debrief_id).in_(ids))
+        ):
+            by_debrief[a.debrief_id][a.point] = a
+    return [StoredDebrief(d, by_debrief[d.id], name) for d, name in rows if d.id is not None]
+
+
+async def count_debriefs(*, session: AsyncSession, person_id: int | None = None) -> int:
+    stmt = sa.select(sa.func.count()).select_from(Debrief)
+    if person_id is not None:
+        stmt = stmt.where(col(Debrief.person_id) == person_id)
+    return int(await session.scalar(stmt) or 0)
