@@ -77,4 +77,4 @@ async def test_send_test_reaches_the_reps_chat(rep: TeamsUser, monkeypatch: pyte
     assert json.loads(capsys.readouterr().out)["sent"] is True
     sent = rep.connector.sent()
     assert len(sent) == 1 and sent[0].conversation_id == rep.conversation
-    assert sent[0].text == "Ping \\*you\\*"
+    assert sent[0].text == "Ping *you*" and sent[0].body["textFormat"] == "plain"  # raw, as typed
