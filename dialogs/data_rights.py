@@ -1,6 +1,7 @@
 """`export` and `forget`: a person's own data as a JSON file, and deleting all of it after a confirmation.
 
-The export travels as `Reply.meta["attachment"]` (see dialogs.digest_render). `forget` asks first;
+The export travels as `Reply.meta["attachment"]` (see dialogs.digest_render); in Teams, which
+takes no file in the bot's chat, the answer says so and how to get a copy instead. `forget` asks first;
 `forget confirm` (or the button) deletes the person and every row they own, in every table.
 """
 
@@ -33,6 +34,9 @@ async def export_reply(
     content = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
     day = now.date().isoformat()
     rows = sum(len(v) for v in tables.values())
+    if channel == "teams":  # Teams takes no file in the bot's chat: say so, and how to get a copy
+        text = ctx.texts.render(rep.locale, "teams", "export_no_file", rows=rows, tables=len(tables))
+        return [Reply(kind="info", title=_t(ctx, rep.locale, "export_title"), text=text)]
     return [
         Reply(
             kind="info",
