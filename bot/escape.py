@@ -52,7 +52,7 @@ def for_teams(text: str, *, line_start: bool = True) -> str:
     out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     out = out.replace("*", "\\*").replace("_", "\\_")
     out = out.replace("](", "]" + WORD_JOINER + "(")
-    if out.endswith("]"):  # the bot's text after it might open "(": no link across the seam
+    if out.endswith(("]", "\\")):  # no link, no escape across the seam with the bot's text after it
         out += WORD_JOINER
     if not line_start:
         head, sep, rest = out.partition("\n")

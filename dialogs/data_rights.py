@@ -29,14 +29,14 @@ async def export_reply(
 ) -> list[Reply]:
     async with ctx.db() as session:
         tables = await data_rights.export_person(session=session, person_id=rep.id)
-    now = ctx.clock()
-    document = {"exported_at": now.isoformat(), "person_id": rep.id, "tables": tables}
-    content = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
-    day = now.date().isoformat()
     rows = sum(len(v) for v in tables.values())
     if channel == "teams":  # Teams takes no file in the bot's chat: say so, and how to get a copy
         text = ctx.texts.render(rep.locale, "teams", "export_no_file", rows=rows, tables=len(tables))
         return [Reply(kind="info", title=_t(ctx, rep.locale, "export_title"), text=text)]
+    now = ctx.clock()
+    document = {"exported_at": now.isoformat(), "person_id": rep.id, "tables": tables}
+    content = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    day = now.date().isoformat()
     return [
         Reply(
             kind="info",

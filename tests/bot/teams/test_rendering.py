@@ -27,7 +27,7 @@ from dialogs.context import CoachContext
 from dialogs.debrief import Rep, feedback
 from dialogs.messages import Reply
 from dialogs.nudge import MeetingView, compose_nudge
-from dialogs.text import default_texts, pieces
+from dialogs.text import Text, default_texts, join, pieces
 from dialogs.validation import CleanDebrief
 from storage.models import Debrief, Meeting
 from storage.scheduling import MeetingInvite
@@ -181,6 +181,11 @@ def test_the_bots_own_text_is_never_escaped() -> None:
         "(Tue 1 Dec 2026, 09:49).")
     assert teams_text("- item") == f"{WORD_JOINER}- item"
     assert teams_text("[x](http://e)") == f"[x]{WORD_JOINER}(http://e)"
+    # At the seam with the bot's text: a typed "]" or "\\" never joins the bot's "(" or ")".
+    seam = texts.message("en", "saved", account="C:\\", when="x")
+    assert_reads_as(teams_text(seam), str(seam))
+    link = join("", ["[x]", Text("(http://e)")])  # the user's "[x]", then the bot's "(…)"
+    assert "](" not in teams_text(link) and decode(teams_text(link), DESKTOP) == "[x](http://e)"
 
 
 # -- the card builders and the dialogs' real answers -----------------------------------------------
