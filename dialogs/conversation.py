@@ -28,7 +28,7 @@ from dialogs.debrief import (
     stored_values,
 )
 from dialogs.messages import Button, Reply
-from dialogs.text import format_day, format_when
+from dialogs.text import format_day, format_when, join
 from dialogs.validation import FieldError, assemble, clean_account, clean_field, clean_text
 from storage.debriefs import latest_debriefs
 from storage.dialog_state import clear_dialog, load_dialog, save_dialog
@@ -324,7 +324,7 @@ def _question(ctx: CoachContext, rep: Rep, state: DialogState) -> Reply:
         buttons.append(Button(t.message(loc, "button_keep"), KEEP))
     if not f.required:
         buttons.append(Button(t.message(loc, "button_skip"), SKIP))
-    return Reply(kind="question", title=title, text="\n".join(lines), buttons=tuple(buttons),
+    return Reply(kind="question", title=title, text=join("\n", lines), buttons=tuple(buttons),
                  expect=expect, meta={"field": f.key})
 
 

@@ -1,6 +1,7 @@
 """`export` and `forget`: a person's own data as a JSON file, and deleting all of it after a confirmation.
 
-The export travels as `Reply.attachment` (see dialogs.digest_render). `forget` asks first;
+The export travels as `Reply.attachment` (see dialogs.digest_render); in Teams, which takes no
+file in the bot's chat, the answer says so and how to get a copy instead. `forget` asks first;
 `forget confirm` (or the button) deletes the person and every row they own, in every table.
 """
 
@@ -28,11 +29,14 @@ async def export_reply(
 ) -> list[Reply]:
     async with ctx.db() as session:
         tables = await data_rights.export_person(session=session, person_id=rep.id)
+    rows = sum(len(v) for v in tables.values())
+    if channel == "teams":  # Teams takes no file in the bot's chat: say so, and how to get a copy
+        text = ctx.texts.render(rep.locale, "teams", "export_no_file", rows=rows, tables=len(tables))
+        return [Reply(kind="info", title=_t(ctx, rep.locale, "export_title"), text=text)]
     now = ctx.clock()
     document = {"exported_at": now.isoformat(), "person_id": rep.id, "tables": tables}
     content = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
     day = now.date().isoformat()
-    rows = sum(len(v) for v in tables.values())
     return [
         Reply(
             kind="info",

@@ -13,7 +13,7 @@ from dialogs.checklist import FIELDS, POINTS, weakest_points
 from dialogs.context import CoachContext
 from dialogs.meetings import plan_follow_ups
 from dialogs.messages import Button, Reply
-from dialogs.text import format_clock, format_duration, format_when, weekday_name
+from dialogs.text import format_clock, format_duration, format_when, join, weekday_name
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality
 from storage import filing
@@ -221,7 +221,7 @@ def what_next(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief | None = Non
             lead=format_duration(ctx.schedule.lead_minutes, locale=loc),
             when=format_when(next_at, locale=loc, tz=rep.timezone),
         ))
-    return Reply(kind="info", text="\n".join(lines))
+    return Reply(kind="info", text=join("\n", lines))
 
 
 def feedback(

@@ -17,7 +17,7 @@ from dialogs.checklist import POINTS, SCORE
 from dialogs.context import CoachContext
 from dialogs.debrief import Rep
 from dialogs.messages import Button, Reply
-from dialogs.text import Texts, format_day, format_duration, format_when
+from dialogs.text import Texts, bot, format_day, format_duration, format_when, join
 from dialogs.timing import local_today
 from storage import preferences as prefs
 from storage.meetings import MeetingView
@@ -134,7 +134,7 @@ def recap_lines(ctx: CoachContext, rep: Rep, account: str, last: Debrief | None)
         account=account,
         when=format_when(last.created_at, locale=loc, tz=rep.timezone),
     )
-    return title, "\n".join(lines)
+    return title, join("\n", lines)
 
 
 def compose_nudge(
@@ -171,7 +171,7 @@ def compose_nudge(
     checks = Reply(
         kind="nudge",
         title=_fixed(t, loc, "checks_title"),
-        items=tuple(str(c) for c in t.data(loc, "nudge")["checks"]),
+        items=tuple(bot(str(c)) for c in t.data(loc, "nudge")["checks"]),
     )
     recap_title, recap_text = recap_lines(ctx, rep, account, last)
     recap = Reply(kind="nudge", title=recap_title, text=recap_text, meta={"recap": last is not None})

@@ -19,6 +19,7 @@ from dialogs.debrief import Rep
 from dialogs.digest import Digest, compute_digests
 from dialogs.digest_render import digest_replies, rep_reply
 from dialogs.messages import Reply
+from dialogs.text import join
 from storage import sales_teams
 from storage.digest_queries import Period
 from storage.errors import Forbidden
@@ -114,7 +115,7 @@ async def team_reply(
             lines.append(
                 _t(ctx, rep.locale, "rep_manager_sees", manager=rep.manager_name, notes=ctx.share_notes)
             )
-        return [Reply(kind="info", text="\n".join(lines))]
+        return [Reply(kind="info", text=join("\n", lines))]
     # The chart takes a CPU moment: keep the event loop free for other requests.
     return await asyncio.to_thread(digest_replies, ctx.texts, digest)
 

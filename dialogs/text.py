@@ -1,7 +1,17 @@
-"""The one Jinja2 environment over prompts/<locale>/, plus Babel formatting of dates and numbers."""
+"""The one Jinja2 environment over prompts/<locale>/, plus Babel formatting of dates and numbers.
+
+Every rendered text is a `Text`: a plain `str` (the dialogs and their tests read it as such) that
+also knows where the values placed into the template sit (`Text.user`). The dialogs stay neutral:
+they never escape; each channel escapes only those spans, per renderer (bot/escape.py), and never
+the bot's own wording from prompts/. A value that is itself a `Text` (a tip placed into a line, a
+checklist title, a formatted date) stays the bot's, with its own user spans kept. A plain `str`
+of unknown origin counts as user text as a whole (the safe default).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
@@ -33,6 +43,95 @@ _BABEL = {"en": "en_GB", "nl": "nl_NL"}
 _WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
+# Private-use characters that bracket a template value while Jinja renders; taken out again (and
+# out of every value) before a text leaves Texts, so they can't be forged or leak.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+class Text(str):
+    """Text the bot wrote, with the (start, end) spans of the user values placed into it."""
+
+    user: tuple[tuple[int, int], ...]
+
+    def __new__(cls, value: str = "", user: Iterable[tuple[int, int]] = ()) -> Text:
+        obj = super().__new__(cls, value)
+        obj.user = tuple(user)
+        return obj
+
+    def marked(self) -> str:
+        out, at = [], 0
+        for start, end in self.user:
+            out += [self[at:start], _OPEN, self[start:end], _CLOSE]
+            at = end
+        out.append(self[at:])
+        return "".join(out)
+
+
+def pieces(text: str) -> Iterator[tuple[str, bool]]:
+    """(segment, is_user) in order; a plain str (not rendered by Texts) is all user text."""
+    if not isinstance(text, Text):
+        if text:
+            yield str(text), True
+        return
+    at = 0
+    for start, end in text.user:
+        if start > at:
+            yield str(text[at:start]), False
+        yield str(text[start:end]), True
+        at = end
+    if at < len(text):
+        yield str(text[at:]), False
+
+
+def bot(text: str) -> Text:
+    """Wording the bot wrote itself (YAML data read as is, not through a template)."""
+    return text if isinstance(text, Text) else Text(text)
+
+
+def join(separator: str, parts: Iterable[str]) -> Text:
+    """`separator.join(parts)` keeping each part's user spans (the separator is the bot's)."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    size = 0
+    for i, part in enumerate(parts):
+        if i:
+            out.append(separator)
+            size += len(separator)
+        for segment, user in pieces(part):
+            if user:
+                spans.append((size, size + len(segment)))
+            out.append(segment)
+            size += len(segment)
+    return Text("".join(out), spans)
+
+
+def _finalize(value: Any) -> str:
+    """Jinja's hook for every {{ value }}: bracket user values, keep the bot's texts as they are."""
+    if isinstance(value, Text):
+        return value.marked()
+    if isinstance(value, int | float):
+        return str(value)
+    raw = str(value).replace(_OPEN, "").replace(_CLOSE, "")
+    return f"{_OPEN}{raw}{_CLOSE}" if raw else raw
+
+
+def _parse(raw: str) -> Text:
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    size, start = 0, -1
+    for chunk in re.split(f"([{_OPEN}{_CLOSE}])", raw):
+        if chunk == _OPEN:
+            start = size
+        elif chunk == _CLOSE:
+            if start >= 0 and size > start:
+                spans.append((start, size))
+            start = -1
+        else:
+            out.append(chunk)
+            size += len(chunk)
+    return Text("".join(out), spans)
+
+
 class _Environment(Environment):
     """Jinja2's Environment, with each template's globals a plain dict instead of a ChainMap over
     the environment's: rendering copies the globals into every context, and copying a ChainMap
@@ -58,6 +157,7 @@ class Texts:
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
+            finalize=_finalize,
         )
         self.env.filters["plural"] = plural
         for locale in LOCALES:
@@ -120,37 +220,40 @@ class Texts:
                 raise ConfigError(f"{self.dir / locale / 'tips.yaml'}: key '{p}.default' is missing")
 
     # -- rendering --------------------------------------------------------------------------
+    def _render(self, name: str, ctx: dict[str, Any]) -> Text:
+        return _parse(self._template(name).render(**ctx).strip())
+
     def message(self, locale: str, key: str, **ctx: Any) -> str:
-        return self._template(f"{locale}/messages/{key}").render(**ctx).strip()
+        return self._render(f"{locale}/messages/{key}", ctx)
 
     def render(self, locale: str, file: str, key: str, **ctx: Any) -> str:
         """A template from another prompts file: render("nl", "slack", "modal_title") reads
         key `modal_title` of prompts/nl/slack.yaml (dotted keys reach into mappings)."""
         name = "/".join([locale, file, *key.split(".")])
-        return self._template(name).render(**ctx).strip()
+        return self._render(name, ctx)
 
     def items(self, locale: str, key: str) -> list[str]:
         value = self.data(locale, "messages").get(key)
         if not isinstance(value, list):
             raise ConfigError(f"{self.dir / locale / 'messages.yaml'}: key '{key}' must be a list")
-        return [str(v) for v in value]
+        return [Text(str(v)) for v in value]
 
     def point(self, locale: str, point: str, key: str) -> str:
-        return str(self.data(locale, "checklist")["points"][point][key])
+        return Text(str(self.data(locale, "checklist")["points"][point][key]))
 
     def rating(self, locale: str, rating: str) -> str:
-        return str(self.data(locale, "checklist")["ratings"][rating])
+        return Text(str(self.data(locale, "checklist")["ratings"][rating]))
 
     def field_question(self, locale: str, field_key: str, **ctx: Any) -> str:
         if field_key.startswith("note:"):
             title = self.point(locale, field_key.split(":", 1)[1], "title")
-            return self._template(f"{locale}/checklist/fields/note/question").render(title=title)
-        return self._template(f"{locale}/checklist/fields/{field_key}/question").render(**ctx)
+            return self._render(f"{locale}/checklist/fields/note/question", {"title": title})
+        return self._render(f"{locale}/checklist/fields/{field_key}/question", ctx)
 
     def choice(self, locale: str, field_key: str, choice: str) -> str:
         if field_key.startswith("rating:"):
             return self.rating(locale, choice)
-        return str(self.data(locale, "checklist")["fields"][field_key]["choices"][choice])
+        return Text(str(self.data(locale, "checklist")["fields"][field_key]["choices"][choice]))
 
     def outcome(self, locale: str, outcome: str) -> str:
         assert outcome in OUTCOMES
@@ -160,13 +263,13 @@ class Texts:
         """The tip and the line to say for a point; falls back to the point's default variant."""
         tips = self.data(locale, "tips")[point]
         chosen = variant if variant in tips else "default"
-        tip = self._template(f"{locale}/tips/{point}/{chosen}/tip").render(**ctx)
+        tip = self._render(f"{locale}/tips/{point}/{chosen}/tip", ctx)
         say = tips[chosen].get("say")
-        said = self._template(f"{locale}/tips/{point}/{chosen}/say").render(**ctx) if say else None
-        return tip.strip(), said.strip() if said else None
+        said = self._render(f"{locale}/tips/{point}/{chosen}/say", ctx) if say else None
+        return tip, said or None
 
     def praise(self, locale: str, **ctx: Any) -> str:
-        return self._template(f"{locale}/tips/praise/tip").render(**ctx).strip()
+        return self._render(f"{locale}/tips/praise/tip", ctx)
 
 
 @pass_context
@@ -199,41 +302,41 @@ def _babel(locale: str) -> Locale:
 def format_when(moment: datetime, *, locale: str, tz: str) -> str:
     """'Tue 8 Dec 2026, 14:00' / 'di 8 dec 2026 14:00' in the person's timezone."""
     local = moment.astimezone(ZoneInfo(tz))
-    return format_datetime(local, "EEE d MMM y, HH:mm", locale=_babel(locale))
+    return Text(format_datetime(local, "EEE d MMM y, HH:mm", locale=_babel(locale)))
 
 
 def format_day(day: date, *, locale: str) -> str:
-    return format_date(day, "EEE d MMM y", locale=_babel(locale))
+    return Text(format_date(day, "EEE d MMM y", locale=_babel(locale)))
 
 
 def format_clock(moment: Any, *, locale: str) -> str:
     if type(moment) is time:  # a configured time of day (the digest's): one of a few, remembered
         return _time_of_day(moment, locale)
-    return format_time(moment, "HH:mm", locale=_babel(locale))
+    return Text(format_time(moment, "HH:mm", locale=_babel(locale)))
 
 
 @lru_cache(maxsize=64)
 def _time_of_day(moment: time, locale: str) -> str:
-    return format_time(moment, "HH:mm", locale=_babel(locale))
+    return Text(format_time(moment, "HH:mm", locale=_babel(locale)))
 
 
 def format_duration(minutes: int, *, locale: str) -> str:
-    return format_timedelta(
+    return Text(format_timedelta(
         timedelta(minutes=minutes), threshold=2, format="long", locale=_babel(locale)
-    )
+    ))
 
 
 @lru_cache(maxsize=64)
 def weekday_name(short: str, *, locale: str) -> str:
     # 2024-01-01 is a Monday: a fixed date gives Babel the weekday to name.
-    return format_date(
+    return Text(format_date(
         date(2024, 1, 1) + timedelta(days=_WEEKDAY_INDEX[short]), "EEEE", locale=_babel(locale)
-    )
+    ))
 
 
 def format_number(value: float, *, locale: str) -> str:
-    return format_decimal(value, locale=_babel(locale))
+    return Text(format_decimal(value, locale=_babel(locale)))
 
 
 def format_ratio(value: float, *, locale: str) -> str:
-    return format_percent(value, locale=_babel(locale))
+    return Text(format_percent(value, locale=_babel(locale)))

@@ -18,7 +18,7 @@ from dialogs.checklist import (
     ChecklistField,
 )
 from dialogs.dates import parse_due_date, parse_meeting_time
-from dialogs.text import Texts, format_when
+from dialogs.text import Texts, format_when, join
 from storage.errors import CoachError
 
 # Control characters except newline and tab; also the Unicode "format" class (bidi overrides,
@@ -151,7 +151,7 @@ def combine_date_time(day: str | None, clock: str | None, *, tz: str) -> datetim
 
 
 def _require(f: ChecklistField, *, texts: Texts, loc: Locality) -> Any:
-    labels = ", ".join(texts.choice(loc.locale, f.key, c) for c in f.choices)
+    labels = join(", ", (texts.choice(loc.locale, f.key, c) for c in f.choices))
     raise FieldError(f.key, texts.message(loc.locale, "pick_one", choices=labels))
 
 

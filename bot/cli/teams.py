@@ -59,7 +59,7 @@ def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
                           args.privacy_url, args.terms_url)
     app_manifest = manifest(bot_id=bot_id, texts=default_texts(), publisher=publisher,
                             version=args.app_version)
-    path = write_package(Path(args.out), app_manifest)
+    path = write_package(Path(args.out), app_manifest, default_texts())
     data = {"package": str(path), "bot_id": app_manifest["bots"][0]["botId"],
             "manifest_version": app_manifest["manifestVersion"]}
     print(json.dumps(data) if args.json else

@@ -61,6 +61,7 @@ class WorkspaceEvents:
                 channel=user_id,
                 text=for_slack(self.texts.render(rep.locale, "slack", key, **ctx)),
                 blocks=views.open_prompt(self.texts, rep.locale, account),
+                mrkdwn=False,
             )
             return
         if command.name == "edit":  # "edit 2": a button that opens the filled modal

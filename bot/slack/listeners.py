@@ -104,7 +104,7 @@ class SlackDebriefFlow:
         text = views.fallback_text(replies) or for_slack(
             self.texts.render(self.ctx.default_locale, "slack", "open_prompt_blank")
         )
-        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks, mrkdwn=False)
 
     def owner(self, rep: Rep) -> tuple[str, str, int, str, str] | None:
         who = self.recent.who(rep.id)
@@ -213,7 +213,7 @@ class SlackDebriefFlow:
         person = await self.person(body, body["user_id"], client)
         target = await self.route_words(await self.rep(person), text)
         if isinstance(target, list):
-            await ack(text=views.fallback_text(target), blocks=views.reply_blocks(target))
+            await ack(views.response(target))
             return
         await ack()  # "edit 2": the filled modal
         self.later(self.open_modal(client, body["trigger_id"], target))
@@ -258,7 +258,7 @@ class SlackDebriefFlow:
         if errors or debrief is None:
             await ack(
                 response_action="errors",
-                errors={key: for_slack(text)[:ERROR_LIMIT] for key, text in errors.items()},
+                errors={key: views.cut(text, ERROR_LIMIT) for key, text in errors.items()},
             )
             return
         if meta.edit_of is not None:
@@ -270,7 +270,7 @@ class SlackDebriefFlow:
                 rep = await self.rep(await self.person(body, body["user"]["id"], client))
                 target = await self.edit_or_error(rep, meta.edit_of)
                 text = target.text if isinstance(target, Reply) else ""
-                await ack(response_action="errors", errors={"rating:opening": for_slack(text)[:ERROR_LIMIT]})
+                await ack(response_action="errors", errors={"rating:opening": views.cut(text, ERROR_LIMIT)})
                 return
         else:
             key = f"slack:{view['id']}"

@@ -71,6 +71,7 @@ async def send_dm(
             channel=user,
             text=views.fallback_text(message.replies) or "Closing Coach",
             blocks=views.reply_blocks(message.replies),
+            mrkdwn=False,  # the notification text may carry user text: escaped, and not formatted
         )
         channel = str(answer.get("channel") or user)
         for item in message.attachments:

@@ -40,13 +40,18 @@ HOME_CALLBACK = "home"
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 
-def plain(text: str, limit: int = SECTION_LIMIT) -> PlainTextObject:
-    """User-facing text as Slack plain_text, escaped and cut to the element's limit."""
+def cut(text: str, limit: int) -> str:
+    """Escaped text cut to `limit` characters, never through an entity: a half "&lt;" (or "&am")
+    would show as typed, not as "<"."""
     escaped = for_slack(text)
-    if len(escaped) > limit:
-        # Cut, but never through an entity: a half "&lt;" would show as text, not as "<".
-        escaped = _PARTIAL_ENTITY.sub("", escaped[: limit - 1]) + "…"
-    return PlainTextObject(text=escaped, emoji=False)
+    if len(escaped) <= limit:
+        return escaped
+    return _PARTIAL_ENTITY.sub("", escaped[: limit - 1]) + "…"
+
+
+def plain(text: str, limit: int = SECTION_LIMIT) -> PlainTextObject:
+    """User-facing text as Slack plain_text, escaped (`& < >` only) and cut to the element's limit."""
+    return PlainTextObject(text=cut(text, limit), emoji=False)
 
 
 def label(texts: Texts, loc: str, key: str, **ctx: Any) -> PlainTextObject:
@@ -88,12 +93,19 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
 
 
 def fallback_text(replies: Sequence[Reply]) -> str:
-    """The notification text of a message (mrkdwn-parsed by Slack, so escaped)."""
+    """The notification text of a message: escaped, and sent with `mrkdwn: false` (it may carry
+    user text), cut without splitting an entity."""
     for reply in replies:
         line = reply.title or reply.text or (reply.items[0] if reply.items else "")
         if line:
-            return for_slack(line)[:3000]
+            return cut(line, SECTION_LIMIT)
     return ""
+
+
+def response(replies: Sequence[Reply]) -> dict[str, Any]:
+    """The replies as one message payload (a slash command's answer), with `mrkdwn: false`."""
+    return {"text": fallback_text(replies), "blocks": [b.to_dict() for b in reply_blocks(replies)],
+            "mrkdwn": False}
 
 
 def edit_button(texts: Texts, loc: str, debrief_id: int) -> ActionsBlock:

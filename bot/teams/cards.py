@@ -2,7 +2,10 @@
 the rendering of the dialogs' neutral replies as Teams messages.
 
 Structure is code; every word comes from prompts/ (checklist.yaml, messages.yaml, teams.yaml).
-Text a person typed goes through `escape.for_teams` before it is shown.
+Only the user values inside a rendered text are escaped (`escape.teams_text`), and only in
+TextBlocks; the bot's wording goes as written. FactSets carry the bot's own values only (Teams on
+Android shows entities there as typed). Lists are a literal "• ", emphasis is a TextBlock's
+weight and size: no markdown built around user text.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes
 
-from bot.escape import for_teams
+from bot.escape import teams_text
 from dialogs.checklist import ACCOUNT_LIMIT, FIELDS, NOTE_LIMIT, POINTS, ChecklistField
 from dialogs.messages import Reply
 from dialogs.text import Texts, format_day, format_when
@@ -57,7 +60,7 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
 
 
 def _error(text: str) -> dict[str, Any]:
-    return _text(for_teams(text), color="attention", size="small", spacing="none")
+    return _text(teams_text(text), color="attention", size="small", spacing="none")
 
 
 # -- the debrief form ---------------------------------------------------------------------------
@@ -183,15 +186,19 @@ def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: 
     def t(k: str, **kw: Any) -> str:
         return texts.render(locale, "teams", k, **kw)
 
-    facts = []
+    # The FactSet holds only the bot's values (ratings, dates, outcome); what the rep typed (notes,
+    # the next step) follows as TextBlocks under a bold heading.
+    facts = [{"title": texts.point(locale, point, "title"),
+              "value": texts.rating(locale, debrief.ratings[point])} for point in POINTS]
+    typed: list[dict[str, Any]] = []
     for point in POINTS:
-        rating = texts.rating(locale, debrief.ratings[point])
-        note = debrief.notes.get(point)
-        value = f"{rating} — {for_teams(note)}" if note else rating
-        facts.append({"title": texts.point(locale, point, "title"), "value": value})
+        if note := debrief.notes.get(point):
+            typed.append(_text(texts.point(locale, point, "title"), weight="bolder", spacing="small"))
+            typed.append(_text(teams_text(note), spacing="none"))
     fields = debrief.fields
     if fields.get("next_step_what"):
-        facts.append({"title": t("summary_next_step"), "value": for_teams(str(fields["next_step_what"]))})
+        typed.append(_text(t("summary_next_step"), weight="bolder", spacing="small"))
+        typed.append(_text(teams_text(str(fields["next_step_what"])), spacing="none"))
     meeting = fields.get("next_meeting_at")
     if isinstance(meeting, datetime):
         facts.append({"title": t("summary_next_meeting"),
@@ -203,44 +210,60 @@ def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: 
     facts.append({"title": t("summary_outcome"), "value": texts.outcome(locale, fields["outcome"])})
     when = format_when(saved_at, locale=locale, tz=timezone)
     return _card([
-        _text(t("summary_title", account=for_teams(debrief.account)), size="large", weight="bolder"),
+        _text(teams_text(t("summary_title", account=debrief.account)), size="large", weight="bolder"),
         {"type": "FactSet", "facts": facts},
+        *typed,
         _text(t("summary_saved", when=when), isSubtle=True, size="small"),
     ])
 
 
 # -- neutral replies as Teams messages ----------------------------------------------------------
-def reply_text(reply: Reply) -> str:
-    """Markdown for a reply; every piece of text is escaped (it may carry what the rep typed)."""
-    parts: list[str] = []
+def is_plain(reply: Reply) -> bool:
+    """A reply of text only (no title, list or buttons): it can go as a plain message."""
+    return bool(reply.text) and not (reply.title or reply.items or reply.buttons)
+
+
+def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """A reply as TextBlocks: the title bold, a TextBlock per line, items after a literal "• "."""
+    body: list[dict[str, Any]] = []
     if reply.title:
-        parts.append(f"**{for_teams(reply.title)}**")
-    if reply.text:
-        parts.append("\n\n".join(for_teams(line) for line in reply.text.split("\n") if line.strip()))
-    if reply.items:
-        parts.append("\n".join(f"- {for_teams(item)}" for item in reply.items))
-    return "\n\n".join(parts)
+        body.append(_text(teams_text(reply.title), weight="bolder", size="medium"))
+    body += [_text(line) for line in teams_text(reply.text).split("\n") if line.strip()]
+    body += [_text(f"• {teams_text(item)}", spacing="small") for item in reply.items]
+    return body
+
+
+def replies_card(replies: list[Reply]) -> dict[str, Any]:
+    """The replies of one answer as one card: each reply a section, every button at the bottom."""
+    body: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    for reply in replies:
+        blocks = reply_blocks(reply)
+        if blocks:
+            body.append({"type": "Container", "items": blocks, "separator": bool(body),
+                         "spacing": "medium" if body else "none"})
+        for b in reply.buttons:
+            value = {"coach": ANSWER_ACTION, "text": b.value, "expect": reply.expect}
+            # Teams posts messageBack's text and value as a message; the Emulator posts the data as value.
+            messageback = {"type": "messageBack", "text": b.value, "displayText": b.label, "value": value}
+            actions.append({"type": "Action.Submit", "title": str(b.label),
+                            "data": {**value, "msteams": messageback}})
+    return _card(body or [_text(" ")], actions)
+
+
+def replies_activity(replies: list[Reply], *, locale: str | None = None) -> Activity:
+    """One message for one answer. A lone text-only reply goes as `textFormat: plain` with the raw
+    text (Teams formats nothing in it, so nothing is escaped); anything else — a title, a list,
+    buttons, several replies (the tips after a debrief, a nudge, the digest) — as one card."""
+    if len(replies) == 1 and is_plain(replies[0]):
+        return Activity(type=ActivityTypes.message, text_format=TextFormatTypes.plain,
+                        text=str(replies[0].text), locale=locale)
+    return Activity(type=ActivityTypes.message, locale=locale,
+                    attachments=[attachment(replies_card(replies))])
 
 
 def reply_activity(reply: Reply, *, locale: str | None = None) -> Activity:
-    """A message; replies with buttons become a small card whose buttons answer like typed text."""
-    activity = Activity(type=ActivityTypes.message, text_format=TextFormatTypes.markdown, locale=locale)
-    if not reply.buttons:
-        activity.text = reply_text(reply)
-        return activity
-    body = []
-    if reply.title:
-        body.append(_text(for_teams(reply.title), weight="bolder"))
-    body += [_text(for_teams(line)) for line in reply.text.split("\n") if line.strip()]
-    body += [_text(f"- {for_teams(item)}", spacing="none") for item in reply.items]
-    actions = []
-    for b in reply.buttons:
-        value = {"coach": ANSWER_ACTION, "text": b.value, "expect": reply.expect}
-        # Teams posts messageBack's text and value as a message; the Emulator posts the data as value.
-        messageback = {"type": "messageBack", "text": b.value, "displayText": b.label, "value": value}
-        actions.append({"type": "Action.Submit", "title": b.label, "data": {**value, "msteams": messageback}})
-    activity.attachments = [attachment(_card(body or [_text(" ")], actions))]
-    return activity
+    return replies_activity([reply], locale=locale)
 
 
 def local_date_time(moment: datetime, timezone: str) -> tuple[str, str]:

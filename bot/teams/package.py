@@ -1,6 +1,10 @@
 """`coach teams package`: the Teams app package (manifest.json + two icons) to sideload.
 
 The manifest follows the Teams app manifest schema v1.29; wording comes from prompts/en/teams.yaml.
+Each other locale of prompts/ (nl) ships as a localization file (`nl.json`, the shape of
+MicrosoftTeams.Localization.schema.json: "name.short", "description.short",
+"bots[0].commandLists[0].commands[i].description", ...) listed in `localizationInfo`, so a Teams
+client in Dutch shows the Dutch descriptions. The command titles stay the words the bot reads.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from storage.errors import ConfigError
 
 MANIFEST_VERSION = "1.29"
 SCHEMA_URL = f"https://developer.microsoft.com/en-us/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
+LOCALIZATION_SCHEMA_URL = (f"https://developer.microsoft.com/en-us/json-schemas/teams/v{MANIFEST_VERSION}"
+                           "/MicrosoftTeams.Localization.schema.json")
+ADDITIONAL_LANGUAGES = ("nl",)  # prompts/ locales besides the manifest's own (en)
 ACCENT = "#1F6F5C"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 COMMANDS = ("debrief", "history", "help", "language")
@@ -36,13 +43,17 @@ class Publisher:
 
 
 def manifest(*, bot_id: str, texts: Texts, publisher: Publisher, version: str = "1.0.0",
-             locale: str = "en") -> dict[str, Any]:
+             locale: str = "en", languages: tuple[str, ...] = ADDITIONAL_LANGUAGES) -> dict[str, Any]:
     if not _GUID.match(bot_id or ""):
         raise ConfigError(f"MicrosoftAppId: {bot_id!r} is not a GUID (the bot's Azure app id)")
 
     def t(key: str) -> str:
         return texts.render(locale, "teams", key)
 
+    localization: dict[str, Any] = {"defaultLanguageTag": locale}
+    if languages:
+        localization["additionalLanguages"] = [
+            {"languageTag": lang, "file": localization_file(lang)} for lang in languages]
     return {
         "$schema": SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
@@ -56,6 +67,7 @@ def manifest(*, bot_id: str, texts: Texts, publisher: Publisher, version: str = 
         },
         "name": {"short": "Closing Coach", "full": "Closing Coach: coaching for B2B sales reps"},
         "description": {"short": t("app_short_description")[:80], "full": t("app_full_description")[:4000]},
+        "localizationInfo": localization,
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": ACCENT,
         "bots": [{
@@ -72,6 +84,29 @@ def manifest(*, bot_id: str, texts: Texts, publisher: Publisher, version: str = 
         "validDomains": [],
         "defaultInstallScope": "personal",
     }
+
+
+def localization_file(lang: str) -> str:
+    return f"{lang}.json"
+
+
+def localization(*, texts: Texts, locale: str, app_manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's strings in another language, keyed by their path in the manifest."""
+
+    def t(key: str) -> str:
+        return texts.render(locale, "teams", key)
+
+    out: dict[str, Any] = {
+        "$schema": LOCALIZATION_SCHEMA_URL,
+        "name.short": app_manifest["name"]["short"],
+        "name.full": app_manifest["name"]["full"],
+        "description.short": t("app_short_description")[:80],
+        "description.full": t("app_full_description")[:4000],
+    }
+    for i, command in enumerate(app_manifest["bots"][0]["commandLists"][0]["commands"]):
+        out[f"bots[0].commandLists[0].commands[{i}].title"] = command["title"]
+        out[f"bots[0].commandLists[0].commands[{i}].description"] = t(f"command_{command['title']}")[:128]
+    return out
 
 
 def color_icon() -> bytes:
@@ -98,11 +133,19 @@ def _png(img: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def write_package(path: Path, app_manifest: dict[str, Any]) -> Path:
-    """teams-app.zip with manifest.json and the icons at the root, as Teams expects."""
+def write_package(path: Path, app_manifest: dict[str, Any], texts: Texts | None = None) -> Path:
+    """teams-app.zip with manifest.json, a localization file per additional language (its
+    strings from `texts`) and the icons at the root, as Teams expects."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    languages = app_manifest.get("localizationInfo", {}).get("additionalLanguages", [])
+    if languages and texts is None:
+        raise ConfigError("the manifest lists localization files: pass the texts to write them")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", json.dumps(app_manifest, indent=2, ensure_ascii=False))
+        for lang in languages:
+            assert texts is not None
+            strings = localization(texts=texts, locale=lang["languageTag"], app_manifest=app_manifest)
+            zf.writestr(lang["file"], json.dumps(strings, indent=2, ensure_ascii=False))
         zf.writestr("color.png", color_icon())
         zf.writestr("outline.png", outline_icon())
     return path

@@ -108,7 +108,9 @@ class CoachTeamsBot(TeamsActivityHandler):
         await turn_context.send_activity(MessageFactory.attachment(attachment(card)))
 
     async def send_replies(self, turn_context: TurnContext, replies: list[Reply], locale: str) -> None:
-        if replies:  # a reply's file (the `team` chart) goes inline, as the scheduled digest's does
+        # The replies of one answer go as one message (one card, or one plain text); a reply's
+        # file (the `team` chart) goes inline after it, as the scheduled digest's does.
+        if replies:
             await turn_context.send_activities(outgoing_activities(to_outgoing(replies), locale))
 
     async def submit(self, turn_context: TurnContext, who: TeamsPerson, value: dict[str, Any]) -> None:

@@ -1,5 +1,11 @@
 """Messages the coach starts itself in Teams: `continue_conversation` on the stored reference.
 
+One Outgoing is one Teams message (`outgoing_activities`), as for an answer to the rep: a lone
+text-only reply goes with `textFormat: plain` and the raw text (Teams formats nothing, so there is
+nothing to escape); anything with a title, a list or buttons, and every answer of several replies
+(the tips after a debrief, a nudge, the digest, the history), is one Adaptive Card whose
+TextBlocks escape only the user values (bot.escape.teams_text). Images follow inline, one each.
+
 The scheduler calls `send(person=..., message=...)`; a 403/404 (app uninstalled, bot blocked)
 marks the person unreachable and raises a permanent DeliveryError instead of retrying forever.
 """
@@ -12,14 +18,13 @@ import logging
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference, TextFormatTypes
 from botbuilder.schema import Attachment as CardAttachment
 
 from bot import log_messages as msg
 from bot.delivery import DeliveryError, Outgoing
-from bot.escape import for_teams
 from bot.keys import COACH, SETTINGS
-from bot.teams.cards import reply_activity
+from bot.teams.cards import replies_activity
 from bot.teams.connector import ConnectorError
 from storage import teams_store
 from storage.models import Person
@@ -30,15 +35,16 @@ INLINE_IMAGE_LIMIT = 1024 * 1024  # Teams shows inline (data URI) images up to a
 
 
 def outgoing_activities(message: Outgoing, locale: str) -> list[Activity]:
-    """The activities for a message: its replies, then each image inline (Teams takes no other files)."""
-    out = [reply_activity(r, locale=locale) for r in message.replies]
+    """The activities for a message: its replies as one, then each image inline (Teams takes no
+    other files)."""
+    out = [replies_activity(message.replies, locale=locale)] if message.replies else []
     for item in message.attachments:
         if item.mime_type.startswith("image/") and len(item.content) <= INLINE_IMAGE_LIMIT:
             data = base64.b64encode(item.content).decode("ascii")
             card = CardAttachment(content_type=item.mime_type, name=item.filename,
                                   content_url=f"data:{item.mime_type};base64,{data}")
-            out.append(Activity(type=ActivityTypes.message, attachments=[card],
-                                text=for_teams(item.title) if item.title else None))
+            out.append(Activity(type=ActivityTypes.message, attachments=[card], locale=locale,
+                                text_format=TextFormatTypes.plain, text=item.title or None))
     return out
 
 

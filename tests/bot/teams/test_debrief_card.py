@@ -128,15 +128,16 @@ async def test_valid_submit_stores_once_shows_summary_and_tips(rep: TeamsUser, c
     assert list(card_schema.iter_errors(summary)) == []
     assert inputs(summary) == {} and "actions" not in summary  # read-only: nothing to send again
     assert any("Acme" in t for t in texts_of(summary))
-    messages = [c.text for c in rep.connector.sent()]
-    assert any("For your next meeting" in m for m in messages)
-    assert any("Opening commitment" in m for m in messages)  # the tip aims at the weakest point
+    messages = [c.shown for c in rep.connector.sent()]
+    assert len(messages) == 1  # saved, tips and what next: one message (one card), not three
+    assert "For your next meeting" in messages[0]
+    assert "Opening commitment" in messages[0]  # the tip aims at the weakest point
 
     # The same submit again (a double click, a Teams retry): still one debrief, no second coaching.
     rep.connector.clear()
     assert await rep.submit(card_id, values) == 201
     assert await count(rep.live, Debrief) == 1
-    messages = [c.text for c in rep.connector.sent()]
+    messages = [c.shown for c in rep.connector.sent()]
     assert len(messages) == 1 and "already saved" in messages[0]
     async with rep.http.get(f"{rep.live.url}/metrics") as resp:
         metrics = await resp.text()
@@ -173,7 +174,7 @@ async def test_user_text_is_escaped_on_the_summary(rep: TeamsUser) -> None:
 
 async def test_history_and_help_answer_as_messages(rep: TeamsUser) -> None:
     assert await rep.say("help") == 201
-    assert "What I understand" in rep.connector.sent()[0].text
+    assert "What I understand" in rep.connector.sent()[0].shown
     rep.connector.clear()
     assert await rep.say("history") == 201
     assert "No debriefs yet" in rep.connector.sent()[0].text + json.dumps(rep.connector.sent()[0].body)
@@ -186,7 +187,7 @@ async def test_a_card_teams_will_not_update_is_replaced_by_a_new_message(rep: Te
     assert await count(rep.live, Debrief) == 1
     sent = rep.connector.sent()
     assert sent[0].card is not None and "actions" not in sent[0].card  # the summary, as a new message
-    assert any("For your next meeting" in c.text for c in sent[1:])
+    assert len(sent) == 2 and "For your next meeting" in sent[1].shown
 
 
 async def test_no_debriefs_in_a_team_channel(rep: TeamsUser) -> None:

@@ -61,7 +61,7 @@ async def test_proactive_send_continues_the_stored_conversation(rep: TeamsUser) 
     sent = rep.connector.sent()
     assert len(sent) == 1
     assert sent[0].conversation_id == rep.conversation
-    assert "Tomorrow: Acme" in sent[0].text and sent[0].authorization is None  # no app id: no token
+    assert "Tomorrow: Acme" in sent[0].shown and sent[0].authorization is None  # no app id: no token
 
 
 async def test_proactive_429_then_200_is_delivered_once(rep: TeamsUser) -> None:

@@ -33,8 +33,9 @@ def test_package_manifest_validates_and_icons_have_teams_sizes(
     assert main(["teams", "package", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     with zipfile.ZipFile(env / "teams-app.zip") as zf:
-        assert sorted(zf.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        assert sorted(zf.namelist()) == ["color.png", "manifest.json", "nl.json", "outline.png"]
         manifest = json.loads(zf.read("manifest.json"))
+        dutch = json.loads(zf.read("nl.json"))
         color = Image.open(io.BytesIO(zf.read("color.png")))
         outline = Image.open(io.BytesIO(zf.read("outline.png")))
     path = shared_path("oracles", "teams", "MicrosoftTeams.schema.v1.29.json")
@@ -45,6 +46,22 @@ def test_package_manifest_validates_and_icons_have_teams_sizes(
     assert manifest["manifestVersion"] == "1.29"
     titles = [c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]]
     assert titles == ["debrief", "history", "help", "language"]
+    # Dutch tenants: the localization file listed in localizationInfo, keyed by manifest paths.
+    assert manifest["localizationInfo"] == {
+        "defaultLanguageTag": "en", "additionalLanguages": [{"languageTag": "nl", "file": "nl.json"}]}
+    assert dutch["$schema"].endswith("/v1.29/MicrosoftTeams.Localization.schema.json")
+    commands = manifest["bots"][0]["commandLists"][0]["commands"]
+    for key, value in dutch.items():
+        if key.startswith("bots[0].commandLists[0].commands["):
+            index, field = key.removeprefix("bots[0].commandLists[0].commands[").split("].")
+            assert field in commands[int(index)]  # every key names a string the manifest has
+            if field == "title":
+                assert value == commands[int(index)]["title"]  # the words the bot reads
+        else:
+            assert key == "$schema" or key.split(".")[0] in manifest
+    assert dutch["bots[0].commandLists[0].commands[0].description"].startswith("Een klantgesprek nabespreken")
+    assert dutch["description.short"] != manifest["description"]["short"]
+    assert all(len(dutch[f"bots[0].commandLists[0].commands[{i}].description"]) <= 128 for i in range(4))
     assert color.size == (192, 192) and color.format == "PNG"
     assert outline.size == (32, 32) and outline.mode == "RGBA"
     # The outline icon is white on transparent: no other colour, and some of it transparent.
@@ -77,4 +94,4 @@ async def test_send_test_reaches_the_reps_chat(rep: TeamsUser, monkeypatch: pyte
     assert json.loads(capsys.readouterr().out)["sent"] is True
     sent = rep.connector.sent()
     assert len(sent) == 1 and sent[0].conversation_id == rep.conversation
-    assert sent[0].text == "Ping \\*you\\*"
+    assert sent[0].text == "Ping *you*" and sent[0].body["textFormat"] == "plain"  # raw, as typed
