@@ -278,7 +278,10 @@ def plural(context: Context, n: int, one: str, other: str, **forms: str) -> str:
     Babel's plural rules give for n in the template's locale (its name starts "<locale>/").
     A locale with more forms than one/other passes them by CLDR name: `few="..."`, `many="..."`."""
     locale = (context.name or "").split("/", 1)[0]
-    form = _babel(locale).plural_form(n)
+    try:
+        form = _babel(locale).plural_form(abs(int(n)))
+    except (TypeError, ValueError):  # not a number (a caller's mistake): the general form
+        form = "other"
     return f"{n} {one if form == 'one' else forms.get(form, other)}"
 
 
