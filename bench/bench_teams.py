@@ -127,11 +127,12 @@ def serve_coach(port: int, database: str, without: list[str]) -> None:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.config import Settings
+    from bot.config import OrgConfig, ServerConfig, Settings
 
     logging.basicConfig(level=logging.WARNING)
     switch_off(without)
-    settings = Settings(database_url=database, config_path=os.devnull)
+    settings = Settings(database_url=database, config_path=os.devnull,
+                        org=OrgConfig(server=ServerConfig(teams_emulator=True)))
     if not settings.is_sqlite:
         import asyncio
 
