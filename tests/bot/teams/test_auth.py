@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import jwt
@@ -33,7 +34,7 @@ APP_ID = "6f1d3e5a-0000-4000-8000-00000000c0ac"
 
 # What a page in a browser (another site, or a DNS-rebinding name for 127.0.0.1) can send, and an
 # activity naming a server of the caller's as the place for replies.
-CROSS_SITE = {
+CROSS_SITE: dict[str, dict[str, Any]] = {
     "text_plain_posing_as_json": {"headers": {"Content-Type": "text/plain; x=application/json"}},
     "origin_of_another_site": {"headers": {"Origin": "https://evil.example"}},
     "dns_rebinding_host": {"headers": {"Host": "evil.example"}},
@@ -45,14 +46,14 @@ CROSS_SITE = {
 }
 
 
-async def post_raw(rep: TeamsUser, case: dict[str, object], **fields: object) -> aiohttp.ClientResponse:
+async def post_raw(rep: TeamsUser, case: dict[str, Any], **fields: object) -> aiohttp.ClientResponse:
     """POST an activity as raw bytes with exactly these headers (and serviceUrl) changed."""
     activity = rep.activity(**{"text": "debrief Acme", **fields})
     if "service_url" in case:
         activity["serviceUrl"] = case["service_url"]
         if case["service_url"] is None:
             del activity["serviceUrl"]
-    headers = {"Content-Type": "application/json", **dict(case.get("headers") or {})}  # type: ignore[call-overload]
+    headers = {"Content-Type": "application/json", **case.get("headers", {})}
     async with rep.http.post(f"{rep.live.url}/api/messages", data=json.dumps(activity).encode(),
                              headers=headers) as resp:
         await resp.read()
