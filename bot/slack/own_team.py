@@ -86,7 +86,9 @@ def own_teams_only(
         if own is not None:
             served = team is not None and team == await own.learn()
         elif installations is not None:
-            served = _uninstall_event(body) or (team is not None and await installations.async_find_bot(
+            # An org-wide install names its enterprise, not a team; the store finds it by that.
+            named = team is not None or bool(context.is_enterprise_install and context.enterprise_id)
+            served = _uninstall_event(body) or (named and await installations.async_find_bot(
                 enterprise_id=context.enterprise_id, team_id=team,
                 is_enterprise_install=context.is_enterprise_install) is not None)
         else:
