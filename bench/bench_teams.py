@@ -1,6 +1,6 @@
 """Teams turns per second: the coach's `debrief` turns against a bare echo bot on the stock CloudAdapter.
 
-Both bots run in their own process (one at a time), in Emulator mode (no app id), and send their
+Both bots run in their own process (one at a time), in Emulator mode (no app id, turned on), and send their
 replies to the same fake Bot Framework connector (a third process). This process is only the load:
 N concurrent conversations, each POSTing one Teams-shaped activity after the other; a turn's latency
 is the POST's (CloudAdapter answers after the replies went out).
@@ -127,11 +127,12 @@ def serve_coach(port: int, database: str, without: list[str]) -> None:
     from aiohttp import web
 
     from bot.app import create_app
-    from bot.config import Settings
+    from bot.config import OrgConfig, ServerConfig, Settings
 
     logging.basicConfig(level=logging.WARNING)
     switch_off(without)
-    settings = Settings(database_url=database, config_path=os.devnull)
+    settings = Settings(database_url=database, config_path=os.devnull,
+                        org=OrgConfig(server=ServerConfig(teams_emulator=True)))
     if not settings.is_sqlite:
         import asyncio
 

@@ -20,6 +20,7 @@ from bot.scheduling.digest_jobs import digest_jobs_ctx
 from bot.scheduling.scheduler import RENDERERS, renderers, schedule_policy, scheduler_ctx
 from bot.slack.mode import slack_mode
 from bot.slack.runtime import setup as setup_slack
+from bot.teams.mode import teams_mode
 from bot.teams.runtime import setup as setup_teams
 from bot.webchat.routes import setup as setup_webchat
 from dialogs.context import CoachContext
@@ -111,7 +112,7 @@ def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Applica
     app.router.add_get("/metrics", metrics.handle)
     if settings.org.server.webchat:
         setup_webchat(app)
-    setup_teams(app)  # POST /api/messages: Teams with an app id, the Emulator (loopback) without
+    setup_teams(app)  # POST /api/messages: with an app id, or the Emulator (loopback) if turned on
     # The outbox scheduler and calendar feeds; last, so every channel's sender is running.
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(_freeze_gc)  # last: after every context above has started
@@ -133,8 +134,11 @@ def channel_status(settings: Settings, host: str, port: int) -> list[str]:
 
 
 def _teams_status(settings: Settings) -> str:
-    if not settings.microsoft_app_id:
+    mode = teams_mode(settings)
+    if mode == "off":
+        return msg.TEAMS_OFF
+    if mode == "emulator":
         return msg.TEAMS_EMULATOR
     if settings.microsoft_app_password or settings.microsoft_app_type.lower() == "userassignedmsi":
         return msg.TEAMS_ON.format(app_id=settings.microsoft_app_id)
-    return msg.TEAMS_OFF
+    return msg.TEAMS_NO_PASSWORD.format(app_id=settings.microsoft_app_id)

@@ -85,6 +85,9 @@ class ServerConfig(_Strict):
     webchat: bool = True
     # The web chat trusts whoever can reach it; it answers loopback only unless this is true.
     webchat_public: bool = False
+    # Without MicrosoftAppId, POST /api/messages is off; this turns on the local Bot Framework
+    # Emulator instead (no token check: loopback callers, loopback Host and serviceUrl only).
+    teams_emulator: bool = False
 
 
 class PersonRef(_Strict):

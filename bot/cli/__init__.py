@@ -18,6 +18,7 @@ from bot.app import channel_status, create_app
 from bot.cli import digest, scheduling, teams
 from bot.cli.database import opened
 from bot.config import Settings
+from bot.teams.mode import with_teams_emulator
 from storage.errors import CoachError
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.org.server.host
     port = args.port if args.port is not None else settings.org.server.port
     _configure_logging(debug=args.debug)
+    if args.teams_emulator:
+        settings = with_teams_emulator(settings)
     for line in channel_status(settings, host, port):
         print(line, flush=True)
     return asyncio.run(_serve(create_app(settings), settings, host, port))
@@ -121,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 3978)")
     serve.add_argument("--demo", action="store_true",
                        help="seed a demo team (a manager and three reps with history)")
+    serve.add_argument("--teams-emulator", action="store_true",
+                       help="serve the local Bot Framework Emulator at POST /api/messages without an "
+                            "app id (this machine only; as server.teams_emulator: true)")
     serve.add_argument("--debug", action="store_true",
                        help="log at DEBUG, the database migrations' steps included")
     serve.set_defaults(handler=cmd_serve)

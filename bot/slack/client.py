@@ -17,6 +17,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.slack.own_team import OwnWorkspace
 
 
 @dataclass
@@ -27,6 +28,7 @@ class SlackRuntime:
     client: AsyncWebClient
     settings: Settings
     installations: AsyncInstallationStore | None = None
+    own: OwnWorkspace | None = None  # single workspace: the token's team (auth.test)
 
     async def bot_token(self, team_id: str) -> str | None:
         """The bot token for a workspace: the single token, or the stored installation's."""

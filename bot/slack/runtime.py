@@ -7,6 +7,9 @@ slack_bolt's aiohttp adapter; AsyncApp.start() is never called. Modes:
 - HTTP, many workspaces: SLACK_SIGNING_SECRET + SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (OAuth at
   /slack/install and /slack/oauth_redirect; installations in our database).
 - Socket Mode (behind a firewall): SLACK_APP_TOKEN plus a bot token or OAuth credentials.
+
+Either way only our own workspaces are served (bot/slack/own_team.py): the bot token's team
+(auth.test at start), or the teams installed through OAuth; any other team gets 401.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from bot.slack.bolt_internals import bolt_request
 from bot.slack.client import SLACK, SlackRuntime, web_client
 from bot.slack.events import WorkspaceEvents
 from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
+from bot.slack.own_team import OwnWorkspace, own_teams_only
 from bot.slack.sender import SlackSender
 from dialogs.context import CoachContext
 from storage import slack_store
@@ -53,6 +57,7 @@ def build_bolt(
     *,
     installations: AsyncInstallationStore | None = None,
     states: slack_store.AsyncSQLAlchemyOAuthStateStore | None = None,
+    own: OwnWorkspace | None = None,
 ) -> AsyncApp:
     oauth_settings = None
     if installations is not None:
@@ -74,6 +79,8 @@ def build_bolt(
         client=client,
         installation_store=installations,
         oauth_settings=oauth_settings,
+        # After the signature check, before Bolt's authorization: only our workspace(s), else 401.
+        before_authorize=own_teams_only(own, installations),
         # Listeners answer Slack themselves and hand slower work to bot.slack.background.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
@@ -104,8 +111,12 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         token = settings.slack_bot_token
         single = token.get_secret_value() if token and not installations else None
         client = web_client(settings, session, single)
-        bolt = build_bolt(settings, client, installations=installations, states=states)
-        runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations)
+        own = OwnWorkspace(client) if single else None
+        if own is not None:
+            await own.learn()  # auth.test: which workspace the token is for (one line if it fails)
+        bolt = build_bolt(settings, client, installations=installations, states=states, own=own)
+        runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations,
+                               own=own)
         listeners = register_listeners(bolt, app[COACH], runtime, metrics=app[METRICS])
         app[SLACK] = runtime
         app[AFTER_ACK_WORK] = listeners.work

@@ -2,12 +2,12 @@
 CloudAdapter and a TeamsActivityHandler that translates activities into neutral dialog calls.
 
 With MicrosoftAppId set, every request is JWT-validated by botbuilder (401 otherwise). Without it
-the endpoint serves the Bot Framework Emulator and answers loopback callers only.
+Teams is off (no route, 404) unless an operator turns the local Emulator on (server.teams_emulator
+or `coach serve --teams-emulator`), which serves this machine only (bot/teams/emulator.py).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import uuid
@@ -43,7 +43,9 @@ from bot.teams.cards import (
     summary_card,
 )
 from bot.teams.connector import ConnectorError, ConnectorPool
+from bot.teams.emulator import check_emulator_request
 from bot.teams.mentions import plain_mentions
+from bot.teams.mode import teams_mode
 from bot.teams.people import TeamsPerson
 from bot.teams.sender import TeamsSender, outgoing_activities
 from dialogs import conversation
@@ -249,13 +251,6 @@ async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
                                            error=f"{type(error).__name__}: {error}"))
 
 
-def is_loopback(remote: str | None) -> bool:
-    try:
-        return remote is not None and ipaddress.ip_address(remote.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 async def _pool(app: web.Application) -> AsyncIterator[None]:
     # Runs after the database context (migrated by then) and closes before the engine does.
     lookup = await people.open_person_reader(app[SETTINGS].database_url)
@@ -270,8 +265,12 @@ async def _pool(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup(app: web.Application) -> None:
-    """Mount POST /api/messages and register the Teams sender (for nudges and digests)."""
+    """Mount POST /api/messages and register the Teams sender (for nudges and digests); nothing
+    when Teams is off (no app id, no Emulator)."""
     settings = app[SETTINGS]
+    mode = teams_mode(settings)
+    if mode == "off":
+        return
     pool = ConnectorPool()
     adapter = CloudAdapter(CoachBotAuthentication(settings, pool))
     adapter.on_turn_error = _on_turn_error
@@ -279,12 +278,11 @@ def setup(app: web.Application) -> None:
     app[TEAMS_POOL] = pool
     app[TEAMS_ADAPTER] = adapter
     app.cleanup_ctx.append(_pool)
-    authenticated = bool(settings.microsoft_app_id)
+    emulator = mode == "emulator"
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        if not authenticated and not is_loopback(request.remote):
-            log.warning(msg.TEAMS_REFUSED.format(remote=request.remote))
-            raise web.HTTPUnauthorized(text="no MicrosoftAppId configured: loopback (Emulator) only")
+        if emulator:
+            await check_emulator_request(request)  # raises the refusal; botbuilder checks no token
         try:
             response = await adapter.process(request, bot)
         except json.JSONDecodeError:

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import aiohttp
+import pytest
 import sqlalchemy as sa
 from slack_sdk.models.views import View
 
+from bot.config import OrgConfig, Settings
 from storage.models import Person
-from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal, settle
+from tests.bot.slack.conftest import (
+    SIGNING_SECRET,
+    TEAM,
+    SlackClient,
+    answers,
+    debrief_count,
+    open_modal,
+    settle,
+)
+from tests.bot.slack.test_oauth import install
 from tests.conftest import LiveApp
+from tests.factories import make_settings
 from tests.fakes.slack_api import FakeSlackApi, default_user
 
 
@@ -54,26 +68,45 @@ async def test_start_button_on_home_opens_an_empty_modal(slack: SlackClient, sla
     assert any(b.get("block_id") == "account" for b in opened.view["blocks"])
 
 
-async def test_workspaces_never_see_each_other(
-    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
-) -> None:
-    view = await open_modal(slack, slack_api, "Acme")
-    await slack.submit(view, answers())
-    (dm,) = await slack_api.wait_for("chat.postMessage")
-    debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
-    # The same user id in another workspace is another person, with no history and no customers.
-    status, body = await slack.command("history", team="T999")
-    assert "Acme" not in body
-    _, options = await slack.options("", team="T999")
-    assert options["options"] == []
-    await slack.action("edit_debrief", debrief_id, team="T999")
-    await settle(live_app)
-    refusal = (await slack_api.wait_for("chat.postMessage", 2))[1]
-    assert "Acme" not in json.dumps(refusal.params) and len(slack_api.to("views.open")) == 1
-    # Submitting a copy of the first modal from the other workspace stores under that workspace only.
-    status, _ = await slack.submit(view, answers(), team="T999", view_id="V555")
-    assert status == 200 and await debrief_count(live_app) == 2
-    async with live_app.coach.db() as session:
-        people = (await session.scalars(sa.select(Person).order_by(Person.id))).all()
-    first, second = people
-    assert first.workspace_id != second.workspace_id
+class TestTwoInstalledWorkspaces:
+    """A single-workspace token serves its own team only (test_own_team.py); two workspaces are
+    two OAuth installations, and they never see each other."""
+
+    @pytest.fixture
+    def settings(self, tmp_path: Path, org: OrgConfig, slack_api: FakeSlackApi) -> Settings:
+        return make_settings(tmp_path, org=org, slack_signing_secret=SIGNING_SECRET,
+                             slack_client_id="111.222", slack_client_secret="oauth-client-secret",
+                             slack_api_url=slack_api.api_url)
+
+    @pytest.fixture(autouse=True)
+    async def installed(
+        self, http: aiohttp.ClientSession, slack_api: FakeSlackApi, live_app: LiveApp
+    ) -> None:
+        for team in (TEAM, "T999"):
+            slack_api.oauth_team = team
+            await install(http, live_app)
+
+    async def test_workspaces_never_see_each_other(
+        self, slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+    ) -> None:
+        view = await open_modal(slack, slack_api, "Acme")
+        await slack.submit(view, answers())
+        (dm,) = await slack_api.wait_for("chat.postMessage")
+        debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
+        # The same user id in another workspace is another person, with no history and no customers.
+        status, body = await slack.command("history", team="T999")
+        assert "Acme" not in body
+        _, options = await slack.options("", team="T999")
+        assert options["options"] == []
+        await slack.action("edit_debrief", debrief_id, team="T999")
+        await settle(live_app)
+        refusal = (await slack_api.wait_for("chat.postMessage", 2))[1]
+        assert "Acme" not in json.dumps(refusal.params) and len(slack_api.to("views.open")) == 1
+        assert (dm.token, refusal.token) == ("xoxb-T111", "xoxb-T999")  # each with its own token
+        # Submitting a copy of the first modal from the other workspace stores under that workspace only.
+        status, _ = await slack.submit(view, answers(), team="T999", view_id="V555")
+        assert status == 200 and await debrief_count(live_app) == 2
+        async with live_app.coach.db() as session:
+            people = (await session.scalars(sa.select(Person).order_by(Person.id))).all()
+        first, second = people
+        assert first.workspace_id != second.workspace_id

@@ -7,19 +7,33 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bot.config import OrgConfig, ServerConfig, Settings
 from storage.models import Debrief, Person
 from storage.teams_store import TeamsConversation
 from tests.conftest import LiveApp, shared_path
+from tests.factories import make_settings
 from tests.fakes.connector import FakeConnector, start_connector
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 BOT = {"id": "28:c9e8c047-2a74-40a2-b28a-b162d5f5327c", "name": "Closing Coach"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, org: OrgConfig) -> Settings:
+    """Teams tests talk to the app as the local Emulator does: turned on explicitly (no app id)."""
+    return make_settings(tmp_path, org=emulator_on(org))
+
+
+def emulator_on(org: OrgConfig) -> OrgConfig:
+    server = ServerConfig(**{**org.server.model_dump(), "teams_emulator": True})
+    return org.model_copy(update={"server": server})
 
 
 @pytest.fixture
@@ -139,6 +153,7 @@ __all__ = [
     "TeamsConversation",
     "TeamsUser",
     "count",
+    "emulator_on",
     "form_values",
     "good_answers",
     "payload",

@@ -1,30 +1,71 @@
-"""Who may POST to /api/messages: JWT-validated with an app id, loopback only without one."""
+"""Who may POST to /api/messages: JWT-validated with an app id; without one nobody (404), unless the
+local Emulator is turned on, which serves this machine's Emulator only (no browser page, no
+DNS-rebinding host, no reply to a server the caller names)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import jwt
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.app import create_app
+from bot.app import channel_status, create_app
 from bot.config import OrgConfig, Settings
 from storage.models import Person, Workspace
-from tests.bot.teams.conftest import TeamsConversation, TeamsUser, count
-from tests.conftest import LiveApp
+from tests.bot.teams.conftest import TeamsConversation, TeamsUser, count, emulator_on
+from tests.conftest import CoachRun, LiveApp
 from tests.factories import make_settings
-from tests.fakes.connector import FakeConnector
+from tests.fakes.connector import FakeConnector, start_connector
 from tests.serving import serve
 
 APP_ID = "6f1d3e5a-0000-4000-8000-00000000c0ac"
+
+# What a page in a browser (another site, or a DNS-rebinding name for 127.0.0.1) can send, and an
+# activity naming a server of the caller's as the place for replies.
+CROSS_SITE: dict[str, dict[str, Any]] = {
+    "text_plain_posing_as_json": {"headers": {"Content-Type": "text/plain; x=application/json"}},
+    "origin_of_another_site": {"headers": {"Origin": "https://evil.example"}},
+    "dns_rebinding_host": {"headers": {"Host": "evil.example"}},
+    "rebinding_host_with_port": {"headers": {"Host": "evil.example:3978"}},
+    "replies_to_another_server": {"service_url": "https://evil.example/"},
+    "replies_to_a_lookalike": {"service_url": "http://localhost.evil.example:8080/"},
+    "replies_behind_userinfo": {"service_url": "http://localhost@evil.example/"},
+    "no_service_url": {"service_url": None},
+}
+
+
+async def post_raw(rep: TeamsUser, case: dict[str, Any], **fields: object) -> aiohttp.ClientResponse:
+    """POST an activity as raw bytes with exactly these headers (and serviceUrl) changed."""
+    activity = rep.activity(**{"text": "debrief Acme", **fields})
+    if "service_url" in case:
+        activity["serviceUrl"] = case["service_url"]
+        if case["service_url"] is None:
+            del activity["serviceUrl"]
+    headers = {"Content-Type": "application/json", **case.get("headers", {})}
+    async with rep.http.post(f"{rep.live.url}/api/messages", data=json.dumps(activity).encode(),
+                             headers=headers) as resp:
+        await resp.read()
+        return resp
+
+
+async def assert_nothing_stored(rep: TeamsUser, *connectors: FakeConnector) -> None:
+    assert await count(rep.live, Workspace) == 0
+    assert await count(rep.live, Person) == 0
+    assert await count(rep.live, TeamsConversation) == 0
+    for fake in (rep.connector, *connectors):
+        assert fake.calls == []
 
 
 class TestWithAnAppId:
@@ -34,10 +75,13 @@ class TestWithAnAppId:
                              microsoft_app_id=APP_ID, microsoft_app_password="test-password-not-used")
 
     async def assert_nothing_stored(self, rep: TeamsUser) -> None:
-        assert await count(rep.live, Workspace) == 0
-        assert await count(rep.live, Person) == 0
-        assert await count(rep.live, TeamsConversation) == 0
-        assert rep.connector.calls == []
+        await assert_nothing_stored(rep)
+
+    @pytest.mark.parametrize("case", CROSS_SITE)
+    async def test_cross_site_and_rebinding_unsigned_get_401(self, rep: TeamsUser, case: str) -> None:
+        resp = await post_raw(rep, CROSS_SITE[case])
+        assert resp.status == 401
+        await self.assert_nothing_stored(rep)
 
     async def test_unsigned_activity_gets_401_and_changes_nothing(self, rep: TeamsUser) -> None:
         resp = await rep.post(rep.activity(text="debrief Acme"))
@@ -63,12 +107,86 @@ class TestWithAnAppId:
         await self.assert_nothing_stored(rep)
 
 
+class TestOffWithoutAnAppId:
+    """No app id and the Emulator not turned on (every Slack-only or web-chat-only install)."""
+
+    @pytest.fixture
+    def settings(self, tmp_path: Path, org: OrgConfig) -> Settings:
+        return make_settings(tmp_path, org=org)
+
+    async def test_a_well_formed_local_activity_gets_404_and_changes_nothing(self, rep: TeamsUser) -> None:
+        resp = await rep.post(rep.activity(text="debrief Acme"))
+        assert resp.status == 404
+        await assert_nothing_stored(rep)
+
+    @pytest.mark.parametrize("case", CROSS_SITE)
+    async def test_cross_site_and_rebinding_requests_get_404(self, rep: TeamsUser, case: str) -> None:
+        resp = await post_raw(rep, CROSS_SITE[case])
+        assert resp.status == 404
+        await assert_nothing_stored(rep)
+
+
 class TestEmulatorMode:
-    """No app id: the Emulator (on this machine) is served; anyone else is refused."""
+    """server.teams_emulator on (the conftest's settings): the Emulator on this machine is served;
+    anyone else, and anything a browser page could send, is refused."""
 
     async def test_loopback_is_served(self, rep: TeamsUser) -> None:
         assert await rep.say("help") == 201
         assert len(rep.connector.sent()) == 1
+
+    @pytest.mark.parametrize("headers", [
+        {"Content-Type": "application/json; charset=utf-8"},
+        {"Host": "localhost:3978"},
+        {"Host": "LOCALHOST"},
+        {"Host": "[::1]:3978"},
+        {"Host": "127.0.0.1"},
+    ])
+    async def test_what_the_emulator_sends_is_served(self, rep: TeamsUser, headers: dict[str, str]) -> None:
+        resp = await post_raw(rep, {"headers": headers})
+        assert resp.status == 201
+        assert await count(rep.live, Person) == 1
+        assert len(rep.connector.sent()) == 1  # the card, to the Emulator's own (loopback) URL
+
+    @pytest.mark.parametrize(("case", "status"), [
+        ("text_plain_posing_as_json", 415),
+        ("origin_of_another_site", 403),
+        ("dns_rebinding_host", 403),
+        ("rebinding_host_with_port", 403),
+        ("replies_to_another_server", 403),
+        ("replies_to_a_lookalike", 403),
+        ("replies_behind_userinfo", 403),
+        ("no_service_url", 403),
+    ])
+    async def test_cross_site_and_rebinding_requests_are_refused(
+        self, rep: TeamsUser, case: str, status: int
+    ) -> None:
+        resp = await post_raw(rep, CROSS_SITE[case])
+        assert resp.status == status
+        await assert_nothing_stored(rep)
+
+    async def test_even_a_local_origin_is_refused(self, rep: TeamsUser) -> None:
+        resp = await post_raw(rep, {"headers": {"Origin": rep.live.url}})
+        assert resp.status == 403
+        await assert_nothing_stored(rep)
+
+    async def test_no_reply_goes_to_a_server_on_another_address(
+        self, rep: TeamsUser, live_app: LiveApp
+    ) -> None:
+        """A real server on this machine's LAN address (not loopback) as the serviceUrl: refused, and
+        that server hears nothing; a rep's history can't be sent to a server the caller names."""
+        address = _lan_address()
+        if address is None:
+            pytest.skip("this machine has no non-loopback IPv4 address to test from")
+        elsewhere, runner = await start_connector(address)
+        try:
+            assert await rep.say("help") == 201  # the rep has a history with the bot
+            before = len(rep.connector.calls)
+            resp = await post_raw(rep, {"service_url": elsewhere.url}, text="history")
+            assert resp.status == 403
+            assert elsewhere.calls == []
+            assert len(rep.connector.calls) == before
+        finally:
+            await runner.cleanup()
 
     @pytest.fixture
     async def lan_app(self, settings: Settings) -> AsyncIterator[LiveApp]:
@@ -157,3 +275,58 @@ class TestSigningKeys:
         assert all(i is not None and i.get_claim_value("aud") == APP_ID for i in identities)
         assert len(fetched) == 2  # the OpenID document and the keys, once for the five turns
         assert all(thread != threading.main_thread().name for _, thread in fetched)
+
+
+class TestWhatTheStartUpLineSays:
+    def teams_line(self, settings: Settings) -> str:
+        (line,) = [line for line in channel_status(settings, "127.0.0.1", 3978) if line.startswith("Teams:")]
+        return line
+
+    def test_off_without_an_app_id(self, org: OrgConfig) -> None:
+        line = self.teams_line(make_settings(org=org))
+        assert line.startswith("Teams: off") and "--teams-emulator" in line
+
+    def test_emulator_when_turned_on(self, org: OrgConfig) -> None:
+        line = self.teams_line(make_settings(org=emulator_on(org)))
+        assert line.startswith("Teams: Emulator mode") and "loopback only" in line
+
+    def test_on_with_an_app_id_the_emulator_setting_aside(self, org: OrgConfig) -> None:
+        settings = make_settings(org=emulator_on(org), microsoft_app_id=APP_ID,
+                                 microsoft_app_password="test-password-not-used")
+        assert self.teams_line(settings) == f"Teams: on at POST /api/messages (app id {APP_ID})"
+
+
+def test_the_app_yaml_setting_turns_the_emulator_on(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text("server:\n  teams_emulator: true\n", encoding="utf-8")
+    settings = Settings.load({"COACH_CONFIG": str(tmp_path / "app.yaml")})
+    assert settings.org.server.teams_emulator is True
+    assert Settings.load({"COACH_CONFIG": os.devnull}).org.server.teams_emulator is False
+
+
+@pytest.mark.parametrize("flag", [True, False])
+async def test_coach_serve_teams_emulator_flag(
+    flag: bool, run_coach: CoachRun, tmp_path: Path, http: aiohttp.ClientSession, connector: FakeConnector
+) -> None:
+    """`coach serve --teams-emulator` serves the Emulator; without the flag the endpoint is absent."""
+    args = [*run_coach.command(), "serve", "--port", "0", *(["--teams-emulator"] if flag else [])]
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=tmp_path, env=run_coach.env(COACH_CONFIG=os.devnull),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        async with asyncio.timeout(60):
+            while "is listening on" not in (lines[-1] if lines else ""):
+                lines.append((await proc.stdout.readline()).decode().rstrip("\n"))
+                assert lines[-1] or proc.returncode is None, lines
+        port = re.search(r"http://127\.0\.0\.1:(\d+)/", lines[-1])
+        assert port is not None, lines
+        (teams,) = [line for line in lines if line.startswith("Teams:")]
+        assert teams.startswith("Teams: Emulator mode" if flag else "Teams: off"), teams
+        rep = TeamsUser(LiveApp(web.Application(), f"http://127.0.0.1:{port.group(1)}"), http, connector)
+        resp = await rep.post(rep.activity(text="help"))
+        assert resp.status == (201 if flag else 404)
+        assert len(connector.sent()) == (1 if flag else 0)
+    finally:
+        proc.terminate()
+        await proc.wait()
