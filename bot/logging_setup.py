@@ -6,9 +6,8 @@
   writes one object per line (json.dumps escapes them).
 - No request bodies or message contents: Slack's signature check is our own
   (bot.slack.verification); Bolt's other lines that quote a request are replaced by ours
-  (QuotedRequestFilter, on every handler installed here); the loggers of libraries that print
-  whole payloads at DEBUG (slack_sdk, Bolt, Socket Mode through coach.slack, msrest, botbuilder)
-  never go below INFO, --debug included.
+  (QuotedRequestFilter, on every handler installed here); the loggers that print payloads or
+  SQL parameters (PAYLOAD_LOGGERS) never go below their least level, --debug included.
 """
 
 from __future__ import annotations
