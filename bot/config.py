@@ -90,6 +90,13 @@ class ServerConfig(_Strict):
     teams_emulator: bool = False
 
 
+class LoggingConfig(_Strict):
+    """How `coach` writes its log (stderr): text lines, or one JSON object a line."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class PersonRef(_Strict):
     """A person named in app.yaml by one of their platform identities."""
 
@@ -126,6 +133,7 @@ class OrgConfig(_Strict):
     edit_window_days: int = Field(7, ge=0, le=90)
     share_notes: bool = False
     server: ServerConfig = ServerConfig()
+    logging: LoggingConfig = LoggingConfig()
     teams: list[TeamConfig] = Field(default_factory=list)
 
     @field_validator("default_timezone")

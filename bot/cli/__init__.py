@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot import log_messages as msg
+from bot import logging_setup
 from bot.app import channel_status, create_app
 from bot.cli import digest, scheduling, teams
 from bot.cli.database import opened
@@ -38,18 +39,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.org.server.host
     port = args.port if args.port is not None else settings.org.server.port
-    _configure_logging(debug=args.debug)
     if args.teams_emulator:
         settings = with_teams_emulator(settings)
     for line in channel_status(settings, host, port):
         print(line, flush=True)
     return asyncio.run(_serve(create_app(settings), settings, host, port))
-
-
-def _configure_logging(*, debug: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s")
-    # Alembic says "Context impl SQLiteImpl." and every step at INFO on each start: only with --debug.
-    logging.getLogger("alembic").setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 async def _serve(app: web.Application, settings: Settings, host: str, port: int) -> int:
@@ -175,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings: Settings | None = None
     try:
         settings = _settings(args)
+        # serve logs from the configured level; the other commands print their results and log
+        # warnings and errors only.
+        floor = logging.NOTSET if args.handler is cmd_serve else logging.WARNING
+        logging_setup.configure(settings.org.logging, debug=getattr(args, "debug", False), floor=floor)
         handler: Handler = args.handler
         return handler(args, settings)
     except CoachError as exc:

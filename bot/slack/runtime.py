@@ -39,6 +39,7 @@ from bot.slack.events import WorkspaceEvents
 from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
 from bot.slack.own_team import OwnWorkspace, own_teams_only
 from bot.slack.sender import SlackSender
+from bot.slack.verification import SignatureCheck
 from dialogs.context import CoachContext
 from storage import slack_store
 
@@ -73,14 +74,16 @@ def build_bolt(
             state_store=states,
             logger=log,
         )
-    secret = settings.slack_signing_secret
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     return AsyncApp(
-        signing_secret=secret.get_secret_value() if secret else "",
+        signing_secret=secret,
+        # Our own signature check in Bolt's place (Bolt's logs the whole body of a refused request),
+        # then only our workspace(s), else 401; both before Bolt's authorization.
+        request_verification_enabled=False,
+        before_authorize=SignatureCheck(secret, log, then=own_teams_only(own, installations)),
         client=client,
         installation_store=installations,
         oauth_settings=oauth_settings,
-        # After the signature check, before Bolt's authorization: only our workspace(s), else 401.
-        before_authorize=own_teams_only(own, installations),
         # Listeners answer Slack themselves and hand slower work to bot.slack.background.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
