@@ -3,7 +3,7 @@ rows that are not theirs (another rep's outbox payload naming their manager, a T
 conversation reference, a dialog's remembered data).
 
 Every JSON column and every free-text column (Text, or String of 100 characters and more) of
-SQLModel.metadata is searched, so tables added later are covered without a change here. One
+SQLModel.metadata but the person table is searched, so tables added later are covered. One
 statement per column finds candidate rows (a case-insensitive LIKE); the matches are rewritten in
 Python: a JSON object holding one of the person's platform ids is that person's account record
 and becomes {}, and the name, e-mail and ids are cut out of every other string (whole words only,
@@ -44,6 +44,8 @@ class Identity:
 
 def _columns() -> Iterator[tuple[sa.Table, sa.Column[Any]]]:
     for table in SQLModel.metadata.sorted_tables:
+        if table.name == "person":  # other people's own profiles (a namesake keeps their name)
+            continue
         for column in table.columns:
             kind = column.type
             if isinstance(kind, sa.JSON) or isinstance(kind, sa.Text) or (

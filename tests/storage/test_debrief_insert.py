@@ -9,8 +9,10 @@ import pytest
 from storage.accounts import account_names, get_or_create_account
 from storage.debrief_insert import FiledDebrief, SignedOwner, insert_debrief
 from storage.debriefs import get_debrief
+from storage.engine import sessions_dialect, sessions_engine
 from storage.errors import NotFound
 from storage.filing import file_debrief
+from storage.filing_at_once import file_debrief_at_once
 from storage.follow_ups import FollowUps
 from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person
 from tests.factories import make_person
@@ -157,3 +159,12 @@ async def test_filing_checks_the_signed_owner_in_the_statement(db) -> None:
     filed = await file_as(anna.id, SignedOwner("slack", "T1", "UA"), "k-ok")
     assert filed.created and filed.person_name == "Sanne de Vries"
     assert await count(db, Debrief) == before + 1
+    if sessions_dialect(db) == "postgresql":  # the owner check keeps the one-statement way
+        common = dict(person_id=anna.id, account_name="Acme", fields=FIELDS, answers=ANSWERS,
+                      created_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC), follow_ups=FollowUps())
+        at_once = await file_debrief_at_once(engine=sessions_engine(db), idempotency_key="k-once",
+                                             owner=SignedOwner("slack", "T1", "UA"), **common)
+        assert at_once is not None and at_once.filed.created
+        refused = await file_debrief_at_once(engine=sessions_engine(db), idempotency_key="k-not",
+                                             owner=SignedOwner("slack", "T1", "UB"), **common)
+        assert refused is None
