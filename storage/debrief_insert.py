@@ -89,9 +89,11 @@ async def insert_debrief(
         # debrief since the first try (read committed), which is not a repeat of this one.
         row = (await conn.execute(statements.file, params)).first()
         if row is None:
-            first = (await conn.execute(
-                _DEBRIEF_BY_KEY, {"workspace_id": workspace_id, "idempotency_key": idempotency_key}
-            )).scalar_one()
+            first = (await conn.execute(_DEBRIEF_BY_KEY, {
+                "workspace_id": workspace_id, "idempotency_key": idempotency_key, "rep_id": person_id,
+            })).scalar_one_or_none()
+            if first is None:  # the key is another person's debrief (a client-made key, replayed)
+                raise NotFound("idempotency key of another person", person_id=person_id)
             return FiledDebrief(int(first), False, workspace_id, account_id, name, locale, tz, manager,
                                 tactics_open=False)
     debrief_id = row[0]
@@ -210,4 +212,5 @@ _REP_WITH_ACCOUNT = (
 _DEBRIEF_BY_KEY = sa.select(_DEBRIEFS.c.id).where(
     _DEBRIEFS.c.workspace_id == sa.bindparam("workspace_id"),
     _DEBRIEFS.c.idempotency_key == sa.bindparam("idempotency_key"),
+    _DEBRIEFS.c.person_id == sa.bindparam("rep_id"),
 )

@@ -168,3 +168,17 @@ async def test_filing_checks_the_signed_owner_in_the_statement(db) -> None:
         refused = await file_debrief_at_once(engine=sessions_engine(db), idempotency_key="k-not",
                                              owner=SignedOwner("slack", "T1", "UB"), **common)
         assert refused is None
+
+
+async def test_a_repeated_key_of_another_person_is_refused(db) -> None:
+    """A key is only a repeat for its own rep: another person's key (Teams card data is made by the
+    client) neither stores nor hands back that person's debrief."""
+    anna = await make_person(db, user_id="UA")
+    ben = await make_person(db, user_id="UB")
+    first = await file(db, anna, key="shared")
+    before = await count(db, Debrief)
+    with pytest.raises(NotFound):
+        await file(db, ben, key="shared")
+    assert await count(db, Debrief) == before
+    again = await file(db, anna, key="shared")
+    assert (again.debrief_id, again.created) == (first.debrief_id, False)
