@@ -175,10 +175,10 @@ async def test_a_repeated_key_of_another_person_is_refused(db) -> None:
     client) neither stores nor hands back that person's debrief."""
     anna = await make_person(db, user_id="UA")
     ben = await make_person(db, user_id="UB")
-    first = await file(db, anna, key="shared")
+    first = await file(db, anna, key="same-key")
     before = await count(db, Debrief)
     with pytest.raises(NotFound):
-        await file(db, ben, key="shared")
+        await file(db, ben, key="same-key")
     assert await count(db, Debrief) == before
-    again = await file(db, anna, key="shared")
+    again = await file(db, anna, key="same-key")
     assert (again.debrief_id, again.created) == (first.debrief_id, False)
