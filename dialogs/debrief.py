@@ -17,6 +17,7 @@ from dialogs.text import format_clock, format_duration, format_when, join, weekd
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality
 from storage import filing
+from storage.debrief_insert import SignedOwner
 from storage.debriefs import AnswerRow, StoredDebrief, get_debrief, latest_debriefs, update_debrief
 from storage.errors import EditWindowClosed
 from storage.follow_ups import FollowUps
@@ -132,8 +133,12 @@ async def submit_debrief(
     debrief: CleanDebrief,
     idempotency_key: str,
     tz: str | None = None,
+    owner: SignedOwner | None = None,
 ) -> SubmitResult:
     """Store a validated debrief once (atomically) and answer with coaching.
+
+    `owner` is who the channel's signed request says is filing; `person_id` must be theirs, else
+    nothing is stored (NotFound), so a person id carried by the request is only ever a hint.
 
     The rep's name, language, timezone and manager come back from the insert itself (see
     storage.filing.file_debrief); `tz`, the rep's timezone when the caller knows it, lets the
@@ -145,6 +150,7 @@ async def submit_debrief(
         sessions=ctx.db, person_id=person_id, account_name=debrief.account,
         idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
         plan=_planner(fields, ctx.schedule, now), timezone=tz, default_timezone=ctx.default_timezone,
+        owner=owner,
     )
     rep = Rep(
         id=person_id,

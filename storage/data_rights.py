@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 import storage.tables  # noqa: F401  (every table on the metadata)
-from storage.models import Account, Debrief
+from storage import teams_store
+from storage.forget_mentions import Identity, forget_mentions
+from storage.models import Account, Debrief, Person
 
 MAX_DEPTH = 6
 
@@ -102,8 +104,17 @@ async def _delete(session: AsyncSession, rows: list[tuple[sa.Table, sa.ColumnEle
 
 
 async def forget_person(*, session: AsyncSession, person_id: int) -> int:
-    """Delete the person and every row they own; returns the number of rows deleted."""
-    return await _delete(session, _person_rows(person_id))
+    """Delete the person and every row they own, and cut their name, e-mail and platform ids out
+    of rows that only mention them (storage.forget_mentions); returns the number of rows deleted."""
+    person = await session.get(Person, person_id)
+    identity = None
+    if person is not None:
+        ids = [person.platform_user_id, *await teams_store.speaker_ids(session=session, person_id=person_id)]
+        identity = Identity(name=person.display_name, email=person.email, platform_ids=tuple(ids))
+    deleted = await _delete(session, _person_rows(person_id))
+    if identity is not None:
+        await forget_mentions(session=session, identity=identity)
+    return deleted
 
 
 async def delete_debriefs_before(*, session: AsyncSession, cutoff: datetime) -> int:

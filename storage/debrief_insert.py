@@ -15,11 +15,22 @@ from storage.accounts import account_key, get_or_create_account
 from storage.debriefs import DEBRIEF_FIELDS, AnswerRow
 from storage.engine import dialect_insert
 from storage.errors import NotFound
-from storage.models import Account, Debrief, DebriefAnswer, Person, table_of
+from storage.models import Account, Debrief, DebriefAnswer, Person, Workspace, table_of
 
 _DEBRIEFS = table_of(Debrief)
 _ANSWERS = table_of(DebriefAnswer)
 _ACCOUNTS = table_of(Account)
+
+
+@dataclass(frozen=True)
+class SignedOwner:
+    """Who a channel's signed request says is filing: the platform, the workspace's external id
+    (Slack team, Teams tenant) and the user's platform id. A person id carried by the request
+    (private_metadata) is only a hint: the person row must also match this, or nothing is stored."""
+
+    platform: str
+    workspace: str
+    user: str
 
 
 @dataclass(frozen=True)
@@ -46,9 +57,11 @@ async def insert_debrief(
     fields: dict[str, Any],
     answers: Sequence[AnswerRow],
     created_at: datetime,
+    owner: SignedOwner | None = None,
 ) -> FiledDebrief:
     """Store a debrief and its answers for a person, naming the account; a repeated key stores
-    nothing and returns the first debrief (created=False). NotFound when the person is gone.
+    nothing and returns the first debrief (created=False). NotFound when the person is gone, or
+    is not `owner` (when given).
 
     The usual case (a known person and account, a new key) is two statements: one INSERT ... SELECT
     that finds the person and the account, stores the debrief and returns, in the same statement,
@@ -57,12 +70,13 @@ async def insert_debrief(
     """
     conn = await session.connection()
     statements = _filing_statements(conn.dialect.name)
-    params = filing_params(person_id=person_id, account_name=account_name,
-                           idempotency_key=idempotency_key, fields=fields, created_at=created_at)
+    params = filing_params(person_id=person_id, account_name=account_name, idempotency_key=idempotency_key,
+                           fields=fields, created_at=created_at, owner=owner)
     row = (await conn.execute(statements.file, params)).first()
     if row is None:  # nothing stored: a new account, a repeated key, or no such person
         rep = (await conn.execute(
-            _REP_WITH_ACCOUNT, {"rep_id": person_id, "name_key": params["name_key"]}
+            _REP_WITH_ACCOUNT, {"rep_id": person_id, "name_key": params["name_key"],
+                                **{name: params[name] for name in OWNER_PARAMS}}
         )).first()
         if rep is None:
             raise NotFound("no such person", person_id=person_id)
@@ -75,9 +89,11 @@ async def insert_debrief(
         # debrief since the first try (read committed), which is not a repeat of this one.
         row = (await conn.execute(statements.file, params)).first()
         if row is None:
-            first = (await conn.execute(
-                _DEBRIEF_BY_KEY, {"workspace_id": workspace_id, "idempotency_key": idempotency_key}
-            )).scalar_one()
+            first = (await conn.execute(_DEBRIEF_BY_KEY, {
+                "workspace_id": workspace_id, "idempotency_key": idempotency_key, "rep_id": person_id,
+            })).scalar_one_or_none()
+            if first is None:  # the key is another person's debrief (a client-made key, replayed)
+                raise NotFound("idempotency key of another person", person_id=person_id)
             return FiledDebrief(int(first), False, workspace_id, account_id, name, locale, tz, manager,
                                 tactics_open=False)
     debrief_id = row[0]
@@ -95,6 +111,7 @@ class _Filing:
 
 
 _PEOPLE = table_of(Person)
+_WORKSPACES = table_of(Workspace)
 _FILINGS: dict[str, _Filing] = {}
 # Evaluated per stored row, after the insert: RETURNING may only name the debrief table's columns,
 # so the rep's own values come from correlated subqueries (SQLite >= 3.35 and PostgreSQL allow them).
@@ -109,8 +126,12 @@ RETURNING_REP: tuple[sa.Label[Any], ...] = tuple(sa.literal_column(sql).label(na
 ))
 
 
+OWNER_PARAMS = ("owner_platform", "owner_workspace", "owner_user")
+
+
 def filing_params(
-    *, person_id: int, account_name: str, idempotency_key: str, fields: dict[str, Any], created_at: datetime
+    *, person_id: int, account_name: str, idempotency_key: str, fields: dict[str, Any], created_at: datetime,
+    owner: SignedOwner | None = None,
 ) -> dict[str, Any]:
     """The parameters of `filing_source` (and of the debrief row it selects)."""
     params: dict[str, Any] = dict.fromkeys(DEBRIEF_FIELDS)
@@ -118,8 +139,22 @@ def filing_params(
     params.update(
         rep_id=person_id, name_key=account_key(account_name), idempotency_key=idempotency_key,
         created_at=created_at, meeting_id=None, updated_at=None,
+        owner_platform=owner.platform if owner else None,
+        owner_workspace=owner.workspace if owner else None,
+        owner_user=owner.user if owner else None,
     )
     return params
+
+
+def _owned_by_signer(person: sa.FromClause) -> sa.ColumnElement[bool]:
+    """The person row is the signed requester's (or no signer was given: web chat, CLI, jobs)."""
+    user = sa.bindparam("owner_user", type_=sa.String)
+    workspace = sa.select(_WORKSPACES.c.id).where(
+        _WORKSPACES.c.platform == sa.bindparam("owner_platform", type_=sa.String),
+        _WORKSPACES.c.external_id == sa.bindparam("owner_workspace", type_=sa.String),
+    ).scalar_subquery()
+    signer = sa.and_(person.c.platform_user_id == user, person.c.workspace_id == workspace)
+    return sa.or_(user.is_(None), signer)
 
 
 def filing_source() -> sa.Select[Any]:
@@ -135,7 +170,8 @@ def filing_source() -> sa.Select[Any]:
         .select_from(rep.join(acc, sa.and_(
             acc.c.workspace_id == rep.c.workspace_id, acc.c.name_key == sa.bindparam("name_key")
         )))
-        .where(rep.c.id == sa.bindparam("rep_id"))  # a WHERE also keeps SQLite's ON CONFLICT unambiguous
+        # a WHERE also keeps SQLite's ON CONFLICT unambiguous
+        .where(rep.c.id == sa.bindparam("rep_id"), _owned_by_signer(rep))
     )
 
 
@@ -171,9 +207,10 @@ _REP_WITH_ACCOUNT = (
             )
         )
     )
-    .where(_PEOPLE.c.id == sa.bindparam("rep_id"))
+    .where(_PEOPLE.c.id == sa.bindparam("rep_id"), _owned_by_signer(_PEOPLE))
 )
 _DEBRIEF_BY_KEY = sa.select(_DEBRIEFS.c.id).where(
     _DEBRIEFS.c.workspace_id == sa.bindparam("workspace_id"),
     _DEBRIEFS.c.idempotency_key == sa.bindparam("idempotency_key"),
+    _DEBRIEFS.c.person_id == sa.bindparam("rep_id"),
 )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import outbox
-from storage.debrief_insert import FiledDebrief, insert_debrief
+from storage.debrief_insert import FiledDebrief, SignedOwner, insert_debrief
 from storage.debriefs import AnswerRow
 from storage.engine import sessions_dialect, sessions_engine
 from storage.filing_at_once import file_debrief_at_once
@@ -32,20 +32,22 @@ async def file_debrief(
     plan: FollowUpPlanner,
     timezone: str | None,
     default_timezone: str,
+    owner: SignedOwner | None = None,
 ) -> FiledDebrief:
     """Store a debrief once (atomically) with its answers and, when it is new, what it plans; a
     repeated key stores nothing and returns the first debrief (created=False).
 
     `timezone` is the rep's when the caller knows it: PostgreSQL's one statement plans with it (else
     `default_timezone`) before the insert says the stored one, and moves the planned rows (same
-    keys) in one more statement when that guess was wrong.
+    keys) in one more statement when that guess was wrong. `owner`, the signed requester, is
+    checked against the person row in the same statement: NotFound when they differ.
     """
     if sessions_dialect(sessions) == "postgresql":
         guess = timezone or default_timezone
         at_once = await file_debrief_at_once(
             engine=sessions_engine(sessions), person_id=person_id, account_name=account_name,
             idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
-            follow_ups=plan(guess),
+            follow_ups=plan(guess), owner=owner,
         )
         if at_once is not None:
             filed = at_once.filed
@@ -60,7 +62,7 @@ async def file_debrief(
         return await file_debrief_in(
             session=session, person_id=person_id, account_name=account_name,
             idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
-            plan=plan, timezone=None, default_timezone=default_timezone,
+            plan=plan, timezone=None, default_timezone=default_timezone, owner=owner,
         )
 
 
@@ -76,6 +78,7 @@ async def file_debrief_in(
     plan: FollowUpPlanner,
     timezone: str | None,
     default_timezone: str,
+    owner: SignedOwner | None = None,
 ) -> FiledDebrief:
     """`file_debrief` inside the caller's transaction, statement by statement (any database).
 
@@ -86,6 +89,7 @@ async def file_debrief_in(
     filed = await insert_debrief(
         session=session, person_id=person_id, account_name=account_name,
         idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
+        owner=owner,
     )
     if filed.created:
         await write_follow_ups(

@@ -11,8 +11,8 @@ What is planned is worked out before the statement (storage.follow_ups.FollowUps
 times depend on the rep's working days and timezone; only the ids the database assigns are filled
 in by the statement, as the dedup keys `m<meeting id>:<tail>` and `d<debrief id>:<tail>` and in the
 payloads, each kind of row as its storage.follow_ups.RowShape says. Anything unusual (a new
-account, a repeated key, a person gone) stores nothing here and returns None: storage.filing then
-takes the statement-by-statement way, which is also the only way on SQLite.
+account, a repeated key, a person gone or not the signed requester) stores nothing here and
+returns None: storage.filing then takes the statement-by-statement way, which is also the only way on SQLite.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.debrief_insert import RETURNING_REP, FiledDebrief, filing_params, filing_source
+from storage.debrief_insert import RETURNING_REP, FiledDebrief, SignedOwner, filing_params, filing_source
 from storage.debriefs import DEBRIEF_FIELDS, AnswerRow
 from storage.engine import driver_connection
 from storage.follow_ups import (
@@ -58,6 +58,7 @@ async def file_debrief_at_once(
     answers: Sequence[AnswerRow],
     created_at: datetime,
     follow_ups: FollowUps,
+    owner: SignedOwner | None = None,
 ) -> FiledAtOnce | None:
     """Store a new debrief with its answers, meeting and planned messages in one statement on
     PostgreSQL; None when nothing was stored (take the general way)."""
@@ -67,6 +68,7 @@ async def file_debrief_at_once(
         idempotency_key=idempotency_key,
         fields=fields,
         created_at=created_at,
+        owner=owner,
     )
     meeting_at, messages = follow_ups.meeting_at, follow_ups.meeting_messages
     ft, feedback = follow_ups.follow_through, follow_ups.tactic_feedback

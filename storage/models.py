@@ -111,9 +111,13 @@ class PersonBase(SQLModel):
 
 
 class Person(PersonBase, table=True):
-    """Anyone the coach talks to; identified per workspace by their platform user id."""
+    """Anyone the coach talks to; identified per workspace by their platform user id. Ids are never
+    reused (AUTOINCREMENT on SQLite), so an id a forgotten person had points at nobody."""
 
-    __table_args__ = (sa.UniqueConstraint("workspace_id", "platform_user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "platform_user_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused (see migration 0006)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
@@ -130,7 +134,7 @@ class Person(PersonBase, table=True):
 class Account(SQLModel, table=True):
     """A customer account (the company the rep sells to), per workspace."""
 
-    __table_args__ = (sa.UniqueConstraint("workspace_id", "name_key"),)
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "name_key"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
@@ -184,6 +188,7 @@ class Debrief(DebriefBase, table=True):
         sa.UniqueConstraint("workspace_id", "idempotency_key"),
         sa.Index("ix_debrief_person_created", "person_id", "created_at"),
         sa.Index("ix_debrief_account_created", "account_id", "created_at"),
+        {"sqlite_autoincrement": True},  # ids are never reused (see migration 0006)
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -67,6 +67,8 @@ async def save_conversation(
             )
         )
     ).first()
+    if kind != "personal":  # a group chat or channel is reached without anyone's name or ids
+        reference = {key: value for key, value in reference.items() if key != "user"}
     values = {
         "workspace_id": workspace_id,
         "person_id": person_id,
@@ -143,3 +145,15 @@ PERSON_LOOKUP = _person_lookup()
 async def lookup_person(*, session: AsyncSession, params: dict[str, str]) -> sa.Row[Any] | None:
     """The person and this conversation as stored (PERSON_LOOKUP), or None for someone new."""
     return (await session.execute(PERSON_LOOKUP, params)).first()
+
+
+async def speaker_ids(*, session: AsyncSession, person_id: int) -> list[str]:
+    """The Teams ids the person's own chats know them by (reference "user": id and aadObjectId)."""
+    rows = await session.scalars(
+        sa.select(col(TeamsConversation.reference)).where(col(TeamsConversation.person_id) == person_id)
+    )
+    ids: set[str] = set()
+    for reference in rows:
+        user = (reference or {}).get("user") or {}
+        ids.update(str(user[key]) for key in ("id", "aadObjectId") if user.get(key))
+    return sorted(ids)

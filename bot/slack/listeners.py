@@ -41,9 +41,10 @@ from dialogs.messages import Reply
 from dialogs.text import format_when
 from dialogs.validation import Locality, clean_account, combine_date_time, validate_form
 from storage import slack_store
+from storage.debrief_insert import SignedOwner
 from storage.debriefs import get_debrief, latest_debriefs
 from storage.errors import CoachError, EditWindowClosed, NotFound
-from storage.models import Person
+from storage.models import Person, Platform
 from storage.people import get_person
 
 if TYPE_CHECKING:
@@ -236,12 +237,21 @@ class SlackDebriefFlow:
     async def submission(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        """File the modal for the signed user (body["user"], the team Bolt verified). The owner in
+        private_metadata is only a hint that saves a lookup: the filing checks it against the
+        signed user in the same statement, and a mismatch stores nothing."""
         meta = modal.ModalMeta.load(view.get("private_metadata"))
-        owner = meta.owned_by(team_of(body), body["user"]["id"])
-        if owner is not None:  # the person the modal was opened for: no lookup needed
+        user_id, team = body["user"]["id"], team_of(body)
+        signed = SignedOwner(Platform.SLACK, team or "", user_id)
+        if meta.owner is not None and meta.owner[1] != user_id:  # opened for someone else
+            text = for_slack(self.texts.render(self.ctx.default_locale, "slack", "form_not_yours"))
+            await ack(response_action="errors", errors={"rating:opening": text[:ERROR_LIMIT]})
+            return
+        owner = meta.owned_by(team, user_id) if meta.edit_of is None else None
+        if owner is not None:  # the person the modal was opened for, as a hint: checked on filing
             person_id, locale, tz = owner
         else:
-            rep = await self.rep(await self.person(body, body["user"]["id"], client))
+            rep = await self.rep(await self.person(body, user_id, client))
             person_id, locale, tz = rep.id, rep.locale, rep.timezone
         now = self.ctx.clock()
         raw: dict[str, Any] = dict(modal.read_state(view.get("state", {}).get("values", {})))
@@ -276,13 +286,20 @@ class SlackDebriefFlow:
             key = f"slack:{view['id']}"
             try:
                 result = await submit_debrief(
-                    ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key, tz=tz
+                    ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key, tz=tz,
+                    owner=signed,
                 )
-            except NotFound:  # the person was erased ("forget") while the modal was open: start afresh
+            except NotFound:
                 self.recent.forget_id(person_id)
-                rep = await self.rep(await self.person(body, body["user"]["id"], client))
+                if owner is not None:  # the hinted person is gone or someone else: store nothing
+                    text = for_slack(self.texts.render(locale, "slack", "form_not_yours"))
+                    await ack(response_action="errors", errors={"rating:opening": text[:ERROR_LIMIT]})
+                    return
+                # a cached person erased since: the signed user, looked up afresh
+                rep = await self.rep(await self.person(body, user_id, client))
                 result = await submit_debrief(
-                    ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key, tz=rep.timezone
+                    ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key, tz=rep.timezone,
+                    owner=signed,
                 )
         await ack()
         if self.metrics is not None and meta.edit_of is None:

@@ -46,9 +46,10 @@ MEETING_TIME = "next_meeting_time"
 class ModalMeta:
     """What the modal carries to its submission (private_metadata).
 
-    `owner` is who it was opened for: (team id, user id, person id, locale, timezone). Slack only
-    sends a view back for the user it was opened for, so a submission whose team and user match
-    needs no lookup of the person; any mismatch is ignored and the person is looked up.
+    `owner` is who it was opened for: (team id, user id, person id, locale, timezone). It is a hint,
+    never identity: a submission is filed for the signed user, and the person id is used only
+    when the filing statement finds that it is the signed user's row (saving a lookup); a view
+    opened for another user, or a person id that is not theirs, stores nothing.
     """
 
     account: str | None = None  # fixed customer (named in the command, or an edit)

@@ -55,6 +55,8 @@ from dialogs.context import CoachContext
 from dialogs.debrief import submit_debrief
 from dialogs.messages import Reply
 from dialogs.validation import Locality, combine_date_time, validate_form
+from storage.debrief_insert import SignedOwner
+from storage.errors import NotFound
 
 log = logging.getLogger("coach.teams")
 
@@ -138,8 +140,17 @@ class CoachTeamsBot(TeamsActivityHandler):
                                 values={k: _scalar(v) for k, v in value.items()}, errors=errors)
             await self.show(turn_context, card_id, card)
             return
-        result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
-                                      idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone)
+        # Filed for the authenticated sender (from.aadObjectId in its tenant), checked in the insert.
+        activity = turn_context.activity
+        sender = activity.from_property or ChannelAccount(id="unknown")
+        signed = SignedOwner(people.PLATFORM, people.tenant_of(activity), people.user_key(sender))
+        try:
+            result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
+                                          idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone, owner=signed)
+        except NotFound:
+            await self.send_replies(turn_context, [Reply(kind="error", text=texts.render(
+                who.locale, "teams", "form_not_yours"))], who.locale)
+            return
         self.app[METRICS].debrief(CHANNEL, created=result.created)
         summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
                                timezone=who.timezone)

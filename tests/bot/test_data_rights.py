@@ -15,6 +15,7 @@ from dialogs.team import authorize_view
 from storage import data_rights, outbox
 from storage.errors import Forbidden
 from storage.models import Debrief, DebriefAnswer, Outbox, Person
+from tests.bot.database_scan import hits
 from tests.digest_history import add_meeting, at, seed_history
 from tests.factories import make_person
 
@@ -192,5 +193,13 @@ async def test_web_chat_export_file_and_forget(live_app, http):
     file = message["attachment"]
     assert file["mime_type"] == "application/json" and file["url"].startswith("data:application/json;base64,")
     assert (await say("forget"))["messages"][0]["buttons"][0]["value"] == "forget confirm"
+    note = "Quokka-lantern clause 7731"
+    await say(f"debrief {note}")  # a dialog in progress names an account: the visitor's words
+    async with live_app.coach.db() as session:
+        (visitor,) = (await session.scalars(sa.select(Person.platform_user_id))).all()
+    before = await hits(live_app.coach.db, [visitor, note])
+    assert {n for _, _, n in before} == {visitor, note}
+    await say("cancel")
     done = await say("forget confirm")  # the person row is gone; the page still gets its answer
     assert done["messages"][0]["kind"] == "saved" and done["locale"] == "en"
+    assert await hits(live_app.coach.db, [visitor, note]) == []

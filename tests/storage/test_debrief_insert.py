@@ -7,9 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from storage.accounts import account_names, get_or_create_account
-from storage.debrief_insert import FiledDebrief, insert_debrief
+from storage.debrief_insert import FiledDebrief, SignedOwner, insert_debrief
 from storage.debriefs import get_debrief
+from storage.engine import sessions_dialect, sessions_engine
 from storage.errors import NotFound
+from storage.filing import file_debrief
+from storage.filing_at_once import file_debrief_at_once
+from storage.follow_ups import FollowUps
 from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person
 from tests.factories import make_person
 from tests.storage.debrief_rows import ANSWERS, FIELDS, count, new_debrief
@@ -125,3 +129,56 @@ async def test_file_debrief_says_whether_tactics_await_a_verdict(db) -> None:
         ))
     assert not (await file(db, rep, key="k2")).tactics_open  # suggested after this debrief
     assert (await file(db, rep, key="k3", at=datetime(2026, 11, 30, 11, tzinfo=UTC))).tactics_open
+
+
+async def test_filing_checks_the_signed_owner_in_the_statement(db) -> None:
+    """A person id with the signed requester: stored only when the person row is theirs (the
+    one-statement filing on PostgreSQL, statement by statement on SQLite; new and known account)."""
+    anna = await make_person(db, user_id="UA", platform="slack", workspace="T1")
+    ben = await make_person(db, user_id="UB", platform="slack", workspace="T1")
+    await new_debrief(db, anna, key="seed")  # Acme is known: PostgreSQL's one statement applies
+    assert anna.id is not None and ben.id is not None
+
+    async def file_as(person_id: int, owner: SignedOwner, key: str, account: str = "Acme") -> FiledDebrief:
+        return await file_debrief(
+            sessions=db, person_id=person_id, account_name=account, idempotency_key=key, fields=FIELDS,
+            answers=ANSWERS, created_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+            plan=lambda tz: FollowUps(), timezone="Europe/Amsterdam", default_timezone="UTC", owner=owner,
+        )
+
+    before = await count(db, Debrief)
+    for owner in (
+        SignedOwner("slack", "T1", "UB"),  # another user's id
+        SignedOwner("slack", "T2", "UA"),  # the same user id in another workspace
+        SignedOwner("teams", "T1", "UA"),  # another platform
+    ):
+        for account in ("Acme", "Brand new"):
+            with pytest.raises(NotFound):
+                await file_as(anna.id, owner, f"k-{owner}-{account}", account)
+    assert await count(db, Debrief) == before
+    filed = await file_as(anna.id, SignedOwner("slack", "T1", "UA"), "k-ok")
+    assert filed.created and filed.person_name == "Sanne de Vries"
+    assert await count(db, Debrief) == before + 1
+    if sessions_dialect(db) == "postgresql":  # the owner check keeps the one-statement way
+        common = dict(person_id=anna.id, account_name="Acme", fields=FIELDS, answers=ANSWERS,
+                      created_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC), follow_ups=FollowUps())
+        at_once = await file_debrief_at_once(engine=sessions_engine(db), idempotency_key="k-once",
+                                             owner=SignedOwner("slack", "T1", "UA"), **common)
+        assert at_once is not None and at_once.filed.created
+        refused = await file_debrief_at_once(engine=sessions_engine(db), idempotency_key="k-not",
+                                             owner=SignedOwner("slack", "T1", "UB"), **common)
+        assert refused is None
+
+
+async def test_a_repeated_key_of_another_person_is_refused(db) -> None:
+    """A key is only a repeat for its own rep: another person's key (Teams card data is made by the
+    client) neither stores nor hands back that person's debrief."""
+    anna = await make_person(db, user_id="UA")
+    ben = await make_person(db, user_id="UB")
+    first = await file(db, anna, key="same-key")
+    before = await count(db, Debrief)
+    with pytest.raises(NotFound):
+        await file(db, ben, key="same-key")
+    assert await count(db, Debrief) == before
+    again = await file(db, anna, key="same-key")
+    assert (again.debrief_id, again.created) == (first.debrief_id, False)

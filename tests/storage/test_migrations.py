@@ -138,3 +138,48 @@ def test_coach_db_on_an_unreachable_database_fails_in_one_line(run_coach) -> Non
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "127.0.0.1:1" in lines[0] and "does not answer" in lines[0]
+
+
+# -- ids never reused (0006) ---------------------------------------------------------------------
+async def test_sqlite_rebuild_for_autoincrement_keeps_every_row(tmp_path) -> None:
+    """0006 rebuilds person, account and debrief on SQLite: rows (and rows pointing at them) stay,
+    foreign keys are on again afterwards, and a deleted largest id is not handed out again."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await migrate.upgrade(engine, "0005")
+        async with engine.begin() as conn:
+            for sql in (
+                "INSERT INTO workspace (id, platform, external_id, name, created_at)"
+                " VALUES (1, 'web', 'local', '', '2026-01-01')",
+                "INSERT INTO person (id, workspace_id, platform_user_id, display_name, role, reachable,"
+                " created_at) VALUES (1, 1, 'u1', 'Anna', 'rep', 1, '2026-01-01'),"
+                " (2, 1, 'u2', 'Ben', 'rep', 1, '2026-01-01')",
+                "INSERT INTO account (id, workspace_id, name, name_key, created_at)"
+                " VALUES (1, 1, 'Acme', 'acme', '2026-01-01')",
+                "INSERT INTO debrief (id, workspace_id, person_id, account_id, idempotency_key, outcome,"
+                " created_at) VALUES (1, 1, 2, 1, 'k1', 'closed', '2026-01-01')",
+                "INSERT INTO debriefanswer (debrief_id, point, rating) VALUES (1, 'opening', 'yes')",
+            ):
+                await conn.execute(sa.text(sql))
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:
+            counts = [
+                (await conn.execute(sa.text(f"SELECT count(*) FROM {t}"))).scalar_one()
+                for t in ("person", "account", "debrief", "debriefanswer")
+            ]
+            assert counts == [2, 1, 1, 1]
+            assert (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar_one() == 1
+            schema = sa.text("SELECT sql FROM sqlite_master WHERE name = 'person'")
+            assert "AUTOINCREMENT" in (await conn.execute(schema)).scalar_one()
+            await conn.execute(sa.text("DELETE FROM person WHERE id = 2"))  # cascades to the debrief
+            assert (await conn.execute(sa.text("SELECT count(*) FROM debrief"))).scalar_one() == 0
+            await conn.execute(sa.text(
+                "INSERT INTO person (workspace_id, platform_user_id, display_name, role, reachable,"
+                " created_at) VALUES (1, 'u3', 'Cleo', 'rep', 1, '2026-01-01')"
+            ))
+            new_id = (await conn.execute(
+                sa.text("SELECT id FROM person WHERE platform_user_id = 'u3'")
+            )).scalar_one()
+        assert new_id == 3
+    finally:
+        await engine.dispose()
