@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,12 +15,13 @@ from dialogs.meetings import plan_follow_ups
 from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, weekday_name
 from dialogs.timing import SchedulePolicy
-from dialogs.validation import CleanDebrief, Locality
+from dialogs.validation import CleanDebrief, Locality, assemble
 from storage import filing
 from storage.debriefs import AnswerRow, StoredDebrief, get_debrief, latest_debriefs, update_debrief
-from storage.errors import EditWindowClosed
-from storage.follow_ups import FollowUps
+from storage.errors import EditWindowClosed, NotFound
+from storage.follow_ups import FollowUps, PlannedMessage
 from storage.models import Person, utcnow
+from storage.outbox import Item
 from storage.people import get_person
 
 
@@ -57,6 +58,10 @@ async def load_rep(*, session: AsyncSession, ctx: CoachContext, person_id: int) 
 
 def _locale(ctx: CoachContext, stored: str | None) -> str:
     return stored if stored in ("en", "nl") else ctx.default_locale
+
+
+TIPS = "debrief_tips"  # outbox kind: a new debrief's coaching, sent after the channel's answer
+EDIT_OF = "edit_debrief"  # Reply.meta key: the debrief a channel may offer an edit button for
 
 
 @dataclass(frozen=True)
@@ -97,13 +102,18 @@ async def store_debrief(
     return filed.debrief_id, filed.created
 
 
-def _planner(fields: dict[str, Any], schedule: SchedulePolicy, now: datetime) -> filing.FollowUpPlanner:
+def _planner(
+    fields: dict[str, Any], schedule: SchedulePolicy, now: datetime, tips_later: bool = False
+) -> filing.FollowUpPlanner:
     """What the debrief sets in motion, once the rep's timezone is known."""
-    return functools.partial(_plan, fields, schedule, now)
+    return functools.partial(_plan, fields, schedule, now, tips_later)
 
 
-def _plan(fields: dict[str, Any], schedule: SchedulePolicy, now: datetime, tz: str) -> FollowUps:
-    return plan_follow_ups(fields, tz=tz, policy=schedule, now=now)
+def _plan(
+    fields: dict[str, Any], schedule: SchedulePolicy, now: datetime, tips_later: bool, tz: str
+) -> FollowUps:
+    plan = plan_follow_ups(fields, tz=tz, policy=schedule, now=now)
+    return replace(plan, tips=PlannedMessage(TIPS, "tips", now, None)) if tips_later else plan
 
 
 async def store_correction(
@@ -132,19 +142,23 @@ async def submit_debrief(
     debrief: CleanDebrief,
     idempotency_key: str,
     tz: str | None = None,
+    tips_later: bool = False,
 ) -> SubmitResult:
     """Store a validated debrief once (atomically) and answer with coaching.
 
     The rep's name, language, timezone and manager come back from the insert itself (see
     storage.filing.file_debrief); `tz`, the rep's timezone when the caller knows it, lets the
-    follow-ups' times be planned before the insert says the stored one.
+    follow-ups' times be planned before the insert says the stored one. `tips_later`: the channel
+    sends the coaching after its answer, so a new debrief also stores an outbox row (kind TIPS, in
+    the same write) that the scheduler delivers once, retrying until it is delivered or fails.
     """
     now = ctx.clock()
     fields, answers = _columns(debrief)
     filed = await filing.file_debrief(
         sessions=ctx.db, person_id=person_id, account_name=debrief.account,
         idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
-        plan=_planner(fields, ctx.schedule, now), timezone=tz, default_timezone=ctx.default_timezone,
+        plan=_planner(fields, ctx.schedule, now, tips_later), timezone=tz,
+        default_timezone=ctx.default_timezone,
     )
     rep = Rep(
         id=person_id,
@@ -168,6 +182,21 @@ async def submit_correction(
         )
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=created_at, corrected=True)
     return SubmitResult(debrief_id, False, replies)
+
+
+async def render_tips(ctx: CoachContext, item: Item) -> list[Reply] | None:
+    """The outbox renderer of TIPS: the coaching, from the stored debrief (the row holds only its
+    id); None (nothing to send) when the debrief or the rep is gone."""
+    debrief_id = int(item.payload["debrief_id"])
+    try:
+        async with ctx.db() as session:
+            rep = await load_rep(session=session, ctx=ctx, person_id=item.person_id)
+            stored = await get_debrief(session=session, debrief_id=debrief_id, person_id=item.person_id)
+    except NotFound:
+        return None
+    debrief = assemble(stored.account_name, stored_values(stored))
+    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=stored.debrief.created_at)
+    return [*replies[:-1], replace(replies[-1], meta={EDIT_OF: debrief_id})]
 
 
 # -- coaching --------------------------------------------------------------------------------

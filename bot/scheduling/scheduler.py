@@ -35,7 +35,7 @@ from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
 from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
-from dialogs import followup, meetings, nudge
+from dialogs import debrief, followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
@@ -60,6 +60,7 @@ def renderers() -> dict[str, Renderer]:
         meetings.REMINDER: followup.render_reminder,
         meetings.FOLLOW_THROUGH: followup.render_follow_through,
         meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
+        debrief.TIPS: debrief.render_tips,
         **DIGEST_KINDS,
     }
 
@@ -121,6 +122,11 @@ class Scheduler:
             self.config = replace(self.config, concurrency=1, pipelines=1)
         self._queued: list[tuple[int, asyncio.Future[None]]] = []
         self._marking = False
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due rows now instead of at the next poll (a row was just stored to send at once)."""
+        self._woken.set()
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -129,16 +135,23 @@ class Scheduler:
 
     async def _pipeline(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self._woken.clear()  # a wake during this batch is kept: the wait below returns at once
             try:
                 handled = await self.run_once()
             except Exception as exc:  # the database is away; keep the replica alive and retry
                 log.warning(msg.SCHEDULER_ERROR.format(error=repr(exc)))
                 handled = 0
             if handled == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
-                except TimeoutError:
-                    pass
+                await self._idle(stop)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for the poll interval, a wake or the stop, whichever comes first."""
+        waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._woken.wait())}
+        _, pending = await asyncio.wait(
+            waits, timeout=self.config.poll_interval, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
 
     async def run_once(self) -> int:
         """One batch: release dead replicas' leases, claim, render and send. Returns rows claimed."""
@@ -322,6 +335,13 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 RENDERERS = web.AppKey("renderers", dict[str, Renderer])
 # Tests and operators may set this before the app starts (shorter lease, faster backoff).
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
+
+
+def wake_scheduler(app: web.Application) -> None:
+    """Have the app's scheduler look for due rows now (when it runs)."""
+    scheduler = app.get(SCHEDULER)
+    if scheduler is not None:
+        scheduler.wake()
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
@@ -58,8 +59,15 @@ ERROR_LIMIT = 150  # keep inline errors short enough to show under the field
 class SlackDebriefFlow:
     """The handlers, bound to the coach context; `register` wires them onto a Bolt app."""
 
-    def __init__(self, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        ctx: CoachContext,
+        runtime: SlackRuntime,
+        metrics: Metrics | None = None,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.wake = wake or (lambda: None)  # the outbox scheduler: a tips DM was just stored
         self.runtime = runtime
         self.metrics = metrics
         self.texts = ctx.texts
@@ -276,20 +284,24 @@ class SlackDebriefFlow:
             key = f"slack:{view['id']}"
             try:
                 result = await submit_debrief(
-                    ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key, tz=tz
+                    ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key, tz=tz,
+                    tips_later=True,
                 )
             except NotFound:  # the person was erased ("forget") while the modal was open: start afresh
                 self.recent.forget_id(person_id)
                 rep = await self.rep(await self.person(body, body["user"]["id"], client))
                 result = await submit_debrief(
-                    ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key, tz=rep.timezone
+                    ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key, tz=rep.timezone,
+                    tips_later=True,
                 )
         await ack()
         if self.metrics is not None and meta.edit_of is None:
             self.metrics.debrief(CHANNEL, created=result.created)
-        if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice
+        if meta.edit_of is not None:
             extra = [views.edit_button(self.texts, locale, result.debrief_id)]
             self.work.message(self.dm(client, body["user"]["id"], result.replies, extra))
+        elif result.created:  # its tips DM is an outbox row stored with it: delivered once, retried
+            self.wake()
 
     # -- buttons ---------------------------------------------------------------------------------
     async def open_button(self, args: AsyncArgs) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aiohttp import ClientError, web
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from bot import log_messages as msg
 from bot.delivery import DeliveryError, Outgoing
-from bot.keys import DB
+from bot.keys import COACH, DB
 from bot.slack import views
 from bot.slack.client import SLACK, SlackRuntime
+from dialogs.debrief import EDIT_OF
 from storage import directory
 from storage.models import Person, Platform
 
@@ -50,13 +53,23 @@ class SlackSender:
         runtime = self._app.get(SLACK)
         if runtime is None:
             raise DeliveryError("Slack is not running")
-        await send_dm(runtime, self._app[DB], person=person, message=message)
+        ctx = self._app[COACH]
+        locale = person.locale if person.locale in ("en", "nl") else ctx.default_locale
+        edits = [views.edit_button(ctx.texts, locale, int(str(r.meta[EDIT_OF])))
+                 for r in message.replies if EDIT_OF in r.meta]
+        await send_dm(runtime, self._app[DB], person=person, message=message, extra=edits)
 
 
 async def send_dm(
-    runtime: SlackRuntime, db: async_sessionmaker[AsyncSession], *, person: Person, message: Outgoing
+    runtime: SlackRuntime,
+    db: async_sessionmaker[AsyncSession],
+    *,
+    person: Person,
+    message: Outgoing,
+    extra: Sequence[Block] = (),
 ) -> None:
-    """Post the replies to the person's DM and upload its files there (the one Slack send path)."""
+    """Post the replies to the person's DM and upload its files there (the one Slack send path);
+    `extra` blocks (a debrief's edit button) follow the replies."""
     if not person.reachable:
         raise DeliveryError("the person is deactivated or left", permanent=True, unreachable=True)
     async with db() as session:
@@ -70,7 +83,7 @@ async def send_dm(
             token=token,
             channel=user,
             text=views.fallback_text(message.replies) or "Closing Coach",
-            blocks=views.reply_blocks(message.replies),
+            blocks=[*views.reply_blocks(message.replies), *extra],
         )
         channel = str(answer.get("channel") or user)
         for item in message.attachments:

@@ -29,6 +29,7 @@ from botbuilder.schema.teams import (
 from bot import log_messages as msg
 from bot.delivery import register_sender, to_outgoing
 from bot.keys import COACH, METRICS, SETTINGS
+from bot.scheduling.scheduler import wake_scheduler
 from bot.teams import people
 from bot.teams.auth import CoachBotAuthentication
 from bot.teams.cards import (
@@ -135,14 +136,15 @@ class CoachTeamsBot(TeamsActivityHandler):
             await self.show(turn_context, card_id, card)
             return
         result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
-                                      idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone)
+                                      idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone,
+                                      tips_later=True)
         self.app[METRICS].debrief(CHANNEL, created=result.created)
         summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
                                timezone=who.timezone)
+        if result.created:  # the tips are an outbox row stored with the debrief: sent once, retried
+            wake_scheduler(self.app)
         await self.show(turn_context, card_id, summary)
-        if result.created:
-            await self.send_replies(turn_context, result.replies, who.locale)
-        else:
+        if not result.created:
             await self.send_replies(turn_context, result.replies[:1], who.locale)
 
     async def show(self, turn_context: TurnContext, card_id: str | None, card: dict[str, Any]) -> None:
