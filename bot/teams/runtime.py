@@ -141,10 +141,10 @@ class CoachTeamsBot(TeamsActivityHandler):
         self.app[METRICS].debrief(CHANNEL, created=result.created)
         summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
                                timezone=who.timezone)
+        await self.show(turn_context, card_id, summary)
         if result.created:  # the tips are an outbox row stored with the debrief: sent once, retried
             wake_scheduler(self.app)
-        await self.show(turn_context, card_id, summary)
-        if not result.created:
+        else:
             await self.send_replies(turn_context, result.replies[:1], who.locale)
 
     async def show(self, turn_context: TurnContext, card_id: str | None, card: dict[str, Any]) -> None:
