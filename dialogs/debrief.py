@@ -16,10 +16,10 @@ from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, weekday_name
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality, assemble
-from storage import filing
+from storage import filing, outbox
 from storage.debriefs import AnswerRow, StoredDebrief, get_debrief, latest_debriefs, update_debrief
 from storage.errors import EditWindowClosed, NotFound
-from storage.follow_ups import FollowUps, PlannedMessage
+from storage.follow_ups import DEBRIEF_HEAD, FollowUps, PlannedMessage
 from storage.models import Person, utcnow
 from storage.outbox import Item
 from storage.people import get_person
@@ -173,13 +173,27 @@ async def submit_debrief(
 
 
 async def submit_correction(
-    *, ctx: CoachContext, person_id: int, debrief_id: int, debrief: CleanDebrief
+    *,
+    ctx: CoachContext,
+    person_id: int,
+    debrief_id: int,
+    debrief: CleanDebrief,
+    tips_key: str | None = None,
 ) -> SubmitResult:
+    """Correct a recent debrief and answer with coaching. `tips_key` (the edit's idempotency key):
+    the channel sends the coaching after its answer, as an outbox row stored in the same
+    transaction (one per key, so a repeated edit says it once)."""
     async with ctx.db() as session, session.begin():
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         created_at = await store_correction(
             session=session, ctx=ctx, rep=rep, debrief_id=debrief_id, debrief=debrief
         )
+        if tips_key is not None:
+            await outbox.enqueue(
+                session=session, dedup_key=f"{DEBRIEF_HEAD}{debrief_id}:tips:{tips_key}"[:255],
+                kind=TIPS, person_id=person_id, due_at=ctx.clock(),
+                payload={"debrief_id": debrief_id, "corrected": True},
+            )
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=created_at, corrected=True)
     return SubmitResult(debrief_id, False, replies)
 
@@ -195,7 +209,8 @@ async def render_tips(ctx: CoachContext, item: Item) -> list[Reply] | None:
     except NotFound:
         return None
     debrief = assemble(stored.account_name, stored_values(stored))
-    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=stored.debrief.created_at)
+    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=stored.debrief.created_at,
+                       corrected=bool(item.payload.get("corrected")))
     return [*replies[:-1], replace(replies[-1], meta={EDIT_OF: debrief_id})]
 
 

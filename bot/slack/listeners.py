@@ -272,7 +272,8 @@ class SlackDebriefFlow:
         if meta.edit_of is not None:
             try:
                 result = await submit_correction(
-                    ctx=self.ctx, person_id=person_id, debrief_id=meta.edit_of, debrief=debrief
+                    ctx=self.ctx, person_id=person_id, debrief_id=meta.edit_of, debrief=debrief,
+                    tips_key=f"slack:{view['id']}",
                 )
             except (NotFound, EditWindowClosed):
                 rep = await self.rep(await self.person(body, body["user"]["id"], client))
@@ -297,11 +298,8 @@ class SlackDebriefFlow:
         await ack()
         if self.metrics is not None and meta.edit_of is None:
             self.metrics.debrief(CHANNEL, created=result.created)
-        if meta.edit_of is not None:
-            extra = [views.edit_button(self.texts, locale, result.debrief_id)]
-            self.work.message(self.dm(client, body["user"]["id"], result.replies, extra))
-        elif result.created:  # its tips DM is an outbox row stored with it: delivered once, retried
-            self.wake()
+        if result.created or meta.edit_of is not None:
+            self.wake()  # its tips DM is an outbox row stored with it: delivered once, retried
 
     # -- buttons ---------------------------------------------------------------------------------
     async def open_button(self, args: AsyncArgs) -> None:
