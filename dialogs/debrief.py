@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,12 +18,19 @@ from dialogs.text import format_clock, format_duration, format_when, weekday_nam
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality, assemble
 from storage import filing, outbox
-from storage.debriefs import AnswerRow, StoredDebrief, get_debrief, latest_debriefs, update_debrief
-from storage.errors import EditWindowClosed, NotFound
+from storage.debriefs import (
+    AnswerRow,
+    StoredDebrief,
+    debriefs_by_id,
+    get_debrief,
+    latest_debriefs,
+    update_debrief,
+)
+from storage.errors import EditWindowClosed
 from storage.follow_ups import DEBRIEF_HEAD, FollowUps, PlannedMessage
 from storage.models import Person, utcnow
 from storage.outbox import Item
-from storage.people import get_person
+from storage.people import get_person, people_with_manager_names
 
 
 @dataclass(frozen=True)
@@ -199,19 +207,33 @@ async def submit_correction(
 
 
 async def render_tips(ctx: CoachContext, item: Item) -> list[Reply] | None:
-    """The outbox renderer of TIPS: the coaching, from the stored debrief (the row holds only its
-    id); None (nothing to send) when the debrief or the rep is gone."""
-    debrief_id = int(item.payload["debrief_id"])
-    try:
-        async with ctx.db() as session:
-            rep = await load_rep(session=session, ctx=ctx, person_id=item.person_id)
-            stored = await get_debrief(session=session, debrief_id=debrief_id, person_id=item.person_id)
-    except NotFound:
-        return None
-    debrief = assemble(stored.account_name, stored_values(stored))
-    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=stored.debrief.created_at,
-                       corrected=bool(item.payload.get("corrected")))
-    return [*replies[:-1], replace(replies[-1], meta={EDIT_OF: debrief_id})]
+    """The outbox renderer of TIPS, for one row (see render_tips_batch)."""
+    return (await render_tips_batch(ctx, [item]))[item.id]
+
+
+async def render_tips_batch(ctx: CoachContext, items: Sequence[Item]) -> dict[int, list[Reply] | None]:
+    """The coaching of each TIPS row, from the stored debrief (a row holds only its id), in three
+    queries for the whole batch; None (nothing to send) when the debrief or the rep is gone."""
+    async with ctx.db() as session:
+        people = await people_with_manager_names(session=session, person_ids=[i.person_id for i in items])
+        ids = [int(i.payload["debrief_id"]) for i in items]
+        stored = await debriefs_by_id(session=session, debrief_ids=ids)
+    out: dict[int, list[Reply] | None] = {}
+    for item in items:
+        debrief_id = int(item.payload["debrief_id"])
+        found, known = stored.get(debrief_id), people.get(item.person_id)
+        if found is None or known is None or found.debrief.person_id != item.person_id:
+            out[item.id] = None
+            continue
+        person, manager_name = known
+        rep = Rep(id=item.person_id, workspace_id=person.workspace_id, name=person.display_name,
+                  locale=_locale(ctx, person.locale), timezone=person.timezone or ctx.default_timezone,
+                  manager_name=manager_name)
+        debrief = assemble(found.account_name, stored_values(found))
+        replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=found.debrief.created_at,
+                           corrected=bool(item.payload.get("corrected")))
+        out[item.id] = [*replies[:-1], replace(replies[-1], meta={EDIT_OF: debrief_id})]
+    return out
 
 
 # -- coaching --------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def renderers() -> dict[str, Renderer]:
 
 def batch_renderers() -> dict[str, BatchRenderer]:
     """Kinds whose renderer can do a whole claimed batch in a few queries (by row id)."""
-    return {meetings.NUDGE: nudge.render_nudges}
+    return {meetings.NUDGE: nudge.render_nudges, debrief.TIPS: debrief.render_tips_batch}
 
 
 def schedule_policy(org: OrgConfig) -> SchedulePolicy:
@@ -91,6 +91,7 @@ class SchedulerConfig:
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(hours=1)
+    wake_gather: float = 0.02  # after a wake, let the rows of a burst arrive to claim them together
 
 
 def worker_name() -> str:
@@ -141,7 +142,7 @@ class Scheduler:
             except Exception as exc:  # the database is away; keep the replica alive and retry
                 log.warning(msg.SCHEDULER_ERROR.format(error=repr(exc)))
                 handled = 0
-            if handled == 0:
+            if handled < self.config.batch_size:  # all that was due is done: wait for more
                 await self._idle(stop)
 
     async def _idle(self, stop: asyncio.Event) -> None:
@@ -152,6 +153,8 @@ class Scheduler:
         )
         for task in pending:
             task.cancel()
+        if self._woken.is_set() and not stop.is_set():
+            await asyncio.sleep(self.config.wake_gather)
 
     async def run_once(self) -> int:
         """One batch: release dead replicas' leases, claim, render and send. Returns rows claimed."""
