@@ -7,7 +7,9 @@ Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
 its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
-A row past `expires_at` is marked expired instead of sent late.
+A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
+debrief's tips, kind dialogs.debrief.TIPS) is followed by `Scheduler.wake()` (`wake_scheduler(app)`),
+so it is claimed within moments instead of at the next poll.
 
 Outcomes: sent; retried with exponential backoff (or after `Retry-After`) up to `max_attempts`;
 failed (permanent error, kept with `last_error`); cancelled (person unreachable: skipped, or the
