@@ -158,7 +158,8 @@ async def submit_debrief(
     storage.filing.file_debrief); `tz`, the rep's timezone when the caller knows it, lets the
     follow-ups' times be planned before the insert says the stored one. `tips_later`: the channel
     sends the coaching after its answer, so a new debrief also stores an outbox row (kind TIPS, in
-    the same write) that the scheduler delivers once, retrying until it is delivered or fails.
+    the same write) that the scheduler delivers once, retrying until it is delivered or fails; the
+    result then has no replies (the row renders them when it is sent).
     """
     now = ctx.clock()
     fields, answers = _columns(debrief)
@@ -176,6 +177,8 @@ async def submit_debrief(
         timezone=filed.timezone or ctx.default_timezone,
         manager_name=filed.manager_name,
     )
+    if tips_later and filed.created:  # the outbox row renders them when it is sent
+        return SubmitResult(filed.debrief_id, True, [])
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=now, created=filed.created)
     return SubmitResult(filed.debrief_id, filed.created, replies)
 

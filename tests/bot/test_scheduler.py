@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot.delivery import DeliveryError
 from bot.scheduling.scheduler import SCHEDULER, Scheduler, SchedulerConfig
 from dialogs.debrief import EDIT_OF, submit_debrief
+from dialogs.text import format_when
 from dialogs.validation import Locality, validate_form
 from storage.models import Outbox, Person
 from tests.factories import full_form, make_person, statements_sent, store_debrief
@@ -207,7 +208,10 @@ async def test_tips_are_stored_in_the_debriefs_one_write_and_rendered_from_it(
     assert await Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG).run_once() == 1
     ((to, message),) = sender.sent
     assert to == person.id
-    assert [r.as_dict() for r in message.replies] == [r.as_dict() for r in result.replies]
+    assert result.replies == []  # rendered when sent, from what was stored
+    saved_at = format_when(clock(), locale="en", tz="Europe/Amsterdam")
+    assert [r.kind for r in message.replies] == ["saved", "tips", "info"]
+    assert message.replies[0].text == coach.texts.message("en", "saved", account="Acme", when=saved_at)
     assert message.replies[-1].meta == {EDIT_OF: result.debrief_id}
     assert (await outbox_rows(coach.db))[-1].status == "sent"
 
