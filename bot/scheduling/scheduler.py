@@ -93,7 +93,7 @@ class SchedulerConfig:
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(hours=1)
-    wake_gather: float = 0.02  # after a wake, let the rows of a burst arrive to claim them together
+    wake_gather: float = 0.05  # after a wake, let the rows of a burst arrive to claim them together
 
 
 def worker_name() -> str:
@@ -134,28 +134,35 @@ class Scheduler:
     # -- the loop ---------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and deliver until `stop` is set; catches up on everything due at start."""
-        await asyncio.gather(*(self._pipeline(stop) for _ in range(max(1, self.config.pipelines))))
+        await asyncio.gather(
+            *(self._pipeline(stop, woken=n == 0) for n in range(max(1, self.config.pipelines)))
+        )
 
-    async def _pipeline(self, stop: asyncio.Event) -> None:
+    async def _pipeline(self, stop: asyncio.Event, woken: bool = True) -> None:
+        """Claim and deliver in a loop; `woken`: this one answers wakes (one does: a burst's rows
+        are claimed in one batch, not once by each pipeline, and the others poll)."""
         while not stop.is_set():
-            self._woken.clear()  # a wake during this batch is kept: the wait below returns at once
+            if woken:
+                self._woken.clear()  # a wake during this batch is kept: the wait returns at once
             try:
                 handled = await self.run_once()
             except Exception as exc:  # the database is away; keep the replica alive and retry
                 log.warning(msg.SCHEDULER_ERROR.format(error=repr(exc)))
                 handled = 0
             if handled < self.config.batch_size:  # all that was due is done: wait for more
-                await self._idle(stop)
+                await self._idle(stop, woken)
 
-    async def _idle(self, stop: asyncio.Event) -> None:
-        """Wait for the poll interval, a wake or the stop, whichever comes first."""
-        waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._woken.wait())}
+    async def _idle(self, stop: asyncio.Event, woken: bool) -> None:
+        """Wait for the poll interval, the stop or (when `woken`) a wake, whichever comes first."""
+        waits = {asyncio.ensure_future(stop.wait())}
+        if woken:
+            waits.add(asyncio.ensure_future(self._woken.wait()))
         _, pending = await asyncio.wait(
             waits, timeout=self.config.poll_interval, return_when=asyncio.FIRST_COMPLETED
         )
         for task in pending:
             task.cancel()
-        if self._woken.is_set() and not stop.is_set():
+        if woken and self._woken.is_set() and not stop.is_set():
             await asyncio.sleep(self.config.wake_gather)
 
     async def run_once(self) -> int:
