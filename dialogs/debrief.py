@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,14 +16,22 @@ from dialogs.meetings import plan_follow_ups
 from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, join, weekday_name
 from dialogs.timing import SchedulePolicy
-from dialogs.validation import CleanDebrief, Locality
-from storage import filing
+from dialogs.validation import CleanDebrief, Locality, assemble
+from storage import filing, outbox
 from storage.debrief_insert import SignedOwner
-from storage.debriefs import AnswerRow, StoredDebrief, get_debrief, latest_debriefs, update_debrief
+from storage.debriefs import (
+    AnswerRow,
+    StoredDebrief,
+    debriefs_by_id,
+    get_debrief,
+    latest_debriefs,
+    update_debrief,
+)
 from storage.errors import EditWindowClosed
-from storage.follow_ups import FollowUps
+from storage.follow_ups import DEBRIEF_HEAD, FollowUps, PlannedMessage
 from storage.models import Person, utcnow
-from storage.people import get_person
+from storage.outbox import Item
+from storage.people import get_person, people_with_manager_names
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,10 @@ async def load_rep(*, session: AsyncSession, ctx: CoachContext, person_id: int) 
 
 def _locale(ctx: CoachContext, stored: str | None) -> str:
     return stored if stored in ("en", "nl") else ctx.default_locale
+
+
+TIPS = "debrief_tips"  # outbox kind: a new debrief's coaching, sent after the channel's answer
+EDIT_OF = "edit_debrief"  # Reply.meta key: the debrief a channel may offer an edit button for
 
 
 @dataclass(frozen=True)
@@ -98,13 +111,18 @@ async def store_debrief(
     return filed.debrief_id, filed.created
 
 
-def _planner(fields: dict[str, Any], schedule: SchedulePolicy, now: datetime) -> filing.FollowUpPlanner:
+def _planner(
+    fields: dict[str, Any], schedule: SchedulePolicy, now: datetime, tips_later: bool = False
+) -> filing.FollowUpPlanner:
     """What the debrief sets in motion, once the rep's timezone is known."""
-    return functools.partial(_plan, fields, schedule, now)
+    return functools.partial(_plan, fields, schedule, now, tips_later)
 
 
-def _plan(fields: dict[str, Any], schedule: SchedulePolicy, now: datetime, tz: str) -> FollowUps:
-    return plan_follow_ups(fields, tz=tz, policy=schedule, now=now)
+def _plan(
+    fields: dict[str, Any], schedule: SchedulePolicy, now: datetime, tips_later: bool, tz: str
+) -> FollowUps:
+    plan = plan_follow_ups(fields, tz=tz, policy=schedule, now=now)
+    return replace(plan, tips=PlannedMessage(TIPS, "tips", now, None)) if tips_later else plan
 
 
 async def store_correction(
@@ -134,6 +152,7 @@ async def submit_debrief(
     idempotency_key: str,
     tz: str | None = None,
     owner: SignedOwner | None = None,
+    tips_later: bool = False,
 ) -> SubmitResult:
     """Store a validated debrief once (atomically) and answer with coaching.
 
@@ -142,15 +161,18 @@ async def submit_debrief(
 
     The rep's name, language, timezone and manager come back from the insert itself (see
     storage.filing.file_debrief); `tz`, the rep's timezone when the caller knows it, lets the
-    follow-ups' times be planned before the insert says the stored one.
+    follow-ups' times be planned before the insert says the stored one. `tips_later`: the channel
+    sends the coaching after its answer, so a new debrief also stores an outbox row (kind TIPS, in
+    the same write) that the scheduler delivers once, retrying until it is delivered or fails; the
+    result then has no replies (the row renders them when it is sent).
     """
     now = ctx.clock()
     fields, answers = _columns(debrief)
     filed = await filing.file_debrief(
         sessions=ctx.db, person_id=person_id, account_name=debrief.account,
         idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
-        plan=_planner(fields, ctx.schedule, now), timezone=tz, default_timezone=ctx.default_timezone,
-        owner=owner,
+        plan=_planner(fields, ctx.schedule, now, tips_later), timezone=tz,
+        default_timezone=ctx.default_timezone, owner=owner,
     )
     rep = Rep(
         id=person_id,
@@ -160,20 +182,66 @@ async def submit_debrief(
         timezone=filed.timezone or ctx.default_timezone,
         manager_name=filed.manager_name,
     )
+    if tips_later and filed.created:  # the outbox row renders them when it is sent
+        return SubmitResult(filed.debrief_id, True, [])
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=now, created=filed.created)
     return SubmitResult(filed.debrief_id, filed.created, replies)
 
 
 async def submit_correction(
-    *, ctx: CoachContext, person_id: int, debrief_id: int, debrief: CleanDebrief
+    *,
+    ctx: CoachContext,
+    person_id: int,
+    debrief_id: int,
+    debrief: CleanDebrief,
+    tips_key: str | None = None,
 ) -> SubmitResult:
+    """Correct a recent debrief and answer with coaching. `tips_key` (the edit's idempotency key):
+    the channel sends the coaching after its answer, as an outbox row stored in the same
+    transaction (one per key, so a repeated edit says it once)."""
     async with ctx.db() as session, session.begin():
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         created_at = await store_correction(
             session=session, ctx=ctx, rep=rep, debrief_id=debrief_id, debrief=debrief
         )
+        if tips_key is not None:
+            await outbox.enqueue(
+                session=session, dedup_key=f"{DEBRIEF_HEAD}{debrief_id}:tips:{tips_key}"[:255],
+                kind=TIPS, person_id=person_id, due_at=ctx.clock(),
+                payload={"debrief_id": debrief_id, "corrected": True},
+            )
     replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=created_at, corrected=True)
     return SubmitResult(debrief_id, False, replies)
+
+
+async def render_tips(ctx: CoachContext, item: Item) -> list[Reply] | None:
+    """The outbox renderer of TIPS, for one row (see render_tips_batch)."""
+    return (await render_tips_batch(ctx, [item]))[item.id]
+
+
+async def render_tips_batch(ctx: CoachContext, items: Sequence[Item]) -> dict[int, list[Reply] | None]:
+    """The coaching of each TIPS row, from the stored debrief (a row holds only its id), in three
+    queries for the whole batch; None (nothing to send) when the debrief or the rep is gone."""
+    async with ctx.db() as session:
+        people = await people_with_manager_names(session=session, person_ids=[i.person_id for i in items])
+        ids = [int(i.payload["debrief_id"]) for i in items]
+        stored = await debriefs_by_id(session=session, debrief_ids=ids)
+    out: dict[int, list[Reply] | None] = {}
+    for item in items:
+        debrief_id = int(item.payload["debrief_id"])
+        found, known = stored.get(debrief_id), people.get(item.person_id)
+        if found is None or known is None or found.debrief.person_id != item.person_id:
+            out[item.id] = None
+            continue
+        person, manager_name = known
+        rep = Rep(id=item.person_id, workspace_id=person.workspace_id, name=person.display_name,
+                  locale=_locale(ctx, person.locale), timezone=person.timezone or ctx.default_timezone,
+                  manager_name=manager_name)
+        debrief = assemble(found.account_name, stored_values(found))
+        replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=found.debrief.created_at,
+                           corrected=bool(item.payload.get("corrected")))
+        out[item.id] = [*replies[:-1], replace(replies[-1], meta={EDIT_OF: debrief_id})]
+    return out
 
 
 # -- coaching --------------------------------------------------------------------------------

@@ -156,3 +156,23 @@ async def count_debriefs(*, session: AsyncSession, person_id: int | None = None)
     if person_id is not None:
         stmt = stmt.where(col(Debrief.person_id) == person_id)
     return int(await session.scalar(stmt) or 0)
+
+
+async def debriefs_by_id(*, session: AsyncSession, debrief_ids: Sequence[int]) -> dict[int, StoredDebrief]:
+    """These debriefs with their answers, by id (two queries for any number); absent ids are gone."""
+    if not debrief_ids:
+        return {}
+    rows = (
+        await session.execute(
+            sa.select(Debrief, col(Account.name))
+            .join(Account, col(Account.id) == col(Debrief.account_id))
+            .where(col(Debrief.id).in_(set(debrief_ids)))
+        )
+    ).all()
+    by_debrief: dict[int, dict[str, DebriefAnswer]] = {d.id: {} for d, _ in rows if d.id is not None}
+    if by_debrief:
+        for a in await session.scalars(
+            sa.select(DebriefAnswer).where(col(DebriefAnswer.debrief_id).in_(list(by_debrief)))
+        ):
+            by_debrief[a.debrief_id][a.point] = a
+    return {d.id: StoredDebrief(d, by_debrief[d.id], name) for d, name in rows if d.id is not None}

@@ -2,10 +2,11 @@
 
 The usual debrief (a known rep and account, a new key) stores a debrief row, five answers, maybe
 the next meeting, and the outbox rows planned around them (the nudge, the debrief prompt and its
-reminder, the follow-through check, the tactic-feedback question). Done statement by statement that
-is BEGIN, four or five statements and COMMIT: six round trips to the server, each costing the bot
-more CPU than the row it writes. Here it is one `INSERT ... RETURNING` with data-modifying CTEs,
-which PostgreSQL runs atomically on its own (no explicit transaction).
+reminder, the follow-through check, the tactic-feedback question, the tips sent after the
+channel's answer). Done statement by statement that is BEGIN, four or five statements and COMMIT:
+six round trips to the server, each costing the bot more CPU than the row it writes. Here it is
+one `INSERT ... RETURNING` with data-modifying CTEs, which PostgreSQL runs atomically on its own
+(no explicit transaction).
 
 What is planned is worked out before the statement (storage.follow_ups.FollowUps), because
 times depend on the rep's working days and timezone; only the ids the database assigns are filled
@@ -35,6 +36,7 @@ from storage.follow_ups import (
     DEBRIEF_MEETING_UID,
     FOLLOW_THROUGH,
     TACTIC_FEEDBACK,
+    TIPS,
     FollowUps,
     RowShape,
 )
@@ -71,7 +73,7 @@ async def file_debrief_at_once(
         owner=owner,
     )
     meeting_at, messages = follow_ups.meeting_at, follow_ups.meeting_messages
-    ft, feedback = follow_ups.follow_through, follow_ups.tactic_feedback
+    ft, feedback, tips = follow_ups.follow_through, follow_ups.tactic_feedback, follow_ups.tips
     params.update(
         points=[a.point for a in answers],
         ratings=[a.rating for a in answers],
@@ -95,6 +97,10 @@ async def file_debrief_at_once(
         fb_tail=feedback.tail if feedback else None,
         fb_due=feedback.due_at if feedback else None,
         fb_expires=feedback.expires_at if feedback else None,
+        tp_kind=tips.kind if tips else None,
+        tp_tail=tips.tail if tips else None,
+        tp_due=tips.due_at if tips else None,
+        tp_expires=tips.expires_at if tips else None,
     )
     sql, order, fixed = _compiled(engine.dialect)
     values = [params[name] if name in params else fixed[name] for name in order]
@@ -286,6 +292,15 @@ def _statement() -> Any:
             _bind("fb_expires", _TS),
         )
     ).where(_bind("fb_kind", sa.String).is_not(None), filed.c.tactics_open)
+    tips = sa.select(
+        *later(
+            key(TIPS, _bind("tp_tail", sa.String)),
+            _bind("tp_kind", sa.String),
+            payload(TIPS),
+            _bind("tp_due", _TS),
+            _bind("tp_expires", _TS),
+        )
+    ).where(_bind("tp_kind", sa.String).is_not(None))
     planned = (
         sa.insert(_OUTBOX)
         .from_select(
@@ -300,7 +315,12 @@ def _statement() -> Any:
                 "attempts",
                 "created_at",
             ],
-            sa.union_all(around_meeting, follow_through.select_from(filed), feedback.select_from(filed)),
+            sa.union_all(
+                around_meeting,
+                follow_through.select_from(filed),
+                feedback.select_from(filed),
+                tips.select_from(filed),
+            ),
         )
         .cte("planned")
     )

@@ -37,7 +37,8 @@ class FollowUps:
     `meeting_at` is the next meeting (added unless a live one with the same account is known within
     `near` of it); `meeting_messages` are planned around it. `follow_through` checks the promised
     next step of `follow_through_on`; `tactic_feedback` is added only when tactics suggested on this
-    account still await the rep's verdict.
+    account still await the rep's verdict. `tips` is the debrief's own coaching, when the channel
+    sends it after its answer (delivered once, and retried, through the outbox).
     """
 
     meeting_at: datetime | None = None
@@ -47,6 +48,7 @@ class FollowUps:
     follow_through: PlannedMessage | None = None
     follow_through_on: date | None = None
     tactic_feedback: PlannedMessage | None = None
+    tips: PlannedMessage | None = None  # the coaching sent after the channel's answer (Slack, Teams)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ FOLLOW_THROUGH = RowShape(
 TACTIC_FEEDBACK = RowShape(
     DEBRIEF_HEAD, "debrief_id", (("account_id", "account_id"), ("suggested", "open_tactics"))
 )
+TIPS = RowShape(DEBRIEF_HEAD, "debrief_id", (("debrief_id", "debrief_id"),))  # rendered at send time
 
 
 def _row(
@@ -117,6 +120,8 @@ def follow_up_rows(
     if open_tactics and plan.tactic_feedback is not None:
         asked = {**values, "open_tactics": list(open_tactics)}
         rows.append(_row(TACTIC_FEEDBACK, plan.tactic_feedback, person_id, asked))
+    if plan.tips is not None:
+        rows.append(_row(TIPS, plan.tips, person_id, values))
     return rows
 
 

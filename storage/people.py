@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from storage.engine import session_insert
@@ -81,3 +83,22 @@ async def update_person(*, session: AsyncSession, person_id: int, **fields: Any)
         raise ValueError(f"cannot update {sorted(unknown)}")
     await session.execute(sa.update(Person).where(col(Person.id) == person_id).values(**fields))
 
+
+
+async def people_with_manager_names(
+    *, session: AsyncSession, person_ids: Sequence[int]
+) -> dict[int, tuple[Person, str | None]]:
+    """These people, each with their manager's name (None: no manager), in one query."""
+    if not person_ids:
+        return {}
+    manager = aliased(Person)
+    rows = await session.execute(
+        sa.select(Person, col(manager.id), col(manager.display_name), col(manager.email))
+        .outerjoin(manager, col(manager.id) == col(Person.manager_id))
+        .where(col(Person.id).in_(set(person_ids)))
+    )
+    return {
+        p.id: (p, (name or email or "") if manager_id is not None else None)
+        for p, manager_id, name, email in rows.all()
+        if p.id is not None
+    }

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from bot.app import COACH, create_app
 from bot.config import OrgConfig, Settings
@@ -22,6 +24,7 @@ from dialogs.context import CoachContext
 from dialogs.text import default_texts
 from storage import migrate
 from storage.engine import create_engine, session_factory
+from storage.models import Outbox, OutboxStatus
 from tests.factories import FakeClock, make_settings
 from tests.serving import serve
 
@@ -157,6 +160,23 @@ class LiveApp:
     @property
     def coach(self) -> CoachContext:
         return self.app[COACH]
+
+    async def outbox_due(self) -> int:
+        """How many outbox rows are due by now and not finished yet (claimed ones included)."""
+        due = sa.or_(
+            col(Outbox.status) == OutboxStatus.CLAIMED,
+            sa.and_(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.due_at) <= self.coach.clock()),
+        )
+        async with self.coach.db() as session:
+            return int(await session.scalar(sa.select(sa.func.count()).select_from(Outbox).where(due)) or 0)
+
+    async def outbox_settled(self, within: float = 10.0) -> None:
+        """Wait until every outbox row due by now was sent, put off (a retry) or finished."""
+        async with asyncio.timeout(within):
+            while True:  # rows in the database: no event to wait on
+                if not await self.outbox_due():
+                    return
+                await asyncio.sleep(0.02)
 
 
 @pytest.fixture

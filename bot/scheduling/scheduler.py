@@ -7,7 +7,9 @@ Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
 its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
-A row past `expires_at` is marked expired instead of sent late.
+A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
+debrief's tips, kind dialogs.debrief.TIPS) is followed by `Scheduler.wake()` (`wake_scheduler(app)`),
+so it is claimed within moments instead of at the next poll.
 
 Outcomes: sent; retried with exponential backoff (or after `Retry-After`) up to `max_attempts`;
 failed (permanent error, kept with `last_error`); cancelled (person unreachable: skipped, or the
@@ -35,7 +37,7 @@ from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
 from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
-from dialogs import followup, meetings, nudge
+from dialogs import debrief, followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
@@ -60,13 +62,14 @@ def renderers() -> dict[str, Renderer]:
         meetings.REMINDER: followup.render_reminder,
         meetings.FOLLOW_THROUGH: followup.render_follow_through,
         meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
+        debrief.TIPS: debrief.render_tips,
         **DIGEST_KINDS,
     }
 
 
 def batch_renderers() -> dict[str, BatchRenderer]:
     """Kinds whose renderer can do a whole claimed batch in a few queries (by row id)."""
-    return {meetings.NUDGE: nudge.render_nudges}
+    return {meetings.NUDGE: nudge.render_nudges, debrief.TIPS: debrief.render_tips_batch}
 
 
 def schedule_policy(org: OrgConfig) -> SchedulePolicy:
@@ -90,6 +93,7 @@ class SchedulerConfig:
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(hours=1)
+    wake_gather: float = 0.05  # after a wake, let the rows of a burst arrive to claim them together
 
 
 def worker_name() -> str:
@@ -121,24 +125,45 @@ class Scheduler:
             self.config = replace(self.config, concurrency=1, pipelines=1)
         self._queued: list[tuple[int, asyncio.Future[None]]] = []
         self._marking = False
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due rows now instead of at the next poll (a row was just stored to send at once)."""
+        self._woken.set()
 
     # -- the loop ---------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and deliver until `stop` is set; catches up on everything due at start."""
-        await asyncio.gather(*(self._pipeline(stop) for _ in range(max(1, self.config.pipelines))))
+        await asyncio.gather(
+            *(self._pipeline(stop, woken=n == 0) for n in range(max(1, self.config.pipelines)))
+        )
 
-    async def _pipeline(self, stop: asyncio.Event) -> None:
+    async def _pipeline(self, stop: asyncio.Event, woken: bool = True) -> None:
+        """Claim and deliver in a loop; `woken`: this one answers wakes (one does: a burst's rows
+        are claimed in one batch, not once by each pipeline, and the others poll)."""
         while not stop.is_set():
+            if woken:
+                self._woken.clear()  # a wake during this batch is kept: the wait returns at once
             try:
                 handled = await self.run_once()
             except Exception as exc:  # the database is away; keep the replica alive and retry
                 log.warning(msg.SCHEDULER_ERROR.format(error=repr(exc)))
                 handled = 0
-            if handled == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=self.config.poll_interval)
-                except TimeoutError:
-                    pass
+            if handled < self.config.batch_size:  # all that was due is done: wait for more
+                await self._idle(stop, woken)
+
+    async def _idle(self, stop: asyncio.Event, woken: bool) -> None:
+        """Wait for the poll interval, the stop or (when `woken`) a wake, whichever comes first."""
+        waits = {asyncio.ensure_future(stop.wait())}
+        if woken:
+            waits.add(asyncio.ensure_future(self._woken.wait()))
+        _, pending = await asyncio.wait(
+            waits, timeout=self.config.poll_interval, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        if woken and self._woken.is_set() and not stop.is_set():
+            await asyncio.sleep(self.config.wake_gather)
 
     async def run_once(self) -> int:
         """One batch: release dead replicas' leases, claim, render and send. Returns rows claimed."""
@@ -322,6 +347,13 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 RENDERERS = web.AppKey("renderers", dict[str, Renderer])
 # Tests and operators may set this before the app starts (shorter lease, faster backoff).
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
+
+
+def wake_scheduler(app: web.Application) -> None:
+    """Have the app's scheduler look for due rows now (when it runs)."""
+    scheduler = app.get(SCHEDULER)
+    if scheduler is not None:
+        scheduler.wake()
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -4,9 +4,10 @@ Listeners answer Slack themselves (Bolt's process_before_response) and hand the 
 polling for the ack, a bound on how much runs at once, and a drain when the app stops.
 
 Two lanes: work with a deadline (a modal must open within its trigger's 3 seconds) and messages
-that have none (the tips DM, a file). The messages get few workers, so in a burst they queue
-behind the answers to Slack and the modals instead of slowing them down; they follow when the
-burst is over (bench/bench_slack.py reports how long after).
+that have none (a file, a button's answer). The messages get few workers, so in a burst they queue
+behind the answers to Slack and the modals instead of slowing them down. The tips DM after a
+submission is not here: it is an outbox row stored with the debrief, which
+bot/scheduling/scheduler.py delivers once, retrying (bench/bench_slack.py reports how long after).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class AfterAckWork:
         return listener
 
     async def drain(self, within: float = 5.0) -> None:
-        """Let work in flight finish (a tips DM, a Home refresh); cancel what takes longer."""
+        """Let work in flight finish (a file, a Home refresh); cancel what takes longer."""
         if self.tasks:
             _, late = await asyncio.wait(set(self.tasks), timeout=within)
             for task in late:

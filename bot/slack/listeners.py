@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
@@ -59,8 +60,15 @@ ERROR_LIMIT = 150  # keep inline errors short enough to show under the field
 class SlackDebriefFlow:
     """The handlers, bound to the coach context; `register` wires them onto a Bolt app."""
 
-    def __init__(self, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        ctx: CoachContext,
+        runtime: SlackRuntime,
+        metrics: Metrics | None = None,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.wake = wake or (lambda: None)  # the outbox scheduler: a tips DM was just stored
         self.runtime = runtime
         self.metrics = metrics
         self.texts = ctx.texts
@@ -274,7 +282,8 @@ class SlackDebriefFlow:
         if meta.edit_of is not None:
             try:
                 result = await submit_correction(
-                    ctx=self.ctx, person_id=person_id, debrief_id=meta.edit_of, debrief=debrief
+                    ctx=self.ctx, person_id=person_id, debrief_id=meta.edit_of, debrief=debrief,
+                    tips_key=f"slack:{view['id']}",
                 )
             except (NotFound, EditWindowClosed):
                 rep = await self.rep(await self.person(body, body["user"]["id"], client))
@@ -287,7 +296,7 @@ class SlackDebriefFlow:
             try:
                 result = await submit_debrief(
                     ctx=self.ctx, person_id=person_id, debrief=debrief, idempotency_key=key, tz=tz,
-                    owner=signed,
+                    owner=signed, tips_later=True,
                 )
             except NotFound:
                 self.recent.forget_id(person_id)
@@ -299,14 +308,13 @@ class SlackDebriefFlow:
                 rep = await self.rep(await self.person(body, user_id, client))
                 result = await submit_debrief(
                     ctx=self.ctx, person_id=rep.id, debrief=debrief, idempotency_key=key, tz=rep.timezone,
-                    owner=signed,
+                    owner=signed, tips_later=True,
                 )
         await ack()
         if self.metrics is not None and meta.edit_of is None:
             self.metrics.debrief(CHANNEL, created=result.created)
-        if result.created or meta.edit_of is not None:  # a repeat of the same view says nothing twice
-            extra = [views.edit_button(self.texts, locale, result.debrief_id)]
-            self.work.message(self.dm(client, body["user"]["id"], result.replies, extra))
+        if result.created or meta.edit_of is not None:
+            self.wake()  # its tips DM is an outbox row stored with it: delivered once, retried
 
     # -- buttons ---------------------------------------------------------------------------------
     async def open_button(self, args: AsyncArgs) -> None:

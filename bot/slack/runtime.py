@@ -14,9 +14,10 @@ Either way only our own workspaces are served (bot/slack/own_team.py): the bot t
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
@@ -31,6 +32,7 @@ from bot.config import Settings
 from bot.delivery import register_sender
 from bot.keys import COACH, ENGINE, METRICS, SETTINGS
 from bot.metrics import Metrics
+from bot.scheduling.scheduler import wake_scheduler
 from bot.slack import modal, views
 from bot.slack.background import AFTER_ACK_WORK
 from bot.slack.bolt_internals import bolt_request
@@ -120,7 +122,8 @@ async def _runtime(app: web.Application) -> AsyncIterator[None]:
         bolt = build_bolt(settings, client, installations=installations, states=states, own=own)
         runtime = SlackRuntime(bolt=bolt, client=client, settings=settings, installations=installations,
                                own=own)
-        listeners = register_listeners(bolt, app[COACH], runtime, metrics=app[METRICS])
+        listeners = register_listeners(bolt, app[COACH], runtime, metrics=app[METRICS],
+                                       wake=functools.partial(wake_scheduler, app))
         app[SLACK] = runtime
         app[AFTER_ACK_WORK] = listeners.work
         socket = None
@@ -165,9 +168,13 @@ async def oauth_redirect(request: web.Request) -> web.Response:
 
 
 def register_listeners(
-    bolt: AsyncApp, ctx: CoachContext, runtime: SlackRuntime, metrics: Metrics | None = None
+    bolt: AsyncApp,
+    ctx: CoachContext,
+    runtime: SlackRuntime,
+    metrics: Metrics | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> SlackDebriefFlow:
-    listeners = SlackDebriefFlow(ctx, runtime, metrics)
+    listeners = SlackDebriefFlow(ctx, runtime, metrics, wake)
     bolt.middleware(skip_retried_events)
     bolt.command(re.compile(r"^/debrief"))(listeners.command)
     bolt.options(modal.ACCOUNT)(listeners.account_options)

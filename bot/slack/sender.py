@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aiohttp import ClientError, web
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from bot import log_messages as msg
 from bot.delivery import DeliveryError, Outgoing
-from bot.keys import DB
+from bot.keys import COACH, DB
 from bot.slack import views
 from bot.slack.client import SLACK, SlackRuntime
+from dialogs.debrief import EDIT_OF
 from storage import directory
 from storage.models import Person, Platform
 
@@ -45,22 +48,42 @@ class SlackSender:
 
     def __init__(self, app: web.Application) -> None:
         self._app = app
+        self._team_ids: dict[int, str] = {}  # workspace id -> Slack team id (never changes)
 
     async def send(self, *, person: Person, message: Outgoing) -> None:
         runtime = self._app.get(SLACK)
         if runtime is None:
             raise DeliveryError("Slack is not running")
-        await send_dm(runtime, self._app[DB], person=person, message=message)
+        ctx = self._app[COACH]
+        locale = person.locale if person.locale in ("en", "nl") else ctx.default_locale
+        edits = [views.edit_button(ctx.texts, locale, int(str(r.meta[EDIT_OF])))
+                 for r in message.replies if EDIT_OF in r.meta]
+        await send_dm(runtime, self._app[DB], person=person, message=message, extra=edits,
+                      team_ids=self._team_ids)
 
 
 async def send_dm(
-    runtime: SlackRuntime, db: async_sessionmaker[AsyncSession], *, person: Person, message: Outgoing
+    runtime: SlackRuntime,
+    db: async_sessionmaker[AsyncSession],
+    *,
+    person: Person,
+    message: Outgoing,
+    extra: Sequence[Block] = (),
+    team_ids: dict[int, str] | None = None,
 ) -> None:
-    """Post the replies to the person's DM and upload its files there (the one Slack send path)."""
+    """Post the replies to the person's DM and upload its files there (the one Slack send path);
+    `extra` blocks (a debrief's edit button) follow the replies. `team_ids` caches each workspace's
+    Slack team id across calls (one read fewer per message)."""
     if not person.reachable:
         raise DeliveryError("the person is deactivated or left", permanent=True, unreachable=True)
-    async with db() as session:
-        team_id = await directory.workspace_external_id(session=session, workspace_id=person.workspace_id)
+    known = team_ids if team_ids is not None else {}
+    team_id = known.get(person.workspace_id)
+    if team_id is None:
+        async with db() as session:
+            team_id = str(
+                await directory.workspace_external_id(session=session, workspace_id=person.workspace_id)
+            )
+        known[person.workspace_id] = team_id
     token = await runtime.bot_token(str(team_id))
     if token is None:
         raise DeliveryError("the app is not installed in this workspace", permanent=True)
@@ -70,7 +93,7 @@ async def send_dm(
             token=token,
             channel=user,
             text=views.fallback_text(message.replies) or "Closing Coach",
-            blocks=views.reply_blocks(message.replies),
+            blocks=[*views.reply_blocks(message.replies), *extra],
             mrkdwn=False,  # the notification text may carry user text: escaped, and not formatted
         )
         channel = str(answer.get("channel") or user)

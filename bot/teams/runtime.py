@@ -29,6 +29,7 @@ from botbuilder.schema.teams import (
 from bot import log_messages as msg
 from bot.delivery import register_sender, to_outgoing
 from bot.keys import COACH, METRICS, SETTINGS
+from bot.scheduling.scheduler import wake_scheduler
 from bot.teams import people
 from bot.teams.auth import CoachBotAuthentication
 from bot.teams.cards import (
@@ -146,7 +147,8 @@ class CoachTeamsBot(TeamsActivityHandler):
         signed = SignedOwner(people.PLATFORM, people.tenant_of(activity), people.user_key(sender))
         try:
             result = await submit_debrief(ctx=ctx, person_id=who.person_id, debrief=debrief,
-                                          idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone, owner=signed)
+                                          idempotency_key=f"{CHANNEL}:{key}", tz=who.timezone, owner=signed,
+                                          tips_later=True)
         except NotFound:
             await self.send_replies(turn_context, [Reply(kind="error", text=texts.render(
                 who.locale, "teams", "form_not_yours"))], who.locale)
@@ -155,8 +157,8 @@ class CoachTeamsBot(TeamsActivityHandler):
         summary = summary_card(texts, who.locale, debrief=debrief, saved_at=ctx.clock(),
                                timezone=who.timezone)
         await self.show(turn_context, card_id, summary)
-        if result.created:
-            await self.send_replies(turn_context, result.replies, who.locale)
+        if result.created:  # the tips are an outbox row stored with the debrief: sent once, retried
+            wake_scheduler(self.app)
         else:
             await self.send_replies(turn_context, result.replies[:1], who.locale)
 

@@ -4,6 +4,7 @@ inbox the page polls."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +12,11 @@ import sqlalchemy as sa
 
 from bot.delivery import DeliveryError
 from bot.scheduling.scheduler import SCHEDULER, Scheduler, SchedulerConfig
+from dialogs.debrief import EDIT_OF, submit_debrief
+from dialogs.text import format_when
+from dialogs.validation import Locality, validate_form
 from storage.models import Outbox, Person
-from tests.factories import make_person, store_debrief
+from tests.factories import full_form, make_person, statements_sent, store_debrief
 from tests.fakes.chat_sink import RecordingSender
 
 CONFIG = SchedulerConfig(backoff_base=timedelta(seconds=30), max_attempts=3)
@@ -174,3 +178,67 @@ async def test_other_kinds_plug_in_through_the_registry(coach, clock):
     await Scheduler(ctx=coach, senders={"web": sender}, kinds=kinds).run_once()
     [(_, message)] = sender.sent
     assert message.replies[0].text == "week 49" and message.attachments[0].filename == "c.png"
+
+
+async def test_tips_are_stored_in_the_debriefs_one_write_and_rendered_from_it(
+    coach, clock, engine, database_url
+):
+    """The tips row goes into the filing's one statement on PostgreSQL (into its transaction on
+    SQLite), holds the debrief id only, and is rendered at send time from the stored debrief."""
+    person = await make_person(coach.db)
+    assert person.id is not None
+    loc = Locality(locale="en", timezone="Europe/Amsterdam", now=clock())
+    debrief, errors = validate_form(full_form(next_meeting_at=None, next_step_due=None),
+                                    texts=coach.texts, loc=loc)
+    assert not errors and debrief is not None
+    await submit_debrief(ctx=coach, person_id=person.id, debrief=debrief, idempotency_key="first")
+    async with statements_sent(engine) as statements:
+        result = await submit_debrief(ctx=coach, person_id=person.id, debrief=debrief,
+                                      idempotency_key="second", tips_later=True)
+    assert statements == (["WITH"] if database_url.startswith("postgresql")
+                          else ["INSERT", "INSERT", "INSERT"])  # debrief, answers, outbox
+    again = await submit_debrief(ctx=coach, person_id=person.id, debrief=debrief,
+                                 idempotency_key="second", tips_later=True)
+    assert not again.created
+    (row,) = [r for r in await outbox_rows(coach.db) if r.kind == "debrief_tips"]
+    assert (row.dedup_key, row.payload, row.due_at) == (
+        f"d{result.debrief_id}:tips", {"debrief_id": result.debrief_id}, clock()
+    )
+    sender = RecordingSender()
+    assert await Scheduler(ctx=coach, senders={"web": sender}, config=CONFIG).run_once() == 1
+    ((to, message),) = sender.sent
+    assert to == person.id
+    assert result.replies == []  # rendered when sent, from what was stored
+    saved_at = format_when(clock(), locale="en", tz="Europe/Amsterdam")
+    assert [r.kind for r in message.replies] == ["saved", "tips", "info"]
+    assert message.replies[0].text == coach.texts.message("en", "saved", account="Acme", when=saved_at)
+    assert message.replies[-1].meta == {EDIT_OF: result.debrief_id}
+    assert (await outbox_rows(coach.db))[-1].status == "sent"
+
+
+async def test_a_wake_delivers_at_once_instead_of_at_the_next_poll(coach, clock):
+    person = await make_person(coach.db)
+    assert person.id is not None
+    sender = RecordingSender()
+    scheduler = Scheduler(ctx=coach, senders={"web": sender}, config=SchedulerConfig(poll_interval=30))
+    stop = asyncio.Event()
+    running = asyncio.create_task(scheduler.run(stop))
+    try:
+        await asyncio.sleep(0.1)  # it found nothing due and waits for its next poll, 30 s away
+        loc = Locality(locale="en", timezone="Europe/Amsterdam", now=clock())
+        debrief, _ = validate_form(full_form(), texts=coach.texts, loc=loc)
+        assert debrief is not None
+        await submit_debrief(ctx=coach, person_id=person.id, debrief=debrief, idempotency_key="k",
+                             tips_later=True)
+        await asyncio.sleep(0.2)
+        assert sender.sent == []  # stored, not yet looked for
+        scheduler.wake()
+        async with asyncio.timeout(2):
+            while True:  # well before the poll
+                if sender.sent:
+                    break
+                await asyncio.sleep(0.01)
+        assert [m.replies[0].kind for _, m in sender.sent] == ["saved"]
+    finally:
+        stop.set()
+        await running

@@ -63,13 +63,17 @@ class Call:
 class FakeConnector:
     url: str = ""
     calls: list[Call] = field(default_factory=list)
-    _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    _failures: list[tuple[int, dict[str, str], str | None]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     delay: float = 0.0
 
-    def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
+    def fail_next(
+        self, status: int, times: int = 1, retry_after: str | None = None, method: str | None = None
+    ) -> None:
+        """Answer the next `times` calls (of HTTP `method` only, when given: "POST" sends a new
+        message, "PUT" updates one) with `status`."""
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        self._failures += [(status, headers)] * times
+        self._failures += [(status, headers, method)] * times
 
     @property
     def delivered(self) -> list[Call]:
@@ -87,7 +91,12 @@ class FakeConnector:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
-        status, headers = self._failures.pop(0) if self._failures else (200, {})
+        status, headers = 200, {}
+        for n, (failing, failing_headers, method) in enumerate(self._failures):
+            if method in (None, request.method):
+                status, headers = failing, failing_headers
+                del self._failures[n]
+                break
         call = Call(request.method, request.match_info["conversation"],
                     request.match_info.get("activity"), body,
                     request.headers.get("Authorization"), status)

@@ -27,6 +27,11 @@ class Call:
     token: str | None
     status: int
     at: float  # time.monotonic() when it arrived
+    error: str | None = None  # the error answered ({"ok": false}), None when the call succeeded
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None
 
     @property
     def view(self) -> dict[str, Any]:
@@ -61,7 +66,7 @@ class FakeSlackApi:
     teams: dict[str, str] = field(default_factory=lambda: {"xoxb-test": "T111"})
     oauth_team: str = "T222"
     delay: float = 0.0  # seconds each answer waits (a slower Slack)
-    _failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    _failures: dict[str, list[tuple[int, dict[str, str], str | None]]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _arrived: asyncio.Condition | None = None
     _socket: web.WebSocketResponse | None = None
@@ -72,19 +77,34 @@ class FakeSlackApi:
     def api_url(self) -> str:
         return f"{self.url}/api/"
 
-    def fail_next(self, method: str, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
+    def fail_next(
+        self, method: str, status: int, *, times: int = 1, retry_after: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` with `status` and `{"ok": false}`; `error` names
+        Slack's error (else "ratelimited" for 429, "fatal_error" otherwise; Slack answers its
+        permanent errors, "channel_not_found" say, with HTTP 200)."""
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        self._failures.setdefault(method, []).extend([(status, headers)] * times)
+        self._failures.setdefault(method, []).extend([(status, headers, error)] * times)
+
+    def recover(self) -> None:
+        """Answer every call normally again (drop the failures still queued)."""
+        self._failures.clear()
 
     def to(self, method: str, *, ok_only: bool = True) -> list[Call]:
-        return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
+        return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
 
-    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
-        """The first `count` successful calls of `method`, waiting for them to arrive."""
+    async def wait_for(
+        self, method: str, count: int = 1, within: float = 5.0, *, ok_only: bool = True
+    ) -> list[Call]:
+        """The first `count` successful calls of `method` (any calls: ok_only=False), waiting for
+        them to arrive."""
         assert self._arrived is not None
         async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.to(method)) >= count), within)
-        return self.to(method)[:count]
+            await asyncio.wait_for(
+                self._arrived.wait_for(lambda: len(self.to(method, ok_only=ok_only)) >= count), within
+            )
+        return self.to(method, ok_only=ok_only)[:count]
 
     # -- server -------------------------------------------------------------------------------
     async def start(self) -> FakeSlackApi:
@@ -143,7 +163,7 @@ class FakeSlackApi:
         """Successful calls per method (for benchmarks that run the fake in another process)."""
         counts: dict[str, int] = {}
         for call in self.calls:
-            if call.status == 200:
+            if call.ok:
                 counts[call.method] = counts.get(call.method, 0) + 1
         return web.json_response(counts)
 
@@ -153,7 +173,7 @@ class FakeSlackApi:
         opened = [
             {"trigger_id": call.params.get("trigger_id"), "view": call.view}
             for call in self.calls
-            if call.method == "views.open" and call.status == 200
+            if call.method == "views.open" and call.ok
         ]
         return web.json_response(opened)
 
@@ -162,10 +182,12 @@ class FakeSlackApi:
         await self._record("upload", {"file_id": request.match_info["file_id"], "body": body}, None, 200)
         return web.Response(text="OK")
 
-    async def _record(self, method: str, params: dict[str, Any], token: str | None, status: int) -> None:
+    async def _record(
+        self, method: str, params: dict[str, Any], token: str | None, status: int, error: str | None = None
+    ) -> None:
         assert self._arrived is not None
         async with self._arrived:
-            self.calls.append(Call(method, params, token, status, time.monotonic()))
+            self.calls.append(Call(method, params, token, status, time.monotonic(), error))
             self._arrived.notify_all()
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -177,9 +199,9 @@ class FakeSlackApi:
             await asyncio.sleep(self.delay)
         queued = self._failures.get(method)
         if queued:
-            status, headers = queued.pop(0)
-            await self._record(method, params, token, status)
-            error = "ratelimited" if status == 429 else "fatal_error"
+            status, headers, named = queued.pop(0)
+            error = named or ("ratelimited" if status == 429 else "fatal_error")
+            await self._record(method, params, token, status, error)
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         answer = self._answer(method, params, token)
         await self._record(method, params, token, 200)

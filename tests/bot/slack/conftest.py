@@ -245,8 +245,15 @@ async def settle(live_app: LiveApp, within: float = 10.0) -> None:
     """Wait until the work the Slack listeners left for after their answers (a DM, a modal, an
     event's handling) is done, work that work started included. After this, nothing more from the
     requests sent so far can reach the fake API or the database: "nothing else" is then a fact.
-    Fails (TimeoutError) rather than cancel what takes longer than `within` seconds."""
+    Fails (TimeoutError) rather than cancel what takes longer than `within` seconds.
+
+    The outbox rows due by now (a tips DM) count as such work too: until each is sent, retried
+    later or finished otherwise."""
     work = live_app.app[AFTER_ACK_WORK]
     async with asyncio.timeout(within):
-        while pending := {task for task in work.tasks if not task.done()}:
-            await asyncio.wait(pending)
+        while True:
+            while pending := {task for task in work.tasks if not task.done()}:
+                await asyncio.wait(pending)
+            if not await live_app.outbox_due():
+                return
+            await asyncio.sleep(0.02)

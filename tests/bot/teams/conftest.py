@@ -88,10 +88,13 @@ class TeamsUser:
         return (await self.post(self.activity(text=text))).status
 
     async def submit(self, card_activity_id: str, values: dict[str, Any]) -> int:
-        """Press the card's submit button: Teams posts the inputs merged with the action's data."""
+        """Press the card's submit button: Teams posts the inputs merged with the action's data.
+        Returns once the tips that follow the turn (an outbox row) went out, or were put off."""
         activity = self.activity(replyToId=card_activity_id, value=values)
         activity.pop("textFormat")
-        return (await self.post(activity)).status
+        status = (await self.post(activity)).status
+        await self.live.outbox_settled()
+        return status
 
 
 @pytest.fixture
