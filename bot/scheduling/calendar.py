@@ -1,5 +1,11 @@
 """Calendar events turned into customer meetings (an attendee outside `internal_domains`; the
-account from their domain, or the title for webmail) and the messages planned around them."""
+account from their domain, or the title for webmail) and the messages planned around them.
+
+A file keeps what it holds: the occurrences in the next 90 days (HORIZON) and every later single
+meeting are stored; a recurring customer series with occurrences after the horizon is kept as its
+own iCalendar text (storage: calendarseries) and re-expanded daily by `expand_due_series`, so its
+later occurrences become meetings as they come within the horizon. Parsing runs off the event loop
+(bot.scheduling.ical.parse_calendar); a calendar over `calendar.max_feed_bytes` is refused."""
 
 from __future__ import annotations
 
@@ -11,7 +17,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduling.ical import CalendarEvent, occurrences, read_calendar
+from bot.scheduling.ical import (
+    CalendarError,
+    CalendarEvent,
+    Series,
+    Worker,
+    expand_series,
+    horizon_window,
+    parse_calendar,
+)
 from dialogs.context import CoachContext
 from dialogs.meetings import SAME_MEETING, InviteFlags, meeting_prefix, plan_meeting, upsert_meeting
 from dialogs.timing import SchedulePolicy
@@ -21,6 +35,9 @@ from storage.models import Meeting, Person, not_null
 
 PAST = timedelta(days=1)
 HORIZON = timedelta(days=90)
+EXPAND_EVERY = timedelta(days=1)  # a kept series is re-expanded daily
+MAX_BYTES = 20 * 1024 * 1024  # calendar.max_feed_bytes's default
+_FOREVER = timedelta(days=100 * 366)
 WEBMAIL = {
     "gmail.com",
     "googlemail.com",
@@ -94,6 +111,8 @@ class ImportResult:
     cancelled: int = 0
     internal: int = 0
     all_day: int = 0
+    beyond: int = 0  # customer meetings after the horizon, stored as meetings
+    series: int = 0  # recurring customer series kept, expanded as they come within the horizon
     accounts: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
@@ -104,6 +123,9 @@ class ImportResult:
             "cancelled": self.cancelled,
             "skipped_internal": self.internal,
             "skipped_all_day": self.all_day,
+            "beyond_horizon": self.beyond,
+            "series_kept": self.series,
+            "horizon_days": HORIZON.days,
             "accounts": sorted(self.accounts),
         }
 
@@ -145,7 +167,7 @@ async def import_events(
     """Store the customer meetings among `events` and (re)plan their messages. With `complete`
     (a feed: the whole calendar), future meetings of this source that vanished are cancelled."""
     result = ImportResult()
-    internal = [*policy.internal_domains, *([domain_of(person.email)] if person.email else [])]
+    internal = _internal(policy, person)
     seen: set[str] = set()
     for event in events:
         if event.all_day:
@@ -194,7 +216,7 @@ async def import_events(
             source=source,
             seen=seen,
             since=now,
-            until=now + HORIZON,
+            until=now + _FOREVER,
         )
         for meeting in gone:
             result.cancelled += 1
@@ -215,6 +237,22 @@ async def _retire_duplicates(
         )
 
 
+class CalendarTooLarge(CalendarError):
+    """The calendar is over calendar.max_feed_bytes."""
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise CalendarTooLarge(
+            f"calendar of {size / 1e6:.1f} MB refused: over the {max_bytes / 1e6:.1f} MB limit "
+            "(calendar.max_feed_bytes in app.yaml)"
+        )
+
+
+def _customer(event: CalendarEvent, internal: Sequence[str]) -> bool:
+    return not event.all_day and not event.cancelled and bool(external_people(event, internal))
+
+
 async def import_calendar(
     *,
     ctx: CoachContext,
@@ -222,21 +260,90 @@ async def import_calendar(
     data: bytes | str,
     source: str = "ics",
     complete: bool = False,
+    max_bytes: int = MAX_BYTES,
+    worker: Worker = "process",
 ) -> ImportResult:
-    """Parse and import one calendar for one person, in one transaction."""
-    cal = read_calendar(data)
+    """Parse (off the event loop) and import one calendar for one person, in one transaction."""
+    check_size(len(data), max_bytes)
     now = ctx.clock()
+    async with ctx.db() as session:
+        person = await repo.get_person(session=session, person_id=person_id)
+    tz = person.timezone or ctx.default_timezone
+    parsed = await parse_calendar(data, horizon_window(now, PAST, HORIZON), tz=tz, worker=worker)
     async with ctx.db() as session, session.begin():
         person = await repo.get_person(session=session, person_id=person_id)
-        tz = person.timezone or ctx.default_timezone
-        events = occurrences(cal, now - PAST, now + HORIZON, tz=tz)
-        return await import_events(
+        result = await import_events(
             session=session,
             person=person,
-            events=events,
+            events=[*parsed.events, *parsed.beyond],
             policy=ctx.schedule,
             tz=tz,
             now=now,
             source=source,
             complete=complete,
         )
+        result.beyond = sum(
+            1 for e in parsed.beyond if e.starts_at is not None and e.starts_at >= now + HORIZON
+            and _customer(e, _internal(ctx.schedule, person))
+        )
+        result.series = await _keep_series(session, person, parsed.series, ctx.schedule, source, now)
+        if complete:  # a feed is the whole calendar: series gone from it are not kept
+            await calendars.drop_series(
+                session=session, person_id=person_id, source=source, keep=[s.uid for s in parsed.series]
+            )
+        return result
+
+
+def _internal(policy: SchedulePolicy, person: Person) -> list[str]:
+    return [*policy.internal_domains, *([domain_of(person.email)] if person.email else [])]
+
+
+async def _keep_series(
+    session: AsyncSession,
+    person: Person,
+    found: Sequence[Series],
+    policy: SchedulePolicy,
+    source: str,
+    now: datetime,
+) -> int:
+    internal = _internal(policy, person)  # a series is kept even if its next occurrence is cancelled
+    kept = [s for s in found if not s.later.all_day and external_people(s.later, internal)]
+    for series in kept:
+        await calendars.keep_series(
+            session=session,
+            person_id=not_null(person.id),
+            source=source,
+            uid=series.uid,
+            ical=series.ical,
+            next_expand_at=now + EXPAND_EVERY,
+        )
+    return len(kept)
+
+
+async def expand_due_series(*, ctx: CoachContext, limit: int = 50, worker: Worker = "process") -> int:
+    """Re-expand the kept series due (daily): their occurrences now within the horizon become
+    meetings with their messages; a series with nothing left after the horizon is let go.
+    Returns the number of meetings stored."""
+    now = ctx.clock()
+    async with ctx.db() as session, session.begin():
+        due = await calendars.claim_due_series(
+            session=session, now=now, next_expand_at=now + EXPAND_EVERY, limit=limit
+        )
+    stored = 0
+    for series in due:
+        async with ctx.db() as session:
+            person = await repo.get_person(session=session, person_id=series.person_id)
+        tz = person.timezone or ctx.default_timezone
+        [(events, later)] = await expand_series(
+            [series.ical], horizon_window(now, PAST, HORIZON), tz=tz, worker=worker
+        )
+        async with ctx.db() as session, session.begin():
+            person = await repo.get_person(session=session, person_id=series.person_id)
+            result = await import_events(
+                session=session, person=person, events=events, policy=ctx.schedule, tz=tz, now=now,
+                source=series.source,
+            )
+            if later is None:
+                await calendars.delete_series(session=session, series_id=series.id)
+        stored += result.meetings
+    return stored
