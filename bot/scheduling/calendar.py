@@ -38,6 +38,7 @@ HORIZON = timedelta(days=90)
 EXPAND_EVERY = timedelta(days=1)  # a kept series is re-expanded daily
 MAX_BYTES = 20 * 1024 * 1024  # calendar.max_feed_bytes's default
 _FOREVER = timedelta(days=100 * 366)
+CHUNK = 10  # events stored per transaction: others wait for the connection no longer
 WEBMAIL = {
     "gmail.com",
     "googlemail.com",
@@ -114,6 +115,13 @@ class ImportResult:
     beyond: int = 0  # customer meetings after the horizon, stored as meetings
     series: int = 0  # recurring customer series kept, expanded as they come within the horizon
     accounts: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # the external uids of the events stored
+
+    def add(self, other: ImportResult) -> None:
+        for name in ("meetings", "created", "updated", "cancelled", "internal", "all_day", "beyond"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.accounts |= other.accounts
+        self.seen |= other.seen
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -168,7 +176,7 @@ async def import_events(
     (a feed: the whole calendar), future meetings of this source that vanished are cancelled."""
     result = ImportResult()
     internal = _internal(policy, person)
-    seen: set[str] = set()
+    seen = result.seen
     for event in events:
         if event.all_day:
             result.all_day += 1
@@ -210,18 +218,27 @@ async def import_events(
         result.accounts.add(str(name))
         await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
     if complete:
-        gone = await calendars.cancel_vanished(
-            session=session,
-            person_id=not_null(person.id),
-            source=source,
-            seen=seen,
-            since=now,
-            until=now + _FOREVER,
-        )
-        for meeting in gone:
-            result.cancelled += 1
-            await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
+        result.cancelled += await _cancel_vanished(session, person, source, seen, policy, tz, now)
     return result
+
+
+async def _cancel_vanished(
+    session: AsyncSession,
+    person: Person,
+    source: str,
+    seen: set[str],
+    policy: SchedulePolicy,
+    tz: str,
+    now: datetime,
+) -> int:
+    """Cancel the future meetings of `source` not in `seen` (gone from the calendar)."""
+    gone = await calendars.cancel_vanished(
+        session=session, person_id=not_null(person.id), source=source, seen=seen, since=now,
+        until=now + _FOREVER,
+    )
+    for meeting in gone:
+        await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
+    return len(gone)
 
 
 async def _retire_duplicates(
@@ -263,35 +280,39 @@ async def import_calendar(
     max_bytes: int = MAX_BYTES,
     worker: Worker = "process",
 ) -> ImportResult:
-    """Parse (off the event loop) and import one calendar for one person, in one transaction."""
+    """Parse (off the event loop) and import one calendar for one person, CHUNK events a
+    transaction (each re-import is idempotent), then what vanished and the series kept."""
     check_size(len(data), max_bytes)
     now = ctx.clock()
     async with ctx.db() as session:
         person = await repo.get_person(session=session, person_id=person_id)
     tz = person.timezone or ctx.default_timezone
     parsed = await parse_calendar(data, horizon_window(now, PAST, HORIZON), tz=tz, worker=worker)
+    events = [*parsed.events, *parsed.beyond]
+    result = ImportResult()
+    for at in range(0, len(events), CHUNK):  # short transactions: SQLite has one connection
+        async with ctx.db() as session, session.begin():
+            person = await repo.get_person(session=session, person_id=person_id)
+            result.add(await import_events(
+                session=session, person=person, events=events[at : at + CHUNK], policy=ctx.schedule,
+                tz=tz, now=now, source=source,
+            ))
     async with ctx.db() as session, session.begin():
         person = await repo.get_person(session=session, person_id=person_id)
-        result = await import_events(
-            session=session,
-            person=person,
-            events=[*parsed.events, *parsed.beyond],
-            policy=ctx.schedule,
-            tz=tz,
-            now=now,
-            source=source,
-            complete=complete,
-        )
-        result.beyond = sum(
-            1 for e in parsed.beyond if e.starts_at is not None and e.starts_at >= now + HORIZON
-            and _customer(e, _internal(ctx.schedule, person))
-        )
-        result.series = await _keep_series(session, person, parsed.series, ctx.schedule, source, now)
-        if complete:  # a feed is the whole calendar: series gone from it are not kept
+        if complete:  # a feed is the whole calendar: meetings and series gone from it are not kept
+            result.cancelled += await _cancel_vanished(
+                session, person, source, result.seen, ctx.schedule, tz, now
+            )
             await calendars.drop_series(
                 session=session, person_id=person_id, source=source, keep=[s.uid for s in parsed.series]
             )
-        return result
+        result.series = await _keep_series(session, person, parsed.series, ctx.schedule, source, now)
+    internal = _internal(ctx.schedule, person)
+    result.beyond = sum(
+        1 for e in parsed.beyond
+        if e.starts_at is not None and e.starts_at >= now + HORIZON and _customer(e, internal)
+    )
+    return result
 
 
 def _internal(policy: SchedulePolicy, person: Person) -> list[str]:
