@@ -9,6 +9,7 @@ later occurrences become meetings as they come within the horizon. Parsing runs 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import log_messages as msg
 from bot.scheduling.ical import (
     CalendarError,
     CalendarEvent,
@@ -32,6 +34,8 @@ from dialogs.timing import SchedulePolicy
 from storage import calendars, outbox
 from storage import repository as repo
 from storage.models import Meeting, Person, not_null
+
+log = logging.getLogger("coach.calendar")
 
 PAST = timedelta(days=1)
 HORIZON = timedelta(days=90)
@@ -355,9 +359,13 @@ async def expand_due_series(*, ctx: CoachContext, limit: int = 50, worker: Worke
         async with ctx.db() as session:
             person = await repo.get_person(session=session, person_id=series.person_id)
         tz = person.timezone or ctx.default_timezone
-        [(events, later)] = await expand_series(
-            [series.ical], horizon_window(now, PAST, HORIZON), tz=tz, worker=worker
-        )
+        try:
+            [(events, later)] = await expand_series(
+                [series.ical], horizon_window(now, PAST, HORIZON), tz=tz, worker=worker
+            )
+        except CalendarError as exc:
+            log.warning(msg.SERIES_FAILED.format(id=series.id, uid=series.uid, error=exc.message))
+            events, later = [], None
         async with ctx.db() as session, session.begin():
             person = await repo.get_person(session=session, person_id=series.person_id)
             result = await import_events(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import astuple, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -271,7 +272,11 @@ async def _off_loop(worker: Worker, fn: Any, *args: Any) -> Any:
         return fn(*args)
     if worker == "thread":
         return await asyncio.to_thread(fn, *args)
-    return await asyncio.get_running_loop().run_in_executor(_pool(), fn, *args)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_pool(), fn, *args)
+    except BrokenProcessPool as exc:  # a worker died (killed, out of memory): start afresh next time
+        shutdown_pool()
+        raise CalendarError(f"the calendar parser stopped: {exc}") from None
 
 
 async def parse_calendar(
