@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import astuple, dataclass, field
@@ -248,13 +249,21 @@ def _from_plain(plain: tuple[Any, ...]) -> Parsed:
 
 
 _POOL: ProcessPoolExecutor | None = None
-POOL_WORKERS = 2
+# One core stays the app's: at most 2 parsing processes, and 1 on a 2-core machine.
+POOL_WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
+WORKER_NICENESS = 10  # the parsers yield the CPU to the process answering requests
+
+
+def _lower_priority() -> None:
+    os.nice(WORKER_NICENESS)
 
 
 def _pool() -> ProcessPoolExecutor:
     global _POOL
     if _POOL is None:  # spawn: a fresh interpreter, not a fork of a process with threads running
-        _POOL = ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        _POOL = ProcessPoolExecutor(
+            POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+        )
     return _POOL
 
 

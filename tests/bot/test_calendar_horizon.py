@@ -94,8 +94,10 @@ async def test_a_5_mb_calendar_is_parsed_without_stalling_the_event_loop(cal_coa
     took = time.perf_counter() - started
     done.set()
     await tick
-    assert result.meetings > 0 and took > 0.5  # real work happened while the ticker ran
-    assert max(lags) < 0.2, f"the event loop stalled {max(lags) * 1000:.0f} ms during a {took:.1f} s import"
+    assert result.meetings > 0 and took > 1.0  # real work happened while the ticker ran
+    # Parsed on the loop, this file stalls it for its whole parse (seconds, in one tick); the bound
+    # leaves room for a machine busy with other work.
+    assert max(lags) < 0.5, f"the event loop stalled {max(lags) * 1000:.0f} ms during a {took:.1f} s import"
 
 
 async def test_an_over_cap_file_is_refused_before_parsing(cal_coach, clock):
