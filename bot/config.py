@@ -79,6 +79,11 @@ class DigestConfig(_Strict):
     time: dt.time = dt.time(8, 30)
 
 
+class CalendarConfig(_Strict):
+    # A calendar file or feed larger than this is refused (parsing it would take minutes).
+    max_feed_bytes: int = Field(20 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+
+
 class ServerConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(3978, ge=0, le=65535)
@@ -129,6 +134,7 @@ class OrgConfig(_Strict):
     quiet_hours: QuietHours = QuietHours()
     nudge: NudgeConfig = NudgeConfig()
     digest: DigestConfig = DigestConfig()
+    calendar: CalendarConfig = CalendarConfig()
     retention_days: int = Field(730, ge=1)
     edit_window_days: int = Field(7, ge=0, le=90)
     share_notes: bool = False

@@ -40,6 +40,7 @@ SCHEDULER_RENDER_FAILED = "Scheduler: rendering outbox row {id} ({kind}) failed"
 SCHEDULER_FAILED = "Scheduler: outbox row {id} ({kind}) failed: {reason}"
 SCHEDULER_LEASE_LOST = "Scheduler: {count} sent rows had been re-claimed by another replica ({worker})"
 FEED_FAILED = "Calendar feed {id}: {error}"
+SERIES_FAILED = "Calendar series {id} ({uid}) cannot be expanded and is let go: {error}"
 # Digest, teams, retention
 DIGEST_TICK_FAILED = "Digest jobs: tick failed, retrying next tick: {error}"
 DIGEST_TICK = "Digest jobs: {links} team links made, {digests} digests queued, {deleted} old debriefs deleted"

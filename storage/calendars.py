@@ -1,9 +1,11 @@
 """Calendar meetings and feeds: accounts by e-mail domain, meetings a calendar import retires,
-demo meetings inserted once, and the iCalendar feeds replicas poll (compare-and-set claims)."""
+demo meetings inserted once, the iCalendar feeds replicas poll and the recurring series they
+re-expand (both taken by compare-and-set claims)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.engine import dialect_insert, session_dialect
-from storage.models import Account, Meeting, not_null
-from storage.planning_models import CalendarFeed
+from storage.models import Account, Meeting, not_null, utcnow
+from storage.planning_models import CalendarFeed, CalendarSeries
 
 FEED_FIELDS = {"etag", "last_modified", "next_poll_at", "last_polled_at", "last_status", "last_error"}
 
@@ -167,4 +169,83 @@ async def claim_due_feeds(
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             mine.append(not_null(feed_id))
+    return mine
+
+
+# -- recurring series kept beyond the horizon ----------------------------------------------------
+@dataclass(frozen=True)
+class KeptSeries:
+    id: int
+    person_id: int
+    source: str
+    uid: str
+    ical: str
+
+
+async def keep_series(
+    *, session: AsyncSession, person_id: int, source: str, uid: str, ical: str, next_expand_at: datetime
+) -> None:
+    """Store (or replace) one series' iCalendar text, next re-expanded at `next_expand_at`."""
+    insert = dialect_insert(session_dialect(session), CalendarSeries).values(
+        person_id=person_id, source=source, uid=uid[:255], ical=ical, next_expand_at=next_expand_at,
+        created_at=utcnow(),
+    )
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["person_id", "source", "uid"],
+            set_={"ical": insert.excluded.ical, "next_expand_at": insert.excluded.next_expand_at},
+        )
+    )
+
+
+async def drop_series(
+    *, session: AsyncSession, person_id: int, source: str, keep: Collection[str] = ()
+) -> int:
+    """Delete the person's series of `source` whose uid is not in `keep`; returns how many."""
+    result = await session.execute(
+        sa.delete(CalendarSeries).where(
+            col(CalendarSeries.person_id) == person_id,
+            col(CalendarSeries.source) == source,
+            col(CalendarSeries.uid).not_in([u[:255] for u in keep]) if keep else sa.true(),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_series(*, session: AsyncSession, series_id: int) -> None:
+    await session.execute(sa.delete(CalendarSeries).where(col(CalendarSeries.id) == series_id))
+
+
+async def count_series(*, session: AsyncSession, person_id: int) -> int:
+    found = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CalendarSeries)
+        .where(col(CalendarSeries.person_id) == person_id)
+    )
+    return int(found or 0)
+
+
+async def claim_due_series(
+    *, session: AsyncSession, now: datetime, next_expand_at: datetime, limit: int
+) -> list[KeptSeries]:
+    """Series due for re-expansion at `now`, each moved to `next_expand_at` by compare-and-set on
+    its due time (one replica takes each); returns the ones this caller took."""
+    due = (
+        await session.execute(
+            sa.select(CalendarSeries)
+            .where(col(CalendarSeries.next_expand_at) <= now)
+            .order_by(col(CalendarSeries.next_expand_at))
+            .limit(limit)
+        )
+    ).scalars().all()
+    mine = []
+    for row in due:
+        taken = await session.execute(
+            sa.update(CalendarSeries)
+            .where(col(CalendarSeries.id) == row.id, col(CalendarSeries.next_expand_at) == row.next_expand_at)
+            .values(next_expand_at=next_expand_at)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            mine.append(KeptSeries(not_null(row.id), row.person_id, row.source, row.uid, row.ical))
     return mine

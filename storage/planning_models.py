@@ -1,5 +1,5 @@
-"""Tables of what the coach plans per person: coach preferences, invite flags, calendar feeds,
-tactic feedback, missed next steps (for the digest) and the web-chat inbox the web chat polls."""
+"""Tables of what the coach plans per person: coach preferences, invite flags, calendar feeds and
+kept recurring series, tactic feedback, missed next steps (for the digest) and the web-chat inbox."""
 
 from __future__ import annotations
 
@@ -48,6 +48,21 @@ class CalendarFeed(SQLModel, table=True):
     last_polled_at: datetime | None = _ts(default=None)
     last_status: int | None = Field(default=None)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _ts(default_factory=utcnow)
+
+
+class CalendarSeries(SQLModel, table=True):
+    """A recurring customer series from a calendar file or feed, kept as its own iCalendar text and
+    expanded as its occurrences come within the import horizon (a daily re-expansion)."""
+
+    __table_args__ = (sa.UniqueConstraint("person_id", "source", "uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    source: str = Field(max_length=16)  # the meetings' source: "ics" or "feed:<id>"
+    uid: str = Field(max_length=255)
+    ical: str = Field(sa_type=sa.Text)
+    next_expand_at: datetime = _ts(default_factory=utcnow, index=True)
     created_at: datetime = _ts(default_factory=utcnow)
 
 

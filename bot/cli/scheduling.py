@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.app import coach_context
 from bot.cli.database import opened
 from bot.config import Settings
-from bot.scheduling.calendar import import_calendar
+from bot.scheduling.calendar import check_size, import_calendar
 from bot.scheduling.feeds import add_feed
+from bot.scheduling.ical import shutdown_pool
 from storage import directory
 from storage.errors import CoachError, NotFound
 
@@ -31,7 +32,10 @@ def _run(settings: Settings, work: Callable[[CoachContext], Awaitable[T]]) -> T:
 
     async def main() -> T:
         async with opened(settings) as engine:
-            return await work(coach_context(settings, session_factory(engine), default_texts()))
+            try:
+                return await work(coach_context(settings, session_factory(engine), default_texts()))
+            finally:
+                await asyncio.to_thread(shutdown_pool)  # the calendar parsing processes, if started
 
     return asyncio.run(main())
 
@@ -69,24 +73,34 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
 
+    max_bytes = settings.org.calendar.max_feed_bytes
     try:
+        check_size(Path(args.file).stat().st_size, max_bytes)  # refused before it is read
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise CoachError(f"{args.file}: cannot be read ({exc.strerror})") from None
+    except CoachError as exc:
+        raise CoachError(f"{args.file}: {exc.message}") from None
 
     async def work(ctx: CoachContext) -> dict[str, Any]:
         person_id = await _person_id(ctx, args.person)
-        result = await import_calendar(ctx=ctx, person_id=person_id, data=data)
+        result = await import_calendar(ctx=ctx, person_id=person_id, data=data, max_bytes=max_bytes)
         return {"person_id": person_id, **result.as_dict()}
 
     out = _run(settings, work)
-    print(
-        json.dumps(out)
-        if args.json
-        else f"Imported {out['meetings']} customer meetings ({out['cancelled']} cancelled, "
+    print(json.dumps(out) if args.json else import_summary(out))
+    return 0
+
+
+def import_summary(out: dict[str, Any]) -> str:
+    """One line: what was stored, what lies beyond the horizon, what was skipped."""
+    later = f"{out['beyond_horizon']} beyond the next {out['horizon_days']} days, " + (
+        "1 recurring series" if out["series_kept"] == 1 else f"{out['series_kept']} recurring series"
+    ) + " kept for later"
+    return (
+        f"Imported {out['meetings']} customer meetings ({later}; {out['cancelled']} cancelled, "
         f"{out['skipped_internal']} internal and {out['skipped_all_day']} all-day events skipped)"
     )
-    return 0
 
 
 def cmd_calendar_add_feed(args: argparse.Namespace, settings: Settings) -> int:

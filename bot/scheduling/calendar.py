@@ -1,8 +1,15 @@
 """Calendar events turned into customer meetings (an attendee outside `internal_domains`; the
-account from their domain, or the title for webmail) and the messages planned around them."""
+account from their domain, or the title for webmail) and the messages planned around them.
+
+A file keeps what it holds: the occurrences in the next 90 days (HORIZON) and every later single
+meeting are stored; a recurring customer series with occurrences after the horizon is kept as its
+own iCalendar text (storage: calendarseries) and re-expanded daily by `expand_due_series`, so its
+later occurrences become meetings as they come within the horizon. Parsing runs off the event loop
+(bot.scheduling.ical.parse_calendar); a calendar over `calendar.max_feed_bytes` is refused."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +18,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.scheduling.ical import CalendarEvent, occurrences, read_calendar
+from bot import log_messages as msg
+from bot.scheduling.ical import (
+    CalendarError,
+    CalendarEvent,
+    Series,
+    Worker,
+    expand_series,
+    horizon_window,
+    parse_calendar,
+)
 from dialogs.context import CoachContext
 from dialogs.meetings import meeting_prefix, plan_meeting
 from dialogs.timing import SchedulePolicy
@@ -21,8 +37,14 @@ from storage.meetings import SAME_MEETING, InviteFlags, upsert_meeting
 from storage.models import Meeting, Person, not_null
 from storage.people import get_person
 
+log = logging.getLogger("coach.calendar")
+
 PAST = timedelta(days=1)
 HORIZON = timedelta(days=90)
+EXPAND_EVERY = timedelta(days=1)  # a kept series is re-expanded daily
+MAX_BYTES = 20 * 1024 * 1024  # calendar.max_feed_bytes's default
+_FOREVER = timedelta(days=100 * 366)
+CHUNK = 10  # events stored per transaction: others wait for the connection no longer
 WEBMAIL = {
     "gmail.com",
     "googlemail.com",
@@ -96,7 +118,16 @@ class ImportResult:
     cancelled: int = 0
     internal: int = 0
     all_day: int = 0
+    beyond: int = 0  # customer meetings after the horizon, stored as meetings
+    series: int = 0  # recurring customer series kept, expanded as they come within the horizon
     accounts: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # the external uids of the events stored
+
+    def add(self, other: ImportResult) -> None:
+        for name in ("meetings", "created", "updated", "cancelled", "internal", "all_day", "beyond"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.accounts |= other.accounts
+        self.seen |= other.seen
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +137,9 @@ class ImportResult:
             "cancelled": self.cancelled,
             "skipped_internal": self.internal,
             "skipped_all_day": self.all_day,
+            "beyond_horizon": self.beyond,
+            "series_kept": self.series,
+            "horizon_days": HORIZON.days,
             "accounts": sorted(self.accounts),
         }
 
@@ -147,8 +181,8 @@ async def import_events(
     """Store the customer meetings among `events` and (re)plan their messages. With `complete`
     (a feed: the whole calendar), future meetings of this source that vanished are cancelled."""
     result = ImportResult()
-    internal = [*policy.internal_domains, *([domain_of(person.email)] if person.email else [])]
-    seen: set[str] = set()
+    internal = _internal(policy, person)
+    seen = result.seen
     for event in events:
         if event.all_day:
             result.all_day += 1
@@ -190,18 +224,27 @@ async def import_events(
         result.accounts.add(str(name))
         await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
     if complete:
-        gone = await calendars.cancel_vanished(
-            session=session,
-            person_id=not_null(person.id),
-            source=source,
-            seen=seen,
-            since=now,
-            until=now + HORIZON,
-        )
-        for meeting in gone:
-            result.cancelled += 1
-            await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
+        result.cancelled += await _cancel_vanished(session, person, source, seen, policy, tz, now)
     return result
+
+
+async def _cancel_vanished(
+    session: AsyncSession,
+    person: Person,
+    source: str,
+    seen: set[str],
+    policy: SchedulePolicy,
+    tz: str,
+    now: datetime,
+) -> int:
+    """Cancel the future meetings of `source` not in `seen` (gone from the calendar)."""
+    gone = await calendars.cancel_vanished(
+        session=session, person_id=not_null(person.id), source=source, seen=seen, since=now,
+        until=now + _FOREVER,
+    )
+    for meeting in gone:
+        await plan_meeting(session=session, meeting=meeting, tz=tz, policy=policy, now=now)
+    return len(gone)
 
 
 async def _retire_duplicates(
@@ -217,6 +260,22 @@ async def _retire_duplicates(
         )
 
 
+class CalendarTooLarge(CalendarError):
+    """The calendar is over calendar.max_feed_bytes."""
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise CalendarTooLarge(
+            f"calendar of {size / 1e6:.1f} MB refused: over the {max_bytes / 1e6:.1f} MB limit "
+            "(calendar.max_feed_bytes in app.yaml)"
+        )
+
+
+def _customer(event: CalendarEvent, internal: Sequence[str]) -> bool:
+    return not event.all_day and not event.cancelled and bool(external_people(event, internal))
+
+
 async def import_calendar(
     *,
     ctx: CoachContext,
@@ -224,21 +283,98 @@ async def import_calendar(
     data: bytes | str,
     source: str = "ics",
     complete: bool = False,
+    max_bytes: int = MAX_BYTES,
+    worker: Worker = "process",
 ) -> ImportResult:
-    """Parse and import one calendar for one person, in one transaction."""
-    cal = read_calendar(data)
+    """Parse (off the event loop) and import one calendar for one person, CHUNK events a
+    transaction (each re-import is idempotent), then what vanished and the series kept."""
+    check_size(len(data), max_bytes)
     now = ctx.clock()
+    async with ctx.db() as session:
+        person = await get_person(session=session, person_id=person_id)
+    tz = person.timezone or ctx.default_timezone
+    parsed = await parse_calendar(data, horizon_window(now, PAST, HORIZON), tz=tz, worker=worker)
+    events = [*parsed.events, *parsed.beyond]
+    result = ImportResult()
+    for at in range(0, len(events), CHUNK):  # short transactions: SQLite has one connection
+        async with ctx.db() as session, session.begin():
+            person = await get_person(session=session, person_id=person_id)
+            result.add(await import_events(
+                session=session, person=person, events=events[at : at + CHUNK], policy=ctx.schedule,
+                tz=tz, now=now, source=source,
+            ))
     async with ctx.db() as session, session.begin():
         person = await get_person(session=session, person_id=person_id)
-        tz = person.timezone or ctx.default_timezone
-        events = occurrences(cal, now - PAST, now + HORIZON, tz=tz)
-        return await import_events(
+        if complete:  # a feed is the whole calendar: meetings and series gone from it are not kept
+            result.cancelled += await _cancel_vanished(
+                session, person, source, result.seen, ctx.schedule, tz, now
+            )
+            await calendars.drop_series(
+                session=session, person_id=person_id, source=source, keep=[s.uid for s in parsed.series]
+            )
+        result.series = await _keep_series(session, person, parsed.series, ctx.schedule, source, now)
+    internal = _internal(ctx.schedule, person)
+    result.beyond = sum(
+        1 for e in parsed.beyond
+        if e.starts_at is not None and e.starts_at >= now + HORIZON and _customer(e, internal)
+    )
+    return result
+
+
+def _internal(policy: SchedulePolicy, person: Person) -> list[str]:
+    return [*policy.internal_domains, *([domain_of(person.email)] if person.email else [])]
+
+
+async def _keep_series(
+    session: AsyncSession,
+    person: Person,
+    found: Sequence[Series],
+    policy: SchedulePolicy,
+    source: str,
+    now: datetime,
+) -> int:
+    internal = _internal(policy, person)  # a series is kept even if its next occurrence is cancelled
+    kept = [s for s in found if not s.later.all_day and external_people(s.later, internal)]
+    for series in kept:
+        await calendars.keep_series(
             session=session,
-            person=person,
-            events=events,
-            policy=ctx.schedule,
-            tz=tz,
-            now=now,
+            person_id=not_null(person.id),
             source=source,
-            complete=complete,
+            uid=series.uid,
+            ical=series.ical,
+            next_expand_at=now + EXPAND_EVERY,
         )
+    return len(kept)
+
+
+async def expand_due_series(*, ctx: CoachContext, limit: int = 50, worker: Worker = "process") -> int:
+    """Re-expand the kept series due (daily): their occurrences now within the horizon become
+    meetings with their messages; a series with nothing left after the horizon is let go.
+    Returns the number of meetings stored."""
+    now = ctx.clock()
+    async with ctx.db() as session, session.begin():
+        due = await calendars.claim_due_series(
+            session=session, now=now, next_expand_at=now + EXPAND_EVERY, limit=limit
+        )
+    stored = 0
+    for series in due:
+        async with ctx.db() as session:
+            person = await get_person(session=session, person_id=series.person_id)
+        tz = person.timezone or ctx.default_timezone
+        try:
+            [(events, later)] = await expand_series(
+                [series.ical], horizon_window(now, PAST, HORIZON), tz=tz, worker=worker
+            )
+        except CalendarError as exc:
+            log.warning(msg.SERIES_FAILED.format(id=series.id, uid=series.uid, error=exc.message))
+            events, later = [], None
+        async with ctx.db() as session, session.begin():
+            person = await get_person(session=session, person_id=series.person_id)
+            result = await import_events(
+                session=session, person=person, events=events, policy=ctx.schedule, tz=tz, now=now,
+                source=series.source,
+            )
+            if later is None:
+                await calendars.delete_series(session=session, series_id=series.id)
+        stored += result.meetings
+    return stored

@@ -135,6 +135,9 @@ async def test_own_fixtures_import_as_customer_meetings_with_nudges(cal_coach):
         "cancelled": 1,
         "skipped_internal": 1,
         "skipped_all_day": 1,
+        "beyond_horizon": 0,
+        "series_kept": 0,
+        "horizon_days": 90,
         "accounts": ["Bakkerij Jansen", "Globex", "Hooli", "Umbrella"],
     }
     everything = await meetings(cal_coach)
