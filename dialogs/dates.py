@@ -251,7 +251,10 @@ def parse_meeting_time(text: str, *, locale: str, tz: str, now: datetime | None 
     if day is None or clock is None:
         return None
     # The zone of that day, not of today: the offset is right across a DST change.
-    return datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    try:
+        return datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    except OverflowError:  # "0001-01-01 00:30" is before the first UTC moment
+        return None
 
 
 def parse_due_date(text: str, *, locale: str, tz: str, now: datetime | None = None) -> date | None:
