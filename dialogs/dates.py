@@ -17,6 +17,8 @@ storing a guess. The readings, decided once:
 - a bare number is no time ("vrijdag 3" is refused: the 3rd or 3 o'clock?); "om 3", "3 uur",
   "at 3", "3pm" are;
 - a weekday next to a date must be that date's weekday ("vrijdag 9 december 2026" is refused).
+Dutch and English words are both read whatever the rep's language (reps mix them); the vocabulary
+is in dialogs/date_words.py.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class _Parts:
     part: str | None = None
 
 
-def normalise(text: str, *, base: datetime | None = None) -> str:
+def normalise(text: str) -> str:
     """One spelling for what reps write many ways: lower case, digits for number words, "10:30" for
     "10u30", "10.30" and "10h30", the part of the day as its own word ("vrijdag middag")."""
     s = " ".join(text.casefold().replace("\u2019", "'").replace("\u2018", "'").split())
@@ -65,13 +67,23 @@ def normalise(text: str, *, base: datetime | None = None) -> str:
     s = re.sub(r"(\d)(am|pm)\b", r"\1 \2", s)
     s = re.sub(r"(?<=[a-zé])\.(?=\s|$)", " ", s)  # "vr.", "dec."
     s = re.sub(r"[,;!?()]", " ", s)
-    s = re.sub(r"\b(\d{1,2})[uh.](\d{2})\b(?![./-]\d)", r"\1:\2", s)  # 10u30, 14h30, 14.00
+    s = re.sub(r"\b(\d{1,2})[uh](\d{2})\b", r"\1:\2", s)  # 10u30, 14h30
+    s = re.sub(r"\b(\d{1,2})\.(\d{2})\b(?![./-]\d)", _dotted, s)  # 14.00, not 4.12
     s = re.sub(r"\b(\d{1,2})\s*[uh]\b", r"\1 uur", s)  # 10u, 14h
     for phrase, token in w.PART_PHRASES.items():
         s = re.sub(rf"(?<![\w']){re.escape(phrase)}\b", f" {token} ", s)
     s = _GLUED.sub(lambda m: f"{m.group(1)} {w.GLUED_PARTS[m.group(2)]}", s)
     s = _NUMBER.sub(lambda m: str(w.NUMBERS[m.group(1)]), s)
     return " ".join(s.split())
+
+
+def _dotted(m: re.Match[str]) -> str:
+    """"14.00" is a time; "4.12" could be 4 December too, and is one only after "om"/"at" or before
+    "uur"."""
+    before, after = m.string[: m.start()], m.string[m.end():]
+    if not 1 <= int(m[2]) <= 12 or re.search(r"\b(?:om|at)\s*$", before) or re.match(r"\s*uur\b", after):
+        return f"{m[1]}:{m[2]}"
+    return m[0]
 
 
 class _Reader:

@@ -99,6 +99,8 @@ DUTCH = [
     ("de 4e december om 10 uur", local(12, 4, 10)),
     ("vrijdag 23 oktober 10:00", local(10, 23, 10)),
     ("donderdag 29 oktober om half 3", local(10, 29, 14, 30)),
+    ("vrijdag om 10.05", local(10, 23, 10, 5)),
+    ("vrijdag 9.10 uur", local(10, 23, 9, 10)),
 ]
 
 ENGLISH = [
@@ -241,6 +243,12 @@ def test_across_the_end_of_summer_time(text: str, locale: str, tz: str, expected
         "sometime soonish",
         "morgen 10 uur of zo",
         "13/12 at 2pm",  # in New York: month 13
+        "vrijdag 4.12",  # 4 December, or 4:12?
+        "vrijdag 10.05",  # 10 May, or 10:05? ("om 10.05" and "10.05 uur" are times)
+        "dinsdag tussen 10 en 11",
+        "vrijdag 10:00-11:00",
+        "Tuesday at 10 and Wednesday at 11",
+        "binnen twee weken om 10 uur",
     ],
 )
 def test_refused_phrases(text: str) -> None:
