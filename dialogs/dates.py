@@ -68,8 +68,8 @@ def normalise(text: str) -> str:
     s = re.sub(r"(?<=[a-zé])\.(?=\s|$)", " ", s)  # "vr.", "dec."
     s = re.sub(r"[,;!?()]", " ", s)
     s = re.sub(r"\b(\d{1,2})[uh](\d{2})\b", r"\1:\2", s)  # 10u30, 14h30
-    s = re.sub(r"\b(\d{1,2})\.(\d{2})\b(?![./-]\d)", _dotted, s)  # 14.00, not 4.12
     s = re.sub(r"\b(\d{1,2})\s*[uh]\b", r"\1 uur", s)  # 10u, 14h
+    s = re.sub(r"\b(\d{1,2})\.(\d{2})\b(?![./-]\d)", _dotted, s)  # 14.00, not 4.12
     for phrase, token in w.PART_PHRASES.items():
         s = re.sub(rf"(?<![\w']){re.escape(phrase)}\b", f" {token} ", s)
     s = _GLUED.sub(lambda m: f"{m.group(1)} {w.GLUED_PARTS[m.group(2)]}", s)
@@ -78,8 +78,8 @@ def normalise(text: str) -> str:
 
 
 def _dotted(m: re.Match[str]) -> str:
-    """"14.00" is a time; "4.12" could be 4 December too, and is one only after "om"/"at" or before
-    "uur"."""
+    """A time for "14.00"; "4.12" could be 4 December too, so it is a time only after "om"/"at" or
+    before "uur"."""
     before, after = m.string[: m.start()], m.string[m.end():]
     if not 1 <= int(m[2]) <= 12 or re.search(r"\b(?:om|at)\s*$", before) or re.match(r"\s*uur\b", after):
         return f"{m[1]}:{m[2]}"

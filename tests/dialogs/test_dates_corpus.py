@@ -101,6 +101,7 @@ DUTCH = [
     ("donderdag 29 oktober om half 3", local(10, 29, 14, 30)),
     ("vrijdag om 10.05", local(10, 23, 10, 5)),
     ("vrijdag 9.10 uur", local(10, 23, 9, 10)),
+    ("vrijdag 10.05u", local(10, 23, 10, 5)),
 ]
 
 ENGLISH = [
