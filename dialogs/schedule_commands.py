@@ -34,7 +34,8 @@ def _say(ctx: CoachContext, rep: Rep, key: str, kind: str = "info", **values: ob
 
 def split_meeting(text: str, *, rep: Rep, now: datetime) -> tuple[str, datetime] | None:
     """("Acme Corp", moment) from "Acme Corp tomorrow 10:00": the shortest account name followed by
-    words that read as a date and time."""
+    words that all read as one date and time, so the name stops where the date begins ("Acme
+    vrijdagmiddag 3 uur" is Acme on Friday at 15:00); None when no such split exists."""
     words = text.split()
     for i in range(1, len(words)):
         when = parse_meeting_time(" ".join(words[i:]), locale=rep.locale, tz=rep.timezone, now=now)
