@@ -50,3 +50,5 @@ CONFIG_NOT_A_MAPPING = "{path}: the top level must be a mapping of keys"
 CONFIG_BAD_KEY = "{path}: key '{key}': {problem}"
 CONFIG_SECRET_KEY = "{path}: key '{key}': secrets are not allowed in app.yaml; set them in the environment"
 CONFIG_SECRET_VALUE = "{path}: key '{key}': looks like a token; secrets belong in the environment"
+# Inbound requests (bot/request_guard.py)
+MALFORMED_BODY = "{path}: refused a malformed request with {status} ({reason})"

@@ -58,7 +58,7 @@ def normalise(text: str, *, base: datetime) -> str:
 
     def over(m: re.Match[str]) -> str:
         word = m.group(1).lower()
-        n = int(word) if word.isdigit() else _NL_NUMBERS.get(word)
+        n = int(word) if word.isdecimal() else _NL_NUMBERS.get(word)
         return f"in {n} {_NL_UNITS[m.group(2).lower()]}" if n else m.group(0)
 
     return _OVER.sub(over, text)
@@ -68,6 +68,13 @@ def _parse(text: str, *, locale: str, tz: str, now: datetime) -> datetime | None
     base_local = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
     cleaned = normalise(text, base=base_local)
     languages = [locale, "en"] if locale != "en" else ["en", "nl"]
+    try:
+        return _dateparser(cleaned, languages, tz=tz, base=base_local)
+    except (ValueError, OverflowError):  # "over 99999999999 dagen": a moment no calendar holds
+        return None
+
+
+def _dateparser(cleaned: str, languages: list[str], *, tz: str, base: datetime) -> datetime | None:
     return dateparser.parse(
         cleaned,
         languages=languages,
@@ -75,8 +82,8 @@ def _parse(text: str, *, locale: str, tz: str, now: datetime) -> datetime | None
             "TIMEZONE": tz,
             "RETURN_AS_TIMEZONE_AWARE": True,
             "PREFER_DATES_FROM": "future",
-            "RELATIVE_BASE": base_local,
-            "DATE_ORDER": "MDY" if locale == "en" else "DMY",
+            "RELATIVE_BASE": base,
+            "DATE_ORDER": "MDY" if languages[0] == "en" else "DMY",
         },
     )
 
@@ -91,7 +98,10 @@ def parse_meeting_time(text: str, *, locale: str, tz: str, now: datetime | None 
         return None
     # dateparser attaches a fixed offset; re-anchor on the zone so DST is right for that date.
     local = parsed.replace(tzinfo=None).replace(tzinfo=ZoneInfo(tz))
-    return local.astimezone(UTC)
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:  # late on 31 December 9999, west of UTC
+        return None
 
 
 def parse_due_date(text: str, *, locale: str, tz: str, now: datetime | None = None) -> date | None:

@@ -14,7 +14,7 @@ from dialogs.meetings import NUDGE, PROMPT, add_meeting, meeting_prefix
 from dialogs.messages import Reply
 from dialogs.text import format_clock, format_day, format_duration, format_when
 from dialogs.timing import local_of, local_today, next_allowed
-from dialogs.validation import FieldError, clean_account
+from dialogs.validation import FieldError, clean_account, parse_id
 from storage import outbox
 from storage import preferences as prefs
 from storage.accounts import account_names, get_or_create_account
@@ -148,8 +148,8 @@ def is_button(cmd: Command) -> bool:
     if cmd.name != "nudges" or not words:
         return False
     if words[0] == "tactic":
-        return len(words) == 3 and words[1].isdigit()
-    return words[0] in _MEETING_BUTTONS and len(words) == 2 and words[1].isdigit()
+        return len(words) == 3 and parse_id(words[1]) is not None
+    return words[0] in _MEETING_BUTTONS and len(words) == 2 and parse_id(words[1]) is not None
 
 
 async def nudges(
@@ -163,10 +163,11 @@ async def nudges(
         async with ctx.db() as session, session.begin():
             await prefs.set_preference(session=session, person_id=rep.id, nudges_off=action in _OFF)
         return _say(ctx, rep, "nudges_off" if action in _OFF else "nudges_on")
-    if action == "tactic" and len(words) == 3 and words[1].isdigit():
-        return await _tactic_verdict(ctx, rep, int(words[1]), words[2])
-    if action in _MEETING_BUTTONS and len(words) == 2 and words[1].isdigit():
-        return await _meeting_button(ctx, rep, action, int(words[1]))
+    target = parse_id(words[1]) if len(words) > 1 else None  # ids as the buttons send them
+    if action == "tactic" and len(words) == 3 and target is not None:
+        return await _tactic_verdict(ctx, rep, target, words[2])
+    if action in _MEETING_BUTTONS and len(words) == 2 and target is not None:
+        return await _meeting_button(ctx, rep, action, target)
     return _say(ctx, rep, "nudges_usage")
 
 

@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.delivery import register_sender
 from bot.keys import COACH, ENGINE, METRICS, SETTINGS
 from bot.metrics import Metrics
+from bot.request_guard import MalformedBody, refused, slack_signature_valid
 from bot.slack import modal, views
 from bot.slack.background import AFTER_ACK_WORK
 from bot.slack.bolt_internals import bolt_request
@@ -130,11 +131,21 @@ def _unauthorized() -> web.Response:
 
 
 async def events(request: web.Request) -> web.Response:
-    """Commands, interactivity and events, signature-verified by Bolt (401 when not)."""
+    """Commands, interactivity and events, signature-verified here and again by Bolt (401 when
+    not); a signed body that does not decode gets 400."""
     runtime = request.app.get(SLACK)
     if runtime is None or not runtime.settings.slack_signing_secret:
         return _unauthorized()  # Socket Mode only: nothing may arrive over HTTP unverified
-    bolt_response = await runtime.bolt.async_dispatch(await bolt_request(request))
+    secret = runtime.settings.slack_signing_secret.get_secret_value()
+    # Verified before anything parses the body: an unsigned body, readable or not, gets 401.
+    if not slack_signature_valid(secret, await request.read(), request.headers):
+        return _unauthorized()
+    try:
+        bolt = await bolt_request(request)
+    except MalformedBody as exc:
+        refused(request, exc)
+        return web.json_response({"error": "malformed request"}, status=exc.status)
+    bolt_response = await runtime.bolt.async_dispatch(bolt)
     return await to_aiohttp_response(bolt_response)
 
 

@@ -29,6 +29,7 @@ from botbuilder.schema.teams import (
 from bot import log_messages as msg
 from bot.delivery import register_sender, to_outgoing
 from bot.keys import COACH, METRICS, SETTINGS
+from bot.request_guard import MalformedBody, refused
 from bot.teams import people
 from bot.teams.auth import CoachBotAuthentication
 from bot.teams.cards import (
@@ -43,6 +44,7 @@ from bot.teams.cards import (
     summary_card,
 )
 from bot.teams.connector import ConnectorError, ConnectorPool
+from bot.teams.inbound import read_activity
 from bot.teams.mentions import plain_mentions
 from bot.teams.people import TeamsPerson
 from bot.teams.sender import TeamsSender, outgoing_activities
@@ -284,9 +286,13 @@ def setup(app: web.Application) -> None:
             log.warning(msg.TEAMS_REFUSED.format(remote=request.remote))
             raise web.HTTPUnauthorized(text="no MicrosoftAppId configured: loopback (Emulator) only")
         try:
-            response = await adapter.process(request, bot)
-        except json.JSONDecodeError:
-            raise web.HTTPBadRequest(text="the body is not a JSON activity") from None
+            await read_activity(request)  # botbuilder assumes a well-formed activity
+        except MalformedBody as exc:
+            refused(request, exc)
+            return web.Response(status=exc.status, text=f"not a Bot Framework activity: {exc.reason}")
+        response = await adapter.process(request, bot)
+        if response is not None and response.status == 501:  # botbuilder: an invoke nobody handles
+            return web.Response(status=400, text="not an invoke this bot takes")
         return response or web.Response(status=201)
 
     app.router.add_post("/api/messages", messages)
