@@ -14,7 +14,7 @@ from dialogs.meetings import NUDGE, PROMPT, add_meeting, meeting_prefix
 from dialogs.messages import Reply
 from dialogs.text import format_clock, format_day, format_duration, format_when
 from dialogs.timing import local_of, local_today, next_allowed
-from dialogs.validation import FieldError, clean_account, parse_id
+from dialogs.validation import DATE_REACH_YEARS, FieldError, clean_account, parse_id, within_reach
 from storage import outbox
 from storage import preferences as prefs
 from storage.accounts import account_names, get_or_create_account
@@ -77,6 +77,9 @@ async def meeting(
         account = clean_account(name, texts=t, loc=rep.locality(now))
     except FieldError as exc:
         return [Reply(kind="error", text=exc.text)]
+    if not within_reach(when.date(), now):  # year 9999: no nudge could be planned around it
+        return [Reply(kind="error", text=t.message(loc, "far_date", text=cmd.arg[:80],
+                                                   years=DATE_REACH_YEARS))]
     shown = format_when(when, locale=loc, tz=rep.timezone)
     if when <= now:
         return _say(ctx, rep, "meeting_past", "error", when=shown)
@@ -125,6 +128,9 @@ async def pause(
     day = parse_due_date(text, locale=rep.locale, tz=rep.timezone, now=ctx.clock())
     if day is None or day <= local_today(ctx.clock(), rep.timezone):
         return _say(ctx, rep, "pause_bad_date", "error", text=cmd.arg[:80])
+    if not within_reach(day, ctx.clock()):
+        return [Reply(kind="error", text=ctx.texts.message(rep.locale, "far_date", text=cmd.arg[:80],
+                                                           years=DATE_REACH_YEARS))]
     async with ctx.db() as session, session.begin():
         await prefs.set_preference(session=session, person_id=rep.id, paused_until=day)
     return _say(ctx, rep, "paused", day=format_day(day, locale=rep.locale))

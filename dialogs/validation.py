@@ -86,9 +86,13 @@ def parse_id(text: str) -> int | None:
     return int(text) if _ID.fullmatch(text) else None
 
 
+def within_reach(day: date, now: datetime) -> bool:
+    """Whether `day` lies at most DATE_REACH_YEARS from `now`, either way."""
+    return abs((day - now.date()).days) <= DATE_REACH_YEARS * 366
+
+
 def _within_reach(day: date, text: str, f: ChecklistField, *, texts: Texts, loc: Locality) -> None:
-    today = loc.now.date()
-    if abs((day - today).days) > DATE_REACH_YEARS * 366:
+    if not within_reach(day, loc.now):
         raise FieldError(f.key, texts.message(loc.locale, "far_date", text=text[:80],
                                               years=DATE_REACH_YEARS))
 

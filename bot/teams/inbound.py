@@ -24,6 +24,9 @@ async def read_activity(request: web.Request) -> None:
     check_activity(await json_body(request))
 
 
+_OBJECT_LISTS = ("entities", "membersAdded", "membersRemoved", "attachments", "reactionsAdded",
+                 "reactionsRemoved")
+_OBJECT_FIELDS = ("channelData", "recipient")
 _TEXT_FIELDS = ("id", "channelId", "text", "replyToId", "locale", "name", "textFormat", "timestamp")
 
 
@@ -38,6 +41,15 @@ def check_activity(body: Any) -> None:
     for key in _TEXT_FIELDS:  # msrest would turn a number or an object into its str()
         if key in body and body[key] is not None and not isinstance(body[key], str):
             raise MalformedBody(f"{key} is not a string")
+    for key in _OBJECT_FIELDS:  # botbuilder reads these as objects (Teams' channel data, an invoke's value)
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            raise MalformedBody(f"{key} is not an object")
+    for key in _OBJECT_LISTS:
+        items = body.get(key)
+        if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
+            raise MalformedBody(f"{key} is not a list of objects")
+    if kind == "invoke" and body.get("value") is not None and not isinstance(body["value"], dict):
+        raise MalformedBody("an invoke's value is not an object")
     for key in ("from", "conversation"):
         account = body.get(key)
         if not isinstance(account, dict) or not isinstance(account.get("id"), str) or not account["id"]:

@@ -273,7 +273,8 @@ def activity(connector: FakeConnector, **fields: Any) -> dict[str, Any]:
 DROP = object()
 ACTIVITY_FIELDS = st.dictionaries(
     st.sampled_from(["type", "serviceUrl", "from", "conversation", "recipient", "text", "value",
-                     "entities", "timestamp", "locale", "replyToId", "channelData", "name", "id"]),
+                     "entities", "timestamp", "locale", "replyToId", "channelData", "name", "id",
+                     "membersAdded", "membersRemoved", "attachments"]),
     st.one_of(st.just(DROP), JSON_VALUE, st.sampled_from(["message", "invoke", "conversationUpdate",
                                                           "installationUpdate", "messageReaction"]),
               # an activity id as Teams sends them (the fake connector routes no "/" in one)

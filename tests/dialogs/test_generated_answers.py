@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from dialogs import conversation
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY
+from dialogs.commands import WORDS
 from dialogs.context import CoachContext
 from dialogs.conversation import STEPS
 from dialogs.debrief import stored_values
@@ -224,6 +225,41 @@ def test_any_answer_at_any_question_leaves_a_usable_draft(
     check()
     print(f"\ndialog engine: {len(tried)} generated answers tried, every draft finished")
     assert len(tried) >= EXAMPLES
+
+
+def test_any_command_with_generated_words_gets_an_answer(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    tried: list[str] = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(word=st.sampled_from(sorted({w for words in WORDS.values() for w in words})), rest=TYPED)
+    def check(word: str, rest: str) -> None:
+        caplog.clear()
+        replies = engine.say(engine.person(), f"{word} {rest}")
+        tried.append(word)
+        assert all(isinstance(r.text, str) for r in replies)
+        no_errors(caplog)
+
+    check()
+    print(f"\ndialog commands: {len(tried)} generated commands tried")
+    assert len(tried) >= EXAMPLES
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [("meeting Acme 9999-12-31 10:00", "far_date"), ("meeting Acme 31 december 9999 om 23:00", "far_date"),
+     ("pause until 9999-12-31", "far_date")],
+)
+def test_commands_with_far_dates_are_refused(
+    engine: Engine, caplog: pytest.LogCaptureFixture, typed: str, key: str
+) -> None:
+    replies = engine.say(engine.person(), typed)
+    arg = typed.split(" ", 1)[1]
+    assert [r.text for r in replies] == [
+        engine.coach.texts.message("en", key, text=arg, years=DATE_REACH_YEARS)]
+    no_errors(caplog)
 
 
 @pytest.mark.parametrize(
