@@ -416,3 +416,48 @@ def test_the_app_still_answers_after_all_that(running: Running) -> None:
     status, text = running.post("/webchat/messages", _as_json({"text": "help"}),
                                 {"Content-Type": "application/json"})
     assert status == 200 and json.loads(text)["messages"][0]["kind"] == "help"
+
+
+def test_webchat_draft_survives_year_9999_and_a_lone_surrogate(
+    running: Running, errors: pytest.LogCaptureFixture
+) -> None:
+    """The probe's stuck draft: after each bad answer the same question, then valid answers work."""
+    texts = running.app[TEXTS]
+
+    def say(text: str | bytes) -> tuple[int, dict[str, Any] | str]:
+        body = text if isinstance(text, bytes) else _as_json({"text": text})
+        status, answer = running.post("/webchat/messages", body, {"Content-Type": "application/json"})
+        return status, json.loads(answer) if status == 200 else answer
+
+    def field_of(answer: dict[str, Any] | str) -> str | None:
+        assert isinstance(answer, dict)
+        expect = answer["messages"][-1]["expect"]
+        return expect.split("@")[0] if expect else None
+
+    say("cancel")  # whatever the properties above left open
+    status, answer = say("debrief Year Ninety-Nine")
+    assert status == 200 and isinstance(answer, dict)
+    while (field := field_of(answer)) not in ("note:opening", None):
+        status, answer = say("yes" if field.startswith("rating:") else "/skip")
+        assert isinstance(answer, dict)
+    assert field == "note:opening"
+    status, refused = say(b'{"text": "before \\ud800 after"}')  # a lone surrogate: not JSON orjson reads
+    assert (status, refused) == (400, texts.message("en", "webchat_bad_request"))
+    status, answer = say("noted")
+    assert status == 200 and isinstance(answer, dict)
+    while (field := field_of(answer)) not in ("next_meeting_at", None):
+        status, answer = say("yes" if field.startswith("rating:") else "/skip")
+        assert isinstance(answer, dict)
+    status, answer = say("9999-12-31 10:00")
+    assert status == 200 and isinstance(answer, dict)
+    kinds = [m["kind"] for m in answer["messages"]]
+    assert kinds == ["error", "question"] and field_of(answer) == "next_meeting_at"
+    assert answer["messages"][0]["text"] == texts.message("en", "far_date", text="9999-12-31 10:00",
+                                                          years=10)
+    status, answer = say("next Tuesday 2pm")
+    assert status == 200 and isinstance(answer, dict)
+    assert field_of(answer) == "note:next_step"
+    status, answer = say("/skip")
+    status, answer = say("closed")
+    assert status == 200 and isinstance(answer, dict) and answer["messages"][0]["kind"] == "saved"
+    no_errors(errors)
