@@ -145,7 +145,7 @@ def clean_field(f: ChecklistField, raw: Any, *, texts: Texts, loc: Locality) -> 
         return day
     # datetime: an aware datetime, or natural language in the rep's language and timezone
     if isinstance(raw, datetime):
-        moment, text = raw.astimezone(UTC), raw.isoformat()
+        moment, text = raw.astimezone(UTC), raw.date().isoformat()
     else:
         text = clean_text(str(raw))
         parsed = parse_meeting_time(text, locale=loc.locale, tz=loc.timezone, now=loc.now)

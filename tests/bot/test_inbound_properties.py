@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import time
@@ -30,7 +31,7 @@ from hypothesis import strategies as st
 from bot.app import COACH, TEXTS, create_app
 from bot.slack.background import AFTER_ACK_WORK
 from storage.models import Debrief
-from tests.bot.slack.conftest import BOT_TOKEN, SIGNING_SECRET, SlackClient
+from tests.bot.slack.conftest import BOT_TOKEN, SIGNING_SECRET, SlackClient, answers
 from tests.factories import make_settings
 from tests.fakes.connector import FakeConnector, start_connector
 from tests.fakes.slack_api import FakeSlackApi
@@ -460,4 +461,86 @@ def test_webchat_draft_survives_year_9999_and_a_lone_surrogate(
     status, answer = say("/skip")
     status, answer = say("closed")
     assert status == 200 and isinstance(answer, dict) and answer["messages"][0]["kind"] == "saved"
+    no_errors(errors)
+
+
+# -- Slack's modal: generated answers and crafted metadata, signed ---------------------------------
+@pytest.fixture(scope="module")
+def debrief_view(running: Running) -> dict[str, Any]:
+    """The modal `/debrief Acme` opens (from the fake Slack API's views.open)."""
+    body = _command("Acme")
+    assert running.post("/slack/events", body, {"Content-Type": FORM, **signed(body)})[0] == 200
+    running.settle()
+    return dict(running.slack_api.to("views.open")[-1].view)
+
+
+FORM = "application/x-www-form-urlencoded"
+MODAL_FIELDS = ["account", "rating:opening", "note:opening", "agenda_set_by", "next_step_due",
+                "next_meeting_at", "next_meeting_time", "outcome", "customer_questions"]
+
+
+def submit(running: Running, view: dict[str, Any], answers_: dict[str, Any], view_id: str) -> tuple[int, str]:
+    body = SlackClient.submission_body(view, answers_, view_id=view_id).encode()
+    status, text = running.post("/slack/events", body, {"Content-Type": FORM, **signed(body)})
+    running.settle()
+    return status, text
+
+
+def test_slack_modal_answers_never_5xx(
+    running: Running, errors: pytest.LogCaptureFixture, debrief_view: dict[str, Any]
+) -> None:
+    ids = itertools.count()
+
+    @PROPERTY
+    @given(overrides=st.dictionaries(st.sampled_from(MODAL_FIELDS), st.none() | ANSWERS, max_size=4))
+    def check(overrides: dict[str, Any]) -> None:
+        errors.clear()
+        body = SlackClient.submission_body(debrief_view, answers(**overrides), view_id=f"VG{next(ids)}")
+        probe(running, "slack modal", "/slack/events", body.encode(),
+              {"Content-Type": FORM, **signed(body.encode())})
+        no_errors(errors)
+
+    check()
+    report("slack modal")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"next_meeting_at": "9999-12-31", "next_meeting_time": "23:59"}, "next_meeting_at"),
+        ({"next_meeting_at": "0001-01-01", "next_meeting_time": "00:00"}, "next_meeting_at"),
+        ({"next_meeting_at": "2031-13-45", "next_meeting_time": "99:99"}, "next_meeting_at"),
+        ({"next_step_due": "9999-12-31"}, "next_step_due"),
+    ],
+)
+def test_slack_modal_impossible_dates_are_field_errors(
+    running: Running, errors: pytest.LogCaptureFixture, debrief_view: dict[str, Any],
+    overrides: dict[str, str], field: str,
+) -> None:
+    before = running.count(Debrief)
+    status, text = submit(running, debrief_view, answers(**overrides), f"VD{field}{len(overrides)}")
+    assert status == 200 and json.loads(text)["response_action"] == "errors"
+    assert list(json.loads(text)["errors"]) == [field]
+    assert running.count(Debrief) == before
+    no_errors(errors)
+
+
+@pytest.mark.parametrize("crafted", ["edit_of", "person_id", "timezone"])
+def test_slack_modal_crafted_metadata_is_not_trusted(
+    running: Running, errors: pytest.LogCaptureFixture, debrief_view: dict[str, Any], crafted: str
+) -> None:
+    meta = json.loads(debrief_view["private_metadata"])
+    team, user, person_id, locale, tz = meta["owner"]
+    if crafted == "edit_of":
+        meta["edit_of"] = int("1" * 40)
+    elif crafted == "person_id":
+        meta["owner"] = [team, user, int("9" * 40), locale, tz]
+    else:
+        meta["owner"] = [team, user, person_id, locale, "Not/AZone"]
+    view = {**debrief_view, "private_metadata": json.dumps(meta)}
+    before = running.count(Debrief)
+    status, text = submit(running, view, answers(), f"VM{crafted}")
+    assert status == 200  # the metadata is dropped: the modal asks for the customer again
+    assert list(json.loads(text)["errors"]) == ["account"]
+    assert running.count(Debrief) == before
     no_errors(errors)
