@@ -41,7 +41,7 @@ def check_activity(body: Any) -> None:
     for key in _TEXT_FIELDS:  # msrest would turn a number or an object into its str()
         if key in body and body[key] is not None and not isinstance(body[key], str):
             raise MalformedBody(f"{key} is not a string")
-    for key in _OBJECT_FIELDS:  # botbuilder reads these as objects (Teams' channel data, an invoke's value)
+    for key in _OBJECT_FIELDS:  # botbuilder reads these as objects (Teams' channel data, the bot)
         if body.get(key) is not None and not isinstance(body[key], dict):
             raise MalformedBody(f"{key} is not an object")
     for key in _OBJECT_LISTS:
