@@ -48,6 +48,8 @@ def check_activity(body: Any) -> None:
         items = body.get(key)
         if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
             raise MalformedBody(f"{key} is not a list of objects")
+    if not all(isinstance(e.get("type"), str) for e in body.get("entities") or []):
+        raise MalformedBody("an entity without a type")  # botbuilder lowercases every entity's type
     if kind == "invoke" and body.get("value") is not None and not isinstance(body["value"], dict):
         raise MalformedBody("an invoke's value is not an object")
     for key in ("from", "conversation"):

@@ -390,6 +390,10 @@ def teams_cases(connector: FakeConnector) -> list[bytes]:
     return [_as_json(no_service), b"[]", b'"x"', b"null", b"{}", ("[" * 100_000).encode(),
             b'{"type": "message"}', _as_json(activity(connector, conversation=None)),
             _as_json(activity(connector, entities="x")), _as_json(activity(connector, type=5)),
+            _as_json(activity(connector, entities=[None])), _as_json(activity(connector, entities=[{}])),
+            _as_json(activity(connector, channelData="x")), _as_json(activity(connector, replyToId=[1])),
+            _as_json(activity(connector, type="invoke", value="x")),
+            _as_json(activity(connector, type="invoke")),  # no name: botbuilder would answer 501
             b"\xff"]
 
 
