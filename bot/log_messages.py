@@ -64,3 +64,6 @@ SLACK_SIGNATURE_NO_SECRET = "no SLACK_SIGNING_SECRET is set (Socket Mode only)"
 SLACK_SIGNATURE_MISMATCH = "the signature does not match SLACK_SIGNING_SECRET"
 SLACK_UNHANDLED = "Slack: no listener handles this {kind} request"
 SLACK_BOLT_QUOTED = "Slack: {start}... (Bolt's line quotes the request; left out)"
+# Inbound requests (bot/request_guard.py)
+TEAMS_UNSIGNED = "Teams request from {remote} refused (401): no Bot Framework token"
+MALFORMED_BODY = "{path}: refused a malformed request with {status} ({reason})"

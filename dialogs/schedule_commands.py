@@ -14,7 +14,7 @@ from dialogs.meetings import NUDGE, PROMPT, add_meeting, meeting_prefix
 from dialogs.messages import Reply
 from dialogs.text import format_clock, format_day, format_duration, format_when
 from dialogs.timing import local_of, local_today, next_allowed
-from dialogs.validation import FieldError, clean_account
+from dialogs.validation import DATE_REACH_YEARS, FieldError, clean_account, parse_id, within_reach
 from storage import outbox
 from storage import preferences as prefs
 from storage.accounts import account_names, get_or_create_account
@@ -78,6 +78,9 @@ async def meeting(
         account = clean_account(name, texts=t, loc=rep.locality(now))
     except FieldError as exc:
         return [Reply(kind="error", text=exc.text)]
+    if not within_reach(when.date(), now):  # year 9999: no nudge could be planned around it
+        return [Reply(kind="error", text=t.message(loc, "far_date", text=cmd.arg[:80],
+                                                   years=DATE_REACH_YEARS))]
     shown = format_when(when, locale=loc, tz=rep.timezone)
     if when <= now:
         return _say(ctx, rep, "meeting_past", "error", when=shown)
@@ -126,6 +129,9 @@ async def pause(
     day = parse_due_date(text, locale=rep.locale, tz=rep.timezone, now=ctx.clock())
     if day is None or day <= local_today(ctx.clock(), rep.timezone):
         return _say(ctx, rep, "pause_bad_date", "error", text=cmd.arg[:80])
+    if not within_reach(day, ctx.clock()):
+        return [Reply(kind="error", text=ctx.texts.message(rep.locale, "far_date", text=cmd.arg[:80],
+                                                           years=DATE_REACH_YEARS))]
     async with ctx.db() as session, session.begin():
         await prefs.set_preference(session=session, person_id=rep.id, paused_until=day)
     return _say(ctx, rep, "paused", day=format_day(day, locale=rep.locale))
@@ -149,8 +155,8 @@ def is_button(cmd: Command) -> bool:
     if cmd.name != "nudges" or not words:
         return False
     if words[0] == "tactic":
-        return len(words) == 3 and words[1].isdigit()
-    return words[0] in _MEETING_BUTTONS and len(words) == 2 and words[1].isdigit()
+        return len(words) == 3 and parse_id(words[1]) is not None
+    return words[0] in _MEETING_BUTTONS and len(words) == 2 and parse_id(words[1]) is not None
 
 
 async def nudges(
@@ -164,10 +170,11 @@ async def nudges(
         async with ctx.db() as session, session.begin():
             await prefs.set_preference(session=session, person_id=rep.id, nudges_off=action in _OFF)
         return _say(ctx, rep, "nudges_off" if action in _OFF else "nudges_on")
-    if action == "tactic" and len(words) == 3 and words[1].isdigit():
-        return await _tactic_verdict(ctx, rep, int(words[1]), words[2])
-    if action in _MEETING_BUTTONS and len(words) == 2 and words[1].isdigit():
-        return await _meeting_button(ctx, rep, action, int(words[1]))
+    target = parse_id(words[1]) if len(words) > 1 else None  # ids as the buttons send them
+    if action == "tactic" and len(words) == 3 and target is not None:
+        return await _tactic_verdict(ctx, rep, target, words[2])
+    if action in _MEETING_BUTTONS and len(words) == 2 and target is not None:
+        return await _meeting_button(ctx, rep, action, target)
     return _say(ctx, rep, "nudges_usage")
 
 

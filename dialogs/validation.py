@@ -22,8 +22,15 @@ from dialogs.text import Texts, format_when, join
 from storage.errors import CoachError
 
 # Control characters except newline and tab; also the Unicode "format" class (bidi overrides,
-# zero-width joiners) which can disguise text.
+# zero-width joiners) which can disguise text, and lone surrogates (a JSON "\ud800"), which no
+# database or encoder can store.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_DROPPED_CATEGORIES = {"Cf", "Cs"}
+# How far from today a date may lie (either way): further is a typo, and would not survive the
+# arithmetic of nudges and reminders (year 9999 plus a day does not exist).
+DATE_REACH_YEARS = 10
+# An id typed or sent by a button: a positive whole number a database column can hold.
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 class FieldError(CoachError):
@@ -40,7 +47,7 @@ def clean_text(value: str) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
     if not value.isascii():  # formatting characters (Cf) are all outside ASCII
-        value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
+        value = "".join(ch for ch in value if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
     return value.strip()
 
 
@@ -71,6 +78,23 @@ def clean_account(raw: str, *, texts: Texts, loc: Locality) -> str:
             texts.message(loc.locale, "account_too_long", length=len(name), limit=ACCOUNT_LIMIT),
         )
     return name
+
+
+def parse_id(text: str) -> int | None:
+    """The id in `text` (ASCII digits, at most 18 of them), or None for anything else."""
+    text = text.strip().lstrip("#")
+    return int(text) if _ID.fullmatch(text) else None
+
+
+def within_reach(day: date, now: datetime) -> bool:
+    """Whether `day` lies at most DATE_REACH_YEARS from `now`, either way."""
+    return abs((day - now.date()).days) <= DATE_REACH_YEARS * 366
+
+
+def _within_reach(day: date, text: str, f: ChecklistField, *, texts: Texts, loc: Locality) -> None:
+    if not within_reach(day, loc.now):
+        raise FieldError(f.key, texts.message(loc.locale, "far_date", text=text[:80],
+                                              years=DATE_REACH_YEARS))
 
 
 def match_choice(f: ChecklistField, raw: str, *, texts: Texts) -> str | None:
@@ -112,21 +136,16 @@ def clean_field(f: ChecklistField, raw: Any, *, texts: Texts, loc: Locality) -> 
             )
         return text
     if f.kind == "date":
-        if isinstance(raw, date):
-            return raw
-        text = clean_text(str(raw))
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-        day = parse_due_date(text, locale=loc.locale, tz=loc.timezone, now=loc.now)
+        text = raw.isoformat() if isinstance(raw, date) else clean_text(str(raw))
+        day = raw if isinstance(raw, date) else _typed_date(text, loc)
         if day is None:
             example = texts.message(loc.locale, "date_example")
             raise FieldError(f.key, texts.message(loc.locale, "bad_date", text=text[:80], example=example))
+        _within_reach(day, text, f, texts=texts, loc=loc)
         return day
     # datetime: an aware datetime, or natural language in the rep's language and timezone
     if isinstance(raw, datetime):
-        moment = raw.astimezone(UTC)
+        moment, text = raw.astimezone(UTC), raw.date().isoformat()
     else:
         text = clean_text(str(raw))
         parsed = parse_meeting_time(text, locale=loc.locale, tz=loc.timezone, now=loc.now)
@@ -136,18 +155,30 @@ def clean_field(f: ChecklistField, raw: Any, *, texts: Texts, loc: Locality) -> 
                 f.key, texts.message(loc.locale, "bad_datetime", text=text[:80], example=example)
             )
         moment = parsed
+    _within_reach(moment.date(), text, f, texts=texts, loc=loc)
     if moment < loc.now:
         when = format_when(moment, locale=loc.locale, tz=loc.timezone)
         raise FieldError(f.key, texts.message(loc.locale, "past_datetime", when=when))
     return moment
 
 
+def _typed_date(text: str, loc: Locality) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return parse_due_date(text, locale=loc.locale, tz=loc.timezone, now=loc.now)
+
+
 def combine_date_time(day: str | None, clock: str | None, *, tz: str) -> datetime | None:
-    """Date and time pickers (ISO strings) in the person's timezone -> UTC; None if either is empty."""
+    """Date and time pickers (ISO strings) in the person's timezone -> UTC; None if either is empty.
+    ValueError when they do not read as a date and a time (or lie past year 9999 in UTC)."""
     if not day or not clock:
         return None
     local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock[:5]))
-    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    try:
+        return local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{day} {clock} is out of range") from None
 
 
 def _require(f: ChecklistField, *, texts: Texts, loc: Locality) -> Any:

@@ -40,7 +40,7 @@ from dialogs.debrief import (
 )
 from dialogs.messages import Reply
 from dialogs.text import format_when
-from dialogs.validation import Locality, clean_account, combine_date_time, validate_form
+from dialogs.validation import Locality, clean_account, combine_date_time, parse_id, validate_form
 from storage import slack_store
 from storage.debrief_insert import SignedOwner
 from storage.debriefs import get_debrief, latest_debriefs
@@ -270,7 +270,10 @@ class SlackDebriefFlow:
             missing = modal.MEETING_TIME if day else "next_meeting_at"
             errors[missing] = self.texts.render(locale, "slack", "time_missing")
         else:
-            raw["next_meeting_at"] = combine_date_time(day, clock, tz=tz)
+            try:
+                raw["next_meeting_at"] = combine_date_time(day, clock, tz=tz)
+            except ValueError:  # not what Slack's pickers send: a crafted value
+                errors["next_meeting_at"] = self.texts.render(locale, "slack", "bad_picker")
         debrief, field_errors = validate_form(raw, texts=self.texts, loc=Locality(locale, tz, now))
         errors.update(field_errors)
         if errors or debrief is None:
@@ -341,9 +344,8 @@ class SlackDebriefFlow:
         body, action, client = args.body, args.action or {}, args.client
         user_id = body["user"]["id"]
         rep = await self.rep(await self.person(body, user_id, client))
-        try:
-            debrief_id = int(str(action.get("value")))
-        except ValueError:
+        debrief_id = parse_id(str(action.get("value")))
+        if debrief_id is None:  # not a value our button sends
             return
         target = await self.edit_or_error(rep, debrief_id)
         if isinstance(target, Reply):

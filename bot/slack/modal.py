@@ -34,6 +34,7 @@ from bot.slack.views import HEADER_LIMIT, OPTION_TEXT_LIMIT, OPTION_VALUE_LIMIT,
 from bot.slack.views import label as slack_label
 from dialogs.checklist import FIELDS, NOTE_LIMIT, POINTS, ChecklistField
 from dialogs.text import Texts
+from dialogs.validation import parse_id
 
 CALLBACK_DEBRIEF = "debrief"
 ACCOUNT = "account"  # block id and action id of the customer select
@@ -67,13 +68,13 @@ class ModalMeta:
             owner = data.get("owner")
             if owner is not None:
                 team, user, person_id, locale, tz = owner
-                owner = (str(team), str(user), int(person_id), str(locale), str(tz))
+                owner = (str(team), str(user), _id(person_id), str(locale), str(ZoneInfo(str(tz)).key))
             return cls(
                 account=data.get("account"),
-                edit_of=int(edit_of) if edit_of is not None else None,
+                edit_of=_id(edit_of) if edit_of is not None else None,
                 owner=owner,
             )
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, KeyError):  # KeyError: ZoneInfoNotFoundError
             return cls()
 
     def owned_by(self, team: str | None, user: str) -> tuple[int, str, str] | None:
@@ -81,6 +82,14 @@ class ModalMeta:
         if self.owner is None or (self.owner[0], self.owner[1]) != (team, user):
             return None
         return self.owner[2], self.owner[3], self.owner[4]
+
+
+def _id(value: object) -> int:
+    """A row id from the metadata (a database integer), else ValueError."""
+    parsed = parse_id(str(value))
+    if parsed is None:
+        raise ValueError(f"not an id: {str(value)[:40]}")
+    return parsed
 
 
 def account_option(texts: Texts, loc: str, *, name: str, new: bool) -> Option:

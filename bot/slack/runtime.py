@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.delivery import register_sender
 from bot.keys import COACH, ENGINE, METRICS, SETTINGS
 from bot.metrics import Metrics
+from bot.request_guard import MalformedBody, refused
 from bot.scheduling.scheduler import wake_scheduler
 from bot.slack import modal, views
 from bot.slack.background import AFTER_ACK_WORK
@@ -41,7 +42,7 @@ from bot.slack.events import WorkspaceEvents
 from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
 from bot.slack.own_team import OwnWorkspace, own_teams_only
 from bot.slack.sender import SlackSender
-from bot.slack.verification import SignatureCheck
+from bot.slack.verification import SignatureCheck, refusal
 from dialogs.context import CoachContext
 from storage import slack_store
 
@@ -147,11 +148,24 @@ def _unauthorized() -> web.Response:
 
 
 async def events(request: web.Request) -> web.Response:
-    """Commands, interactivity and events, signature-verified by Bolt (401 when not)."""
+    """Commands, interactivity and events, signature-verified here and again by Bolt (401 when
+    not); a signed body that does not decode gets 400."""
     runtime = request.app.get(SLACK)
     if runtime is None or not runtime.settings.slack_signing_secret:
         return _unauthorized()  # Socket Mode only: nothing may arrive over HTTP unverified
-    bolt_response = await runtime.bolt.async_dispatch(await bolt_request(request))
+    secret = runtime.settings.slack_signing_secret.get_secret_value()
+    # Verified before anything parses the body: an unsigned body, readable or not, gets 401.
+    fault = refusal(secret, await request.read(), request.headers.get("X-Slack-Request-Timestamp"),
+                    request.headers.get("X-Slack-Signature"))
+    if fault is not None:
+        log.warning(msg.SLACK_BAD_SIGNATURE.format(fault=fault))
+        return _unauthorized()
+    try:
+        bolt = await bolt_request(request)
+    except MalformedBody as exc:
+        refused(request, exc)
+        return web.json_response({"error": "malformed request"}, status=exc.status)
+    bolt_response = await runtime.bolt.async_dispatch(bolt)
     return await to_aiohttp_response(bolt_response)
 
 

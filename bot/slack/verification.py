@@ -4,7 +4,8 @@ Bolt's built-in check logs "Invalid request signature detected (... body: ...)":
 request, a rep's notes included. The app is built with `request_verification_enabled=False` and
 this middleware as `before_authorize` (both public AsyncApp parameters), which puts it where
 Bolt's own check runs: before authorization, so an unsigned request never reaches the
-installation store or the Web API. The check itself is slack_sdk's SignatureVerifier.
+installation store or the Web API. The POST /slack/events handler runs the same `refusal` on the
+raw bytes before anything parses the body (bot.request_guard computes the v0 signature).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 
 from bot import log_messages as msg
+from bot.request_guard import slack_signature_valid
 
 MAX_AGE_SECONDS = 5 * 60  # what Slack documents and SignatureVerifier enforces
 
@@ -33,7 +34,7 @@ class SignatureCheck(AsyncMiddleware):
         then: Callable[..., Awaitable[BoltResponse]] | None = None,
     ) -> None:
         # Socket Mode alone has no signing secret: then nothing over HTTP passes.
-        self.verifier = SignatureVerifier(signing_secret=signing_secret) if signing_secret else None
+        self.secret = signing_secret
         self.logger = logger
         # Bolt takes one before_authorize middleware: what must also hold runs after the signature.
         self.then = then
@@ -54,12 +55,10 @@ class SignatureCheck(AsyncMiddleware):
             return await self._passed(req, next)
         timestamp = _header(req, "x-slack-request-timestamp")
         signature = _header(req, "x-slack-signature")
-        fault = msg.SLACK_SIGNATURE_NO_SECRET if self.verifier is None else _fault(timestamp, signature)
-        if fault is None and self.verifier is not None and self.verifier.is_valid(
-            req.raw_body, timestamp, signature
-        ):
+        fault = refusal(self.secret, req.raw_body.encode("utf-8", "surrogateescape"), timestamp, signature)
+        if fault is None:
             return await self._passed(req, next)
-        self.logger.warning(msg.SLACK_BAD_SIGNATURE.format(fault=fault or msg.SLACK_SIGNATURE_MISMATCH))
+        self.logger.warning(msg.SLACK_BAD_SIGNATURE.format(fault=fault))
         return BoltResponse(status=401, body={"error": "invalid request"})
 
 
@@ -77,3 +76,14 @@ def _fault(timestamp: str | None, signature: str | None) -> str | None:
     if abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS:
         return msg.SLACK_SIGNATURE_STALE
     return None
+
+
+def refusal(secret: str, raw: bytes, timestamp: str | None, signature: str | None) -> str | None:
+    """Why a request's signature does not hold, as a line for the log; None when it does."""
+    if not secret:
+        return msg.SLACK_SIGNATURE_NO_SECRET
+    fault = _fault(timestamp, signature)
+    if fault is not None:
+        return fault
+    headers = {"X-Slack-Request-Timestamp": timestamp or "", "X-Slack-Signature": signature or ""}
+    return None if slack_signature_valid(secret, raw, headers) else msg.SLACK_SIGNATURE_MISMATCH

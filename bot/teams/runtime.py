@@ -29,6 +29,7 @@ from botbuilder.schema.teams import (
 from bot import log_messages as msg
 from bot.delivery import register_sender, to_outgoing
 from bot.keys import COACH, METRICS, SETTINGS
+from bot.request_guard import MalformedBody, refused
 from bot.scheduling.scheduler import wake_scheduler
 from bot.teams import people
 from bot.teams.auth import CoachBotAuthentication
@@ -45,6 +46,7 @@ from bot.teams.cards import (
 )
 from bot.teams.connector import ConnectorError, ConnectorPool
 from bot.teams.emulator import check_emulator_request
+from bot.teams.inbound import read_activity
 from bot.teams.mentions import plain_mentions
 from bot.teams.mode import teams_mode
 from bot.teams.people import TeamsPerson
@@ -294,12 +296,20 @@ def setup(app: web.Application) -> None:
     emulator = mode == "emulator"
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        if emulator:
-            await check_emulator_request(request)  # raises the refusal; botbuilder checks no token
+        if mode == "app_id" and not request.headers.get("Authorization", "").startswith("Bearer "):
+            # Unverified: 401 before the body is read (botbuilder validates the token itself).
+            log.warning(msg.TEAMS_UNSIGNED.format(remote=request.remote))
+            raise web.HTTPUnauthorized(text="a Bot Framework token is required")
         try:
-            response = await adapter.process(request, bot)
-        except json.JSONDecodeError:
-            raise web.HTTPBadRequest(text="the body is not a JSON activity") from None
+            await read_activity(request)  # botbuilder assumes a well-formed activity
+        except MalformedBody as exc:
+            refused(request, exc)
+            return web.Response(status=exc.status, text=f"not a Bot Framework activity: {exc.reason}")
+        if emulator:  # a well-formed activity, from the Emulator on this machine only
+            await check_emulator_request(request)  # raises the refusal; botbuilder checks no token
+        response = await adapter.process(request, bot)
+        if response is not None and response.status == 501:  # botbuilder: an invoke nobody handles
+            return web.Response(status=400, text="not an invoke this bot takes")
         return response or web.Response(status=201)
 
     app.router.add_post("/api/messages", messages)

@@ -20,6 +20,7 @@ from bot import log_messages as msg
 from bot.delivery import register_sender
 from bot.escape import for_web
 from bot.keys import COACH, METRICS, SETTINGS, TEXTS
+from bot.request_guard import MalformedBody, json_body, refused
 from bot.webchat.inbox import WebChatSender, unseen_messages
 from dialogs import conversation
 from dialogs.context import CoachContext
@@ -243,8 +244,11 @@ async def start_session(request: web.Request) -> web.StreamResponse:
 async def post_message(request: web.Request) -> web.StreamResponse:
     _check_origin(request)
     try:
-        payload = await request.json()
-    except ValueError:
+        payload = await json_body(request)
+    except MalformedBody as exc:
+        refused(request, exc)
+        if exc.status == 415:
+            raise web.HTTPUnsupportedMediaType(text=_refusal(request, "webchat_bad_charset")) from None
         raise web.HTTPBadRequest(text=_refusal(request, "webchat_bad_request")) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("text", ""), str):
         raise web.HTTPBadRequest(text=_refusal(request, "webchat_bad_request"))

@@ -155,7 +155,7 @@ class TestEmulatorMode:
         ("replies_to_another_server", 403),
         ("replies_to_a_lookalike", 403),
         ("replies_behind_userinfo", 403),
-        ("no_service_url", 403),
+        ("no_service_url", 400),  # not a Bot Framework activity at all
     ])
     async def test_cross_site_and_rebinding_requests_are_refused(
         self, rep: TeamsUser, case: str, status: int
