@@ -173,7 +173,7 @@ async def main(args: argparse.Namespace) -> None:
         database_url=f"sqlite+aiosqlite:///{tmp / 'coach.db'}",
         org=OrgConfig(internal_domains=["ourco.nl"], server=ServerConfig(webchat=True)),
         slack_signing_secret=SECRET,
-        slack_bot_token="xoxb-bench-0123456789",
+        slack_bot_token="xoxb-test",  # the fake Web API knows it (auth.test: team T111)
         slack_api_url=fake.api_url,
     )
     app = create_app(settings)
