@@ -7,8 +7,6 @@ Slack modal metadata. The generated versions are in test_inbound_properties.py.
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,31 +20,11 @@ from tests.bot.inbound import (
     as_json,
     command_body,
     no_errors,
-    open_debrief_view,
     signed,
     submit,
 )
 from tests.bot.slack.conftest import SlackClient, answers
 from tests.fakes.connector import FakeConnector
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    live = Running(tmp_path_factory.mktemp("inbound"))
-    yield live
-    live.close()
-
-
-@pytest.fixture
-def errors(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.WARNING)
-    return caplog
-
-
-@pytest.fixture(scope="module")
-def debrief_view(running: Running) -> dict[str, Any]:
-    return open_debrief_view(running)
-
 
 # -- the cases the probe found ------------------------------------------------------------------------
 SLACK_CASES = [

@@ -10,8 +10,6 @@ The cases the probe found are explicit examples in test_inbound_cases.py.
 from __future__ import annotations
 
 import itertools
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,30 +32,11 @@ from tests.bot.inbound import (
     activity,
     as_json,
     no_errors,
-    open_debrief_view,
     probe,
     report,
     signed,
 )
 from tests.bot.slack.conftest import SlackClient, answers
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    live = Running(tmp_path_factory.mktemp("inbound"))
-    yield live
-    live.close()
-
-
-@pytest.fixture
-def errors(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.WARNING)
-    return caplog
-
-
-@pytest.fixture(scope="module")
-def debrief_view(running: Running) -> dict[str, Any]:
-    return open_debrief_view(running)
 
 
 # -- the web chat ---------------------------------------------------------------------------------

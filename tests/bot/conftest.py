@@ -1,0 +1,29 @@
+"""Fixtures of the inbound-endpoint tests: one running app per module, its log, a debrief view."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.bot.inbound import Running, open_debrief_view
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    live = Running(tmp_path_factory.mktemp("inbound"))
+    yield live
+    live.close()
+
+
+@pytest.fixture
+def errors(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.WARNING)
+    return caplog
+
+
+@pytest.fixture(scope="module")
+def debrief_view(running: Running) -> dict[str, Any]:
+    return open_debrief_view(running)
