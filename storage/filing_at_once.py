@@ -274,33 +274,22 @@ def _statement() -> Any:
             message.c.expires,
         )
     ).select_from(meeting.join(message, sa.true()))
-    follow_through = sa.select(
-        *later(
-            key(FOLLOW_THROUGH, _bind("ft_tail", sa.String)),
-            _bind("ft_kind", sa.String),
-            payload(FOLLOW_THROUGH),
-            _bind("ft_due", _TS),
-            _bind("ft_expires", _TS),
-        )
-    ).where(_bind("ft_kind", sa.String).is_not(None))
-    feedback = sa.select(
-        *later(
-            key(TACTIC_FEEDBACK, _bind("fb_tail", sa.String)),
-            _bind("fb_kind", sa.String),
-            payload(TACTIC_FEEDBACK),
-            _bind("fb_due", _TS),
-            _bind("fb_expires", _TS),
-        )
-    ).where(_bind("fb_kind", sa.String).is_not(None), filed.c.tactics_open)
-    tips = sa.select(
-        *later(
-            key(TIPS, _bind("tp_tail", sa.String)),
-            _bind("tp_kind", sa.String),
-            payload(TIPS),
-            _bind("tp_due", _TS),
-            _bind("tp_expires", _TS),
-        )
-    ).where(_bind("tp_kind", sa.String).is_not(None))
+    def debrief_row(shape: RowShape, prefix: str) -> Any:
+        """One optional row a debrief plans, from its `<prefix>_*` parameters (no kind: no row)."""
+        kind = _bind(f"{prefix}_kind", sa.String)
+        return sa.select(
+            *later(
+                key(shape, _bind(f"{prefix}_tail", sa.String)),
+                kind,
+                payload(shape),
+                _bind(f"{prefix}_due", _TS),
+                _bind(f"{prefix}_expires", _TS),
+            )
+        ).where(kind.is_not(None))
+
+    follow_through = debrief_row(FOLLOW_THROUGH, "ft")
+    feedback = debrief_row(TACTIC_FEEDBACK, "fb").where(filed.c.tactics_open)
+    tips = debrief_row(TIPS, "tp")
     planned = (
         sa.insert(_OUTBOX)
         .from_select(
