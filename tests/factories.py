@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -156,3 +157,25 @@ async def statements_sent(engine: AsyncEngine) -> AsyncIterator[list[str]]:
 def _driver_own(sql: str) -> bool:
     """asyncpg's own lookup of a statement's types, once per connection (with JIT off around it)."""
     return "typeinfo_tree" in sql or "set_config('jit'" in sql
+
+
+def rep_database_for_cli(tmp_path: Path, monkeypatch: Any, *, config: str) -> str:
+    """A migrated SQLite file with the rep Sanne (sanne@ourco.nl), and the environment that points
+    `coach` commands at it and at an app.yaml holding `config`; the database URL."""
+    from storage import migrate
+    from storage.engine import create_engine, session_factory
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
+    app_yaml = tmp_path / "app.yaml"
+    app_yaml.write_text(config)
+    monkeypatch.setenv("COACH_DATABASE_URL", url)
+    monkeypatch.setenv("COACH_CONFIG", str(app_yaml))
+
+    async def prepare() -> None:
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        await make_person(session_factory(engine), email="sanne@ourco.nl")
+        await engine.dispose()
+
+    asyncio.run(prepare())
+    return url

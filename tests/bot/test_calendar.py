@@ -26,7 +26,7 @@ from storage import outbox
 from storage.models import Account, Meeting, Outbox
 from storage.planning_models import MeetingInvite
 from tests.conftest import SHARED, shared_path
-from tests.factories import make_person
+from tests.factories import make_person, rep_database_for_cli
 from tests.serving import serve as serve_app
 
 HERE = Path(__file__).parent / "ics"
@@ -266,25 +266,10 @@ async def test_a_feed_is_polled_with_conditional_get(cal_coach, feed_server):
 
 
 def test_cli_calendar_import_and_outbox_list(tmp_path, monkeypatch, capsys):
-    import asyncio
 
     from bot.cli import main
-    from storage import migrate
-    from storage.engine import create_engine, session_factory
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
-    config = tmp_path / "app.yaml"
-    config.write_text("internal_domains: [ourco.nl]\n")
-    monkeypatch.setenv("COACH_DATABASE_URL", url)
-    monkeypatch.setenv("COACH_CONFIG", str(config))
-
-    async def prepare() -> None:
-        engine = create_engine(url)
-        await migrate.upgrade(engine)
-        await make_person(session_factory(engine), email="sanne@ourco.nl")
-        await engine.dispose()
-
-    asyncio.run(prepare())
+    rep_database_for_cli(tmp_path, monkeypatch, config="internal_domains: [ourco.nl]\n")
     assert (
         main(["calendar", "import", str(HERE / "customer-mixed.ics"), "--person", "Sanne@OurCo.nl", "--json"])
         == 0

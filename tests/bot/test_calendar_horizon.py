@@ -24,7 +24,7 @@ from dialogs.timing import SchedulePolicy
 from storage import calendars
 from storage.models import Meeting, Outbox
 from storage.planning_models import CalendarSeries
-from tests.factories import make_person
+from tests.factories import make_person, rep_database_for_cli
 from tests.serving import serve as serve_app
 
 POLICY = SchedulePolicy(internal_domains=("ourco.nl",))
@@ -217,22 +217,9 @@ async def test_a_feed_that_does_not_change_still_grows_its_series(cal_coach, clo
 
 def test_cli_import_says_what_lies_beyond_the_horizon(tmp_path, monkeypatch, capsys):
     from bot.cli import main
-    from storage import migrate
-    from storage.engine import create_engine, session_factory
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
-    config = tmp_path / "app.yaml"
-    config.write_text("internal_domains: [ourco.nl]\ncalendar:\n  max_feed_bytes: 65536\n")
-    monkeypatch.setenv("COACH_DATABASE_URL", url)
-    monkeypatch.setenv("COACH_CONFIG", str(config))
-
-    async def prepare() -> None:
-        engine = create_engine(url)
-        await migrate.upgrade(engine)
-        await make_person(session_factory(engine), email="sanne@ourco.nl")
-        await engine.dispose()
-
-    asyncio.run(prepare())
+    config = "internal_domains: [ourco.nl]\ncalendar:\n  max_feed_bytes: 65536\n"
+    rep_database_for_cli(tmp_path, monkeypatch, config=config)
     now = datetime.now(UTC).replace(microsecond=0)
     far = now + timedelta(days=120)
     ics = tmp_path / "outlook.ics"
