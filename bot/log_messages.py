@@ -20,6 +20,7 @@ WEBCHAT_REFUSED = "Web chat request from {remote} refused: the web chat answers 
 WEBCHAT_CROSS_ORIGIN = "Web chat request with Origin {origin} refused: not this server's origin"
 SLACK_PROFILE_FAILED = "Slack: users.info for {user} failed ({error}); using the stored profile"
 SLACK_MODAL_FAILED = "Slack: views.open failed ({error})"
+SLACK_REDRAW_SKIPPED = "Slack: the debrief modal {view} was not redrawn ({error}); a newer drawing stands"
 SLACK_SEND_FAILED = "Slack: sending to {user} failed ({error})"
 SLACK_UNINSTALLED = "Slack: the app was uninstalled from workspace {team}; its installation data is deleted"
 SLACK_TOKENS_REVOKED = "Slack: tokens revoked in workspace {team} (bot: {bot}, users: {users})"

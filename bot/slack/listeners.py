@@ -40,7 +40,7 @@ from dialogs.debrief import (
 )
 from dialogs.messages import Reply
 from dialogs.text import format_when
-from dialogs.validation import Locality, clean_account, combine_date_time, parse_id, validate_form
+from dialogs.validation import Locality, clean_account, parse_id, validate_form
 from storage import slack_store
 from storage.debrief_insert import SignedOwner
 from storage.debriefs import get_debrief, latest_debriefs
@@ -262,18 +262,7 @@ class SlackDebriefFlow:
             rep = await self.rep(await self.person(body, user_id, client))
             person_id, locale, tz = rep.id, rep.locale, rep.timezone
         now = self.ctx.clock()
-        raw: dict[str, Any] = dict(modal.read_state(view.get("state", {}).get("values", {})))
-        raw["account"] = meta.account or raw.get(modal.ACCOUNT)
-        errors: dict[str, str] = {}
-        day, clock = raw.pop("next_meeting_at", None), raw.pop(modal.MEETING_TIME, None)
-        if bool(day) != bool(clock):
-            missing = modal.MEETING_TIME if day else "next_meeting_at"
-            errors[missing] = self.texts.render(locale, "slack", "time_missing")
-        else:
-            try:
-                raw["next_meeting_at"] = combine_date_time(day, clock, tz=tz)
-            except ValueError:  # not what Slack's pickers send: a crafted value
-                errors["next_meeting_at"] = self.texts.render(locale, "slack", "bad_picker")
+        raw, errors = modal.submitted_answers(view, meta, texts=self.texts, locale=locale, tz=tz)
         debrief, field_errors = validate_form(raw, texts=self.texts, loc=Locality(locale, tz, now))
         errors.update(field_errors)
         if errors or debrief is None:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from bot.app import COACH, create_app
 from bot.slack.background import AFTER_ACK_WORK
-from tests.bot.slack.conftest import BOT_TOKEN, SIGNING_SECRET, SlackClient
+from tests.bot.slack.conftest import BOT_TOKEN, DECIDING, SIGNING_SECRET, SlackClient, answers, opened
 from tests.bot.teams.conftest import emulator_on
 from tests.factories import make_settings
 from tests.fakes.connector import FakeConnector, start_connector
@@ -244,9 +244,19 @@ def submit(running: Running, view: dict[str, Any], answers_: dict[str, Any], vie
 
 
 
-def open_debrief_view(running: Running) -> dict[str, Any]:
-    """The modal `/debrief Acme` opens (from the fake Slack API's views.open)."""
+def open_debrief_view(running: Running, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The modal `/debrief Acme` opens (from the fake Slack API's views.open), with the ratings
+    and outcome of `form` (else `answers()`) chosen, so it shows their details as the bot redrew it."""
     body = command_body("Acme")
     assert running.post("/slack/events", body, {"Content-Type": FORM, **signed(body)})[0] == 200
     running.settle()
-    return dict(running.slack_api.to("views.open")[-1].view)
+    view = dict(opened(running.slack_api.to("views.open")[-1]))
+    form = form or answers()
+    for block_id in DECIDING:
+        if block_id not in {b.get("block_id") for b in view["blocks"]}:
+            continue  # answered by the outcome
+        choice = SlackClient.choice_body(view, form, block_id).encode()
+        assert running.post("/slack/events", choice, {"Content-Type": FORM, **signed(choice)})[0] == 200
+        running.settle()
+        view = opened(running.slack_api.to("views.update")[-1])
+    return view
