@@ -223,8 +223,11 @@ ACTIVITY_FIELDS = st.dictionaries(
 # What a card's button or form sends in `value` (ANSWER_ACTION, SUBMIT_ACTION), with odd contents.
 CARD_VALUE = st.dictionaries(
     st.sampled_from(["coach", "text", "expect", "key", "account", "rating:opening", "note:opening",
-                     "next_step_due", "next_meeting_at_date", "next_meeting_at_time", "outcome"]),
+                     "next_step_due", "next_meeting_at_date", "next_meeting_at_time", "outcome", "shown",
+                     "kept"]),
     st.one_of(st.sampled_from(["answer", "debrief", "9999-12-31", "0001-01-01", "25:99", "1" * 40]),
+              st.lists(st.sampled_from(["rating:opening", "outcome", "note:opening", "next_meeting_at"])),
+              st.dictionaries(st.sampled_from(["note:opening", "next_meeting_at_date", "x"]), JSON_VALUE),
               ANSWERS.filter(lambda a: "\ud800" not in a and "\udfff" not in a), JSON_VALUE),
     max_size=6,
 )
