@@ -113,7 +113,7 @@ def debrief_card(
         return texts.render(locale, "teams", k, **kw)
 
     details = shown != RATINGS_STEP
-    intro = ("details_changed" if changed else "details_intro") if details else "ratings_intro"
+    intro = ("details_changed" if changed else "details_intro") if details else "card_intro"
     body: list[dict[str, Any]] = [
         _text(t("card_title"), size="large", weight="bolder"),
         _text(t(intro), isSubtle=True, spacing="small"),
