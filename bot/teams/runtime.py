@@ -153,11 +153,12 @@ class CoachTeamsBot(TeamsActivityHandler):
         if errors or debrief is None or not key or more:
             entered = {**_kept(value.get("kept")),
                        **{k: _scalar(v) for k, v in value.items() if k not in ("kept", "shown")}}
-            if errors:  # the same card again, and a required rating it lacked, to show the error on
-                again = tuple(k for k in needed if k in shown or FIELDS_BY_KEY[k].required)
+            # With errors the same card again (and a required rating it lacked, to show the error
+            # on); else the card with the details these answers call for.
+            draw = (tuple(k for k in needed if k in shown or FIELDS_BY_KEY[k].required) if errors
+                    else needed)
             card = debrief_card(texts, who.locale, key=key or uuid.uuid4().hex, values=entered,
-                                errors=errors, shown=again if errors else needed,
-                                changed=not errors and shown != RATINGS_STEP)
+                                errors=errors, shown=draw, changed=not errors and shown != RATINGS_STEP)
             await self.show(turn_context, card_id, card)
             return
         # Filed for the authenticated sender (from.aadObjectId in its tenant), checked in the insert.
