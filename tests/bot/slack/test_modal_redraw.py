@@ -25,7 +25,7 @@ from tests.bot.slack.conftest import (
     settle,
 )
 from tests.conftest import LiveApp
-from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_api import FakeSlackApi, default_user
 
 
 def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -185,3 +185,19 @@ async def test_edit_opens_with_the_stored_answers_and_their_details(
     assert typed(edit, "next_step_what") == "Pilot proposal" and typed(edit, "next_meeting_time") == "14:00"
     assert "concessions_asked" not in shown and "next_step_due" not in shown
     assert all(shown[k].get("dispatch_action") for k in shown if k.startswith("rating:") or k == "outcome")
+
+
+async def test_a_redraw_speaks_the_reps_language(slack: SlackClient, slack_api: FakeSlackApi) -> None:
+    slack_api.users["U111"] = {**default_user("U111"), "locale": "nl-NL"}
+    view = await open_modal(slack, slack_api, "Acme")
+    view = await redrawn(slack, slack_api, view, {"rating:opening": "no"}, "rating:opening")
+    assert inputs(view)["agenda_set_by"]["label"]["text"] == "Wie bepaalde de agenda?"
+    assert view["submit"]["text"] == "Opslaan"
+    # Without the owner hint (a view opened before the person was cached) the signed user's
+    # profile decides the language.
+    meta = json.loads(view["private_metadata"])
+    assert meta.pop("owner") is not None
+    view = {**view, "private_metadata": json.dumps(meta)}
+    view = await redrawn(slack, slack_api, view, {"rating:opening": "no", "rating:interaction": "yes"},
+                         "rating:interaction")
+    assert inputs(view)["customer_questions"]["label"]["text"].startswith("Welke")
