@@ -48,7 +48,8 @@ async def test_y_is_no_answer_to_a_question_without_yes(make_chat: ChatFactory) 
     [
         ("en", "Pick one: Yes, Partly or No.",
          "Pick one: “The customer, formally”, “I did, informally” or “Nobody really”."),
-        ("nl", "Kies: Ja, Deels of Nee.", "Kies: „De klant, formeel”, „Ik, informeel” of „Eigenlijk niemand”."),
+        ("nl", "Kies: Ja, Deels of Nee.",
+         "Kies: „De klant, formeel”, „Ik, informeel” of „Eigenlijk niemand”."),
     ],
 )
 async def test_a_wrong_choice_lists_the_options_readably(
@@ -118,11 +119,12 @@ async def test_a_date_asked_before_other_questions_is_echoed_and_asked_again_on_
     """Rules that ask the next meeting before the outcome (an organisation may order them so): the
     echo comes with the next question, and its button asks the meeting again in the same draft."""
     text = checklist_path.RULES_FILE.read_text(encoding="utf-8")
-    moved = "sequence: [opening, interaction, situation, concessions, next_meeting_at, outcome, next_step, next_step_due]"
+    points = "opening, interaction, situation, concessions"
+    shipped = f"sequence: [{points}, outcome, next_step, next_meeting_at, next_step_due]"
+    assert shipped in text
     rules = tmp_path / "rules.yaml"
-    rules.write_text(text.replace(
-        "sequence: [opening, interaction, situation, concessions, outcome, next_step, next_meeting_at, next_step_due]",
-        moved), encoding="utf-8")
+    moved = f"sequence: [{points}, next_meeting_at, outcome, next_step, next_step_due]"
+    rules.write_text(text.replace(shipped, moved), encoding="utf-8")
     monkeypatch.setattr(checklist_path, "RULES", checklist_path.load_rules(rules))
     monkeypatch.setitem(checklist_path.RULES.when, "next_meeting_at", checklist_path.Condition())
     chat = await make_chat()
@@ -160,7 +162,8 @@ async def test_a_name_close_to_a_known_account_is_confirmed_once(make_chat: Chat
     await chat.debrief("Acme Logistics", path("all_good", locale))
     await chat.say("debrief Acme")
     assert chat.field == "account_close" and chat.kinds == ["question"]
-    assert chat.question.text == texts.message(locale, "account_close_one", typed="Acme", known="Acme Logistics")
+    assert chat.question.text == texts.message(locale, "account_close_one", typed="Acme",
+                                               known="Acme Logistics")
     labels = [b.label for b in chat.question.buttons]
     assert labels == ["Acme Logistics", texts.message(locale, "button_new_account", typed="Acme")]
     await chat.press("Acme Logistics")
@@ -216,7 +219,8 @@ async def test_the_confirmation_takes_typed_answers_and_refuses_others(make_chat
     clock.advance(hours=1)
     await chat.debrief("Acme Services", no_meeting)
     await chat.say("debrief Acme")
-    assert chat.question.text == texts.message("nl", "account_close_many", typed="Acme", known="Acme Services")
+    assert chat.question.text == texts.message("nl", "account_close_many", typed="Acme",
+                                               known="Acme Services")
     new = texts.message("nl", "button_new_account", typed="Acme")
     assert [b.label for b in chat.question.buttons] == ["Acme Services", "Acme Logistics", new]
     for unclear in ("misschien", "ja", "3"):  # "ja" names neither of two
