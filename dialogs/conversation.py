@@ -86,7 +86,7 @@ async def _mid_debrief(
         return debrief_steps.stale(ctx, rep, state)
     if expect is None:
         if _earlier_button(command):
-            return debrief_steps.stale(ctx, rep, state, "stale_button")
+            return debrief_steps.stale(ctx, rep, state, "stale_button", text)
         if command.name == "debrief" and not command.arg:
             return debrief_steps.stale(ctx, rep, state, "debrief_in_progress")
         if command.name == "debrief" and not _asks_text(state):

@@ -59,11 +59,13 @@ def next_field(data: dict[str, Any]) -> str | None:
     return None
 
 
-def stale(ctx: CoachContext, rep: Rep, state: DialogState, key: str = "stale_click") -> list[Reply]:
+def stale(
+    ctx: CoachContext, rep: Rep, state: DialogState, key: str = "stale_click", text: str = ""
+) -> list[Reply]:
     """A button or word that does not answer the open question: say so, ask it again."""
     account = state.data.get("account") or ""
-    return [Reply(kind="info", text=ctx.texts.message(rep.locale, key, account=account)),
-            question(ctx, rep, state)]
+    said = ctx.texts.message(rep.locale, key, account=account, text=text[:60])
+    return [Reply(kind="info", text=said), question(ctx, rep, state)]
 
 
 async def answer_field(

@@ -186,7 +186,8 @@ async def test_an_edit_button_from_history_mid_debrief_is_not_an_answer(
     before = await chat.dialog()
     await chat.say(edit.value)  # pressed in the history shown earlier: no question token
     assert chat.kinds == ["info", "question"] and chat.field == "agenda_set_by"
-    assert chat.replies[0].text == texts.message(locale, "stale_button", account="Globex")
+    assert chat.replies[0].text == texts.message(locale, "stale_button", account="Globex", text="edit 1")
+    assert "“edit 1”" in chat.replies[0].text or "„edit 1”" in chat.replies[0].text
     after = await chat.dialog()
     assert after is not None and before is not None
     assert (after.version, after.data) == (before.version, before.data)
@@ -216,3 +217,17 @@ async def test_a_keep_typed_in_a_new_debrief_is_not_stored_as_text(make_chat: Ch
     assert chat.field == "note:opening"
     await chat.say("/keep")
     assert chat.kinds == ["info", "question"] and chat.field == "note:opening"
+
+
+async def test_a_forget_confirmation_pressed_mid_debrief_forgets_nothing(make_chat: ChatFactory) -> None:
+    chat = await make_chat()
+    await chat.debrief("Acme", path("all_good"))
+    await chat.say("forget")
+    confirm = chat.replies[0].buttons[0].value
+    await chat.say("debrief Globex")
+    await chat.say(confirm)
+    assert chat.kinds == ["info", "question"] and chat.field == "rating:opening"
+    said = chat.coach.texts.message("en", "stale_button", account="Globex", text=confirm)
+    assert chat.replies[0].text == said
+    async with chat.coach.db() as session:
+        assert await count_debriefs(session=session, person_id=chat.person_id) == 1
