@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from jinja2 import (
     ChoiceLoader,
@@ -335,6 +336,18 @@ def weekday_name(short: str, *, locale: str) -> str:
     return Text(format_date(
         date(2024, 1, 1) + timedelta(days=_WEEKDAY_INDEX[short]), "EEEE", locale=_babel(locale)
     ))
+
+
+def format_choices(labels: Iterable[str], *, locale: str) -> str:
+    """Options as a person lists them: "Yes, Partly or No" / "Ja, Deels of Nee" (Babel's "or"
+    list), each label keeping its user spans."""
+    parts = list(labels)
+    marks = [chr(0xE100 + i) for i in range(len(parts))]  # private use: never in a label
+    pattern = format_list(marks, style="or", locale=_babel(locale)) if parts else ""
+    out: list[str] = []
+    for chunk in re.split(f"([{''.join(marks)}])", pattern) if parts else []:
+        out.append(parts[marks.index(chunk)] if chunk in marks else Text(chunk))
+    return join("", out)
 
 
 def format_number(value: float, *, locale: str) -> str:

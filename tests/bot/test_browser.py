@@ -114,24 +114,15 @@ async def test_a_rep_completes_a_debrief_and_sees_the_coaching(me: Visitor, live
     await me.click("No")
     await me.click("The customer, formally")
     await me.type("They sent their agenda by mail.")
-    await me.click("Yes")  # 2. interaction
+    await me.click("Yes")  # 2. interaction: which questions
     await me.type("How fast is onboarding?")
-    await me.type("Six weeks, with a pilot team.")
-    await me.click(t("button_skip"))
-    await me.click("Partly")  # 3. current situation
+    await me.click("Partly")  # 3. current situation: what they tried, the supplier check
     await me.type("An in-house spreadsheet")
     await me.click("Didn't ask")
-    await me.click(t("button_skip"))
-    await me.click("Yes")  # 4. concessions
-    for _ in range(4):
-        await me.click(t("button_skip"))
-    await me.click("Yes")  # 5. next step
-    await me.type("Pilot proposal")
-    await me.type("I send it; they book the IT review")
-    await me.type("Friday")
-    await me.type("next Tuesday 2pm")
-    await me.click(t("button_skip"))
-    await me.click("Next step agreed")
+    await me.click("Yes")  # 4. concessions: nothing more to ask
+    await me.click("Next step agreed")  # the outcome answers point 5
+    await me.type("Pilot proposal: I send it; they book the IT review")
+    await me.type("next Tuesday 2pm")  # the last of 11 questions
 
     tips = page.locator("li[data-kind=tips]")
     await tips.wait_for()
@@ -193,23 +184,15 @@ async def test_dutch_debrief_with_dutch_labels(me: Visitor, live_app: LiveApp) -
     await me.click("Deels")
     await me.click("Ik, informeel")
     await me.click(t("button_skip"))
-    await me.click("Ja")  # interactie
-    for _ in range(3):
-        await me.click(t("button_skip"))
-    await me.click("Nee")  # huidige situatie
+    await me.click("Ja")  # interactie: welke vragen
     await me.click(t("button_skip"))
+    await me.click("Nee")  # huidige situatie: de leverancier, dan een notitie
     await me.click("Niet gevraagd")
     await me.click(t("button_skip"))
     await me.click("Ja")  # concessies
-    for _ in range(4):
-        await me.click(t("button_skip"))
-    await me.click("Ja")  # volgende stap
+    await me.click("Volgende stap afgesproken")  # de uitkomst beantwoordt punt 5
     await me.type("Offerte voor de pilot")
-    await me.type("Ik stuur hem, zij plannen de IT-review")
-    await me.type("vrijdag")
     await me.type("volgende week dinsdag 14:00")
-    await me.click(t("button_skip"))
-    await me.click("Volgende stap afgesproken")
 
     tips = page.locator("li[data-kind=tips]")
     await tips.wait_for()

@@ -133,7 +133,7 @@ async def test_submit_with_errors_comes_back_on_the_same_card(rep: TeamsUser, ca
     assert again is not None
     assert list(card_schema.iter_errors(again)) == []
     shown = texts_of(again)
-    assert any("Please choose one of: Yes, Partly, No" in t for t in shown)
+    assert any("Pick one: Yes, Partly or No." in t for t in shown)  # the options as a list a person reads
     assert any("both a date and a time" in t for t in shown)
     assert any("customer's name" in t for t in shown)
     # What the rep already answered is kept on the card.
