@@ -19,12 +19,16 @@ WORDS: dict[str, tuple[str, ...]] = {
     "language": ("language", "lang", "taal"),
     "cancel": ("cancel", "stop", "annuleer", "annuleren"),
     "greeting": ("hi", "hello", "hey", "hallo", "hoi", "start"),
-    # Meetings and nudges, teams, the digest and data rights handle these:
+    # Meetings and nudges, teams, the digest, action points and data rights handle these:
     "meeting": ("meeting", "afspraak", "gesprek"),
     "pause": ("pause", "pauze", "pauzeer"),
     "resume": ("resume", "hervat"),
     "nudges": ("nudges", "herinneringen"),
     "team": ("team",),
+    "assign": ("assign", "toewijzen", "opdracht"),
+    "actions": ("actions", "actiepunten", "acties"),
+    "done": ("done", "klaar", "gedaan"),
+    "not_yet": ("not-yet", "nog-niet"),
     "export": ("export", "exporteer"),
     "forget": ("forget", "vergeet", "wis"),
 }

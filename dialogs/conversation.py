@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from dialogs import account_choice, data_rights, debrief_edit, debrief_steps, schedule_commands, team
+from dialogs import (
+    account_choice,
+    action_assign,
+    action_points,
+    data_rights,
+    debrief_edit,
+    debrief_steps,
+    schedule_commands,
+    team,
+)
 from dialogs.checklist import FIELDS_BY_KEY
 from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
@@ -26,9 +35,11 @@ CommandHandler = Callable[[CoachContext, Rep, str, DialogState | None, Command],
 
 
 async def welcome(*, ctx: CoachContext, person_id: int) -> list[Reply]:
+    """The greeting, and the person's open action points if a manager set any."""
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
-    return [_welcome(ctx, rep)]
+        reminder = await action_points.open_points_reply(session=session, ctx=ctx, rep=rep)
+    return [_welcome(ctx, rep), *reminder]
 
 
 def _welcome(ctx: CoachContext, rep: Rep) -> Reply:
@@ -81,6 +92,9 @@ async def _mid_debrief(
     """A message while a debrief question is open: the answer to it, unless it is not one."""
     if schedule_commands.is_button(command):  # a nudge's button: acted on, then the question again
         acted = await schedule_commands.nudges(ctx, rep, channel, state, command)
+        return [*acted, question(ctx, rep, state)]
+    if action_points.is_button(command):  # an action point's Done / Not yet, the same way
+        acted = await action_points.press(ctx, rep, channel, state, command)
         return [*acted, question(ctx, rep, state)]
     if expect is not None and expect != token(state):  # a button of an earlier question
         return debrief_steps.stale(ctx, rep, state)
@@ -190,6 +204,10 @@ COMMANDS: dict[str, CommandHandler] = {
     "cancel": _cancel,
     "greeting": _greeting,
     "team": team.team_reply,
+    "assign": action_assign.assign_reply,
+    "actions": action_points.actions_reply,
+    "done": action_points.done_reply,
+    "not_yet": action_points.not_yet_reply,
     "export": data_rights.export_reply,
     "forget": data_rights.forget_reply,
     "meeting": schedule_commands.meeting,

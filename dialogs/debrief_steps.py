@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from dialogs import action_points
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY
 from dialogs.checklist_path import questions, settle
 from dialogs.context import CoachContext
@@ -218,6 +219,8 @@ async def finish(
                 schedule=ctx.schedule,
             )
             replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created)
+            if created:  # one optional tap: did the rep do their latest action point?
+                replies += await action_points.debrief_question(session=session, ctx=ctx, rep=rep)
     if echo is not None:  # corrected as an edit of the stored debrief, that field only
         replies.insert(0, _echo(ctx, rep, echo, f"edit id:{debrief_id} {echo[0]}"))
     return [*lead, *replies]

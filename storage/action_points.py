@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col
 
-from storage.models import UTCDateTime, utcnow
+from storage.models import Person, UTCDateTime, utcnow
 
 TEXT_LIMIT = 500
 
@@ -119,3 +121,69 @@ async def action_point_counts(
         .group_by(col(ActionPoint.person_id))
     )
     return {int(pid): ActionCounts(int(o), int(d)) for pid, o, d in rows}
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """An action point with the names a message needs: whose it is and who set it."""
+
+    point: ActionPoint
+    rep_name: str
+    rep_locale: str | None
+    manager_name: str  # "" when the manager is gone (forgotten)
+
+
+def _name(display_name: str | None, email: str | None) -> str:
+    return display_name or email or ""
+
+
+def _views() -> sa.Select[ActionPoint, str, str | None, str | None, str, str | None]:
+    rep, manager = aliased(Person), aliased(Person)
+    return (
+        sa.select(
+            ActionPoint,
+            col(rep.display_name),
+            col(rep.email),
+            col(rep.locale),
+            col(manager.display_name),
+            col(manager.email),
+        )
+        .join(rep, col(rep.id) == col(ActionPoint.person_id))
+        .outerjoin(manager, col(manager.id) == col(ActionPoint.manager_id))
+    )
+
+
+def _as_views(rows: Any) -> list[ActionView]:
+    return [ActionView(p, _name(rn, re), loc, _name(mn, me)) for p, rn, re, loc, mn, me in rows]
+
+
+async def action_view(*, session: AsyncSession, action_id: int) -> ActionView | None:
+    rows = _as_views(await session.execute(_views().where(col(ActionPoint.id) == action_id)))
+    return rows[0] if rows else None
+
+
+async def open_points_of(
+    *, session: AsyncSession, person_ids: Sequence[int]
+) -> dict[int, list[ActionView]]:
+    """Per rep, their open action points, oldest first: one query for any number of reps."""
+    if not person_ids:
+        return {}
+    rows = await session.execute(
+        _views()
+        .where(col(ActionPoint.person_id).in_(list(person_ids)), col(ActionPoint.status) == ActionStatus.OPEN)
+        .order_by(col(ActionPoint.created_at), col(ActionPoint.id))
+    )
+    out: dict[int, list[ActionView]] = {}
+    for view in _as_views(rows):
+        out.setdefault(view.point.person_id, []).append(view)
+    return out
+
+
+async def open_points_set_by(*, session: AsyncSession, manager_id: int) -> list[ActionView]:
+    """The open points this manager set for their reps, oldest first."""
+    rows = await session.execute(
+        _views()
+        .where(col(ActionPoint.manager_id) == manager_id, col(ActionPoint.status) == ActionStatus.OPEN)
+        .order_by(col(ActionPoint.created_at), col(ActionPoint.id))
+    )
+    return _as_views(rows)

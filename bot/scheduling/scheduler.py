@@ -37,7 +37,7 @@ from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
 from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
-from dialogs import debrief, followup, meetings, nudge
+from dialogs import action_points, debrief, followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
@@ -57,19 +57,24 @@ BatchRenderer = Callable[[CoachContext, Sequence[outbox.Item]], Awaitable[Mappin
 def renderers() -> dict[str, Renderer]:
     """A new registry of every outbox kind's renderer (one per app, so apps never share one)."""
     return {
-        meetings.NUDGE: nudge.render_nudge,
+        meetings.NUDGE: action_points.reminding(nudge.render_nudge),
         meetings.PROMPT: followup.render_prompt,
         meetings.REMINDER: followup.render_reminder,
         meetings.FOLLOW_THROUGH: followup.render_follow_through,
         meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
         debrief.TIPS: debrief.render_tips,
+        action_points.NOTICE: action_points.render_notice,
         **DIGEST_KINDS,
     }
 
 
 def batch_renderers() -> dict[str, BatchRenderer]:
     """Kinds whose renderer can do a whole claimed batch in a few queries (by row id)."""
-    return {meetings.NUDGE: nudge.render_nudges, debrief.TIPS: debrief.render_tips_batch}
+    return {
+        # A nudge reminds the rep of their open action points; a new debrief's tips ask about one.
+        meetings.NUDGE: action_points.reminding_batch(nudge.render_nudges),
+        debrief.TIPS: action_points.asking_after_tips(debrief.render_tips_batch),
+    }
 
 
 def schedule_policy(org: OrgConfig) -> SchedulePolicy:
