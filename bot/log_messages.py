@@ -17,6 +17,7 @@ DEMO_SEEDED = "Demo data: a manager and {reps} reps with {debriefs} debriefs in 
 MIGRATED = "Database schema at revision {revision}"
 DB_UNREACHABLE = "Health check: the database does not answer: {error}"
 WEBCHAT_REFUSED = "Web chat request from {remote} refused: the web chat answers loopback only"
+WEBCHAT_PERSONA_REFUSED = "Web chat persona refused: personas exist in demo mode (coach serve --demo) only"
 WEBCHAT_CROSS_ORIGIN = "Web chat request with Origin {origin} refused: not this server's origin"
 SLACK_PROFILE_FAILED = "Slack: users.info for {user} failed ({error}); using the stored profile"
 SLACK_MODAL_FAILED = "Slack: views.open failed ({error})"

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from dialogs.action_assign import assign_form
 from dialogs.checklist import POINTS
 from dialogs.digest import Digest, Figures, RepDigest
-from dialogs.messages import FileAttachment, Reply
+from dialogs.messages import FileAttachment, Reply, TextForm
 from dialogs.text import Texts, format_day, format_ratio, format_when
 
 CHANNEL_MINIMUM_REPS = 3
@@ -138,7 +139,13 @@ def summary_reply(texts: Texts, digest: Digest) -> Reply:
     )
 
 
-def rep_reply(texts: Texts, digest: Digest, rep: RepDigest) -> Reply:
+def assign_form_of(texts: Texts, digest: Digest, rep: RepDigest) -> TextForm:
+    """The form under a rep's part of their manager's digest: the action point to send."""
+    return assign_form(texts, digest.locale, rep_id=rep.person_id, rep_name=rep.name, proposed="")
+
+
+def rep_reply(texts: Texts, digest: Digest, rep: RepDigest, *, form: bool = False) -> Reply:
+    """One rep's part; `form`: with the action point to send them (their own manager's digest)."""
     loc, f = digest.locale, rep.figures
     if f.debriefs:
         items = [_t(texts, loc, "debriefs", debriefs=f.debriefs, previous=f.debriefs_previous)]
@@ -184,7 +191,11 @@ def rep_reply(texts: Texts, digest: Digest, rep: RepDigest) -> Reply:
             for n in rep.notes[:NOTES_PER_REP]
         ]
     return Reply(
-        kind="digest", title=rep.name, items=tuple(items), meta={"section": "rep", "person_id": rep.person_id}
+        kind="digest",
+        title=rep.name,
+        items=tuple(items),
+        meta={"section": "rep", "person_id": rep.person_id},
+        form=assign_form_of(texts, digest, rep) if form else None,
     )
 
 
@@ -212,7 +223,7 @@ def digest_replies(texts: Texts, digest: Digest, *, chart: bool = True) -> list[
     replies = [summary_reply(texts, digest)]
     if not digest.reps:
         return replies
-    replies += [rep_reply(texts, digest, r) for r in digest.reps]
+    replies += [rep_reply(texts, digest, r, form=True) for r in digest.reps]
     if chart:
         replies.append(chart_reply(texts, digest))
     return replies

@@ -141,7 +141,8 @@ async def _one_rep(ctx: CoachContext, rep: Rep, who: str) -> list[Reply]:
     if digest.locale != rep.locale:  # the viewer's language, whoever's team it is
         digest = replace(digest, locale=rep.locale)
     section = [r for r in digest.reps if r.person_id == found.id]
-    return [rep_reply(ctx.texts, digest, section[0])] if section else []
+    # Only their own manager may send them an action point: the form is in that digest only.
+    return [rep_reply(ctx.texts, digest, section[0], form=found.manager_id == rep.id)] if section else []
 
 
 async def _change(ctx: CoachContext, rep: Rep, who: str, *, add: bool) -> list[Reply]:

@@ -43,6 +43,7 @@ from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
 from bot.slack.modal_redraw import ModalRedraws
 from bot.slack.own_team import OwnWorkspace, own_teams_only
 from bot.slack.sender import SlackSender
+from bot.slack.text_form import TextForms
 from bot.slack.verification import SignatureCheck, refusal
 from dialogs.context import CoachContext
 from storage import slack_store
@@ -198,5 +199,6 @@ def register_listeners(
     bolt.action(views.ACTION_EDIT)(listeners.work.acked(listeners.edit_button))
     bolt.action(re.compile(rf"^{views.ACTION_REPLY}:\d+$"))(listeners.work.acked(listeners.reply_button))
     ModalRedraws(listeners).register(bolt)
+    TextForms(listeners).register(bolt)
     WorkspaceEvents(listeners).register(bolt)
     return listeners

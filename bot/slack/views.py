@@ -7,6 +7,7 @@ initial answers) are form data, not rendered text, and are passed as typed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,12 +26,13 @@ from slack_sdk.models.views import View
 
 from bot.escape import for_slack
 from dialogs.checklist import POINTS
-from dialogs.messages import Reply
+from dialogs.messages import Reply, TextForm
 from dialogs.text import Texts
 
 ACTION_OPEN = "open_debrief"
 ACTION_EDIT = "edit_debrief"
 ACTION_REPLY = "reply"  # buttons of rendered replies: reply:<n>, value = the words to act on
+ACTION_FORM = "text_form"  # a reply's TextForm: opens a modal with its text (bot/slack/text_form.py)
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
 BUTTON_LIMIT = 75
@@ -89,7 +91,18 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
                     ]
                 )
             )
+        if reply.form is not None:
+            blocks.append(ActionsBlock(elements=[form_button(reply.form)]))
     return blocks[:50]
+
+
+def form_button(form: TextForm) -> ButtonElement:
+    """The button that opens a TextForm's modal; its value carries what the modal shows (the
+    modal's submission is acted on for the signed user, as if they had typed the words)."""
+    shown = {"command": form.command, "text": form.text[: form.limit], "label": form.label[:200],
+             "title": form.title[:24], "hint": form.hint[:300], "limit": form.limit}
+    return ButtonElement(text=plain(form.button, BUTTON_LIMIT), action_id=ACTION_FORM,
+                         value=json.dumps(shown, ensure_ascii=False)[:2000])
 
 
 def fallback_text(replies: Sequence[Reply]) -> str:

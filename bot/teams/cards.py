@@ -21,13 +21,15 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTyp
 from bot.escape import teams_text
 from dialogs.checklist import ACCOUNT_LIMIT, FIELDS_BY_KEY, NONE_ASKED, NOTE_LIMIT, POINTS, ChecklistField
 from dialogs.checklist_path import RULES, form_fields
-from dialogs.messages import Reply
+from dialogs.messages import Reply, TextForm
 from dialogs.text import Texts, format_day, format_when
 from dialogs.validation import CleanDebrief
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SUBMIT_ACTION = "debrief"  # data.coach of the form's Action.Submit
 ANSWER_ACTION = "answer"  # data.coach of a reply's button (a typed answer, with its question token)
+FORM_ACTION = "form"  # data.coach of a reply's TextForm submit: data.command + the input's text
+FORM_INPUT = "form_text"  # id prefix of a TextForm's input (one per form on a card)
 MEETING_DATE = "next_meeting_at_date"
 MEETING_TIME = "next_meeting_at_time"
 
@@ -255,8 +257,8 @@ def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: 
 
 # -- neutral replies as Teams messages ----------------------------------------------------------
 def is_plain(reply: Reply) -> bool:
-    """A reply of text only (no title, list or buttons): it can go as a plain message."""
-    return bool(reply.text) and not (reply.title or reply.items or reply.buttons)
+    """A reply of text only (no title, list, buttons or form): it can go as a plain message."""
+    return bool(reply.text) and not (reply.title or reply.items or reply.buttons or reply.form)
 
 
 def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
@@ -273,8 +275,10 @@ def replies_card(replies: list[Reply]) -> dict[str, Any]:
     """The replies of one answer as one card: each reply a section, every button at the bottom."""
     body: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
-    for reply in replies:
+    for n, reply in enumerate(replies):
         blocks = reply_blocks(reply)
+        if reply.form is not None:
+            blocks += form_blocks(reply.form, f"{FORM_INPUT}:{n}")
         if blocks:
             body.append({"type": "Container", "items": blocks, "separator": bool(body),
                          "spacing": "medium" if body else "none"})
@@ -285,6 +289,23 @@ def replies_card(replies: list[Reply]) -> dict[str, Any]:
             actions.append({"type": "Action.Submit", "title": str(b.label),
                             "data": {**value, "msteams": messageback}})
     return _card(body or [_text(" ")], actions)
+
+
+def form_blocks(form: TextForm, input_id: str) -> list[dict[str, Any]]:
+    """A TextForm on a card: its label and hint as TextBlocks (escaped where they hold a name),
+    the text in an input, and a submit that sends that input with the form's command."""
+    blocks = [_text(teams_text(form.label), weight="bolder", spacing="medium")]
+    if form.hint:
+        blocks.append(_text(teams_text(form.hint), isSubtle=True, size="small", spacing="none"))
+    return [
+        *blocks,
+        {"type": "Input.Text", "id": input_id, "value": form.text, "isMultiline": True,
+         "maxLength": form.limit},
+        {"type": "ActionSet", "actions": [{
+            "type": "Action.Submit", "title": form.button,
+            "data": {"coach": FORM_ACTION, "command": form.command, "input": input_id},
+        }]},
+    ]
 
 
 def replies_activity(replies: list[Reply], *, locale: str | None = None) -> Activity:

@@ -35,6 +35,8 @@ from bot.teams import people
 from bot.teams.auth import CoachBotAuthentication
 from bot.teams.cards import (
     ANSWER_ACTION,
+    FORM_ACTION,
+    FORM_INPUT,
     KEEPABLE,
     MEETING_DATE,
     MEETING_TIME,
@@ -102,7 +104,9 @@ class CoachTeamsBot(TeamsActivityHandler):
         text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
         text = plain_mentions(text or "").strip()
         expect = None
-        if value.get("coach") == ANSWER_ACTION:
+        if value.get("coach") == FORM_ACTION:  # a TextForm sent (the digest's action point)
+            text = _form_words(value)
+        elif value.get("coach") == ANSWER_ACTION:
             text = text or str(value.get("text") or "")
             expect = value.get("expect") if isinstance(value.get("expect"), str) else None
         command = parse_command(text)
@@ -270,6 +274,16 @@ class CoachTeamsBot(TeamsActivityHandler):
         who = await self.remember(turn_context)
         text = self.ctx.texts.render(who.locale, "teams", "extension_unsupported")
         return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=text))
+
+
+def _form_words(value: dict[str, Any]) -> str:
+    """What a TextForm's submit stands for: its command and the text in its input; "" when the
+    card did not send one of our forms (only `assign` is sent by a form)."""
+    command, input_id = value.get("command"), value.get("input")
+    typed = value.get(input_id) if isinstance(input_id, str) and input_id.startswith(FORM_INPUT) else None
+    if not isinstance(command, str) or not isinstance(typed, str) or parse_command(command).name != "assign":
+        return ""
+    return f"{command} {typed.strip()}"
 
 
 def _shown(value: Any) -> tuple[str, ...] | None:

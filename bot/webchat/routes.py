@@ -21,6 +21,7 @@ from bot.delivery import register_sender
 from bot.escape import for_web
 from bot.keys import COACH, METRICS, SETTINGS, TEXTS
 from bot.request_guard import MalformedBody, json_body, refused
+from bot.webchat import personas
 from bot.webchat.inbox import WebChatSender, unseen_messages
 from dialogs import conversation
 from dialogs.context import CoachContext
@@ -38,7 +39,7 @@ STATIC = Path(__file__).parent / "static"
 COOKIE = "coach_webchat"
 CHANNEL = "web"
 WORKSPACE_ID = "local"
-DEMO_PERSON = "demo:rep:1"
+DEMO_PERSON = personas.DEFAULT  # the demo visitor until they pick another persona
 EXPECT_LIMIT = 100
 # The strings the page itself shows (title, composer), sent with every answer as webchat_<key>.
 UI_STRINGS = ("title", "placeholder", "send", "offline", "label")
@@ -145,16 +146,19 @@ def static_file(name: str, content_type: str) -> Handler:
 
 
 # -- identity and language ----------------------------------------------------------------------------
-async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[int, str]:
-    """The visitor's person id and language, keyed by a hash of their cookie (everyone is the demo
-    rep in --demo). A read; the rows are created only on a first visit."""
+async def _visitor(
+    request: web.Request, new_cookie: dict[str, str], chosen: personas.Persona | None = None
+) -> tuple[int, str]:
+    """The visitor's person id and language, keyed by a hash of their cookie (in --demo: the demo
+    persona they picked, the rep Sanne until then). A read; rows are created on a first visit."""
     ctx = _coach(request)
     token = request.cookies.get(COOKIE, "")
     if len(token) < 32:
         token = secrets.token_urlsafe(32)
         new_cookie["token"] = token
-    demo = request.app[SETTINGS].demo
-    user_id = DEMO_PERSON if demo else "web:" + hashlib.sha256(token.encode()).hexdigest()
+    demo = personas.demo_mode(request)
+    user_id = personas.current(request, chosen).user_id if demo else "web:" + hashlib.sha256(
+        token.encode()).hexdigest()
     async with ctx.db() as session:
         visitor = await directory.web_visitor(session=session, workspace=WORKSPACE_ID, user_id=user_id)
     if visitor is not None:
@@ -215,16 +219,27 @@ def _with_file(reply: Reply) -> dict[str, object]:
 
 
 def _respond(
-    replies: list[Reply], locale: str, ctx: CoachContext, new_cookie: dict[str, str]
+    replies: list[Reply], locale: str, ctx: CoachContext, new_cookie: dict[str, str],
+    persona: personas.Persona | None = None,
 ) -> web.Response:
-    body = {
-        "locale": locale,
-        "strings": {key: ctx.texts.message(locale, f"webchat_{key}") for key in UI_STRINGS},
-        "messages": [_with_file(r) for r in replies],
-    }
+    """The answer; with `persona` (demo mode only) also the personas the page offers."""
+    strings = {key: ctx.texts.message(locale, f"webchat_{key}") for key in UI_STRINGS}
+    body: dict[str, object] = {"locale": locale, "strings": strings,
+                               "messages": [_with_file(r) for r in replies]}
+    if persona is not None:
+        strings["persona"] = ctx.texts.message(locale, "webchat_persona")
+        body["persona"] = persona.email
+        body["personas"] = [
+            {**p.as_dict(), "label": ctx.texts.message(locale, "webchat_persona_option", name=p.name,
+                                                       manager=p.role == "manager")}
+            for p in personas.personas()
+        ]
     response = web.json_response(body, headers={"Cache-Control": "no-store"})
     if "token" in new_cookie:
         response.set_cookie(COOKIE, new_cookie["token"], httponly=True, samesite="Strict",
+                            max_age=365 * 24 * 3600, path="/")
+    if "persona" in new_cookie:
+        response.set_cookie(personas.COOKIE, new_cookie["persona"], httponly=True, samesite="Strict",
                             max_age=365 * 24 * 3600, path="/")
     return response
 
@@ -232,12 +247,38 @@ def _respond(
 # -- the two JSON endpoints -------------------------------------------------------------------------
 @_loopback_only
 async def start_session(request: web.Request) -> web.StreamResponse:
+    """The greeting. In --demo, `{"persona": "<e-mail>"}` makes the visitor that demo person (403
+    outside demo mode, 404 for an e-mail that is not one of them; either way nothing changes)."""
     _check_origin(request)
+    payload = await _optional_body(request)
+    chosen: personas.Persona | None = None
+    if payload.get("persona") is not None:
+        if not personas.demo_mode(request):
+            log.warning(msg.WEBCHAT_PERSONA_REFUSED)
+            raise web.HTTPForbidden(text=_refusal(request, "webchat_persona_demo_only"))
+        chosen = personas.by_email(payload["persona"])
+        if chosen is None:
+            raise web.HTTPNotFound(text=_refusal(request, "webchat_persona_unknown"))
     ctx = _coach(request)
-    new_cookie: dict[str, str] = {}
-    person_id, locale = await _visitor(request, new_cookie)
+    new_cookie: dict[str, str] = {"persona": chosen.email} if chosen is not None else {}
+    person_id, locale = await _visitor(request, new_cookie, chosen)
     replies = await conversation.welcome(ctx=ctx, person_id=person_id)
-    return _respond(replies, locale, ctx, new_cookie)
+    persona = personas.current(request, chosen) if personas.demo_mode(request) else None
+    return _respond(replies, locale, ctx, new_cookie, persona)
+
+
+async def _optional_body(request: web.Request) -> dict[str, object]:
+    """A JSON object body, or {} for none; anything else is refused (400), changing nothing."""
+    if not await request.read():
+        return {}
+    try:
+        payload = await json_body(request)
+    except MalformedBody as exc:
+        refused(request, exc)
+        raise web.HTTPBadRequest(text=_refusal(request, "webchat_bad_request")) from None
+    if not isinstance(payload, dict):
+        raise web.HTTPBadRequest(text=_refusal(request, "webchat_bad_request"))
+    return payload
 
 
 @_loopback_only

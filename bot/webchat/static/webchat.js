@@ -9,6 +9,9 @@
   const sendButton = document.getElementById("send");
   const status = document.getElementById("status");
   const localeBadge = document.getElementById("locale");
+  const personaBox = document.getElementById("persona-box");
+  const personaPick = document.getElementById("persona");
+  let forms = 0;
   // The page arrives with its words in the browser's language; every answer brings them again
   // in the person's language (which "taal nl" / "language en" changes).
   let strings = { offline: status.dataset.offline };
@@ -69,6 +72,7 @@
         li.appendChild(link);
       }
     }
+    if (m.form) li.appendChild(formOf(m.form));
     if (m.buttons && m.buttons.length) {
       const row = el("div", "msg__buttons");
       m.buttons.forEach((b) => {
@@ -88,6 +92,63 @@
     log.appendChild(li);
     scrollDown();
   }
+
+  // A text to send as it is or edited first (the digest's action point): what goes back is the
+  // form's command followed by the text, as if it had been typed.
+  function formOf(form) {
+    const box = el("div", "msg__form");
+    const id = "form-text-" + (++forms);
+    const label = el("label", "msg__form-label", form.label);
+    label.htmlFor = id;
+    box.appendChild(label);
+    if (form.hint) box.appendChild(el("div", "msg__form-hint", form.hint));
+    const area = el("textarea");
+    area.id = id;
+    area.rows = 3;
+    area.maxLength = form.limit || 500;
+    area.value = form.text || "";
+    box.appendChild(area);
+    const button = el("button", null, form.button);
+    button.type = "button";
+    button.addEventListener("click", () => {
+      const text = area.value.trim();
+      if (busy || !text) return;
+      button.disabled = true;
+      area.readOnly = true;
+      send(form.command + " " + text, text, null);
+    });
+    box.appendChild(button);
+    return box;
+  }
+
+  // In --demo the page offers the demo team's people: picking one makes this browser that person.
+  function applyPersonas(body) {
+    if (!body.personas || !body.personas.length) return;
+    personaBox.hidden = false;
+    document.getElementById("persona-label").textContent = (body.strings || strings).persona || "";
+    personaPick.replaceChildren();
+    body.personas.forEach((p) => {
+      const option = el("option", null, p.label || p.name);
+      option.value = p.email;
+      option.selected = p.email === body.persona;
+      personaPick.appendChild(option);
+    });
+  }
+
+  personaPick.addEventListener("change", () => {
+    if (busy) return;
+    setBusy(true);
+    status.hidden = true;
+    call("/webchat/session", { persona: personaPick.value })
+      .then((body) => {
+        log.replaceChildren();
+        applyStrings(body);
+        applyPersonas(body);
+        body.messages.forEach(showBot);
+      })
+      .catch(() => { status.textContent = strings.offline; status.hidden = false; })
+      .finally(() => { setBusy(false); input.focus(); });
+  });
 
   function applyStrings(body) {
     if (!body.strings) return;
@@ -155,7 +216,7 @@
 
   setBusy(true);
   call("/webchat/session", {})
-    .then((body) => { applyStrings(body); body.messages.forEach(showBot); })
+    .then((body) => { applyStrings(body); applyPersonas(body); body.messages.forEach(showBot); })
     .catch(() => { status.textContent = strings.offline; status.hidden = false; })
     .finally(() => { setBusy(false); document.body.dataset.ready = "1"; input.focus(); });
 
