@@ -9,7 +9,7 @@ a rating that says the point went weak.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,27 @@ class CoachingRules(BaseModel):
             seen.add(rule.id)
         return self
 
+    @cached_property
+    def history_reads(self) -> tuple[tuple[str, ...], bool, int]:
+        """What pattern rules read of earlier debriefs: the answer fields, whether notes, and how
+        many debriefs back."""
+        fields: set[str] = set()
+        notes = False
+        window = 0
+        for rule in self.rules:
+            if rule.pattern is None:
+                continue
+            window = max(window, rule.pattern.of_last - 1)
+            stack = [rule.when]
+            while stack:
+                c = stack.pop()
+                named = {*c.choice, *c.answered, *c.said_nothing, *c.skipped}
+                notes = notes or "note" in named
+                fields |= named - {"note"}
+                fields |= {"outcome"} if c.outcome else set()
+                stack.extend(c.any_of)
+        return tuple(sorted(fields)), notes, window
+
     def priority(self, rule: Rule) -> int:
         return rule.priority if rule.priority is not None else 10 * (self.order.index(rule.point) + 1)
 
@@ -149,7 +170,8 @@ def _first_error(exc: ValidationError, raw: Any) -> str:
     label = ".".join(str(p) for p in where) or "top level"
     if len(where) >= 2 and where[0] == "rules" and isinstance(where[1], int) and isinstance(raw, dict):
         rules = raw.get("rules") or []
-        rule_id = rules[where[1]].get("id") if where[1] < len(rules) and isinstance(rules[where[1]], dict) else None
+        entry = rules[where[1]] if where[1] < len(rules) else None
+        rule_id = entry.get("id") if isinstance(entry, dict) else None
         if rule_id:
             label = f"rule {rule_id!r}: " + ".".join(str(p) for p in where[2:])
     message = str(error["msg"]).removeprefix("Value error, ")

@@ -14,6 +14,7 @@ from typing import Any
 
 from dialogs import data_rights, schedule_commands, team
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY, POINTS, ChecklistField
+from dialogs.coaching import coaching_history
 from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import (
@@ -30,7 +31,7 @@ from dialogs.debrief import (
 from dialogs.messages import Button, Reply
 from dialogs.text import format_day, format_when, join
 from dialogs.validation import FieldError, assemble, clean_account, clean_field, clean_text
-from storage.debriefs import latest_debriefs
+from storage.debriefs import DebriefMoment, latest_debriefs
 from storage.dialog_state import clear_dialog, load_dialog, save_dialog
 from storage.errors import EditWindowClosed
 from storage.models import DialogState
@@ -275,13 +276,19 @@ async def _finish(
                 return [Reply(kind="error", text=ctx.texts.message(
                     rep.locale, "edit_window_closed", days=ctx.edit_window_days,
                     when=format_when(when_at, locale=rep.locale, tz=rep.timezone)))]
-            return feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=saved_at, corrected=True)
-        _, created = await store_debrief(
+            earlier = await coaching_history(session=session, texts=ctx.texts, debrief=debrief,
+                                             moment=DebriefMoment(int(edit_of), rep.id, saved_at))
+            return feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=saved_at, corrected=True,
+                            history=earlier)
+        debrief_id, created = await store_debrief(
             session=session, rep=rep, debrief=debrief,
             idempotency_key=f"{channel}:{data['draft_id']}", created_at=ctx.clock(),
             schedule=ctx.schedule,
         )
-    return feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created)
+        earlier = await coaching_history(session=session, texts=ctx.texts, debrief=debrief,
+                                         moment=DebriefMoment(debrief_id, rep.id, ctx.clock()))
+    return feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created,
+                    history=earlier)
 
 
 # -- asking ---------------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ async def test_full_conversation_typed_labels(make_chat: ChatFactory, database_u
         await chat.say(TYPED[locale][chat.field])
         assert "error" not in chat.kinds, chat.replies
     assert asked == list(STEPS[1:]), "every field is asked, in checklist order"
-    assert chat.kinds == ["saved", "tips", "info"]
+    assert chat.kinds == ["saved", "tips", "recap", "info"]  # a next step: a recap for the customer
     assert await chat.dialog() is None
 
     row = await latest(chat)
@@ -135,15 +135,15 @@ async def test_full_conversation_typed_labels(make_chat: ChatFactory, database_u
     assert d.outcome == "next_step"
     assert d.created_at == chat.coach.clock()
 
-    # the coaching answers in the rep's language, aimed at opening (no) then situation (partly)
+    # the coaching answers in the rep's language, aimed at opening (no: the customer set the agenda
+    # and asked for a concession) then situation (partly), quoting what the customer already tried
     texts = chat.coach.texts
     tips = chat.reply("tips")
     assert tips.title == texts.message(locale, "tips_title")
-    formal, _ = texts.tip(locale, "opening", "formal_agenda", account="Acme Corp")
-    supplier, _ = texts.tip(locale, "situation", "supplier_not_asked", account="Acme Corp")
-    assert any(formal in item for item in tips.items)
-    assert any(supplier in item for item in tips.items)
+    assert tips.meta["rules"] == ["opening_formal_agenda_with_demand", "situation_tried"]
     assert tips.meta["points"] == ["opening", "situation"]
+    assert TYPED[locale]["concessions_asked"] in tips.items[0]
+    assert TYPED[locale]["customer_tried"].rstrip(".") in tips.items[2]
     assert chat.reply("saved").text == texts.message(
         locale, "saved", account="Acme Corp", when=when_text(chat.coach.clock(), locale)
     )
