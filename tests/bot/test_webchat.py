@@ -237,10 +237,14 @@ async def test_full_debrief_over_http_stores_exactly_one(chat: Chat, live_app: L
     welcome = await chat.session()
     assert [b["value"] for b in welcome["messages"][0]["buttons"]] == ["debrief", "history", "help"]
     body = await chat.debrief("Acme")
-    assert [m["kind"] for m in body["messages"]] == ["saved", "tips", "info"]
+    assert [m["kind"] for m in body["messages"]] == ["saved", "tips", "recap", "info"]
     tips = body["messages"][1]
     assert tips["title"] == TEXTS.message("en", "tips_title")
-    assert tips["items"][0].startswith(TEXTS.point("en", "situation", "title"))  # "no" is the weakest
+    # a weak opening comes first, whatever else is weak (here the current situation, rated "no")
+    assert tips["items"][0].startswith(TEXTS.point("en", "opening", "title"))
+    assert any(item.startswith(TEXTS.point("en", "situation", "title")) for item in tips["items"])
+    (mail,) = body["messages"][2]["buttons"]
+    assert mail["url"].startswith("mailto:?subject=")
     assert await count(live_app, Debrief) == 1
     assert await count(live_app, DebriefAnswer) == 5
     assert await count(live_app, DialogState) == 0  # nothing half-written left behind
@@ -258,7 +262,7 @@ async def test_full_debrief_over_http_stores_exactly_one(chat: Chat, live_app: L
     assert (local.strftime("%A"), local.hour, local.minute) == ("Tuesday", 14, 0)
     assert d.next_meeting_at > datetime.now(UTC)
     # What happens next is said, and the metrics count the stored debrief.
-    assert TEXTS.message("en", "next_private") in body["messages"][2]["text"]
+    assert TEXTS.message("en", "next_private") in body["messages"][-1]["text"]
     async with chat.http.get(f"{live_app.url}/metrics") as r:
         assert 'coach_debriefs_total{channel="web",result="stored"} 1.0' in await r.text()
 
