@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 class Button:
     label: str
     value: str  # what the channel sends back as the person's answer when it is pressed
+    url: str | None = None  # a link button instead (a mailto: draft): the channel opens it, sends nothing
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Reply:
     title: str | None = None
     items: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = ()
-    kind: str = "info"  # info | question | error | tips | saved | history | help
+    kind: str = "info"  # info | question | error | tips | saved | history | help | recap
     expect: str | None = None  # the question this reply asks: "<step>@<version>", echoed by buttons
     attachment: FileAttachment | None = None
     meta: dict[str, object] = field(default_factory=dict, compare=False)
@@ -41,6 +42,7 @@ class Reply:
             "title": self.title,
             "text": self.text,
             "items": list(self.items),
-            "buttons": [{"label": b.label, "value": b.value} for b in self.buttons],
+            "buttons": [{"label": b.label, "value": b.value, **({"url": b.url} if b.url else {})}
+                        for b in self.buttons],
             "expect": self.expect,
         }

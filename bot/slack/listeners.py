@@ -343,6 +343,11 @@ class SlackDebriefFlow:
             await self.open_modal(client, body["trigger_id"], target)
 
 
+async def link_opened(args: AsyncArgs) -> None:
+    """A link button (a mailto: draft): Slack opens the link itself and still tells us; only ack."""
+    await args.ack()
+
+
 async def skip_retried_events(
     body: dict[str, Any], context: AsyncBoltContext, next: Any, request: Any
 ) -> BoltResponse | None:

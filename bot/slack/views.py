@@ -31,6 +31,8 @@ from dialogs.text import Texts
 ACTION_OPEN = "open_debrief"
 ACTION_EDIT = "edit_debrief"
 ACTION_REPLY = "reply"  # buttons of rendered replies: reply:<n>, value = the words to act on
+ACTION_LINK = "link"  # link buttons of rendered replies (link:<n>): Slack opens the URL, we only ack
+URL_LIMIT = 3000
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
 BUTTON_LIMIT = 75
@@ -76,16 +78,20 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
             chunk.append(line)
         if chunk:
             blocks.append(SectionBlock(text=plain("\n".join(chunk))))
-        if reply.buttons:
+        if any(not b.url or len(b.url) <= URL_LIMIT for b in reply.buttons[:25]):
             blocks.append(
                 ActionsBlock(
                     elements=[
+                        ButtonElement(text=plain(b.label, BUTTON_LIMIT), action_id=f"{ACTION_LINK}:{i}",
+                                      url=b.url)
+                        if b.url else
                         ButtonElement(
                             text=plain(b.label, BUTTON_LIMIT),
                             action_id=f"{ACTION_REPLY}:{i}",
                             value=b.value[:2000],
                         )
                         for i, b in enumerate(reply.buttons[:25])
+                        if not b.url or len(b.url) <= URL_LIMIT  # a longer link Slack refuses: left out
                     ]
                 )
             )

@@ -279,6 +279,9 @@ def replies_card(replies: list[Reply]) -> dict[str, Any]:
             body.append({"type": "Container", "items": blocks, "separator": bool(body),
                          "spacing": "medium" if body else "none"})
         for b in reply.buttons:
+            if b.url:  # a link (a mailto: draft): Teams opens it, nothing comes back to the bot
+                actions.append({"type": "Action.OpenUrl", "title": str(b.label), "url": b.url})
+                continue
             value = {"coach": ANSWER_ACTION, "text": b.value, "expect": reply.expect}
             # Teams posts messageBack's text and value as a message; the Emulator posts the data as value.
             messageback = {"type": "messageBack", "text": b.value, "displayText": b.label, "value": value}

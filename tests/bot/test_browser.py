@@ -130,6 +130,12 @@ async def test_a_rep_completes_a_debrief_and_sees_the_coaching(me: Visitor, live
     first_tip = await tips.locator(".msg__items li").first.inner_text()
     assert first_tip.startswith(TEXTS.point("en", "opening", "title") + ":")  # "no" is the weakest
     assert await page.locator("li[data-kind=saved]").is_visible()
+    # A next step was agreed: a recap to send the customer, with a link that opens it as an e-mail.
+    recap = page.locator("li[data-kind=recap]")
+    assert "Pilot proposal" in await recap.locator(".msg__text").inner_text()
+    mail = recap.locator("a.msg__link")
+    assert await mail.inner_text() == TEXTS.render("en", "customer_recap", "button_mail")
+    assert str(await mail.get_attribute("href")).startswith("mailto:?subject=")
     # Answered questions' buttons are retired: no stale clicks left on the page.
     assert await page.locator("li[data-expect] button:enabled").count() == 0
 
@@ -197,8 +203,10 @@ async def test_dutch_debrief_with_dutch_labels(me: Visitor, live_app: LiveApp) -
     tips = page.locator("li[data-kind=tips]")
     await tips.wait_for()
     assert await tips.locator(".msg__title").inner_text() == t("tips_title")
-    assert (await tips.locator(".msg__items li").first.inner_text()).startswith(
-        TEXTS.point("nl", "situation", "title"))
+    # the opening (partly) first, whatever else is weak; then the current situation (no)
+    items = await tips.locator(".msg__items li").all_inner_texts()
+    assert items[0].startswith(TEXTS.point("nl", "opening", "title"))
+    assert items[2].startswith(TEXTS.point("nl", "situation", "title"))
     assert t("saved_title") in await page.locator("li[data-kind=saved]").inner_text()
 
     stored = await only_debrief(live_app)

@@ -210,7 +210,7 @@ async def test_tips_are_stored_in_the_debriefs_one_write_and_rendered_from_it(
     assert to == person.id
     assert result.replies == []  # rendered when sent, from what was stored
     saved_at = format_when(clock(), locale="en", tz="Europe/Amsterdam")
-    assert [r.kind for r in message.replies] == ["saved", "tips", "info"]
+    assert [r.kind for r in message.replies] == ["saved", "tips", "recap", "info"]
     assert message.replies[0].text == coach.texts.message("en", "saved", account="Acme", when=saved_at)
     assert message.replies[-1].meta == {EDIT_OF: result.debrief_id}
     assert (await outbox_rows(coach.db))[-1].status == "sent"

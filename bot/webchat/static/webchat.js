@@ -72,6 +72,15 @@
     if (m.buttons && m.buttons.length) {
       const row = el("div", "msg__buttons");
       m.buttons.forEach((b) => {
+        if (b.url) {
+          // A link from the coach (a mailto: draft to send the customer); no other scheme is opened.
+          if (/^mailto:/i.test(b.url)) {
+            const link = el("a", "msg__link", b.label);
+            link.href = b.url;
+            row.appendChild(link);
+          }
+          return;
+        }
         const button = el("button", null, b.label);
         button.type = "button";
         button.dataset.value = b.value;
