@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.bot.slack.conftest import SlackClient, answers, open_modal, settle
+from tests.bot.slack.conftest import SlackClient, answers, fill_in, open_modal, settle
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -15,8 +15,9 @@ EVIL = "<@U123> <!channel> <b>bold</b>"
 async def test_a_slack_rep_gets_the_recap_button_and_pressing_it_sends_nothing(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    view = await open_modal(slack, slack_api, "Acme")
-    assert (await slack.submit(view, answers(**{"note:opening": EVIL, "agenda_set_by": None})))[0] == 200
+    typed = answers(**{"note:opening": EVIL, "agenda_set_by": None})
+    view = await fill_in(slack, slack_api, await open_modal(slack, slack_api, "Acme"), typed)
+    assert (await slack.submit(view, typed))[0] == 200
     (dm,) = await slack_api.wait_for("chat.postMessage")
     await settle(live_app)
     shown = json.dumps(dm.blocks, ensure_ascii=False)
