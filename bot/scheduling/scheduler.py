@@ -8,8 +8,9 @@ its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
 A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
-debrief's tips, kind dialogs.debrief.TIPS) is followed by `Scheduler.wake()` (`wake_scheduler(app)`),
-so it is claimed within moments instead of at the next poll.
+debrief's tips, kind dialogs.debrief.TIPS; a channel's answer after its ack, dialogs.answers.REPLY)
+is followed by `Scheduler.wake()` (`wake_scheduler(app)`), so it is claimed within moments instead
+of at the next poll.
 
 Outcomes: sent; retried with exponential backoff (or after `Retry-After`) up to `max_attempts`;
 failed (permanent error, kept with `last_error`); cancelled (person unreachable: skipped, or the
@@ -37,7 +38,8 @@ from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
 from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
-from dialogs import debrief, followup, meetings, nudge
+from bot.scheduling.reply_jobs import render_reply
+from dialogs import answers, debrief, followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
@@ -63,6 +65,7 @@ def renderers() -> dict[str, Renderer]:
         meetings.FOLLOW_THROUGH: followup.render_follow_through,
         meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
         debrief.TIPS: debrief.render_tips,
+        answers.REPLY: render_reply,
         **DIGEST_KINDS,
     }
 
