@@ -129,9 +129,12 @@ class Scheduler:
         self._queued: list[tuple[int, asyncio.Future[None]]] = []
         self._marking = False
         self._woken = asyncio.Event()
+        self._at_once = False
 
-    def wake(self) -> None:
-        """Look for due rows now instead of at the next poll (a row was just stored to send at once)."""
+    def wake(self, *, at_once: bool = False) -> None:
+        """Look for due rows now instead of at the next poll (a row was just stored to send at once).
+        `at_once`: without waiting `wake_gather` for more rows of a burst (someone awaits an answer)."""
+        self._at_once = self._at_once or at_once
         self._woken.set()
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -147,6 +150,7 @@ class Scheduler:
         while not stop.is_set():
             if woken:
                 self._woken.clear()  # a wake during this batch is kept: the wait returns at once
+                self._at_once = False
             try:
                 handled = await self.run_once()
             except Exception as exc:  # the database is away; keep the replica alive and retry
@@ -165,7 +169,7 @@ class Scheduler:
         )
         for task in pending:
             task.cancel()
-        if woken and self._woken.is_set() and not stop.is_set():
+        if woken and self._woken.is_set() and not stop.is_set() and not self._at_once:
             await asyncio.sleep(self.config.wake_gather)
 
     async def run_once(self) -> int:
@@ -352,11 +356,11 @@ RENDERERS = web.AppKey("renderers", dict[str, Renderer])
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
 
 
-def wake_scheduler(app: web.Application) -> None:
-    """Have the app's scheduler look for due rows now (when it runs)."""
+def wake_scheduler(app: web.Application, *, at_once: bool = False) -> None:
+    """Have the app's scheduler look for due rows now (when it runs); see `Scheduler.wake`."""
     scheduler = app.get(SCHEDULER)
     if scheduler is not None:
-        scheduler.wake()
+        scheduler.wake(at_once=at_once)
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

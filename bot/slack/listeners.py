@@ -63,10 +63,11 @@ class SlackDebriefFlow:
         ctx: CoachContext,
         runtime: SlackRuntime,
         metrics: Metrics | None = None,
-        wake: Callable[[], None] | None = None,
+        wake: Callable[..., None] | None = None,
     ) -> None:
         self.ctx = ctx
-        self.wake = wake or (lambda: None)  # the outbox scheduler: a DM (tips, an answer) was just stored
+        # The outbox scheduler's wake (scheduler.wake_scheduler): a DM (tips, an answer) was just stored.
+        self.wake = wake or (lambda **_: None)
         self.runtime = runtime
         self.metrics = metrics
         self.texts = ctx.texts
@@ -121,7 +122,7 @@ class SlackDebriefFlow:
         )
         if not every_file:
             log.warning(msg.SLACK_FILE_LEFT_OUT.format(user=user_id))
-        self.wake()
+        self.wake(at_once=True)  # the rep waits for it: no pause to gather a burst
 
     async def dm(self, client: AsyncWebClient, user_id: str, replies: list[Reply]) -> None:
         text = views.fallback_text(replies) or for_slack(
