@@ -46,3 +46,27 @@ class Reply:
                         for b in self.buttons],
             "expect": self.expect,
         }
+
+
+def reply_record(reply: Reply) -> dict[str, object]:
+    """The reply as JSON to store (an outbox row sends it later): its file is left out (see
+    dialogs.answers), and of its meta only the plain values a channel reads (an edit button's id)."""
+    meta = {k: v for k, v in reply.meta.items() if v is None or isinstance(v, str | int | float | bool)}
+    return {**reply.as_dict(), "meta": meta}
+
+
+def reply_from_record(record: dict[str, object]) -> Reply:
+    """The reply `reply_record` stored."""
+    buttons = record.get("buttons") or []
+    items = record.get("items") or []
+    meta = record.get("meta") or {}
+    assert isinstance(buttons, list) and isinstance(items, list) and isinstance(meta, dict)
+    return Reply(
+        text=str(record.get("text") or ""),
+        title=None if record.get("title") is None else str(record["title"]),
+        items=tuple(str(i) for i in items),
+        buttons=tuple(Button(str(b["label"]), str(b["value"])) for b in buttons),
+        kind=str(record.get("kind") or "info"),
+        expect=None if record.get("expect") is None else str(record["expect"]),
+        meta=dict(meta),
+    )

@@ -187,7 +187,7 @@ def register_listeners(
     ctx: CoachContext,
     runtime: SlackRuntime,
     metrics: Metrics | None = None,
-    wake: Callable[[], None] | None = None,
+    wake: Callable[..., None] | None = None,
 ) -> SlackDebriefFlow:
     listeners = SlackDebriefFlow(ctx, runtime, metrics, wake)
     bolt.middleware(skip_retried_events)

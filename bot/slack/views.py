@@ -122,22 +122,19 @@ def edit_button(texts: Texts, loc: str, debrief_id: int) -> ActionsBlock:
     )
 
 
-def open_prompt(texts: Texts, loc: str, account: str | None) -> list[Block]:
-    """A message with a button that opens the modal (a DM can't open one by itself)."""
-    key, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
-    return [
-        SectionBlock(text=label(texts, loc, key, **ctx)),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text=label(texts, loc, "open_button"),
-                    action_id=ACTION_OPEN,
-                    value=(account or "")[:2000],
-                    style="primary",
-                )
-            ]
-        ),
-    ]
+def open_button(texts: Texts, loc: str, account: str | None) -> ActionsBlock:
+    """The button that opens the modal for `account` (blank: the rep picks one); a message
+    offers it because a DM can't open a modal by itself."""
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text=label(texts, loc, "open_button"),
+                action_id=ACTION_OPEN,
+                value=(account or "")[:2000],
+                style="primary",
+            )
+        ]
+    )
 
 
 # -- App Home -------------------------------------------------------------------------------------
