@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
-from dialogs import data_rights, schedule_commands, team
+from dialogs import data_rights, meeting_commands, schedule_commands, team
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY, POINTS, ChecklistField
 from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
@@ -27,6 +27,7 @@ from dialogs.debrief import (
     store_debrief,
     stored_values,
 )
+from dialogs.help import help_reply
 from dialogs.messages import Button, Reply
 from dialogs.text import format_day, format_when, join
 from dialogs.validation import FieldError, assemble, clean_account, clean_field, clean_text
@@ -48,10 +49,22 @@ _EDIT_NUMBER = re.compile(r"^#?(\d+)$")
 CommandHandler = Callable[[CoachContext, Rep, str, DialogState | None, Command], Awaitable[list[Reply]]]
 
 
-async def welcome(*, ctx: CoachContext, person_id: int) -> list[Reply]:
+async def welcome(
+    *, ctx: CoachContext, person_id: int, channel: str | None = None, lead: str | None = None
+) -> list[Reply]:
+    """What a chat shows when it (re)opens: the greeting, or, with a dialog open on `channel`, the
+    open question again under `lead` (default: "welcome back"). The dialog in the database is the
+    truth: a reload never hides the question the next message answers."""
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
-    return [_welcome(ctx, rep)]
+        state = None if channel is None else await load_dialog(
+            session=session, person_id=person_id, channel=channel)
+    if state is None:
+        return [_welcome(ctx, rep)]
+    account = state.data.get("account")
+    key = "resume_edit" if state.data.get("edit_of") else "resume_debrief"
+    lead = lead or ctx.texts.message(rep.locale, key if account else "resume_blank", account=account or "")
+    return [Reply(kind="info", text=lead), _question(ctx, rep, state)]
 
 
 def _welcome(ctx: CoachContext, rep: Rep) -> Reply:
@@ -64,12 +77,6 @@ def _welcome(ctx: CoachContext, rep: Rep) -> Reply:
             Button(t.message(loc, "button_help"), "help"),
         ),
     )
-
-
-def help_reply(ctx: CoachContext, rep: Rep, lead: str | None = None) -> Reply:
-    t, loc = ctx.texts, rep.locale
-    return Reply(kind="help", title=t.message(loc, "help_title"), text=lead or "",
-                 items=tuple(t.items(loc, "help_items")))
 
 
 async def reply_to(
@@ -102,13 +109,13 @@ async def reply_to(
     if not text:
         return [_welcome(ctx, rep)]
     unknown = ctx.texts.message(rep.locale, "unknown_command", text=text[:60])
-    return [help_reply(ctx, rep, unknown)]
+    return [await help_reply(ctx, rep, unknown)]
 
 
 async def _help(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command
 ) -> list[Reply]:
-    return [help_reply(ctx, rep)] + ([_question(ctx, rep, state)] if state else [])
+    return [await help_reply(ctx, rep)] + ([_question(ctx, rep, state)] if state else [])
 
 
 async def _history(
@@ -134,7 +141,7 @@ async def _edit(
 ) -> list[Reply]:
     match = _EDIT_NUMBER.match(cmd.arg)
     if not match:
-        return [help_reply(ctx, rep)]
+        return [await help_reply(ctx, rep)]
     return await _start_edit(ctx, rep, channel, int(match.group(1)))
 
 
@@ -379,7 +386,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "team": team.team_reply,
     "export": data_rights.export_reply,
     "forget": data_rights.forget_reply,
-    "meeting": schedule_commands.meeting,
+    "meeting": meeting_commands.meeting,
     "pause": schedule_commands.pause,
     "resume": schedule_commands.resume,
     "nudges": schedule_commands.nudges,

@@ -15,6 +15,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class ItemGroup:
+    """A titled list inside a reply (help's commands by topic); channels show the title as a
+    heading over its items."""
+
+    title: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FileAttachment:
     """A file sent with a reply (the digest chart, an export); channels upload or inline it."""
 
@@ -29,6 +38,7 @@ class Reply:
     text: str = ""
     title: str | None = None
     items: tuple[str, ...] = ()
+    groups: tuple[ItemGroup, ...] = ()  # shown after `items`
     buttons: tuple[Button, ...] = ()
     kind: str = "info"  # info | question | error | tips | saved | history | help
     expect: str | None = None  # the question this reply asks: "<step>@<version>", echoed by buttons
@@ -41,6 +51,7 @@ class Reply:
             "title": self.title,
             "text": self.text,
             "items": list(self.items),
+            "groups": [{"title": g.title, "items": list(g.items)} for g in self.groups],
             "buttons": [{"label": b.label, "value": b.value} for b in self.buttons],
             "expect": self.expect,
         }
