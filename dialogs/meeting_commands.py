@@ -36,6 +36,7 @@ _CANCEL = re.compile(
     r"(?:\s+(?:#?(?P<number>\d{1,3})|m(?P<id>\d{1,18})))?$",
     re.I,
 )
+AROUND_SCAN = 12  # words looked at for a moment written around the name
 _BUTTON_MOMENT = "%Y-%m-%d %H:%M"  # how a button writes a moment back (read by dates.py)
 
 
@@ -93,7 +94,12 @@ def read_meeting(text: str, *, rep: Rep, now: datetime) -> MeetingText:
             if any(_moment(head + named[-j:], rep, now) for j in range(1, len(named))):
                 return MeetingText(None, None, ambiguous=True)  # "10:00 Acme Friday"
             return MeetingText(" ".join(named), first)
-    return MeetingText(None, None)
+    # "tomorrow Acme 10:00": a moment around a name, which one cannot tell apart from a name
+    # made of date words; say how to write it instead of guessing.
+    short = words[:AROUND_SCAN]
+    around = any(_moment(short[:i] + short[k:], rep, now)
+                 for i in range(1, len(short)) for k in range(i + 1, len(short)))
+    return MeetingText(None, None, ambiguous=around)
 
 
 # -- the command ------------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ async def test_the_team_has_a_manager(live_app: LiveApp) -> None:
         people = {p.platform_user_id: p for p in await session.scalars(sa.select(Person))}
     manager = people[demo.MANAGER[0]]
     assert manager.role == "manager"
-    for user_id, name, _ in demo.REPS:
-        assert people[user_id].manager_id == manager.id and people[user_id].display_name == name
+    for rep in demo.REPS:
+        assert people[rep.user_id].manager_id == manager.id and people[rep.user_id].display_name == rep.name
 
 
 async def test_a_web_chat_visitor_is_the_demo_rep_and_sees_their_history(
@@ -68,7 +68,7 @@ async def test_a_web_chat_visitor_is_the_demo_rep_and_sees_their_history(
 ) -> None:
     async with http.post(f"{live_app.url}/webchat/session", json={}) as r:
         body = await r.json()
-    first_name = demo.REPS[0][1].split(" ")[0]
+    first_name = demo.REPS[0].name.split(" ")[0]
     assert body["messages"][0]["text"] == TEXTS.message("en", "welcome", name=first_name)
     async with http.post(f"{live_app.url}/webchat/messages", json={"text": "history"}) as r:
         [listing] = (await r.json())["messages"]
@@ -78,7 +78,7 @@ async def test_a_web_chat_visitor_is_the_demo_rep_and_sees_their_history(
     assert all(any(a in item for a in demo.ACCOUNTS) for item in listing["items"])
     # The newest demo debrief is two days old: still correctable, so it has an edit button.
     assert {"label": TEXTS.message("en", "button_edit", number=1), "value": "edit 1"} in listing["buttons"]
-    assert webchat.DEMO_PERSON == demo.REPS[0][0]
+    assert webchat.DEMO_PERSON == demo.REPS[0].user_id
     async with live_app.coach.db() as session:
         visitors = await session.scalar(
             sa.select(sa.func.count()).select_from(Person).where(Person.platform_user_id.like("web:%")))
