@@ -59,7 +59,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/webchat/session", start_session)
     app.router.add_post("/webchat/messages", post_message)
     app.router.add_get("/webchat/inbox", _loopback_only(poll))
-    app.router.add_get("/webchat/accounts", _loopback_only(accounts))
+    app.router.add_get("/webchat/accounts", accounts)
     register_sender(app, WebChatSender(app))
 
 
@@ -298,6 +298,7 @@ async def poll(request: web.Request) -> web.StreamResponse:
     return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})
 
 
+@_loopback_only
 async def accounts(request: web.Request) -> web.StreamResponse:
     """GET /webchat/accounts?q=<what is typed>: the visitor's own customers matching it (see
     dialogs.account_suggestions). Same origin only; without a known cookie, nothing."""
