@@ -140,9 +140,9 @@ async def _seed_upcoming(
     day's restart finds them again (the same moments: the generator is seeded with the day)."""
     today = local_today(now, tz)
     rng = random.Random(f"{person_id}:{today.isoformat()}")
-    days = sorted(rng.sample(range(1, 7), UPCOMING_PER_REP))
-    for k, ahead in enumerate(days):
-        day = working_day(today + timedelta(days=ahead), ctx.schedule, step=1)
+    week = [today + timedelta(days=d) for d in range(1, 8)]
+    working = [day for day in week if ctx.schedule.is_working_day(day)] or week
+    for k, day in enumerate(sorted(rng.sample(working, min(UPCOMING_PER_REP, len(working))))):
         starts = working_moment(rng, day, tz)
         account = ACCOUNTS[(person_id + k) % len(ACCOUNTS)]
         account_id = await get_or_create_account(session=session, workspace_id=workspace_id, name=account)
