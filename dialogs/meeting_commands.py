@@ -200,8 +200,8 @@ async def _listing(ctx: CoachContext, rep: Rep) -> list[Reply]:
         Button(t.render(loc, "meetings", "button_cancel", number=n), f"meeting cancel m{not_null(m.id)}")
         for n, m in enumerate(rows[:CANCEL_BUTTONS], 1)
     )
-    return [Reply(kind="info", title=t.render(loc, "nudge", "meetings_title"), items=items,
-                  text=t.render(loc, "meetings", "cancel_hint"), buttons=buttons)]
+    return [Reply(kind="info", title=t.render(loc, "nudge", "meetings_title"), items=items),
+            Reply(kind="info", text=t.render(loc, "meetings", "cancel_hint"), buttons=buttons)]
 
 
 async def _cancel_by_number(ctx: CoachContext, rep: Rep, number: int) -> list[Reply]:

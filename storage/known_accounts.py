@@ -15,8 +15,8 @@ from storage.models import Account, Debrief, Meeting
 async def rep_accounts(
     *, session: AsyncSession, person_id: int, typed: str = "", limit: int = 6
 ) -> list[str]:
-    """Names of this person's accounts containing `typed` (case and spacing ignored), those that
-    start with it first, then by their last debrief or meeting."""
+    """Names of this person's accounts with a word that starts with `typed` (case and spacing
+    ignored), those whose name starts with it first, then by their last debrief or meeting."""
     used = sa.union_all(
         sa.select(col(Debrief.account_id).label("account_id"), col(Debrief.created_at).label("at"))
         .where(col(Debrief.person_id) == person_id),
@@ -30,7 +30,8 @@ async def rep_accounts(
         .group_by(col(Account.id), col(Account.name), col(Account.name_key))
     )
     if key:
-        stmt = stmt.where(col(Account.name_key).contains(key, autoescape=True))
+        stmt = stmt.where(sa.or_(col(Account.name_key).startswith(key, autoescape=True),
+                                 col(Account.name_key).contains(f" {key}", autoescape=True)))
         starts = sa.case((col(Account.name_key).startswith(key, autoescape=True), 0), else_=1)
         stmt = stmt.order_by(starts)
     stmt = stmt.order_by(sa.func.max(used.c.at).desc(), col(Account.name)).limit(limit)

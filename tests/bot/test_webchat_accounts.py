@@ -53,6 +53,8 @@ async def test_a_visitor_is_offered_their_own_customers_only(visitors: Any, live
     assert found["prefix"] == "debrief " and found["complete"] is True
     _, found = await sanne.suggest("meeting log")
     assert found == {"names": ["Acme Logistics"], "prefix": "meeting ", "complete": False}
+    _, found = await sanne.suggest("debrief cme")  # a word's start, not any part of it
+    assert found["names"] == []
     _, found = await sanne.suggest("hello there")
     assert found["names"] == []
     _, found = await tom.suggest("debrief acme")

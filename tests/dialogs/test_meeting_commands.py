@@ -103,21 +103,22 @@ async def test_meeting_lists_every_upcoming_meeting_or_says_how_many_more(coach,
     await say(coach, other, f"{WORD[locale]} Globex 2026-12-02 09:00")
     for day in (3, 4):
         await say(coach, person, f"{WORD[locale]} Customer {day} 2026-12-{day:02d} 11:00")
-    [listing] = await say(coach, person, WORD[locale])
+    listing, hint = await say(coach, person, WORD[locale])
     assert listing.title == coach.texts.render(locale, "nudge", "meetings_title")
     assert [i.split(" · ")[-1] for i in listing.items] == ["Customer 3", "Customer 4"]  # not Tom's
     assert listing.items[0].startswith("1. ")
-    assert [b.label for b in listing.buttons] == [text(coach, locale, "button_cancel", number=n)
+    assert hint.text == text(coach, locale, "cancel_hint")
+    assert [b.label for b in hint.buttons] == [text(coach, locale, "button_cancel", number=n)
                                                  for n in (1, 2)]
 
     for day in range(5, 17):  # fourteen in all: the list shows ten and says four more
         await say(coach, person, f"{WORD[locale]} Customer {day} 2026-12-{day:02d} 11:00")
-    [listing] = await say(coach, person, WORD[locale])
+    listing, hint = await say(coach, person, WORD[locale])
     rows = listing.items[:-1]
     assert len(rows) == meeting_commands.LIST_SIZE
     assert rows[-1].startswith("10. ") and rows[-1].endswith("Customer 12")
     assert listing.items[-1] == text(coach, locale, "more", count=4)
-    assert len(listing.buttons) == meeting_commands.CANCEL_BUTTONS
+    assert len(hint.buttons) == meeting_commands.CANCEL_BUTTONS
 
     clock.now = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)  # all in the past now
     replies = await say(coach, person, WORD[locale])
@@ -141,7 +142,7 @@ async def test_meeting_cancel_by_number_cancels_it_and_its_nudges(coach, locale:
     assert [m[2] for m in await meetings(coach)] == [False, True]
     assert set(await outbox_of(coach, wrong)) == {OutboxStatus.CANCELLED}  # nudge, prompt, reminder
     assert set(await outbox_of(coach, first)) == {OutboxStatus.PENDING}
-    [listing] = await say(coach, person, WORD[locale])
+    listing, _ = await say(coach, person, WORD[locale])
     assert len(listing.items) == 1 and listing.items[0].endswith("Acme")
 
     [missing] = await say(coach, person, f"{WORD[locale]} {CANCEL[locale]} 2")  # only one left now
