@@ -16,6 +16,15 @@ class Button:
 
 
 @dataclass(frozen=True)
+class ItemGroup:
+    """A titled list inside a reply (help's commands by topic); channels show the title as a
+    heading over its items."""
+
+    title: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FileAttachment:
     """A file sent with a reply (the digest chart, an export); channels upload or inline it."""
 
@@ -30,6 +39,7 @@ class Reply:
     text: str = ""
     title: str | None = None
     items: tuple[str, ...] = ()
+    groups: tuple[ItemGroup, ...] = ()  # shown after `items`
     buttons: tuple[Button, ...] = ()
     kind: str = "info"  # info | question | error | tips | saved | history | help | recap
     expect: str | None = None  # the question this reply asks: "<step>@<version>", echoed by buttons
@@ -42,6 +52,7 @@ class Reply:
             "title": self.title,
             "text": self.text,
             "items": list(self.items),
+            "groups": [{"title": g.title, "items": list(g.items)} for g in self.groups],
             "buttons": [{"label": b.label, "value": b.value, **({"url": b.url} if b.url else {})}
                         for b in self.buttons],
             "expect": self.expect,
@@ -59,13 +70,16 @@ def reply_from_record(record: dict[str, object]) -> Reply:
     """The reply `reply_record` stored."""
     buttons = record.get("buttons") or []
     items = record.get("items") or []
+    groups = record.get("groups") or []
     meta = record.get("meta") or {}
     assert isinstance(buttons, list) and isinstance(items, list) and isinstance(meta, dict)
+    assert isinstance(groups, list)
     return Reply(
         text=str(record.get("text") or ""),
         title=None if record.get("title") is None else str(record["title"]),
         items=tuple(str(i) for i in items),
-        buttons=tuple(Button(str(b["label"]), str(b["value"])) for b in buttons),
+        groups=tuple(ItemGroup(str(g["title"]), tuple(str(i) for i in g["items"])) for g in groups),
+        buttons=tuple(Button(str(b["label"]), str(b["value"]), b.get("url") or None) for b in buttons),
         kind=str(record.get("kind") or "info"),
         expect=None if record.get("expect") is None else str(record["expect"]),
         meta=dict(meta),

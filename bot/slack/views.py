@@ -69,15 +69,10 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
             blocks.append(HeaderBlock(text=plain(reply.title, HEADER_LIMIT)))
         if reply.text:
             blocks.append(SectionBlock(text=plain(reply.text)))
-        chunk: list[str] = []
-        for item in reply.items:
-            line = f"• {item}"
-            if chunk and sum(len(for_slack(x)) + 1 for x in [*chunk, line]) > SECTION_LIMIT:
-                blocks.append(SectionBlock(text=plain("\n".join(chunk))))
-                chunk = []
-            chunk.append(line)
-        if chunk:
-            blocks.append(SectionBlock(text=plain("\n".join(chunk))))
+        blocks += _bullets(reply.items)
+        for group in reply.groups:  # a divider between topics, each its title over its items
+            blocks.append(DividerBlock())
+            blocks += _bullets(group.items, title=group.title)
         if any(not b.url or len(b.url) <= URL_LIMIT for b in reply.buttons[:25]):
             blocks.append(
                 ActionsBlock(
@@ -96,6 +91,21 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
                 )
             )
     return blocks[:50]
+
+
+def _bullets(items: Sequence[str], title: str | None = None) -> list[Block]:
+    """Items as "• item" lines in as few plain-text sections as Slack's limit allows."""
+    blocks: list[Block] = []
+    chunk: list[str] = [title] if title else []
+    for item in items:
+        line = f"• {item}"
+        if chunk and sum(len(for_slack(x)) + 1 for x in [*chunk, line]) > SECTION_LIMIT:
+            blocks.append(SectionBlock(text=plain("\n".join(chunk))))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(SectionBlock(text=plain("\n".join(chunk))))
+    return blocks
 
 
 def fallback_text(replies: Sequence[Reply]) -> str:

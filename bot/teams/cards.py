@@ -256,7 +256,7 @@ def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: 
 # -- neutral replies as Teams messages ----------------------------------------------------------
 def is_plain(reply: Reply) -> bool:
     """A reply of text only (no title, list or buttons): it can go as a plain message."""
-    return bool(reply.text) and not (reply.title or reply.items or reply.buttons)
+    return bool(reply.text) and not (reply.title or reply.items or reply.groups or reply.buttons)
 
 
 def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
@@ -266,6 +266,9 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
         body.append(_text(teams_text(reply.title), weight="bolder", size="medium"))
     body += [_text(line) for line in teams_text(reply.text).split("\n") if line.strip()]
     body += [_text(f"• {teams_text(item)}", spacing="small") for item in reply.items]
+    for group in reply.groups:  # each topic its bold title over its items
+        body.append(_text(teams_text(group.title), weight="bolder", spacing="medium"))
+        body += [_text(f"• {teams_text(item)}", spacing="small") for item in group.items]
     return body
 
 

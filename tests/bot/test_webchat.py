@@ -393,7 +393,9 @@ async def test_unknown_command_answers_with_help(chat: Chat) -> None:
     [reply] = body["messages"]
     assert reply["kind"] == "help"
     assert reply["text"] == TEXTS.message("en", "unknown_command", text="frobnicate the pipeline")
-    assert reply["items"] == TEXTS.items("en", "help_items")
+    data = TEXTS.data("en", "messages")["help_groups"]
+    assert reply["groups"] == [{"title": data[k]["title"], "items": data[k]["items"]}
+                               for k in ("debriefs", "meetings", "data", "other")]
 
 
 async def test_history_then_edit_corrects_and_keeps_the_original_time(chat: Chat, live_app: LiveApp) -> None:

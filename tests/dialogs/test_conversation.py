@@ -12,6 +12,7 @@ from dialogs.checklist import FIELDS, NOTE_LIMIT
 from dialogs.checklist_path import questions
 from dialogs.context import CoachContext
 from dialogs.debrief import stored_values
+from dialogs.help import help_groups
 from dialogs.text import format_choices, format_when
 from storage.debriefs import StoredDebrief, count_debriefs, latest_debriefs
 from storage.models import DebriefAnswer
@@ -377,7 +378,7 @@ async def test_help_and_unknown_commands(make_chat: ChatFactory, locale: str) ->
     texts = chat.coach.texts
     await chat.say("help")
     assert chat.kinds == ["help"]
-    assert list(chat.replies[0].items) == texts.items(locale, "help_items")
+    assert chat.replies[0].groups == help_groups(chat.coach, locale, manager=False)
     await chat.say("frobnicate the widgets")
     assert chat.kinds == ["help"]
     assert chat.replies[0].text == texts.message(locale, "unknown_command", text="frobnicate the widgets")
