@@ -23,6 +23,7 @@ SLACK_PROFILE_FAILED = "Slack: users.info for {user} failed ({error}); using the
 SLACK_MODAL_FAILED = "Slack: views.open failed ({error})"
 SLACK_REDRAW_SKIPPED = "Slack: the debrief modal {view} was not redrawn ({error}); a newer drawing stands"
 SLACK_SEND_FAILED = "Slack: sending to {user} failed ({error})"
+SLACK_FILE_LEFT_OUT = "Slack: an answer to {user} carried a file no command makes again at send time; sent without it"
 SLACK_UNINSTALLED = "Slack: the app was uninstalled from workspace {team}; its installation data is deleted"
 SLACK_TOKENS_REVOKED = "Slack: tokens revoked in workspace {team} (bot: {bot}, users: {users})"
 SLACK_USER_DEPARTED = "Slack: user {user} of {team} is deactivated; they will not be messaged again"

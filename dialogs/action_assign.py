@@ -66,6 +66,12 @@ def assign_form(
     )
 
 
+def is_form(command: Command) -> bool:
+    """What a digest's form sends (`assign #12 …`): acted on even while a debrief is open, since
+    no answer to a checklist question looks like it."""
+    return command.name == "assign" and _FORM.match(command.arg) is not None and command.arg.startswith("#")
+
+
 # -- `assign` ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Request:

@@ -17,6 +17,7 @@ from dialogs import (
     data_rights,
     debrief_edit,
     debrief_steps,
+    meeting_commands,
     schedule_commands,
     team,
 )
@@ -25,6 +26,7 @@ from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import Rep, history, load_rep
 from dialogs.debrief_questions import ACCOUNT_STEP, CHANGE, CONFIRM_STEP, PART_STEP, question, token
+from dialogs.help import help_reply
 from dialogs.messages import Button, Reply
 from dialogs.validation import clean_text
 from storage.dialog_state import clear_dialog, load_dialog
@@ -34,12 +36,25 @@ from storage.people import update_person
 CommandHandler = Callable[[CoachContext, Rep, str, DialogState | None, Command], Awaitable[list[Reply]]]
 
 
-async def welcome(*, ctx: CoachContext, person_id: int) -> list[Reply]:
-    """The greeting, and the person's open action points if a manager set any."""
+async def welcome(
+    *, ctx: CoachContext, person_id: int, channel: str | None = None, lead: str | None = None
+) -> list[Reply]:
+    """What a chat shows when it (re)opens: the greeting (with the person's open action points, if
+    a manager set any), or, with a dialog open on `channel`, the open question again under `lead`
+    (default: "welcome back"). The dialog in the database is the truth: a reload never hides the
+    question the next message answers."""
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
-        reminder = await action_points.open_points_reply(session=session, ctx=ctx, rep=rep)
-    return [_welcome(ctx, rep), *reminder]
+        state = None if channel is None else await load_dialog(
+            session=session, person_id=person_id, channel=channel)
+        reminder = [] if state is not None else await action_points.open_points_reply(
+            session=session, ctx=ctx, rep=rep)
+    if state is None:
+        return [_welcome(ctx, rep), *reminder]
+    account = state.data.get("account")
+    key = "resume_edit" if state.data.get("edit_of") else "resume_debrief"
+    lead = lead or ctx.texts.message(rep.locale, key if account else "resume_blank", account=account or "")
+    return [Reply(kind="info", text=lead), question(ctx, rep, state)]
 
 
 def _welcome(ctx: CoachContext, rep: Rep) -> Reply:
@@ -52,12 +67,6 @@ def _welcome(ctx: CoachContext, rep: Rep) -> Reply:
             Button(t.message(loc, "button_help"), "help"),
         ),
     )
-
-
-def help_reply(ctx: CoachContext, rep: Rep, lead: str | None = None) -> Reply:
-    t, loc = ctx.texts, rep.locale
-    return Reply(kind="help", title=t.message(loc, "help_title"), text=lead or "",
-                 items=tuple(t.items(loc, "help_items")))
 
 
 async def reply_to(
@@ -82,7 +91,7 @@ async def reply_to(
     if not text:
         return [_welcome(ctx, rep)]
     unknown = ctx.texts.message(rep.locale, "unknown_command", text=text[:60])
-    return [help_reply(ctx, rep, unknown)]
+    return [await help_reply(ctx, rep, unknown)]
 
 
 async def _mid_debrief(
@@ -95,6 +104,9 @@ async def _mid_debrief(
         return [*acted, question(ctx, rep, state)]
     if action_points.is_button(command):  # an action point's Done / Not yet, the same way
         acted = await action_points.press(ctx, rep, channel, state, command)
+        return [*acted, question(ctx, rep, state)]
+    if action_assign.is_form(command):  # the digest's form, sent while a debrief is open
+        acted = await action_assign.assign_reply(ctx, rep, channel, state, command)
         return [*acted, question(ctx, rep, state)]
     if expect is not None and expect != token(state):  # a button of an earlier question
         return debrief_steps.stale(ctx, rep, state)
@@ -131,7 +143,7 @@ def _asks_text(state: DialogState) -> bool:
 async def _help(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, _: Command
 ) -> list[Reply]:
-    return [help_reply(ctx, rep)] + ([question(ctx, rep, state)] if state else [])
+    return [await help_reply(ctx, rep)] + ([question(ctx, rep, state)] if state else [])
 
 
 async def _history(
@@ -156,7 +168,7 @@ async def _edit(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
 ) -> list[Reply]:
     started = await debrief_edit.start_edit(ctx, rep, channel, cmd.arg)
-    return [help_reply(ctx, rep)] if started is None else started
+    return [await help_reply(ctx, rep)] if started is None else started
 
 
 async def _cancel(
@@ -210,7 +222,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "not_yet": action_points.not_yet_reply,
     "export": data_rights.export_reply,
     "forget": data_rights.forget_reply,
-    "meeting": schedule_commands.meeting,
+    "meeting": meeting_commands.meeting,
     "pause": schedule_commands.pause,
     "resume": schedule_commands.resume,
     "nudges": schedule_commands.nudges,

@@ -13,6 +13,7 @@ from typing import Any
 from dialogs import action_points
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY
 from dialogs.checklist_path import questions, settle
+from dialogs.coaching import coaching_history
 from dialogs.context import CoachContext
 from dialogs.debrief import Rep, feedback, store_correction, store_debrief
 from dialogs.debrief_questions import (
@@ -30,6 +31,7 @@ from dialogs.debrief_questions import (
 from dialogs.messages import Button, Reply
 from dialogs.text import format_when
 from dialogs.validation import FieldError, assemble, clean_field
+from storage.debriefs import DebriefMoment
 from storage.dialog_state import clear_dialog, save_dialog
 from storage.errors import EditWindowClosed
 from storage.models import DialogState
@@ -211,14 +213,20 @@ async def finish(
                 return [Reply(kind="error", text=ctx.texts.message(
                     rep.locale, "edit_window_closed", days=ctx.edit_window_days,
                     when=format_when(when_at, locale=rep.locale, tz=rep.timezone)))]
-            replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=saved_at, corrected=True)
+            earlier = await coaching_history(session=session, texts=ctx.texts, debrief=debrief,
+                                             moment=DebriefMoment(debrief_id, rep.id, saved_at))
+            replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=saved_at, corrected=True,
+                               history=earlier)
         else:
             debrief_id, created = await store_debrief(
                 session=session, rep=rep, debrief=debrief,
                 idempotency_key=f"{channel}:{data['draft_id']}", created_at=ctx.clock(),
                 schedule=ctx.schedule,
             )
-            replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created)
+            earlier = await coaching_history(session=session, texts=ctx.texts, debrief=debrief,
+                                             moment=DebriefMoment(debrief_id, rep.id, ctx.clock()))
+            replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=ctx.clock(), created=created,
+                               history=earlier)
             if created:  # one optional tap: did the rep do their latest action point?
                 replies += await action_points.debrief_question(session=session, ctx=ctx, rep=rep)
     if echo is not None:  # corrected as an edit of the stored debrief, that field only

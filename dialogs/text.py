@@ -30,11 +30,14 @@ from jinja2 import (
     FunctionLoader,
     StrictUndefined,
     Template,
+    TemplateNotFound,
+    TemplateSyntaxError,
     pass_context,
 )
 from jinja2.runtime import Context
 
 from dialogs.checklist import FIELDS, NONE_ASKED, OUTCOMES, POINTS, RATINGS
+from dialogs.coaching_rules import check_wording, load_rules
 from storage.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -219,6 +222,18 @@ class Texts:
         for p in POINTS:
             if not isinstance(tips.get(p), dict) or "default" not in tips[p]:
                 raise ConfigError(f"{self.dir / locale / 'tips.yaml'}: key '{p}.default' is missing")
+        coaching = self.dir / locale / "coaching.yaml"
+        rules = load_rules(self.dir)
+        check_wording(rules, coaching=self.data(locale, "coaching"), tactics=self.data(locale, "tactics"),
+                      where=coaching)
+        for rule in rules.rules:  # a template that does not compile fails now, not at a rep's debrief
+            for part in ("tip", "say"):
+                try:
+                    self._template(f"{locale}/coaching/tips/{rule.id}/{part}")
+                except TemplateSyntaxError as exc:
+                    raise ConfigError(f"{coaching}: key 'tips.{rule.id}.{part}': {exc.message}") from None
+                except TemplateNotFound:
+                    pass  # `say` is optional
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, name: str, ctx: dict[str, Any]) -> Text:

@@ -8,8 +8,9 @@ its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
 A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
-debrief's tips, kind dialogs.debrief.TIPS) is followed by `Scheduler.wake()` (`wake_scheduler(app)`),
-so it is claimed within moments instead of at the next poll.
+debrief's tips, kind dialogs.debrief.TIPS; a channel's answer after its ack, dialogs.answers.REPLY)
+is followed by `Scheduler.wake()` (`wake_scheduler(app)`), so it is claimed within moments instead
+of at the next poll.
 
 Outcomes: sent; retried with exponential backoff (or after `Retry-After`) up to `max_attempts`;
 failed (permanent error, kept with `last_error`); cancelled (person unreachable: skipped, or the
@@ -37,7 +38,8 @@ from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
 from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
-from dialogs import action_points, debrief, followup, meetings, nudge
+from bot.scheduling.reply_jobs import render_reply
+from dialogs import action_points, answers, debrief, followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
@@ -64,6 +66,7 @@ def renderers() -> dict[str, Renderer]:
         meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
         debrief.TIPS: debrief.render_tips,
         action_points.NOTICE: action_points.render_notice,
+        answers.REPLY: render_reply,
         **DIGEST_KINDS,
     }
 
@@ -131,9 +134,12 @@ class Scheduler:
         self._queued: list[tuple[int, asyncio.Future[None]]] = []
         self._marking = False
         self._woken = asyncio.Event()
+        self._at_once = False
 
-    def wake(self) -> None:
-        """Look for due rows now instead of at the next poll (a row was just stored to send at once)."""
+    def wake(self, *, at_once: bool = False) -> None:
+        """Look for due rows now instead of at the next poll (a row was just stored to send at once).
+        `at_once`: without waiting `wake_gather` for more rows of a burst (someone awaits an answer)."""
+        self._at_once = self._at_once or at_once
         self._woken.set()
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -149,6 +155,7 @@ class Scheduler:
         while not stop.is_set():
             if woken:
                 self._woken.clear()  # a wake during this batch is kept: the wait returns at once
+                self._at_once = False
             try:
                 handled = await self.run_once()
             except Exception as exc:  # the database is away; keep the replica alive and retry
@@ -167,7 +174,7 @@ class Scheduler:
         )
         for task in pending:
             task.cancel()
-        if woken and self._woken.is_set() and not stop.is_set():
+        if woken and self._woken.is_set() and not stop.is_set() and not self._at_once:
             await asyncio.sleep(self.config.wake_gather)
 
     async def run_once(self) -> int:
@@ -354,11 +361,11 @@ RENDERERS = web.AppKey("renderers", dict[str, Renderer])
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
 
 
-def wake_scheduler(app: web.Application) -> None:
-    """Have the app's scheduler look for due rows now (when it runs)."""
+def wake_scheduler(app: web.Application, *, at_once: bool = False) -> None:
+    """Have the app's scheduler look for due rows now (when it runs); see `Scheduler.wake`."""
     scheduler = app.get(SCHEDULER)
     if scheduler is not None:
-        scheduler.wake()
+        scheduler.wake(at_once=at_once)
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

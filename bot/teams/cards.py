@@ -258,7 +258,8 @@ def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: 
 # -- neutral replies as Teams messages ----------------------------------------------------------
 def is_plain(reply: Reply) -> bool:
     """A reply of text only (no title, list, buttons or form): it can go as a plain message."""
-    return bool(reply.text) and not (reply.title or reply.items or reply.buttons or reply.form)
+    return bool(reply.text) and not (
+        reply.title or reply.items or reply.groups or reply.buttons or reply.form)
 
 
 def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
@@ -268,6 +269,9 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
         body.append(_text(teams_text(reply.title), weight="bolder", size="medium"))
     body += [_text(line) for line in teams_text(reply.text).split("\n") if line.strip()]
     body += [_text(f"• {teams_text(item)}", spacing="small") for item in reply.items]
+    for group in reply.groups:  # each topic its bold title over its items
+        body.append(_text(teams_text(group.title), weight="bolder", spacing="medium"))
+        body += [_text(f"• {teams_text(item)}", spacing="small") for item in group.items]
     return body
 
 
@@ -283,6 +287,9 @@ def replies_card(replies: list[Reply]) -> dict[str, Any]:
             body.append({"type": "Container", "items": blocks, "separator": bool(body),
                          "spacing": "medium" if body else "none"})
         for b in reply.buttons:
+            if b.url:  # a link (a mailto: draft): Teams opens it, nothing comes back to the bot
+                actions.append({"type": "Action.OpenUrl", "title": str(b.label), "url": b.url})
+                continue
             value = {"coach": ANSWER_ACTION, "text": b.value, "expect": reply.expect}
             # Teams posts messageBack's text and value as a message; the Emulator posts the data as value.
             messageback = {"type": "messageBack", "text": b.value, "displayText": b.label, "value": value}

@@ -31,13 +31,13 @@ class Persona:
 
 def personas() -> tuple[Persona, ...]:
     """The demo team, the manager first: the people the page offers."""
-    user_id, name, email = demo.MANAGER
-    team = [Persona(user_id, name, email, "manager")]
-    team += [Persona(user_id, name, email, "rep") for user_id, name, email in demo.REPS]
+    manager_id, manager_name, manager_email = demo.MANAGER
+    team = [Persona(manager_id, manager_name, manager_email, "manager")]
+    team += [Persona(r.user_id, r.name, r.email, "rep") for r in demo.REPS]
     return tuple(team)
 
 
-DEFAULT = demo.REPS[0][0]  # the first rep (Sanne) unless the visitor picks someone else
+DEFAULT = demo.REPS[0].user_id  # the first rep (Sanne) unless the visitor picks someone else
 
 
 def by_email(email: object) -> Persona | None:

@@ -2,99 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from playwright.async_api import Dialog, Page, async_playwright
 
 from dialogs.text import default_texts
 from storage.debriefs import StoredDebrief, get_debrief
 from storage.models import Debrief, DialogState
+from tests.bot.browser import Visitor
 from tests.conftest import LiveApp
 
 pytestmark = pytest.mark.browser
 
 TEXTS = default_texts()
-LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 XSS = "<img src=x onerror=alert(1)>"
-
-
-def chromium_path() -> str:
-    """Debian's Chromium (or COACH_CHROMIUM); skip without one, but fail where CI requires it."""
-    path = os.environ.get("COACH_CHROMIUM") or shutil.which("chromium")
-    if path and os.access(path, os.X_OK):
-        return path
-    reason = "no Chromium found (install Debian's chromium or set COACH_CHROMIUM)"
-    if os.environ.get("COACH_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason + "; COACH_REQUIRE_BROWSER=1 requires the browser test")
-    pytest.skip(reason)
-
-
-@dataclass
-class Watch:
-    """What the page did that it should not: JavaScript dialogs, console errors, failed requests."""
-
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-async def me(live_app: LiveApp) -> AsyncIterator[Visitor]:
-    """A visitor with the web chat open in a fresh headless Chromium."""
-    executable = chromium_path()
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        context = await browser.new_context(locale="en-GB", viewport={"width": 900, "height": 800})
-        tab = await context.new_page()
-        tab.set_default_timeout(10_000)
-        watch = Watch()
-
-        async def on_dialog(dialog: Dialog) -> None:
-            watch.dialogs.append(dialog.message)
-            await dialog.dismiss()
-
-        tab.on("dialog", on_dialog)
-        tab.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda exc: watch.errors.append(str(exc)))
-        await tab.goto(live_app.url + "/")
-        await tab.wait_for_selector("body[data-ready='1']:not([data-busy])")
-        try:
-            yield Visitor(tab, watch)
-        finally:
-            await browser.close()
-
-
-class Visitor:
-    """A person at the keyboard: types into the composer or clicks a button of the last question."""
-
-    def __init__(self, page: Page, watch: Watch) -> None:
-        self.page = page
-        self.watch = watch
-
-    async def settle(self) -> None:
-        await self.page.wait_for_selector("body:not([data-busy])")
-
-    async def type(self, text: str) -> None:
-        await self.page.fill("#input", text)
-        await self.page.press("#input", "Enter")
-        await self.settle()
-
-    async def click(self, label: str) -> None:
-        last = self.page.locator("li[data-role=bot]").last
-        await last.get_by_role("button", name=label, exact=True).click()
-        await self.settle()
-
-    async def last_bot(self) -> str:
-        return str(await self.page.locator("li[data-role=bot]").last.inner_text())
 
 
 async def only_debrief(live_app: LiveApp) -> StoredDebrief:
@@ -130,6 +53,12 @@ async def test_a_rep_completes_a_debrief_and_sees_the_coaching(me: Visitor, live
     first_tip = await tips.locator(".msg__items li").first.inner_text()
     assert first_tip.startswith(TEXTS.point("en", "opening", "title") + ":")  # "no" is the weakest
     assert await page.locator("li[data-kind=saved]").is_visible()
+    # A next step was agreed: a recap to send the customer, with a link that opens it as an e-mail.
+    recap = page.locator("li[data-kind=recap]")
+    assert "Pilot proposal" in await recap.locator(".msg__text").inner_text()
+    mail = recap.locator("a.msg__link")
+    assert await mail.inner_text() == TEXTS.render("en", "customer_recap", "button_mail")
+    assert str(await mail.get_attribute("href")).startswith("mailto:?subject=")
     # Answered questions' buttons are retired: no stale clicks left on the page.
     assert await page.locator("li[data-expect] button:enabled").count() == 0
 
@@ -197,8 +126,10 @@ async def test_dutch_debrief_with_dutch_labels(me: Visitor, live_app: LiveApp) -
     tips = page.locator("li[data-kind=tips]")
     await tips.wait_for()
     assert await tips.locator(".msg__title").inner_text() == t("tips_title")
-    assert (await tips.locator(".msg__items li").first.inner_text()).startswith(
-        TEXTS.point("nl", "situation", "title"))
+    # the opening (partly) first, whatever else is weak; then the current situation (no)
+    items = await tips.locator(".msg__items li").all_inner_texts()
+    assert items[0].startswith(TEXTS.point("nl", "opening", "title"))
+    assert items[2].startswith(TEXTS.point("nl", "situation", "title"))
     assert t("saved_title") in await page.locator("li[data-kind=saved]").inner_text()
 
     stored = await only_debrief(live_app)

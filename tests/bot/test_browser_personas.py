@@ -28,7 +28,8 @@ def settings(tmp_path: Path, org: OrgConfig) -> Settings:
 async def visitor(live_app: LiveApp) -> AsyncIterator[Visitor]:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
-        tab = await (await browser.new_context(locale="en-GB", viewport={"width": 900, "height": 900})).new_page()
+        context = await browser.new_context(locale="en-GB", viewport={"width": 900, "height": 900})
+        tab = await context.new_page()
         tab.set_default_timeout(10_000)
         watch = Watch()
 
@@ -53,7 +54,7 @@ async def test_switch_to_the_manager_send_an_action_point_and_see_it_as_the_rep(
     page = visitor.page
     picker = page.locator("#persona")
     await picker.wait_for()
-    assert await picker.input_value() == demo.REPS[0][2]  # the rep Sanne to begin with
+    assert await picker.input_value() == demo.REPS[0].email  # the rep Sanne to begin with
     assert "Sanne" in await page.locator("li[data-role=bot]").first.inner_text()
 
     await picker.select_option(demo.MANAGER[2])
@@ -73,7 +74,7 @@ async def test_switch_to_the_manager_send_an_action_point_and_see_it_as_the_rep(
     (point,) = await points(live_app.coach)
     assert point.text == f"Propose your own agenda {XSS}"
 
-    await picker.select_option(demo.REPS[0][2])
+    await picker.select_option(demo.REPS[0].email)
     await visitor.settle()
     shown = await page.locator("#log").inner_text()
     assert f"Maartje Jansen asked you to: Propose your own agenda {XSS}" in shown

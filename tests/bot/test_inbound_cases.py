@@ -185,7 +185,7 @@ def test_webchat_draft_survives_year_9999_and_a_lone_surrogate(
                                                           years=10)
     status, answer = say("next Tuesday 2pm")  # the last question: saved, the time echoed first
     assert status == 200 and isinstance(answer, dict)
-    assert [m["kind"] for m in answer["messages"]] == ["info", "saved", "tips", "info"]
+    assert [m["kind"] for m in answer["messages"]] == ["info", "saved", "tips", "recap", "info"]
     no_errors(errors)
 
 

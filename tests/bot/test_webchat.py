@@ -252,11 +252,15 @@ async def test_full_debrief_over_http_stores_exactly_one(chat: Chat, live_app: L
     welcome = await chat.session()
     assert [b["value"] for b in welcome["messages"][0]["buttons"]] == ["debrief", "history", "help"]
     body = await chat.debrief("Acme")
-    assert [m["kind"] for m in body["messages"]] == ["info", "saved", "tips", "info"]
+    assert [m["kind"] for m in body["messages"]] == ["info", "saved", "tips", "recap", "info"]
     assert body["messages"][0]["text"].startswith("“next Tuesday 2pm” → ")  # the typed time, as read
     tips = body["messages"][2]
     assert tips["title"] == TEXTS.message("en", "tips_title")
-    assert tips["items"][0].startswith(TEXTS.point("en", "situation", "title"))  # "no" is the weakest
+    # a weak opening comes first, whatever else is weak (here the current situation, rated "no")
+    assert tips["items"][0].startswith(TEXTS.point("en", "opening", "title"))
+    assert any(item.startswith(TEXTS.point("en", "situation", "title")) for item in tips["items"])
+    (mail,) = body["messages"][3]["buttons"]
+    assert mail["url"].startswith("mailto:?subject=")
     assert await count(live_app, Debrief) == 1
     assert await count(live_app, DebriefAnswer) == 5
     assert await count(live_app, DialogState) == 0  # nothing half-written left behind
@@ -274,7 +278,7 @@ async def test_full_debrief_over_http_stores_exactly_one(chat: Chat, live_app: L
     assert (local.strftime("%A"), local.hour, local.minute) == ("Tuesday", 14, 0)
     assert d.next_meeting_at > datetime.now(UTC)
     # What happens next is said, and the metrics count the stored debrief.
-    assert TEXTS.message("en", "next_private") in body["messages"][3]["text"]
+    assert TEXTS.message("en", "next_private") in body["messages"][-1]["text"]
     async with chat.http.get(f"{live_app.url}/metrics") as r:
         assert 'coach_debriefs_total{channel="web",result="stored"} 1.0' in await r.text()
 
@@ -356,7 +360,7 @@ async def test_unparseable_date_asks_again_with_an_example(chat: Chat, live_app:
     assert error["text"] == TEXTS.message("en", "bad_datetime", text=typed, example=example)
     assert again["expect"] == asked["expect"]
     body = await chat.say("next Tuesday 2pm")
-    assert [m["kind"] for m in body["messages"]] == ["info", "saved", "tips", "info"]
+    assert [m["kind"] for m in body["messages"]] == ["info", "saved", "tips", "recap", "info"]
 
 
 async def test_empty_account_asks_for_one(chat: Chat, live_app: LiveApp) -> None:
@@ -389,7 +393,9 @@ async def test_unknown_command_answers_with_help(chat: Chat) -> None:
     [reply] = body["messages"]
     assert reply["kind"] == "help"
     assert reply["text"] == TEXTS.message("en", "unknown_command", text="frobnicate the pipeline")
-    assert reply["items"] == TEXTS.items("en", "help_items")
+    data = TEXTS.data("en", "messages")["help_groups"]
+    assert reply["groups"] == [{"title": data[k]["title"], "items": data[k]["items"]}
+                               for k in ("debriefs", "meetings", "data", "other")]
 
 
 async def test_history_then_edit_corrects_and_keeps_the_original_time(chat: Chat, live_app: LiveApp) -> None:

@@ -23,7 +23,7 @@ from tests.conftest import LiveApp
 from tests.factories import make_settings
 
 TEXTS = default_texts()
-MAARTJE, SANNE = demo.MANAGER[2], demo.REPS[0][2]
+MAARTJE, SANNE = demo.MANAGER[2], demo.REPS[0].email
 
 
 @pytest.fixture
@@ -66,11 +66,13 @@ async def people(live: LiveApp) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(Person)) or 0)
 
 
-async def test_the_demo_offers_its_team_and_starts_as_sanne(http: aiohttp.ClientSession, live_app: LiveApp) -> None:
+async def test_the_demo_offers_its_team_and_starts_as_sanne(
+    http: aiohttp.ClientSession, live_app: LiveApp
+) -> None:
     status, body = await Page(http, live_app).session()
     assert status == 200 and body["persona"] == SANNE
     assert [(p["email"], p["role"]) for p in body["personas"]] == [
-        (MAARTJE, "manager"), *((email, "rep") for _, _, email in demo.REPS)]
+        (MAARTJE, "manager"), *((r.email, "rep") for r in demo.REPS)]
     assert body["personas"][0]["label"] == "Maartje Jansen (manager)"
     assert body["strings"]["persona"] == TEXTS.message("en", "webchat_persona")
 
@@ -89,7 +91,7 @@ async def test_the_action_point_journey_as_maartje_and_back_as_sanne(
     charts = [m["attachment"] for m in digest if m.get("attachment")]
     assert len(charts) == 1 and charts[0]["url"].startswith("data:image/png;base64,")
     forms = {m["title"]: m["form"] for m in digest if m.get("form")}
-    assert set(forms) == {name for _, name, _ in demo.REPS}
+    assert set(forms) == {r.name for r in demo.REPS}
     form = forms["Sanne de Vries"]
     sanne = await person_by_email(live_app, SANNE)
     assert form["command"].startswith(f"assign #{sanne.id}") and form["button"] == "Send to Sanne de Vries"
@@ -100,7 +102,8 @@ async def test_the_action_point_journey_as_maartje_and_back_as_sanne(
     assert [m["kind"] for m in sent] == ["saved"] and "Sanne de Vries" in sent[0]["text"]
     (point,) = await points(live_app.coach)
     # typed, by first name, works the same
-    assert [m["kind"] for m in (await page.say("assign Tom: ask what they tried before"))["messages"]] == ["saved"]
+    typed = await page.say("assign Tom: ask what they tried before")
+    assert [m["kind"] for m in typed["messages"]] == ["saved"]
     await live_app.outbox_settled()
 
     # back as Sanne: the point is in the greeting and in her inbox, with who asked
@@ -128,7 +131,9 @@ async def test_the_action_point_journey_as_maartje_and_back_as_sanne(
     assert (part["action_points_open"], part["action_points_done"]) == (0, 1)
 
 
-async def test_an_unknown_persona_is_404_and_changes_nothing(http: aiohttp.ClientSession, live_app: LiveApp) -> None:
+async def test_an_unknown_persona_is_404_and_changes_nothing(
+    http: aiohttp.ClientSession, live_app: LiveApp
+) -> None:
     page = Page(http, live_app)
     await page.session(persona=MAARTJE)
     status, text = await page.session(persona="nobody@example.com")

@@ -48,7 +48,8 @@ async def notices(coach: CoachContext) -> list[Outbox]:
 
 
 def texts_of(replies) -> str:
-    return "\n".join(x for r in replies for x in (r.title or "", r.text, *r.items, *(b.label for b in r.buttons)))
+    return "\n".join(
+        x for r in replies for x in (r.title or "", r.text, *r.items, *(b.label for b in r.buttons)))
 
 
 async def deliver(coach: CoachContext) -> RecordingSender:
@@ -201,7 +202,7 @@ async def test_the_greeting_shows_open_action_points(coach):
 
 
 async def test_a_notice_for_a_point_already_finished_is_not_sent(coach, clock):
-    maartje, sanne, _ = await team(coach)
+    maartje, _, _ = await team(coach)
     await maartje.say("assign Sanne: ask for their agenda")
     await maartje.say("done 1")  # closed before the scheduler got to it
     clock.advance(seconds=timedelta(seconds=1).total_seconds())

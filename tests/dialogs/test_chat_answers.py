@@ -79,7 +79,7 @@ async def test_a_typed_meeting_time_is_echoed_and_corrected_in_one_tap(
     echo = chat.replies[0]
     when = format_when(MEETING[locale], locale=locale, tz="Europe/Amsterdam")
     assert echo.text == texts.message(locale, "date_echo", typed=answers["next_meeting_at"], when=when)
-    assert "→" in echo.text and chat.kinds[1:] == ["saved", "tips", "info"]
+    assert "→" in echo.text and chat.kinds[1:] == ["saved", "tips", "recap", "info"]
     [correct] = echo.buttons
     assert correct.label == texts.message(locale, "button_change_date")
     original = await latest(chat)
@@ -110,7 +110,7 @@ async def test_a_typed_due_date_is_echoed_as_a_day(make_chat: ChatFactory) -> No
 async def test_a_skipped_date_is_not_echoed(make_chat: ChatFactory) -> None:
     chat = await make_chat()
     await chat.debrief("Acme", path("all_good", next_meeting_at="/skip"))
-    assert chat.kinds == ["saved", "tips", "info"]
+    assert chat.kinds == ["saved", "tips", "recap", "info"]
 
 
 async def test_a_date_asked_before_other_questions_is_echoed_and_asked_again_on_a_tap(

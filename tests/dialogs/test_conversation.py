@@ -12,6 +12,7 @@ from dialogs.checklist import FIELDS, NOTE_LIMIT
 from dialogs.checklist_path import questions
 from dialogs.context import CoachContext
 from dialogs.debrief import stored_values
+from dialogs.help import help_groups
 from dialogs.text import format_choices, format_when
 from storage.debriefs import StoredDebrief, count_debriefs, latest_debriefs
 from storage.models import DebriefAnswer
@@ -78,13 +79,15 @@ async def test_full_conversation_typed_labels(make_chat: ChatFactory, database_u
     assert d.outcome == "postponed"
     assert d.created_at == chat.coach.clock()
 
-    # the coaching answers in the rep's language, aimed at opening (no) then interaction (partly)
+    # the coaching answers in the rep's language, aimed at the opening (no: the customer set the
+    # agenda and opened with a demand) then the situation (postponed), quoting what the rep typed
     texts = chat.coach.texts
     tips = chat.reply("tips")
     assert tips.title == texts.message(locale, "tips_title")
-    formal, _ = texts.tip(locale, "opening", "formal_agenda", account="Acme Corp")
-    assert any(formal in item for item in tips.items)
-    assert tips.meta["points"] == ["opening", "interaction"]
+    assert tips.meta["rules"] == ["opening_formal_agenda_with_demand", "situation_postponed"]
+    assert tips.meta["points"] == ["opening", "situation"]
+    assert answers["concessions_asked"] in tips.items[0]
+    assert answers["customer_tried"].rstrip(".") in tips.items[2]
     assert chat.reply("saved").text == texts.message(
         locale, "saved", account="Acme Corp", when=when_text(chat.coach.clock(), locale)
     )
@@ -375,7 +378,7 @@ async def test_help_and_unknown_commands(make_chat: ChatFactory, locale: str) ->
     texts = chat.coach.texts
     await chat.say("help")
     assert chat.kinds == ["help"]
-    assert list(chat.replies[0].items) == texts.items(locale, "help_items")
+    assert chat.replies[0].groups == help_groups(chat.coach, locale, manager=False)
     await chat.say("frobnicate the widgets")
     assert chat.kinds == ["help"]
     assert chat.replies[0].text == texts.message(locale, "unknown_command", text="frobnicate the widgets")

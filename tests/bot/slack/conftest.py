@@ -10,6 +10,7 @@ import copy
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import OrgConfig, Settings
+from bot.scheduling.scheduler import SchedulerConfig
 from bot.slack.background import AFTER_ACK_WORK
 from storage.models import Debrief
 from tests.conftest import LiveApp, shared_path
@@ -27,6 +29,11 @@ from tests.factories import make_settings
 from tests.fakes.slack_api import Call, FakeSlackApi
 
 SIGNING_SECRET = "test-signing-secret-1234567890ab"
+# The outbox for tests of what Slack is sent after an answer: retries a tenth of a second apart
+# (Slack's Retry-After, when it sends one, still rules).
+FAST_OUTBOX = SchedulerConfig(
+    poll_interval=0.1, backoff_base=timedelta(milliseconds=100), lease=timedelta(seconds=2)
+)
 BOT_TOKEN = "xoxb-test"
 TEAM = "T111"
 USER = "U111"

@@ -34,7 +34,9 @@ async def person(live_app: LiveApp, user: str) -> Person:
         return (await session.scalars(sa.select(Person).where(Person.platform_user_id == user))).one()
 
 
-async def team_in_slack(slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp) -> tuple[Person, Person]:
+async def team_in_slack(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> tuple[Person, Person]:
     slack_api.users[MAARTJE] = named(MAARTJE, "Maartje Jansen")
     slack_api.users[SANNE] = named(SANNE, "Sanne de Vries")
     for user in (MAARTJE, SANNE):
@@ -83,7 +85,8 @@ async def test_the_journey_proposed_edited_sent_shown_nudged_done_and_counted(
     assert status == 200 and answer == ""  # the modal closes
     await settle(live_app)
     (point,) = await points(live_app.coach)
-    assert (point.person_id, point.manager_id, point.text, point.status) == (sanne.id, maartje.id, edited, "open")
+    assert (point.person_id, point.manager_id, point.status) == (sanne.id, maartje.id, "open")
+    assert point.text == edited
     assert "Sent to Sanne de Vries" in shown(dms_to(slack_api, MAARTJE)[-1])
 
     # shown to the rep at once, exactly once, with who asked and a Done button
@@ -112,7 +115,7 @@ async def test_the_journey_proposed_edited_sent_shown_nudged_done_and_counted(
 async def test_a_refused_form_stays_open_with_the_reason_and_stores_nothing(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    maartje, sanne = await team_in_slack(slack, slack_api, live_app)
+    await team_in_slack(slack, slack_api, live_app)
     status, body = await slack.command("team", user=MAARTJE)
     (form,) = [b for b in buttons(json.loads(body)["blocks"]) if b["action_id"] == ACTION_FORM]
     await slack.action(ACTION_FORM, form["value"], user=MAARTJE)
@@ -136,6 +139,7 @@ async def test_assign_with_a_mention_reaches_only_the_signed_teams_user(
                       workspace="T999", manager_id=maartje.id)
     status, body = await slack.command(f"assign <@{OTHER}> call them", user=MAARTJE)
     assert status == 200 and "can't find" in body and "Olga" not in body
-    assert [(p.person_id, p.text) for p in await points(live_app.coach)] == [(sanne.id, "ask for their agenda")]
+    stored = [(p.person_id, p.text) for p in await points(live_app.coach)]
+    assert stored == [(sanne.id, "ask for their agenda")]
     await settle(live_app)
     assert len(dms_to(slack_api, SANNE)) == 1

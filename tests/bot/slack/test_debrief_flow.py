@@ -64,7 +64,8 @@ async def test_edit_button_reopens_the_modal_with_stored_answers(
     view = await fill_in(slack, slack_api, await open_modal(slack, slack_api, "Acme"), answers())
     await slack.submit(view, answers())
     (dm,) = await slack_api.wait_for("chat.postMessage")
-    debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
+    debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"]
+                          if e["action_id"] == "edit_debrief")  # the recap's mail link is a button too
     status, _ = await slack.action("edit_debrief", debrief_id)
     assert status == 200
     opened = (await slack_api.wait_for("views.open", 2))[1].view

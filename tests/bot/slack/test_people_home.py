@@ -93,7 +93,8 @@ class TestTwoInstalledWorkspaces:
         view = await open_modal(slack, slack_api, "Acme")
         await slack.submit(view, answers())
         (dm,) = await slack_api.wait_for("chat.postMessage")
-        debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
+        debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"]
+                              if e["action_id"] == "edit_debrief")  # the recap's mail link is a button too
         # The same user id in another workspace is another person, with no history and no customers.
         status, body = await slack.command("history", team="T999")
         assert "Acme" not in body

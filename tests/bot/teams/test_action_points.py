@@ -81,7 +81,8 @@ async def test_the_journey_in_teams(
     # edited and sent (Teams posts the card's inputs merged with the submit's data)
     edited = "Call Acme before the meeting and ask what they would like to cover"
     connector.clear()
-    inputs = {n["id"]: n.get("value", "") for n in walk(digest.card) if n.get("type", "").startswith("Input.")}
+    inputs = {n["id"]: n.get("value", "") for n in walk(digest.card)
+              if n.get("type", "").startswith("Input.")}
     await press(manager, {**inputs, **data, data["input"]: edited})
     (point,) = await points(live_app.coach)
     assert (point.person_id, point.manager_id, point.text) == (sanne.id, maartje.id, edited)

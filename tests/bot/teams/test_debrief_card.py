@@ -116,7 +116,7 @@ async def test_card_speaks_the_language_of_the_teams_client(rep: TeamsUser, card
     _, card = await open_card(rep, "debrief Bakkerij Jansen")
     assert list(card_schema.iter_errors(card)) == []
     assert inputs(card)["rating:opening"]["choices"][0]["title"] == "Ja"
-    assert any("Nabespreking" in t for t in texts_of(card))
+    assert any("Debrief van je klantgesprek" in t for t in texts_of(card))
 
 
 async def test_submit_with_errors_comes_back_on_the_same_card(rep: TeamsUser, card_schema: Any) -> None:

@@ -102,7 +102,7 @@ async def test_a_lost_deal_asks_the_next_step_rating_and_stores_no_meeting(rep: 
     (update,) = rep.connector.updates()
     again = update.card
     assert again is not None and "rating:next_step" in inputs(again)  # no longer answered: asked
-    assert any("Please choose one of" in t for t in texts_of(again))
+    assert any("Pick one: Yes, Partly or No" in t for t in texts_of(again))
     assert "next_meeting_at_date" not in inputs(again)
     rep.connector.clear()
     lost["rating:next_step"] = "no"
