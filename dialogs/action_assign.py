@@ -25,9 +25,10 @@ from dialogs.messages import Reply, TextForm
 from dialogs.text import Texts
 from dialogs.validation import clean_text
 from storage import outbox, sales_teams
-from storage.action_points import TEXT_LIMIT, assign_action_point
+from storage.action_points import TEXT_LIMIT, assign_action_point, same_open_point
 from storage.models import Debrief, DialogState, Person
 
+REPEAT = "repeat"  # Reply.meta key: the point was already set (a form sent twice), nothing new
 MAX_NAME_WORDS = 4  # "assign Sanne de Vries ask …": the longest name tried without a colon
 _FORM = re.compile(r"^#(\d{1,18})(?:\s*\(([a-z_]{1,30}:[a-z_]{1,30})(?:,(\d{1,18}))?\))?\s*:?\s*(.*)$", re.S)
 
@@ -154,6 +155,11 @@ async def assign_reply(
         if len(request.text) > TEXT_LIMIT:
             return [Reply(kind="error", text=t(texts, loc, "assign_too_long", limit=TEXT_LIMIT,
                                                length=len(request.text)))]
+        already = await same_open_point(session=session, person_id=target.id, manager_id=rep.id,
+                                        text=request.text)
+        if already is not None:  # the same form sent twice, a double click: one point
+            return [Reply(kind="info", text=t(texts, loc, "already_assigned", rep=_name(target),
+                                              text=request.text), meta={REPEAT: True})]
         point = _point_of(request.pattern)
         row = await assign_action_point(
             session=session, workspace_id=me.workspace_id, person_id=target.id, manager_id=rep.id,

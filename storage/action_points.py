@@ -74,6 +74,20 @@ async def assign_action_point(
     return row
 
 
+async def same_open_point(
+    *, session: AsyncSession, person_id: int, manager_id: int, text: str
+) -> ActionPoint | None:
+    """An open point this manager already set this rep with exactly this text (a form sent twice)."""
+    return await session.scalar(
+        sa.select(ActionPoint).where(
+            col(ActionPoint.person_id) == person_id,
+            col(ActionPoint.manager_id) == manager_id,
+            col(ActionPoint.status) == ActionStatus.OPEN,
+            col(ActionPoint.text) == text[:TEXT_LIMIT],
+        ).limit(1)
+    )
+
+
 async def open_action_points(*, session: AsyncSession, person_id: int) -> list[ActionPoint]:
     """The rep's open action points, oldest first."""
     rows = await session.scalars(

@@ -4,7 +4,8 @@ with the text prefilled; the submission goes on as the words the form stands for
 
 The button's value only fills the modal; who sends is the signed user of the submission, and the
 dialog checks that they may (a manager reaches only their own reps). A refusal is shown under the
-field and the modal stays open; otherwise the answer comes as a DM.
+field and the modal stays open; otherwise the answer comes as a DM (through the outbox, once per
+view). A view submitted twice stores one point: the same open point again is not a new one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.views import ACTION_FORM, cut, label, plain
+from dialogs.action_assign import REPEAT
 from dialogs.commands import parse_command
 from dialogs.text import Texts
 
@@ -105,4 +107,7 @@ class TextForms:
             await ack(response_action="errors", errors={INPUT: cut(refused[0].text, ERROR_LIMIT)})
             return
         await ack()
-        self.flow.later(self.flow.dm(client, user_id, replies))
+        if any(r.meta.get(REPEAT) for r in replies):
+            return  # the same view submitted again: its first answer is on its way
+        key = f"slack:form:{view.get('id') or ''}"
+        self.flow.later(self.flow.answer(client, user_id, rep, replies, key=key))

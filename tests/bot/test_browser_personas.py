@@ -3,20 +3,19 @@ action point (edited, with markup in it that stays text), switch back and see it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Dialog, async_playwright
 
 from bot import demo
 from bot.config import OrgConfig, Settings
 from tests.bot.action_journey import points
-from tests.bot.test_browser import LAUNCH_ARGS, XSS, Visitor, Watch, chromium_path
+from tests.bot.browser import Visitor
 from tests.conftest import LiveApp
 from tests.factories import make_settings
 
 pytestmark = pytest.mark.browser
+XSS = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
@@ -24,34 +23,10 @@ def settings(tmp_path: Path, org: OrgConfig) -> Settings:
     return make_settings(tmp_path, org=org, demo=True)
 
 
-@pytest.fixture
-async def visitor(live_app: LiveApp) -> AsyncIterator[Visitor]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
-        context = await browser.new_context(locale="en-GB", viewport={"width": 900, "height": 900})
-        tab = await context.new_page()
-        tab.set_default_timeout(10_000)
-        watch = Watch()
-
-        async def on_dialog(dialog: Dialog) -> None:
-            watch.dialogs.append(dialog.message)
-            await dialog.dismiss()
-
-        tab.on("dialog", on_dialog)
-        tab.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda exc: watch.errors.append(str(exc)))
-        await tab.goto(live_app.url + "/")
-        await tab.wait_for_selector("body[data-ready='1']:not([data-busy])")
-        try:
-            yield Visitor(tab, watch)
-        finally:
-            await browser.close()
-
-
 async def test_switch_to_the_manager_send_an_action_point_and_see_it_as_the_rep(
-    visitor: Visitor, live_app: LiveApp
+    me: Visitor, live_app: LiveApp
 ) -> None:
-    page = visitor.page
+    visitor, page = me, me.page
     picker = page.locator("#persona")
     await picker.wait_for()
     assert await picker.input_value() == demo.REPS[0].email  # the rep Sanne to begin with

@@ -78,14 +78,22 @@ async def test_assign_tells_the_rep_at_once_with_who_asked_and_a_done_button(coa
     assert (await deliver(coach)).sent == []  # exactly once
 
 
+async def test_the_same_point_sent_twice_is_one_point_and_one_notice(coach):
+    maartje, _, _ = await team(coach)
+    await maartje.say("assign Sanne: ask for their agenda")
+    await maartje.say("assign Sanne: ask for their agenda")  # a double click, a form sent twice
+    assert maartje.kinds == ["info"] and "already" in maartje.replies[0].text
+    assert len(await points(coach)) == 1 and len(await notices(coach)) == 1
+
+
 async def test_a_name_without_a_colon_an_email_and_a_mention_id_find_the_rep(coach):
     maartje, sanne, _ = await team(coach)
     for typed in ("assign Sanne de Vries call before the meeting", "assign sanne@ourco.nl call first",
-                  "assign @Sanne call them", "assign R1 call them", "/assign sanne call them"):
+                  "assign @Sanne call them", "assign R1 phone them", "/assign sanne mail them"):
         await maartje.say(typed)
         assert maartje.kinds == ["saved"], (typed, maartje.replies)
     assert [p.text for p in await points(coach)] == [
-        "call before the meeting", "call first", "call them", "call them", "call them"]
+        "call before the meeting", "call first", "call them", "phone them", "mail them"]
     assert {p.person_id for p in await points(coach)} == {sanne.person_id}
 
 

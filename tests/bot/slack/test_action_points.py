@@ -83,6 +83,7 @@ async def test_the_journey_proposed_edited_sent_shown_nudged_done_and_counted(
     edited = "Ask Acme for their agenda before Thursday's meeting, and propose yours"
     status, answer = await slack.submit(view, {INPUT: edited}, user=MAARTJE, view_id="VFORM1")
     assert status == 200 and answer == ""  # the modal closes
+    assert (await slack.submit(view, {INPUT: edited}, user=MAARTJE, view_id="VFORM1"))[0] == 200  # again
     await settle(live_app)
     (point,) = await points(live_app.coach)
     assert (point.person_id, point.manager_id, point.status) == (sanne.id, maartje.id, "open")
