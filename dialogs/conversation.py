@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
-from dialogs import data_rights, schedule_commands, team
+from dialogs import data_rights, schedule_commands, tactic_choice, team
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY, POINTS, ChecklistField
 from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
@@ -383,4 +383,5 @@ COMMANDS: dict[str, CommandHandler] = {
     "pause": schedule_commands.pause,
     "resume": schedule_commands.resume,
     "nudges": schedule_commands.nudges,
+    "tactic": tactic_choice.own_tactic,
 }

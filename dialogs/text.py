@@ -34,6 +34,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 from dialogs.checklist import FIELDS, OUTCOMES, POINTS, RATINGS
+from dialogs.tactic_fit import FIT_TAGS
 from storage.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -162,6 +163,7 @@ class Texts:
         self.env.filters["plural"] = plural
         for locale in LOCALES:
             self.validate(locale)
+        self.validate_tactics()
 
     # -- data -------------------------------------------------------------------------------
     def data(self, locale: str, name: str) -> dict[str, Any]:
@@ -218,6 +220,35 @@ class Texts:
         for p in POINTS:
             if not isinstance(tips.get(p), dict) or "default" not in tips[p]:
                 raise ConfigError(f"{self.dir / locale / 'tips.yaml'}: key '{p}.default' is missing")
+
+    def validate_tactics(self) -> None:
+        """Fail at start unless every tactic has a name, when and say, and `fits` tags the coach
+        reads, the same tactics with the same tags in every locale."""
+        first: dict[str, list[str]] | None = None
+        for locale in LOCALES:
+            where = self.dir / locale / "tactics.yaml"
+            tags: dict[str, list[str]] = {}
+            for key, entry in self.data(locale, "tactics").items():
+                if not isinstance(entry, dict) or not all(
+                    isinstance(entry.get(k), str) and entry[k].strip() for k in ("name", "when", "say")
+                ):
+                    raise ConfigError(f"{where}: tactic '{key}' needs a name, a when and a say")
+                fits = entry.get("fits") or []
+                if not isinstance(fits, list):
+                    fits = [fits]
+                unknown = sorted(str(tag) for tag in fits if tag not in FIT_TAGS)
+                if unknown:
+                    raise ConfigError(
+                        f"{where}: key '{key}.fits': unknown tags {', '.join(unknown)} "
+                        f"(known: {', '.join(FIT_TAGS)})"
+                    )
+                tags[str(key)] = sorted(fits)
+            if first is None:
+                first = tags
+            elif tags != first:
+                raise ConfigError(
+                    f"{where}: the tactics or their fits differ from prompts/{LOCALES[0]}/tactics.yaml"
+                )
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, name: str, ctx: dict[str, Any]) -> Text:
@@ -310,6 +341,11 @@ def format_when(moment: datetime, *, locale: str, tz: str) -> str:
 
 def format_day(day: date, *, locale: str) -> str:
     return Text(format_date(day, "EEE d MMM y", locale=_babel(locale)))
+
+
+def format_long_day(day: date, *, locale: str) -> str:
+    """'Thursday 3 December' / 'donderdag 3 december': a day as one writes it in a mail."""
+    return Text(format_date(day, "EEEE d MMMM", locale=_babel(locale)))
 
 
 def format_clock(moment: Any, *, locale: str) -> str:

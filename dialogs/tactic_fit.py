@@ -1,0 +1,136 @@
+"""Which counter-tactics fit a coming meeting. The situation is read from the last debrief with the
+account and from the calendar invite, as tags; each tactic in prompts/<locale>/tactics.yaml names
+the tags it answers (`fits`). Two (or, for the rep to choose from, a few) are picked by fit, then
+by the rep's own verdicts on earlier suggestions, then in turn: the one suggested longest ago (or
+never) first, the library's order breaking what is left. No randomness: the same history gives the
+same choice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from storage.meetings import MeetingView
+from storage.models import Debrief
+
+TACTICS_PER_NUDGE = 2
+CHOICES_OFFERED = 4  # the preparation's buttons
+# Feedback weights: a tactic that worked comes first among equally fitting ones, one that flopped last.
+WEIGHTS = {"worked": 1.0, "flopped": -0.5, "unused": -0.1}
+SHORT_SLOT = timedelta(minutes=45)
+WEAK = ("partly", "no")
+
+# The situations a tactic can fit (tactics.yaml `fits`), each read from the last debrief or the invite.
+FIT_TAGS: tuple[str, ...] = (
+    "agenda_by_mail",  # the customer set the agenda formally, or the invite carries a fixed one
+    "customer_organised",  # the invite came from the customer's side
+    "demand_on_price",  # a concession asked on price or terms
+    "demand_on_process",  # a concession asked on their procedure (framework, tender, contract)
+    "pitch_first",  # they want our story first: opening weak under their formal agenda, or no questions
+    "few_questions",  # interaction weak: the customer asked little
+    "why_now_unknown",  # a first meeting, or a postponement: what drives them is unknown
+    "history_unknown",  # current situation weak, or the supplier question not asked
+    "supplier_could_solve",  # asked, and their current supplier could solve it
+    "no_next_step",  # no concrete next step last time (point 5 weak, or postponed)
+    "short_slot",  # the meeting is 45 minutes or shorter
+)
+
+
+class PastSuggestion(Protocol):
+    """An earlier suggestion to the rep (storage.nudge_queries.TacticHistory), newest first."""
+
+    @property
+    def tactic(self) -> str: ...
+    @property
+    def meeting_id(self) -> int: ...
+    @property
+    def verdict(self) -> str | None: ...
+
+
+def demand_tags(asked: str, words: Mapping[str, str]) -> set[str]:
+    """demand_on_price and/or demand_on_process for what the customer asked (word beginnings from
+    prompts/<locale>/tactic_signals.yaml); neither list matching means either may be it."""
+    tokens = re.findall(r"\w+|[%€$£]", asked.casefold())
+    found = set()
+    for tag in ("demand_on_price", "demand_on_process"):
+        stems = str(words.get(tag, "")).casefold().split()
+        if any(token.startswith(stem) for token in tokens for stem in stems):
+            found.add(tag)
+    return found or {"demand_on_price", "demand_on_process"}
+
+
+def situation(
+    *,
+    view: MeetingView,
+    last: Debrief | None,
+    ratings: Mapping[str, str],
+    demand_words: Mapping[str, str],
+) -> frozenset[str]:
+    """The tags that describe the coming meeting: from its invite and length, and from the last
+    debrief with the account (`ratings`: that debrief's point -> rating)."""
+    tags: set[str] = set()
+    invite, meeting = view.invite, view.meeting
+    if invite is not None and invite.formal_agenda:
+        tags.add("agenda_by_mail")
+    if invite is not None and invite.organiser_external:
+        tags.add("customer_organised")
+    if meeting.ends_at is not None and meeting.ends_at - meeting.starts_at <= SHORT_SLOT:
+        tags.add("short_slot")
+    if last is None:
+        return frozenset(tags | {"why_now_unknown"})
+    formal = last.agenda_set_by == "customer_formal"
+    if formal:
+        tags.add("agenda_by_mail")
+    if last.concessions_asked:
+        tags |= demand_tags(last.concessions_asked, demand_words)
+    few_questions = ratings.get("interaction") in WEAK
+    if few_questions:
+        tags.add("few_questions")
+    if (formal and ratings.get("opening") in WEAK) or (few_questions and not last.customer_questions):
+        tags.add("pitch_first")
+    if ratings.get("situation") in WEAK or last.supplier_check == "not_asked":
+        tags.add("history_unknown")
+    if last.supplier_check == "could_solve":
+        tags.add("supplier_could_solve")
+    if last.outcome == "postponed":
+        tags |= {"why_now_unknown", "no_next_step"}
+    if ratings.get("next_step") in WEAK:
+        tags.add("no_next_step")
+    return frozenset(tags)
+
+
+def fit_scores(library: Mapping[str, Any], tags: Iterable[str]) -> dict[str, int]:
+    """Per tactic, how many of the situation's tags it fits."""
+    present = set(tags)
+    return {key: len(present & set(entry.get("fits") or ())) for key, entry in library.items()}
+
+
+def choose_tactics(
+    keys: Sequence[str],
+    history: Sequence[PastSuggestion],
+    *,
+    fit: Mapping[str, int] | None = None,
+    n: int = TACTICS_PER_NUDGE,
+    exclude: Iterable[str] = (),
+) -> list[str]:
+    """`n` tactics: "not for me" ones dropped; the best fit first, then the rep's verdicts, then
+    the one suggested the most meetings ago (never: first), then the library's order. `history`
+    is newest first."""
+    dropped = {h.tactic for h in history if h.verdict == "drop"} | set(exclude)
+    feedback = dict.fromkeys(keys, 0.0)
+    for h in history:
+        if h.tactic in feedback and h.verdict in WEIGHTS:
+            feedback[h.tactic] += WEIGHTS[h.verdict]
+    meetings: list[int] = []
+    ago: dict[str, int] = {}  # tactic -> how many meetings back it was last suggested
+    for h in history:
+        if h.meeting_id not in meetings:
+            meetings.append(h.meeting_id)
+        ago.setdefault(h.tactic, len(meetings))
+    never = len(meetings) + 1
+    fits = fit or {}
+    order = {key: i for i, key in enumerate(keys)}
+    live = [k for k in keys if k not in dropped]
+    return sorted(live, key=lambda k: (-fits.get(k, 0), -feedback[k], -ago.get(k, never), order[k]))[:n]
