@@ -15,7 +15,7 @@ from dialogs.tactic_fit import (
     CHOICES_OFFERED,
     TACTICS_PER_NUDGE,
     choose_tactics,
-    fit_scores,
+    fits_of,
     situation,
 )
 from storage.meetings import MeetingView
@@ -92,17 +92,18 @@ def meeting_brief(
         view=view, last=last, ratings={p: r for p, (r, _) in answers.items()},
         demand_words=ctx.texts.data(rep.locale, "tactic_signals"),
     )
-    fit = fit_scores(library, tags)
+    fits = fits_of(library)
     past = [h for h in batch.history.get(rep.id, []) if h.meeting_id != meeting_id]
     chosen = batch.chosen.get(meeting_id, [])
     picked = [c.tactic for c in chosen if c.tactic is not None and c.tactic in library]
     own = tuple(c.own_text for c in chosen if c.tactic is None and c.own_text is not None)
     if picked or own:
         fill = max(0, TACTICS_PER_NUDGE - len(picked) - len(own))
-        tactics = [*picked, *choose_tactics(keys, past, fit=fit, n=fill, exclude=picked)][:TACTICS_PER_NUDGE]
+        more = choose_tactics(keys, past, fits=fits, tags=tags, n=fill, already=picked)
+        tactics = [*picked, *more][:TACTICS_PER_NUDGE]
     else:
         before = [k for k in batch.chosen_before.get(meeting_id, []) if k in library]
-        tactics = before[:TACTICS_PER_NUDGE] or choose_tactics(keys, past, fit=fit)
+        tactics = before[:TACTICS_PER_NUDGE] or choose_tactics(keys, past, fits=fits, tags=tags)
     return MeetingBrief(
         rep=rep,
         view=view,
@@ -112,6 +113,6 @@ def meeting_brief(
         tactics=tuple(tactics),
         own=own,
         chosen_by_rep=bool(picked or own),
-        offered=tuple(choose_tactics(keys, past, fit=fit, n=CHOICES_OFFERED)),
+        offered=tuple(choose_tactics(keys, past, fits=fits, tags=tags, n=CHOICES_OFFERED)),
         weak=weakest_point(batch.recent_ratings.get(rep.id, {}).values()),
     )

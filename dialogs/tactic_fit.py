@@ -1,9 +1,10 @@
 """Which counter-tactics fit a coming meeting. The situation is read from the last debrief with the
 account and from the calendar invite, as tags; each tactic in prompts/<locale>/tactics.yaml names
-the tags it answers (`fits`). Two (or, for the rep to choose from, a few) are picked by fit, then
-by the rep's own verdicts on earlier suggestions, then in turn: the one suggested longest ago (or
-never) first, the library's order breaking what is left. No randomness: the same history gives the
-same choice."""
+the tags it answers (`fits`). Two (or, for the rep to choose from, a few) are picked one at a time:
+the one that answers most of what the tactics picked so far leave open (what the customer said or
+did counts double what the coach infers), then the best fit at all, then the rep's own verdicts,
+then in turn: the one suggested longest ago (or never) first, the library's order breaking what is
+left. No randomness: the same history gives the same choice."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ FIT_TAGS: tuple[str, ...] = (
     "no_next_step",  # no concrete next step last time (point 5 weak, or postponed)
     "short_slot",  # the meeting is 45 minutes or shorter
 )
+
+
+# Tags that are what the customer said or did (the invite, a demand, an answer), not inferred.
+OBSERVED = frozenset({
+    "agenda_by_mail", "customer_organised", "demand_on_price", "demand_on_process",
+    "supplier_could_solve", "short_slot",
+})
 
 
 class PastSuggestion(Protocol):
@@ -101,24 +109,29 @@ def situation(
     return frozenset(tags)
 
 
-def fit_scores(library: Mapping[str, Any], tags: Iterable[str]) -> dict[str, int]:
-    """Per tactic, how many of the situation's tags it fits."""
-    present = set(tags)
-    return {key: len(present & set(entry.get("fits") or ())) for key, entry in library.items()}
+def fits_of(library: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Per tactic, the tags it fits (its `fits` in tactics.yaml)."""
+    return {key: frozenset(entry.get("fits") or ()) for key, entry in library.items()}
+
+
+def _weight(tags: Iterable[str]) -> int:
+    return sum(2 if tag in OBSERVED else 1 for tag in tags)
 
 
 def choose_tactics(
     keys: Sequence[str],
     history: Sequence[PastSuggestion],
     *,
-    fit: Mapping[str, int] | None = None,
+    fits: Mapping[str, frozenset[str]] | None = None,
+    tags: Iterable[str] = (),
     n: int = TACTICS_PER_NUDGE,
-    exclude: Iterable[str] = (),
+    already: Sequence[str] = (),
 ) -> list[str]:
-    """`n` tactics: "not for me" ones dropped; the best fit first, then the rep's verdicts, then
-    the one suggested the most meetings ago (never: first), then the library's order. `history`
-    is newest first."""
-    dropped = {h.tactic for h in history if h.verdict == "drop"} | set(exclude)
+    """`n` more tactics besides those `already` chosen, "not for me" ones left out, picked one at
+    a time: the most of the situation's `tags` not yet answered, then the most of them at all,
+    then the rep's verdicts, then the one suggested the most meetings ago (never: first), then the
+    library's order. `history` is newest first."""
+    dropped = {h.tactic for h in history if h.verdict == "drop"} | set(already)
     feedback = dict.fromkeys(keys, 0.0)
     for h in history:
         if h.tactic in feedback and h.verdict in WEIGHTS:
@@ -130,7 +143,20 @@ def choose_tactics(
             meetings.append(h.meeting_id)
         ago.setdefault(h.tactic, len(meetings))
     never = len(meetings) + 1
-    fits = fit or {}
+    situation_tags, fitting = frozenset(tags), fits or {}
     order = {key: i for i, key in enumerate(keys)}
+    open_tags = set(situation_tags).difference(*(fitting.get(k, frozenset()) for k in already))
+
+    def rank(k: str, unanswered: set[str]) -> tuple[int, int, float, int, int]:
+        fit = fitting.get(k, frozenset())
+        # what it adds first; then how well it fits at all (a second answer beats none)
+        return (-_weight(fit & unanswered), -_weight(fit & situation_tags), -feedback[k],
+                -ago.get(k, never), order[k])
+
+    chosen: list[str] = []
     live = [k for k in keys if k not in dropped]
-    return sorted(live, key=lambda k: (-fits.get(k, 0), -feedback[k], -ago.get(k, never), order[k]))[:n]
+    for _ in range(min(n, len(live))):
+        best = min((k for k in live if k not in chosen), key=lambda k: rank(k, open_tags))
+        chosen.append(best)
+        open_tags -= fitting.get(best, frozenset())
+    return chosen

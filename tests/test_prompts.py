@@ -153,7 +153,8 @@ def test_every_tactic_fits_known_tags_the_same_in_both_locales(tmp_path: Path) -
     data = yaml.safe_load(tactics.read_text(encoding="utf-8"))
     data["time_check"]["fits"] = ["short_slot", "long_lunch"]
     tactics.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"nl/tactics\.yaml: key 'time_check\.fits': unknown tags long_lunch"):
+    unknown = r"nl/tactics\.yaml: key 'time_check\.fits': unknown tags long_lunch"
+    with pytest.raises(ConfigError, match=unknown):
         Texts(tmp_path)
     data["time_check"]["fits"] = ["short_slot"]
     tactics.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -149,7 +149,7 @@ def test_tactic_rotation_uses_feedback_and_drops_not_for_me() -> None:
     assert choose_tactics(keys, [seen("d", 6), seen("c", 6), *fresh]) == ["a", "b"]
     assert choose_tactics(keys, [seen("c", 7), seen("d", 6), seen("b", 5)]) == ["a", "b"]
     # a fitting tactic comes before the rep's favourite
-    assert choose_tactics(keys, history, fit={"d": 1})[0] == "d"
+    assert choose_tactics(keys, history, fits={"d": frozenset({"x"})}, tags={"x"})[0] == "d"
 
 
 async def test_tactic_feedback_is_asked_on_the_next_debrief_and_steers_the_next_nudge(coach, clock):

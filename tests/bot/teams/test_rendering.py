@@ -299,7 +299,7 @@ async def test_a_nudge_is_one_message(rep: TeamsUser, card_schema: Any) -> None:
     assert who is not None
     rep.connector.clear()
     replies = _nudge(rep.live.coach, "\n".join(CORPUS), "en", formal=False)
-    assert len(replies) >= 4  # header, checks, recap, weakest point, tactics
+    assert len(replies) == 1  # head, tactics, checks, recap, weakest point: one reply
     await rep.live.app[SENDERS]["teams"].send(person=who, message=Outgoing(replies))
     (sent,) = rep.connector.sent()
     assert sent.card is not None
