@@ -35,7 +35,7 @@ class MeetingBrief:
     tactics: tuple[str, ...]  # library keys to show: the rep's own choice first
     own: tuple[str, ...]  # counter-tactics the rep wrote in their own words
     chosen_by_rep: bool  # the rep chose (some of) them in the preparation
-    offered: tuple[str, ...]  # the best-fitting ones, for the preparation's buttons
+    offered: tuple[str, ...]  # the best-fitting ones, for the preparation's buttons (if asked)
     weak: str | None  # the rep's weakest point lately
 
     @property
@@ -76,9 +76,10 @@ def rep_of(ctx: CoachContext, person: Person) -> Rep:
 
 
 def meeting_brief(
-    ctx: CoachContext, batch: NudgeBatch, person_id: int, meeting_id: int
+    ctx: CoachContext, batch: NudgeBatch, person_id: int, meeting_id: int, *, offer: bool = False
 ) -> MeetingBrief | None:
-    """The brief of this person's meeting; None when either is gone or the meeting is not theirs."""
+    """The brief of this person's meeting; None when either is gone or the meeting is not theirs.
+    `offer`: also pick the tactics a preparation offers as buttons."""
     person = batch.people.get(person_id)
     view = batch.meetings.get(meeting_id)
     if person is None or view is None or view.meeting.person_id != person.id:
@@ -113,6 +114,6 @@ def meeting_brief(
         tactics=tuple(tactics),
         own=own,
         chosen_by_rep=bool(picked or own),
-        offered=tuple(choose_tactics(keys, past, fits=fits, tags=tags, n=CHOICES_OFFERED)),
+        offered=tuple(choose_tactics(keys, past, fits=fits, tags=tags, n=CHOICES_OFFERED)) if offer else (),
         weak=weakest_point(batch.recent_ratings.get(rep.id, {}).values()),
     )

@@ -71,6 +71,13 @@ def _fixed(t: Texts, locale: str, key: str) -> str:
     return t.render(locale, "nudge", key)
 
 
+@functools.lru_cache(maxsize=16)
+def _checks(t: Texts, locale: str) -> str:
+    """The opening checks, the same in every nudge of a locale."""
+    checks = [bullet(bot(str(c))) for c in t.data(locale, "nudge")["checks"]]
+    return section(_fixed(t, locale, "checks_title"), checks)
+
+
 def compose_nudge(
     *,
     ctx: CoachContext,
@@ -102,9 +109,7 @@ def compose_nudge(
         _fixed(t, loc, "own_tactics_title" if chosen_by_rep else "tactics_title"),
         [*tactic_lines(ctx, loc, tactics), *own_lines],
     )
-    checks = section(
-        _fixed(t, loc, "checks_title"), [bullet(bot(str(c))) for c in t.data(loc, "nudge")["checks"]]
-    )
+    checks = _checks(t, loc)
     recap_title, recap = recap_lines(ctx, rep, account, last, answers or {})
     recap_block = section(recap_title, [bullet(line) for line in recap])
     if weak:
@@ -152,10 +157,12 @@ def is_muted(pref: CoachPreference | None, rep: Rep, now: datetime, *, nudge: bo
     return prefs.is_paused(pref, local_today(now, rep.timezone)) or (nudge and pref.nudges_off)
 
 
-def live_brief(ctx: CoachContext, batch: NudgeBatch, item: Item, now: datetime) -> MeetingBrief | None:
+def live_brief(
+    ctx: CoachContext, batch: NudgeBatch, item: Item, now: datetime, *, offer: bool = False
+) -> MeetingBrief | None:
     """The brief for a claimed preparation or nudge row; None cancels the row: the meeting is gone
     or moved, the rep paused or switched nudges off."""
-    brief = meeting_brief(ctx, batch, item.person_id, int(item.payload["meeting_id"]))
+    brief = meeting_brief(ctx, batch, item.person_id, int(item.payload["meeting_id"]), offer=offer)
     if brief is None or not live_meeting(brief.view, item):
         return None
     return None if is_muted(batch.preferences.get(brief.rep.id), brief.rep, now, nudge=True) else brief

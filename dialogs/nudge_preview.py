@@ -54,7 +54,7 @@ async def preview(ctx: CoachContext, *, person_id: int, meeting_id: int | None, 
             session=session, person_ids={person_id}, meeting_ids={meeting_id},
             tactic_history=TACTIC_HISTORY, recent_debriefs=RECENT_DEBRIEFS,
         )
-        brief = meeting_brief(ctx, batch, person_id, meeting_id)
+        brief = meeting_brief(ctx, batch, person_id, meeting_id, offer=kind == PREPARE)
         if brief is None:
             raise NotFound(f"person {person_id} has no meeting {meeting_id}")
         meeting = brief.view.meeting

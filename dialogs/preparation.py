@@ -94,7 +94,7 @@ async def render_preparations(ctx: CoachContext, items: Sequence[Item]) -> dict[
             tactic_history=TACTIC_HISTORY, recent_debriefs=RECENT_DEBRIEFS,
         )
     for item in items:
-        brief = live_brief(ctx, batch, item, now)
+        brief = live_brief(ctx, batch, item, now, offer=True)
         out[item.id] = None if brief is None else compose_preparation(ctx, brief)
     return out
 

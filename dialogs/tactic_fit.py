@@ -147,14 +147,15 @@ def choose_tactics(
     order = {key: i for i, key in enumerate(keys)}
     open_tags = set(situation_tags).difference(*(fitting.get(k, frozenset()) for k in already))
 
-    def rank(k: str, unanswered: set[str]) -> tuple[int, int, float, int, int]:
-        fit = fitting.get(k, frozenset())
-        # what it adds first; then how well it fits at all (a second answer beats none)
-        return (-_weight(fit & unanswered), -_weight(fit & situation_tags), -feedback[k],
-                -ago.get(k, never), order[k])
+    live = [k for k in keys if k not in dropped]
+    relevant = {k: fitting.get(k, frozenset()) & situation_tags for k in live}
+    # after what it adds: how well it fits at all (a second answer beats none), verdicts, turn
+    rest = {k: (-_weight(relevant[k]), -feedback[k], -ago.get(k, never), order[k]) for k in live}
+
+    def rank(k: str, unanswered: set[str]) -> tuple[int, tuple[int, float, int, int]]:
+        return (-_weight(relevant[k] & unanswered) if unanswered else 0, rest[k])
 
     chosen: list[str] = []
-    live = [k for k in keys if k not in dropped]
     for _ in range(min(n, len(live))):
         best = min((k for k in live if k not in chosen), key=lambda k: rank(k, open_tags))
         chosen.append(best)
