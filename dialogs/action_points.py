@@ -89,6 +89,12 @@ def reminder(texts: Texts, loc: str, views: Sequence[ActionView]) -> Reply | Non
     )
 
 
+def reminders(ctx: CoachContext, views: Sequence[ActionView]) -> list[Reply]:
+    """The reminder a preparation or nudge ends with, in its rep's language (none: no points)."""
+    shown = reminder(ctx.texts, _locale(ctx, views[0]), views) if views else None
+    return [shown] if shown is not None else []
+
+
 async def open_points_reply(*, session: AsyncSession, ctx: CoachContext, rep: Rep) -> list[Reply]:
     """The rep's open action points as one reply (with the greeting), or nothing."""
     views = (await store.open_points_of(session=session, person_ids=[rep.id])).get(rep.id, [])
@@ -109,11 +115,9 @@ async def _with_reminders(
         points = await store.open_points_of(session=session, person_ids=sorted({i.person_id for i in sent}))
     out = dict(rendered)
     for item in sent:
-        views = points.get(item.person_id, [])
-        added = reminder(ctx.texts, _locale(ctx, views[0]), views) if views else None
-        before = rendered[item.id]
-        if added is not None and before:
-            out[item.id] = [*before, added]
+        added, before = reminders(ctx, points.get(item.person_id, [])), rendered[item.id]
+        if added and before:
+            out[item.id] = [*before, *added]
     return out
 
 

@@ -19,6 +19,7 @@ from dialogs import (
     debrief_steps,
     meeting_commands,
     schedule_commands,
+    tactic_choice,
     team,
 )
 from dialogs.checklist import FIELDS_BY_KEY
@@ -226,4 +227,5 @@ COMMANDS: dict[str, CommandHandler] = {
     "pause": schedule_commands.pause,
     "resume": schedule_commands.resume,
     "nudges": schedule_commands.nudges,
+    "tactic": tactic_choice.own_tactic,
 }
