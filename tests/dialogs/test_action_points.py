@@ -216,3 +216,24 @@ async def test_a_notice_for_a_point_already_finished_is_not_sent(coach, clock):
     clock.advance(seconds=timedelta(seconds=1).total_seconds())
     assert (await deliver(coach)).sent == []
     assert (await notices(coach))[0].status == OutboxStatus.CANCELLED
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_the_preparation_and_the_nudge_remind_until_it_is_done(coach, clock, locale):
+    maartje, sanne, _ = await team(coach, locale)
+    await maartje.say(f"{ASSIGN[locale]} Sanne: ask for their agenda")
+    (row,) = await points(coach)
+    await deliver(coach)  # the notice
+    await sanne.say("meeting Acme 2026-12-03 10:00")  # Thursday; the preparation goes on Wednesday
+
+    async with coach.db() as session:
+        planned = {o.kind: o.due_at for o in await session.scalars(sa.select(Outbox))}
+    clock.now = planned["prepare"]
+    (prepared,) = [m.replies for _, m in (await deliver(coach)).sent]
+    assert prepared[0].kind == "prepare" and prepared[-1].items == (WHO_ASKED[locale] + "ask for their agenda",)
+    assert [b.value for b in prepared[-1].buttons] == [f"done #{row.id}"]
+
+    clock.now = planned["nudge"]
+    await sanne.say(f"{DONE[locale]} 1")
+    (nudged,) = [m.replies for _, m in (await deliver(coach)).sent]
+    assert nudged[0].kind == "nudge" and "ask for their agenda" not in texts_of(nudged)  # done: no reminder

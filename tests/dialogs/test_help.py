@@ -14,7 +14,7 @@ from tests.factories import make_person
 
 # Every command of dialogs.commands a rep can type (greetings are not listed; `team` is a manager's).
 REP_COMMANDS = ("debrief", "history", "edit", "cancel", "language", "help", "meeting", "pause",
-                "resume", "nudges", "export", "forget")
+                "resume", "nudges", "export", "forget", "actions", "done")
 GROUP_TITLES = {
     "en": ["After a meeting", "Meetings and nudges", "Your data", "Other"],
     "nl": ["Na een gesprek", "Afspraken en herinneringen", "Je gegevens", "Overig"],
