@@ -242,7 +242,7 @@ async def done_reply(
             else:
                 return [Reply(kind="info", text=t(texts, loc, "done_which"))]
         view = await store.action_view(session=session, action_id=action_id)
-        if view is None:
+        if view is None or view.point.workspace_id != rep.workspace_id:  # another workspace's: unseen
             return [Reply(kind="error", text=t(texts, loc, "gone"))]
         if rep.id not in (view.point.person_id, view.point.manager_id):
             return [Reply(kind="error", text=t(texts, loc, "not_yours"))]
@@ -267,8 +267,10 @@ async def not_yet_reply(
         return [Reply(kind="info", text=t(ctx.texts, rep.locale, "done_which"))]
     async with ctx.db() as session:
         view = await store.action_view(session=session, action_id=int(by_id.group(1)))
-    if view is None or view.point.person_id != rep.id:
-        return [Reply(kind="error", text=t(ctx.texts, rep.locale, "gone" if view is None else "not_yours"))]
+    if view is None or view.point.workspace_id != rep.workspace_id:
+        return [Reply(kind="error", text=t(ctx.texts, rep.locale, "gone"))]
+    if view.point.person_id != rep.id:
+        return [Reply(kind="error", text=t(ctx.texts, rep.locale, "not_yours"))]
     if view.point.status != ActionStatus.OPEN:
         return [Reply(kind="info", text=t(ctx.texts, rep.locale, "already_finished"))]
     return [Reply(kind="info", text=t(ctx.texts, rep.locale, "not_yet"))]

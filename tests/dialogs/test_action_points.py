@@ -115,6 +115,13 @@ async def test_people_of_another_workspace_are_not_even_found(coach):
         replies = await maartje.say(typed)
         assert maartje.kinds == ["error"] and "Xander Other" not in replies[0].text
     assert await points(coach) == []
+    await maartje.say("assign Sanne: ask for their agenda")
+    (row,) = await points(coach)
+    assert other.id is not None
+    for pressed in (f"done #{row.id}", f"not-yet #{row.id}"):  # not even told it exists
+        (gone,) = await Chat(coach, other.id).say(pressed)
+        assert gone.text == coach.texts.render("en", "action_points", "gone")
+    assert (await points(coach))[0].status == "open"
 
 
 async def test_a_rep_without_a_team_cannot_assign_and_bad_input_stores_nothing(coach):
