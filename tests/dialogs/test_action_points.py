@@ -140,7 +140,7 @@ async def test_a_rep_without_a_team_cannot_assign_and_bad_input_stores_nothing(c
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-async def test_actions_done_and_the_manager_closing_one(coach, locale):
+async def test_actions_done_and_the_manager_closing_one(coach, locale, database_url):
     maartje, sanne, tom = await team(coach, locale)
     await maartje.say(f"{ASSIGN[locale]} Sanne: first")
     await maartje.say(f"{ASSIGN[locale]} Sanne: second")
