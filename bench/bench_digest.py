@@ -151,7 +151,9 @@ async def main(admin_url: str, keep: str | None = None) -> int:
         d = digests[0]
         print(
             f"digest of 1 manager, {len(d.reps)} reps, a year of history: {ms:.1f} ms median "
-            f"({d.team.debriefs} debriefs this week, close rate {d.team.close_rate:.0%}) [goal < 100 ms]"
+            f"({d.team.debriefs} debriefs this week, {d.team.deals.concluded} deals concluded, "
+            f"win rate {d.team.deals.win_rate or 0:.0%}, {sum(1 for r in d.reps if r.action_point)} "
+            f"action points proposed) [goal < 100 ms]"
         )
         start = time.perf_counter()
         png = chart_png(d, default_texts())

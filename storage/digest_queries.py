@@ -11,24 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from storage.digest_coaching import CoachingData, load_coaching_data
 from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person, not_null
 from storage.sales_teams import Team
 
 
 @dataclass(frozen=True)
 class Period:
-    """The digest period [start, end) and `buckets` equally long periods back for the trend."""
+    """The digest period [start, end), `buckets` equally long periods back for the weekly grid,
+    `pattern_buckets` of them for the action points' patterns, and `months` calendar months (UTC)
+    for the win rate per month and the team's evidence."""
 
     start: datetime
     end: datetime
     buckets: int = 8
+    pattern_buckets: int = 4
+    months: int = 6
 
     @property
     def length(self) -> timedelta:
@@ -37,6 +42,25 @@ class Period:
     def bucket_start(self, index: int) -> datetime:
         """Bucket 0 is the current period, 1 the previous one, and so on back."""
         return self.end - (index + 1) * self.length
+
+    @property
+    def pattern_start(self) -> datetime:
+        return self.bucket_start(self.pattern_buckets - 1)
+
+    @property
+    def pattern_window(self) -> timedelta:
+        return self.pattern_buckets * self.length
+
+    def month_starts(self) -> list[datetime]:
+        """The first moments (UTC) of the last `months` calendar months, oldest first; the last is
+        the month the period ends in (or the one before, when the period ends on its first)."""
+        last = (self.end - timedelta(microseconds=1)).astimezone(UTC)
+        year, month = last.year, last.month
+        starts = []
+        for _ in range(self.months):
+            starts.append(datetime(year, month, 1, tzinfo=UTC))
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return starts[::-1]
 
     @classmethod
     def ending(cls, end: datetime, *, days: int = 7, buckets: int = 8) -> Period:
@@ -66,7 +90,7 @@ class RepRow:
 @dataclass(frozen=True)
 class PointCount:
     person_id: int
-    bucket: int  # 0 current period, 1 previous
+    bucket: int  # 0 current period, 1 previous, .. period.buckets - 1
     point: str
     yes: int
     partly: int
@@ -79,6 +103,7 @@ class OutcomeCount:
     bucket: int  # 0 .. period.buckets - 1
     debriefs: int
     closed: int
+    closing: int  # meetings ending closed or with a next step agreed
     concessions_given: int
     concessions_got: int
 
@@ -119,6 +144,7 @@ class DigestData:
     missed_meetings: list[MissedMeeting]
     missed_steps: list[MissedStep]
     notes: list[NoteRow]
+    coaching: CoachingData
 
 
 def _filled(column: sa.SQLColumnExpression[str | None]) -> sa.ColumnElement[int]:
@@ -196,12 +222,14 @@ async def load_digest_data(
     in_team = col(Debrief.person_id).in_(team_ids)
     window_end = col(Debrief.created_at) < period.end
 
-    # 3. checklist profile per rep and point (yes / partly / no counts), current and previous period
-    bucket2 = sa.case((col(Debrief.created_at) >= period.start, 0), else_=1).label("bucket")
+    # 3. checklist answers per rep, point and period (yes / partly / no counts), every trend bucket
+    whens = [(col(Debrief.created_at) >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
+    bucket_n = sa.case(*whens, else_=period.buckets - 1).label("bucket")
+    history_start = col(Debrief.created_at) >= period.bucket_start(period.buckets - 1)
     point_rows = await session.execute(
         sa.select(
             col(Debrief.person_id),
-            bucket2,
+            bucket_n,
             col(DebriefAnswer.point),
             *(
                 sa.func.sum(sa.case((col(DebriefAnswer.rating) == r, 1), else_=0))
@@ -209,31 +237,32 @@ async def load_digest_data(
             ),
         )
         .join(DebriefAnswer, col(DebriefAnswer.debrief_id) == col(Debrief.id))
-        .where(in_team, col(Debrief.created_at) >= period.bucket_start(1), window_end)
-        .group_by(col(Debrief.person_id), bucket2, col(DebriefAnswer.point))
+        .where(in_team, history_start, window_end)
+        .group_by(col(Debrief.person_id), bucket_n, col(DebriefAnswer.point))
     )
     points = [
         PointCount(int(r[0]), int(r[1]), str(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
         for r in point_rows
     ]
 
-    # 4. debriefs, closed outcomes and concessions per rep and trend bucket
-    whens = [(col(Debrief.created_at) >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
-    bucket_n = sa.case(*whens, else_=period.buckets - 1).label("bucket")
+    # 4. debriefs, closed and closing outcomes and concessions per rep and trend bucket
     outcome_rows = await session.execute(
         sa.select(
             col(Debrief.person_id),
             bucket_n,
             sa.func.count(),
             sa.func.sum(sa.case((col(Debrief.outcome) == "closed", 1), else_=0)),
+            sa.func.sum(sa.case((col(Debrief.outcome).in_(("closed", "next_step")), 1), else_=0)),
             sa.func.sum(_filled(col(Debrief.concessions_given))),
             sa.func.sum(_filled(col(Debrief.concessions_got))),
         )
-        .where(in_team, col(Debrief.created_at) >= period.bucket_start(period.buckets - 1), window_end)
+        .where(in_team, history_start, window_end)
         .group_by(col(Debrief.person_id), bucket_n)
     )
     outcomes = [
-        OutcomeCount(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
+        OutcomeCount(
+            int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0), int(r[6] or 0)
+        )
         for r in outcome_rows
     ]
 
@@ -322,4 +351,17 @@ async def load_digest_data(
         )
         notes = [NoteRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4]) for r in note_rows]
 
-    return DigestData(period, managers, reps, points, outcomes, missed_meetings, missed_steps, notes)
+    # 8-13. deals, the team's evidence, patterns and action points (storage.digest_coaching)
+    coaching = await load_coaching_data(
+        session=session,
+        team_ids=team_ids,
+        rep_ids=[r.id for r in reps],
+        period_start=period.start,
+        previous_start=period.bucket_start(1),
+        end=period.end,
+        month_starts=period.month_starts(),
+        pattern_start=period.pattern_start,
+    )
+    return DigestData(
+        period, managers, reps, points, outcomes, missed_meetings, missed_steps, notes, coaching
+    )

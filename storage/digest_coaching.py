@@ -1,0 +1,116 @@
+"""The coaching side of the digest's data: deals, the team's evidence, patterns and action points.
+
+`load_coaching_data` adds a fixed five statements to storage.digest_queries' batch, whatever the
+number of reps: deal counts, the evidence per point, the reps' patterns, their tracked action
+points (with the open/done counts) and the patterns before and since those points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from storage.action_points import ActionCounts, ActionPoint, ActionStatus, action_point_counts
+from storage.deals import DealCount, DealPointCount, TeamIds, deal_counts, deal_point_evidence
+from storage.debrief_patterns import PatternCount, pattern_counts, tracked_pattern_counts
+from storage.models import not_null
+
+
+@dataclass(frozen=True)
+class TrackedAction:
+    """A rep's action point the digest follows: open, or finished since the period began."""
+
+    id: int
+    person_id: int
+    manager_id: int | None
+    text: str
+    pattern: str | None
+    point: str | None
+    status: str
+    created_at: datetime
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CoachingData:
+    deals: list[DealCount]
+    evidence: list[DealPointCount]
+    patterns: list[PatternCount]
+    tracked: list[TrackedAction]
+    tracked_patterns: list[PatternCount]
+    action_counts: dict[int, ActionCounts]
+
+
+def _followed(team_ids: TeamIds, finished_since: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        col(ActionPoint.person_id).in_(team_ids),
+        sa.or_(
+            col(ActionPoint.status) == ActionStatus.OPEN,
+            col(ActionPoint.done_at) >= finished_since,
+        ),
+    )
+
+
+async def load_coaching_data(
+    *,
+    session: AsyncSession,
+    team_ids: TeamIds,
+    rep_ids: Sequence[int],
+    period_start: datetime,
+    previous_start: datetime,
+    end: datetime,
+    month_starts: Sequence[datetime],
+    pattern_start: datetime,
+) -> CoachingData:
+    """Deals concluded in the months (and the two periods), patterns since `pattern_start`, and
+    per rep their latest action point that is open or was finished since `period_start`."""
+    deals = await deal_counts(
+        session=session,
+        team_ids=team_ids,
+        period_start=period_start,
+        previous_start=previous_start,
+        end=end,
+        month_starts=month_starts,
+    )
+    evidence = await deal_point_evidence(
+        session=session, team_ids=team_ids, since=month_starts[0] if month_starts else period_start, until=end
+    )
+    patterns = await pattern_counts(session=session, team_ids=team_ids, since=pattern_start, until=end)
+    followed = _followed(team_ids, period_start)
+    tracked_rows = await session.scalars(
+        sa.select(ActionPoint)
+        .where(followed)
+        .order_by(col(ActionPoint.person_id), col(ActionPoint.created_at))
+    )
+    latest: dict[int, TrackedAction] = {}
+    for row in tracked_rows:  # oldest first: the last one per rep stays
+        latest[row.person_id] = TrackedAction(
+            not_null(row.id),
+            row.person_id,
+            row.manager_id,
+            row.text,
+            row.pattern,
+            row.point,
+            row.status,
+            row.created_at,
+            row.done_at,
+        )
+    since_by_rep = (
+        sa.select(
+            col(ActionPoint.person_id).label("person_id"),
+            sa.func.max(col(ActionPoint.created_at)).label("since"),
+        )
+        .where(followed)
+        .group_by(col(ActionPoint.person_id))
+        .subquery("tracked")
+    )
+    tracked_patterns = await tracked_pattern_counts(
+        session=session, since_by_rep=since_by_rep, before=end - pattern_start, until=end
+    )
+    counts = await action_point_counts(session=session, person_ids=rep_ids, since=period_start)
+    return CoachingData(deals, evidence, patterns, list(latest.values()), tracked_patterns, counts)
