@@ -3,9 +3,9 @@
 The method's order: the rep's weakest checklist point over the pattern window (the last
 `Period.pattern_buckets` periods), then, within that point, the concrete pattern seen in most of
 those meetings (like "the customer set the agenda formally"), when seen at least MIN_CONCRETE
-times; otherwise the plain "the point went partly or not". The proposal carries the count ("3 of 7 meetings"), the
-latest such meeting as the example, the text the manager can send the rep and a question for the
-one-to-one, both from prompts/<locale>/digest.yaml `patterns`.
+times; otherwise the plain "the point went partly or not". The proposal carries the count ("3 of
+7 meetings"), the most recently filed such meeting as the example, the text the manager can send
+the rep and a question for the one-to-one, both from prompts/<locale>/digest.yaml `patterns`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dialogs.digest_figures import PointProfile, weakest_of
 from dialogs.text import Texts, format_day
 from storage.debrief_patterns import PATTERN_POINTS, ExampleMeeting, PatternCount
 from storage.digest_coaching import TrackedAction
-
 
 MIN_CONCRETE = 2  # a concrete pattern seen this often is proposed before the point's plain rating
 

@@ -259,13 +259,13 @@ def _rep_rows(data: DigestData) -> dict[int, _RepRows]:
         r.deals[d.bucket] = r.deals.get(d.bucket, Deals()).plus(Deals(d.won, d.lost))
         r.months[d.month] = r.months.get(d.month, Deals()).plus(Deals(d.won, d.lost))
     for e in data.coaching.evidence:
-        side = (
-            PointEvidence(well_won=e.deals * e.won, well_n=e.deals)
-            if e.well
-            else PointEvidence(weak_won=e.deals * e.won, weak_n=e.deals)
-        )
         r = rows[e.person_id]
-        r.evidence[e.point] = r.evidence.get(e.point, PointEvidence()).plus(side)
+        for p in POINTS:
+            well, weak = e.well.get(p, 0), e.weak.get(p, 0)
+            if well or weak:
+                r.evidence[p] = r.evidence.get(p, PointEvidence()).plus(
+                    PointEvidence(well * e.won, well, weak * e.won, weak)
+                )
     return rows
 
 
@@ -338,7 +338,7 @@ def build_digests(
                     MonthDeals(start, team.months.get(i, Deals())) for i, start in enumerate(month_starts)
                 ),
                 evidence=team.evidence,
-                evidence_since=month_starts[0] if month_starts else None,
+                evidence_since=period.evidence_start,
                 pattern_start=period.pattern_start,
             )
         )

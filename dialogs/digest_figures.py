@@ -16,8 +16,8 @@ Definitions (also in the README and the digest's own words):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from dialogs.checklist import POINTS
 
@@ -27,8 +27,7 @@ MIN_EVIDENCE = 10  # deals on each side before the team's evidence for a point i
 Z95 = 1.959963984540054
 
 
-@dataclass(frozen=True)
-class PointProfile:
+class PointProfile(NamedTuple):  # a tuple: the digest adds tens of thousands of them up
     yes: int = 0
     partly: int = 0
     no: int = 0
@@ -46,10 +45,8 @@ class PointProfile:
 
 
 def overall(profile: dict[str, PointProfile]) -> PointProfile:
-    total = PointProfile()
-    for prof in profile.values():
-        total = total.plus(prof)
-    return total
+    values = profile.values()
+    return PointProfile(sum(p.yes for p in values), sum(p.partly for p in values), sum(p.no for p in values))
 
 
 def weakest_of(profile: dict[str, PointProfile]) -> str | None:
@@ -128,8 +125,8 @@ class Figures:
             "deals": self.deals.as_json(),
             "deals_previous": self.deals_previous.as_json(),
             "meetings": {"count": self.debriefs, "closing": self.closing, "closing_rate": self.closing_rate},
-            "profile": {p: asdict(v) for p, v in self.profile.items()},
-            "profile_previous": {p: asdict(v) for p, v in self.profile_previous.items()},
+            "profile": {p: v._asdict() for p, v in self.profile.items()},
+            "profile_previous": {p: v._asdict() for p, v in self.profile_previous.items()},
             "score": self.score,
             "score_previous": self.score_previous,
             "trend": self.trend,

@@ -23,12 +23,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.models import Debrief, DebriefAnswer
+from storage.models import Debrief
+from storage.rated_debriefs import CHECKLIST_POINTS, SCORED_RATINGS, rating_is, ratings_code, score2
 
 WON, LOST = "won", "lost"
-RUN_LOOKBACK = timedelta(days=90)  # a deal's debriefs are read at most this far before the window
+RUN_LOOKBACK = timedelta(days=30)  # a deal's debriefs are read at most this far before the window
 
-TeamIds = sa.Select[int | None]
+TeamIds = Sequence[int]  # the reps' person ids
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,14 @@ class DealCount:
 
 @dataclass(frozen=True)
 class DealPointCount:
-    """Deals of one rep concluded in the evidence window, by point, outcome and how the point went."""
+    """Deals of one rep concluded in the evidence window, won or lost, and per point how many of
+    them it went well in (its mean score over the deal's debriefs above ½, yes = 1, partly = ½)
+    and how many not; a point never rated in a deal counts in neither."""
 
     person_id: int
-    point: str
     won: bool
-    well: bool  # the point's mean score over the deal's debriefs is above ½ (yes = 1, partly = ½)
-    deals: int
+    well: dict[str, int]
+    weak: dict[str, int]
 
 
 async def deal_counts(
@@ -120,69 +122,92 @@ async def deal_counts(
     return [DealCount(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows]
 
 
-async def deal_point_evidence(
-    *, session: AsyncSession, team_ids: TeamIds, since: datetime, until: datetime
-) -> list[DealPointCount]:
-    """Per rep and checklist point: deals concluded in [since, until), won or lost, point well or not."""
-    lo = since - RUN_LOOKBACK
-    meetings: sa.Select[*tuple[Any, ...]] = sa.select(
+def _meetings(team_ids: TeamIds, lo: datetime, until: datetime) -> sa.Select[*tuple[Any, ...]]:
+    return sa.select(
         col(Debrief.person_id).label("person_id"),
         col(Debrief.account_id).label("account_id"),
         col(Debrief.created_at).label("at"),
         _debrief_outcome().label("outcome"),
         col(Debrief.id).label("debrief_id"),
     ).where(
-        col(Debrief.person_id).in_(team_ids), col(Debrief.created_at) >= lo, col(Debrief.created_at) < until
+        col(Debrief.person_id).in_(list(team_ids)),
+        col(Debrief.created_at) >= lo,
+        col(Debrief.created_at) < until,
     )
+
+
+async def deal_point_evidence(
+    *, session: AsyncSession, team_ids: TeamIds, since: datetime, until: datetime
+) -> list[DealPointCount]:
+    """Per rep and checklist point: deals concluded in [since, until), won or lost, point well or not.
+
+    First the runs, from the events alone of the accounts with a conclusion in the window (a
+    window function numbers each rep's events per account: the run = the conclusions before it);
+    then the ratings, by index, of only the debriefs in runs concluded in the window; summed per
+    run, one row per rep and outcome.
+    """
+    lo = since - RUN_LOOKBACK
+    # only the accounts with a deal concluded in the window have runs worth numbering
+    concluding = sa.union_all(*(s.conclusions(team_ids, since, until) for s in SOURCES)).subquery(
+        "concluding"
+    )
+    pairs = sa.select(concluding.c.person_id, concluding.c.account_id).distinct().subquery("pair")
     others = [s.conclusions(team_ids, lo, until) for s in SOURCES if s is not DEBRIEFS]
-    events = sa.union_all(meetings, *others).subquery("event")
+    every = sa.union_all(_meetings(team_ids, lo, until), *others).subquery("every_event")
+    events = (
+        sa.select(every)
+        .join(
+            pairs, sa.and_(pairs.c.person_id == every.c.person_id, pairs.c.account_id == every.c.account_id)
+        )
+        .subquery("event")
+    )
     run = sa.func.sum(sa.case((events.c.outcome.is_not(None), 1), else_=0)).over(
         partition_by=(events.c.person_id, events.c.account_id),
         order_by=(events.c.at, events.c.debrief_id),
         rows=(None, -1),
     )
-    numbered = sa.select(
-        events.c.person_id,
-        events.c.account_id,
-        events.c.outcome,
-        events.c.at,
-        events.c.debrief_id,
-        sa.func.coalesce(run, 0).label("run"),
-    ).cte("numbered")
-    deal_keys = (numbered.c.person_id, numbered.c.account_id, numbered.c.run)
+    numbered = sa.select(events, sa.func.coalesce(run, 0).label("run")).cte("numbered")
+    n = numbered.c
+    keys = (n.person_id, n.account_id, n.run)
+    concluded = (
+        sa.select(*keys, sa.func.max(n.outcome).label("outcome"))
+        .group_by(*keys)
+        .having(sa.func.max(sa.case((n.outcome.is_not(None), n.at))) >= since)
+        .subquery("concluded")
+    )
+    k = concluded.c
+    rated = (
+        sa.select(k.person_id, k.account_id, k.run, k.outcome, ratings_code(n.debrief_id).label("code"))
+        .join(numbered, sa.and_(n.person_id == k.person_id, n.account_id == k.account_id, n.run == k.run))
+        .where(n.debrief_id.is_not(None))
+        .offset(0)  # read each debrief's ratings once (see storage.rated_debriefs)
+        .subquery("rated")
+    )
+    r = rated.c
+    sums: list[sa.ColumnElement[Any]] = []
+    for p in CHECKLIST_POINTS:
+        sums.append(sa.func.sum(score2(r.code, p)).label(f"s_{p}"))
+        sums.append(sa.func.sum(sa.case((rating_is(r.code, p, *SCORED_RATINGS), 1), else_=0)).label(f"n_{p}"))
     deals = (
-        sa.select(*deal_keys, sa.func.max(numbered.c.outcome).label("outcome"))
-        .group_by(*deal_keys)
-        .having(sa.func.max(sa.case((numbered.c.outcome.is_not(None), numbered.c.at))) >= since)
+        sa.select(r.person_id, r.outcome, *sums)
+        .group_by(r.person_id, r.account_id, r.run, r.outcome)
         .subquery("deal")
     )
-    score2 = sa.func.sum(
-        sa.case((col(DebriefAnswer.rating) == "yes", 2), (col(DebriefAnswer.rating) == "partly", 1), else_=0)
-    )
-    points = (
-        sa.select(
-            *deal_keys,
-            col(DebriefAnswer.point).label("point"),
-            score2.label("score2"),
-            sa.func.count().label("n"),
+    d = deals.c
+    counts: list[sa.ColumnElement[Any]] = []
+    for p in CHECKLIST_POINTS:
+        s_p, n_p = d[f"s_{p}"], d[f"n_{p}"]
+        # well: the point's mean score over the deal's debriefs above ½, i.e. score sum > ratings
+        counts.append(sa.func.sum(sa.case((sa.and_(n_p > 0, s_p > n_p), 1), else_=0)))
+        counts.append(sa.func.sum(sa.case((sa.and_(n_p > 0, s_p <= n_p), 1), else_=0)))
+    won = sa.case((d.outcome == WON, 1), else_=0).label("won")
+    rows = await session.execute(sa.select(d.person_id, won, *counts).group_by(d.person_id, won))
+    return [
+        DealPointCount(
+            int(row[0]),
+            bool(row[1]),
+            {p: int(row[2 + 2 * i] or 0) for i, p in enumerate(CHECKLIST_POINTS)},
+            {p: int(row[3 + 2 * i] or 0) for i, p in enumerate(CHECKLIST_POINTS)},
         )
-        .join(DebriefAnswer, col(DebriefAnswer.debrief_id) == numbered.c.debrief_id)
-        .where(col(DebriefAnswer.rating).in_(("yes", "partly", "no")))
-        .group_by(*deal_keys, col(DebriefAnswer.point))
-        .subquery("deal_point")
-    )
-    well = sa.case((points.c.score2 > points.c.n, 1), else_=0).label("well")
-    won = sa.case((deals.c.outcome == WON, 1), else_=0).label("won")
-    rows = await session.execute(
-        sa.select(deals.c.person_id, points.c.point, won, well, sa.func.count())
-        .join(
-            points,
-            sa.and_(
-                points.c.person_id == deals.c.person_id,
-                points.c.account_id == deals.c.account_id,
-                points.c.run == deals.c.run,
-            ),
-        )
-        .group_by(deals.c.person_id, points.c.point, won, well)
-    )
-    return [DealPointCount(int(r[0]), str(r[1]), bool(r[2]), bool(r[3]), int(r[4])) for r in rows]
+        for row in rows
+    ]

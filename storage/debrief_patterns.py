@@ -1,15 +1,16 @@
 """What keeps happening in a rep's meetings: counts of debrief patterns, for the digest's action points.
 
 A pattern is a condition on one debrief (its point-specific fields and its rating of the point),
-named `<what>:<detail>` (stored as ActionPoint.pattern). `pattern_counts` counts, per rep, the
-debriefs in a window and how many match each pattern, with the latest matching debrief as the
-example; `tracked_pattern_counts` the same before and since each rep's tracked action point. One
-GROUP BY each, over ix_debrief_person_created and the answers' (debrief_id, point) index.
+named `<what>:<detail>` (stored as ActionPoint.pattern). `weekly_pattern_counts` counts, per rep
+and period, the debriefs, their ratings per point and how many match each pattern, with the most
+recently filed matching debrief (the highest id) as the example; the digest's checklist profile
+and the action points' patterns both come from it. `tracked_pattern_counts` counts the same before
+and since each rep's tracked action point. One GROUP BY each over storage.rated_debriefs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,8 +22,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import col
 
-from storage.deals import TeamIds
-from storage.models import Account, Debrief, DebriefAnswer, UTCDateTime, not_null
+from storage.models import Account, Debrief, UTCDateTime, not_null
+from storage.rated_debriefs import CHECKLIST_POINTS, SCORED_RATINGS, rated_debriefs, rating_is
 
 WEAK_RATINGS = ("partly", "no")
 
@@ -49,48 +50,34 @@ def _earlier_sqlite(element: _Earlier, compiler: SQLCompiler, **kw: object) -> s
     return f"datetime({compiler.process(element.moment, **kw)}, '-{element.seconds} seconds')"
 
 
-def _filled(column: sa.SQLColumnExpression[str | None]) -> sa.ColumnElement[bool]:
+def _filled(column: sa.ColumnElement[str | None]) -> sa.ColumnElement[bool]:
     return sa.and_(column.is_not(None), column != "")
 
 
-def _answer(point: str, *condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """True on the row of this debrief's answer to `point` (each debrief has one per point)."""
-    return sa.and_(col(DebriefAnswer.point) == point, *condition)
+Condition = Callable[[sa.ColumnCollection[str, Any]], sa.ColumnElement[bool]]
 
 
-# pattern name -> (checklist point, condition on a joined Debrief/DebriefAnswer row). Specific
-# patterns first: on equal counts the digest proposes the more concrete one.
-PATTERNS: dict[str, tuple[str, sa.ColumnElement[bool]]] = {
-    "agenda:customer_formal": (
-        "opening",
-        _answer("opening", col(Debrief.agenda_set_by) == "customer_formal"),
-    ),
-    "agenda:nobody": ("opening", _answer("opening", col(Debrief.agenda_set_by) == "nobody")),
-    "situation:supplier_not_asked": (
-        "situation",
-        _answer("situation", col(Debrief.supplier_check) == "not_asked"),
-    ),
+def _weak(point: str) -> Condition:
+    return lambda r: rating_is(r.code, point, *WEAK_RATINGS)
+
+
+# pattern name -> (checklist point, condition on a storage.rated_debriefs row). Concrete patterns
+# first: on equal counts the digest proposes the more concrete one.
+PATTERNS: dict[str, tuple[str, Condition]] = {
+    "agenda:customer_formal": ("opening", lambda r: r.agenda_set_by == "customer_formal"),
+    "agenda:nobody": ("opening", lambda r: r.agenda_set_by == "nobody"),
+    "situation:supplier_not_asked": ("situation", lambda r: r.supplier_check == "not_asked"),
     "concessions:nothing_back": (
         "concessions",
-        _answer(
-            "concessions",
-            _filled(col(Debrief.concessions_given)),
-            sa.not_(_filled(col(Debrief.concessions_got))),
-        ),
+        lambda r: sa.and_(_filled(r.concessions_given), sa.not_(_filled(r.concessions_got))),
     ),
     "next_step:no_date": (
         "next_step",
-        _answer(
-            "next_step",
-            col(Debrief.outcome).in_(("next_step", "postponed")),
-            col(Debrief.next_step_due).is_(None),
-            col(Debrief.next_meeting_at).is_(None),
+        lambda r: sa.and_(
+            r.outcome.in_(("next_step", "postponed")), r.next_step_due.is_(None), r.next_meeting_at.is_(None)
         ),
     ),
-    **{
-        f"rating:{p}": (p, _answer(p, col(DebriefAnswer.rating).in_(WEAK_RATINGS)))
-        for p in ("opening", "interaction", "situation", "concessions", "next_step")
-    },
+    **{f"rating:{p}": (p, _weak(p)) for p in CHECKLIST_POINTS},
 }
 
 PATTERN_POINTS: dict[str, str] = {name: point for name, (point, _) in PATTERNS.items()}
@@ -99,11 +86,24 @@ PATTERN_POINTS: dict[str, str] = {name: point for name, (point, _) in PATTERNS.i
 @dataclass(frozen=True)
 class PatternCount:
     person_id: int
-    phase: int  # pattern_counts: 0; tracked_pattern_counts: 0 before the action point, 1 since
+    phase: int  # weekly: the period bucket (0 current); tracked: 0 before the action point, 1 since
     meetings: int
     ratings: dict[str, tuple[int, int, int]]  # point -> (yes, partly, no)
     counts: dict[str, int] = field(default_factory=dict)  # pattern -> matching debriefs
     examples: dict[str, int] = field(default_factory=dict)  # pattern -> latest matching debrief id
+
+    def plus(self, other: PatternCount) -> PatternCount:
+        """Both counts together (two periods of one rep): the later example of each pattern."""
+        ratings: dict[str, tuple[int, int, int]] = {}
+        for p in CHECKLIST_POINTS:
+            (y1, p1, n1), (y2, p2, n2) = self.ratings.get(p, (0, 0, 0)), other.ratings.get(p, (0, 0, 0))
+            ratings[p] = (y1 + y2, p1 + p2, n1 + n2)
+        counts = {k: self.counts.get(k, 0) + other.counts.get(k, 0) for k in PATTERNS}
+        examples = {k: max(self.examples.get(k, 0), other.examples.get(k, 0)) for k in PATTERNS}
+        examples = {k: v for k, v in examples.items() if v}
+        return PatternCount(
+            self.person_id, self.phase, self.meetings + other.meetings, ratings, counts, examples
+        )
 
 
 @dataclass(frozen=True)
@@ -113,24 +113,22 @@ class ExampleMeeting:
     created_at: datetime
 
 
-def _columns() -> list[sa.ColumnElement[Any]]:
-    out: list[sa.ColumnElement[Any]] = [sa.func.count(sa.distinct(col(Debrief.id)))]
-    for point in ("opening", "interaction", "situation", "concessions", "next_step"):
-        for rating in ("yes", "partly", "no"):
-            out.append(
-                sa.func.sum(sa.case((_answer(point, col(DebriefAnswer.rating) == rating), 1), else_=0))
-            )
+def _columns(r: sa.ColumnCollection[str, Any]) -> list[sa.ColumnElement[Any]]:
+    out: list[sa.ColumnElement[Any]] = [sa.func.count()]
+    for point in CHECKLIST_POINTS:
+        for rating in SCORED_RATINGS:
+            out.append(sa.func.sum(sa.case((rating_is(r.code, point, rating), 1), else_=0)))
     for _, condition in PATTERNS.values():
-        out.append(sa.func.sum(sa.case((condition, 1), else_=0)))
-        out.append(sa.func.max(sa.case((condition, col(Debrief.id)))))
+        out.append(sa.func.sum(sa.case((condition(r), 1), else_=0)))
+        out.append(sa.func.max(sa.case((condition(r), r.id))))
     return out
 
 
 def _rows(rows: Iterable[Sequence[Any]]) -> list[PatternCount]:
     out = []
-    points = ("opening", "interaction", "situation", "concessions", "next_step")
-    for r in rows:
-        values: list[Any] = list(r)
+    points = CHECKLIST_POINTS
+    for row in rows:
+        values: list[Any] = list(row)
         person, phase, meetings = int(values[0]), int(values[1]), int(values[2])
         ratings: dict[str, tuple[int, int, int]] = {
             p: (int(values[3 + 3 * i] or 0), int(values[4 + 3 * i] or 0), int(values[5 + 3 * i] or 0))
@@ -147,39 +145,39 @@ def _rows(rows: Iterable[Sequence[Any]]) -> list[PatternCount]:
     return out
 
 
-async def pattern_counts(
-    *, session: AsyncSession, team_ids: TeamIds, since: datetime, until: datetime
+async def weekly_pattern_counts(
+    *, session: AsyncSession, rep_ids: Sequence[int], bucket_starts: Sequence[datetime], until: datetime
 ) -> list[PatternCount]:
-    """Per rep: debriefs in [since, until), ratings per point and each pattern's count (phase 0)."""
-    rows = await session.execute(
-        sa.select(col(Debrief.person_id), sa.literal(0), *_columns())
-        .join(DebriefAnswer, col(DebriefAnswer.debrief_id) == col(Debrief.id))
-        .where(
-            col(Debrief.person_id).in_(team_ids),
-            col(Debrief.created_at) >= since,
-            col(Debrief.created_at) < until,
-        )
-        .group_by(col(Debrief.person_id))
-    )
+    """Per rep and bucket (0 = [bucket_starts[0], until), 1 the one before, ...): debriefs, ratings
+    per point and each pattern's count; buckets are consecutive, newest first."""
+    r = rated_debriefs(rep_ids, bucket_starts[-1], until).c
+    bucket = sa.case(
+        *((r.created_at >= start, i) for i, start in enumerate(bucket_starts[:-1])),
+        else_=len(bucket_starts) - 1,
+    ).label("bucket")
+    rows = await session.execute(sa.select(r.person_id, bucket, *_columns(r)).group_by(r.person_id, bucket))
     return _rows(rows)
 
 
 async def tracked_pattern_counts(
     *,
     session: AsyncSession,
+    rep_ids: Sequence[int],
     since_by_rep: sa.Subquery,
+    earliest: datetime,
     before: timedelta,
     until: datetime,
 ) -> list[PatternCount]:
-    """Per rep in `since_by_rep` (person_id, since): phase 0 = [since - before, since), 1 = [since, until)."""
+    """Per rep in `since_by_rep` (person_id, since): phase 0 = [since - before, since), 1 = [since, until).
+    `earliest` (the first `since` minus `before`) bounds what is read at all."""
+    r = rated_debriefs(rep_ids, earliest, until).c
     since = since_by_rep.c.since
-    phase = sa.case((col(Debrief.created_at) >= since, 1), else_=0).label("phase")
+    phase = sa.case((r.created_at >= since, 1), else_=0).label("phase")
     rows = await session.execute(
-        sa.select(col(Debrief.person_id), phase, *_columns())
-        .join(since_by_rep, since_by_rep.c.person_id == col(Debrief.person_id))
-        .join(DebriefAnswer, col(DebriefAnswer.debrief_id) == col(Debrief.id))
-        .where(col(Debrief.created_at) >= _Earlier(since, before), col(Debrief.created_at) < until)
-        .group_by(col(Debrief.person_id), phase)
+        sa.select(r.person_id, phase, *_columns(r))
+        .join(since_by_rep, since_by_rep.c.person_id == r.person_id)
+        .where(r.created_at >= _Earlier(since, before))
+        .group_by(r.person_id, phase)
     )
     return _rows(rows)
 

@@ -1,23 +1,23 @@
 """The coaching side of the digest's data: deals, the team's evidence, patterns and action points.
 
 `load_coaching_data` adds a fixed five statements to storage.digest_queries' batch, whatever the
-number of reps: deal counts, the evidence per point, the reps' patterns, their tracked action
-points (with the open/done counts) and the patterns before and since those points.
+number of reps: deal counts, the evidence per point, the reps' tracked action points, the patterns
+before and since those points, and the open/done counts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.action_points import ActionCounts, ActionPoint, ActionStatus, action_point_counts
-from storage.deals import DealCount, DealPointCount, TeamIds, deal_counts, deal_point_evidence
-from storage.debrief_patterns import PatternCount, pattern_counts, tracked_pattern_counts
+from storage.deals import DealCount, DealPointCount, deal_counts, deal_point_evidence
+from storage.debrief_patterns import PatternCount, tracked_pattern_counts
 from storage.models import not_null
 
 
@@ -46,7 +46,7 @@ class CoachingData:
     action_counts: dict[int, ActionCounts]
 
 
-def _followed(team_ids: TeamIds, finished_since: datetime) -> sa.ColumnElement[bool]:
+def _followed(team_ids: Sequence[int], finished_since: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         col(ActionPoint.person_id).in_(team_ids),
         sa.or_(
@@ -59,29 +59,28 @@ def _followed(team_ids: TeamIds, finished_since: datetime) -> sa.ColumnElement[b
 async def load_coaching_data(
     *,
     session: AsyncSession,
-    team_ids: TeamIds,
     rep_ids: Sequence[int],
     period_start: datetime,
     previous_start: datetime,
     end: datetime,
     month_starts: Sequence[datetime],
-    pattern_start: datetime,
+    evidence_start: datetime,
+    patterns: list[PatternCount],
+    pattern_window: timedelta,
 ) -> CoachingData:
-    """Deals concluded in the months (and the two periods), patterns since `pattern_start`, and
-    per rep their latest action point that is open or was finished since `period_start`."""
+    """Deals concluded in the months (and the two periods), the reps' `patterns` (already counted
+    over the pattern window), and per rep their latest action point that is open or was finished
+    since `period_start`, with the patterns in `pattern_window` before it and since."""
     deals = await deal_counts(
         session=session,
-        team_ids=team_ids,
+        team_ids=rep_ids,
         period_start=period_start,
         previous_start=previous_start,
         end=end,
         month_starts=month_starts,
     )
-    evidence = await deal_point_evidence(
-        session=session, team_ids=team_ids, since=month_starts[0] if month_starts else period_start, until=end
-    )
-    patterns = await pattern_counts(session=session, team_ids=team_ids, since=pattern_start, until=end)
-    followed = _followed(team_ids, period_start)
+    evidence = await deal_point_evidence(session=session, team_ids=rep_ids, since=evidence_start, until=end)
+    followed = _followed(rep_ids, period_start)
     tracked_rows = await session.scalars(
         sa.select(ActionPoint)
         .where(followed)
@@ -109,8 +108,14 @@ async def load_coaching_data(
         .group_by(col(ActionPoint.person_id))
         .subquery("tracked")
     )
+    earliest = min((a.created_at for a in latest.values()), default=end) - pattern_window
     tracked_patterns = await tracked_pattern_counts(
-        session=session, since_by_rep=since_by_rep, before=end - pattern_start, until=end
+        session=session,
+        rep_ids=rep_ids,
+        since_by_rep=since_by_rep,
+        earliest=earliest,
+        before=pattern_window,
+        until=end,
     )
     counts = await action_point_counts(session=session, person_ids=rep_ids, since=period_start)
     return CoachingData(deals, evidence, patterns, list(latest.values()), tracked_patterns, counts)

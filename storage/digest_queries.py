@@ -1,10 +1,12 @@
 """The digest's figures as indexed aggregates: a fixed handful of GROUP BY queries per batch.
 
-`load_digest_data` answers for one manager or for every manager at once with the same six (seven
-with notes) statements: the number of queries never grows with the number of reps or managers.
-Debriefs are reached through ix_debrief_person_created (person_id IN the team, created_at in the
-window) and their answers through the (debrief_id, point) unique index, so the cost follows the
-weeks the digest looks at, not the whole history.
+`load_digest_data` answers for one manager or for every manager at once with the same eleven
+statements (twelve with notes; six for the figures, five storage.digest_coaching's; one more on
+PostgreSQL, which turns JIT off for them): the number of queries never grows with the number of
+reps or managers. Debriefs are reached through
+ix_debrief_person_created (person_id IN the reps' ids, created_at in the window) and their answers
+through the (debrief_id, point) unique index, so the cost follows the weeks the digest looks at,
+not the whole history.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from storage.debrief_patterns import PatternCount, weekly_pattern_counts
 from storage.digest_coaching import CoachingData, load_coaching_data
 from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person, not_null
 from storage.sales_teams import Team
@@ -26,14 +29,15 @@ from storage.sales_teams import Team
 @dataclass(frozen=True)
 class Period:
     """The digest period [start, end), `buckets` equally long periods back for the weekly grid,
-    `pattern_buckets` of them for the action points' patterns, and `months` calendar months (UTC)
-    for the win rate per month and the team's evidence."""
+    `pattern_buckets` of them for the action points' patterns, `months` calendar months (UTC)
+    for the win rate per month, and the last `evidence_months` of them for the team's evidence."""
 
     start: datetime
     end: datetime
     buckets: int = 8
     pattern_buckets: int = 4
     months: int = 6
+    evidence_months: int = 3
 
     @property
     def length(self) -> timedelta:
@@ -61,6 +65,10 @@ class Period:
             starts.append(datetime(year, month, 1, tzinfo=UTC))
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         return starts[::-1]
+
+    @property
+    def evidence_start(self) -> datetime:
+        return self.month_starts()[-min(self.evidence_months, self.months)]
 
     @classmethod
     def ending(cls, end: datetime, *, days: int = 7, buckets: int = 8) -> Period:
@@ -167,6 +175,12 @@ async def load_digest_data(
     count as missed when due in [due_from, due_to) (default: the period's UTC dates) and neither a
     later debrief nor a later meeting with that account exists.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # The digest's aggregates are many small index probes whose estimated cost passes
+        # jit_above_cost: PostgreSQL would JIT-compile them for longer than they run (2.4 s of
+        # 2.9 s for the weekly grid of 1,000 reps in bench/bench_digest.py). Off for this
+        # transaction only.
+        await session.execute(sa.text("SET LOCAL jit = off"))
     manager = aliased(Person, name="manager")
     rep = aliased(Person, name="rep")
     manager_filter: list[sa.ColumnElement[bool]] = []
@@ -219,31 +233,23 @@ async def load_digest_data(
     )
     reps = [RepRow(not_null(r[0]), not_null(r[1]), r[2] or "", r[3]) for r in rep_rows]
 
-    in_team = col(Debrief.person_id).in_(team_ids)
+    # From here on the team is the list of rep ids just read: with the ids as values PostgreSQL
+    # reads one manager's reps through ix_debrief_person_created instead of scanning every debrief.
+    rep_ids = [r.id for r in reps]
+    in_team = col(Debrief.person_id).in_(rep_ids)
     window_end = col(Debrief.created_at) < period.end
 
-    # 3. checklist answers per rep, point and period (yes / partly / no counts), every trend bucket
+    # 3. per rep and trend bucket: the checklist ratings per point and the debrief patterns
+    starts = [period.bucket_start(i) for i in range(period.buckets)]
+    weekly = await weekly_pattern_counts(
+        session=session, rep_ids=rep_ids, bucket_starts=starts, until=period.end
+    )
+    points = [
+        PointCount(c.person_id, c.phase, point, *c.ratings[point]) for c in weekly for point in c.ratings
+    ]
     whens = [(col(Debrief.created_at) >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
     bucket_n = sa.case(*whens, else_=period.buckets - 1).label("bucket")
     history_start = col(Debrief.created_at) >= period.bucket_start(period.buckets - 1)
-    point_rows = await session.execute(
-        sa.select(
-            col(Debrief.person_id),
-            bucket_n,
-            col(DebriefAnswer.point),
-            *(
-                sa.func.sum(sa.case((col(DebriefAnswer.rating) == r, 1), else_=0))
-                for r in ("yes", "partly", "no")
-            ),
-        )
-        .join(DebriefAnswer, col(DebriefAnswer.debrief_id) == col(Debrief.id))
-        .where(in_team, history_start, window_end)
-        .group_by(col(Debrief.person_id), bucket_n, col(DebriefAnswer.point))
-    )
-    points = [
-        PointCount(int(r[0]), int(r[1]), str(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
-        for r in point_rows
-    ]
 
     # 4. debriefs, closed and closing outcomes and concessions per rep and trend bucket
     outcome_rows = await session.execute(
@@ -280,7 +286,7 @@ async def load_digest_data(
         sa.select(col(Meeting.person_id), col(Meeting.id), col(Account.name), col(Meeting.starts_at))
         .join(Account, col(Account.id) == col(Meeting.account_id))
         .where(
-            col(Meeting.person_id).in_(team_ids),
+            col(Meeting.person_id).in_(rep_ids),
             col(Meeting.starts_at) >= period.start,
             col(Meeting.starts_at) < period.end,
             col(Meeting.cancelled).is_(False),
@@ -351,16 +357,21 @@ async def load_digest_data(
         )
         notes = [NoteRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4]) for r in note_rows]
 
-    # 8-13. deals, the team's evidence, patterns and action points (storage.digest_coaching)
+    # 7-11. deals, the team's evidence and action points (storage.digest_coaching)
+    patterns: dict[int, PatternCount] = {}
+    for c in weekly:
+        if c.phase < period.pattern_buckets:
+            patterns[c.person_id] = patterns[c.person_id].plus(c) if c.person_id in patterns else c
     coaching = await load_coaching_data(
         session=session,
-        team_ids=team_ids,
-        rep_ids=[r.id for r in reps],
+        rep_ids=rep_ids,
         period_start=period.start,
         previous_start=period.bucket_start(1),
         end=period.end,
         month_starts=period.month_starts(),
-        pattern_start=period.pattern_start,
+        evidence_start=period.evidence_start,
+        patterns=list(patterns.values()),
+        pattern_window=period.pattern_window,
     )
     return DigestData(
         period, managers, reps, points, outcomes, missed_meetings, missed_steps, notes, coaching

@@ -212,7 +212,7 @@ async def test_english_text_leads_with_the_how(db, clock):
     assert "Customer meetings without a debrief: 1." in summary.items
     assert "Next steps without follow-up: 1." in summary.items
     assert summary.items[-1].startswith("How this is counted: a deal is an account's run of meetings")
-    assert any(i.startswith("Your team's own evidence: too few concluded deals since Mon 1 Jun 2026") for i in summary.items)
+    assert any(i.startswith("Your team's own evidence: too few concluded deals since Tue 1 Sept 2026") for i in summary.items)
     assert (
         "More given than got across the team: make “what did we get back for it?” a question in your one-to-ones."
         in summary.items
