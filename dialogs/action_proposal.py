@@ -4,7 +4,7 @@ The method's order: the rep's weakest checklist point over the pattern window (t
 `Period.pattern_buckets` periods), then, within that point, the concrete pattern seen in most of
 those meetings (like "the customer set the agenda formally"), when seen at least MIN_CONCRETE
 times; otherwise the plain "the point went partly or not". The proposal carries the count ("3 of
-7 meetings"), the most recently filed such meeting as the example, the text the manager can send
+7 meetings"), one such meeting of the most recent week as the example, the text the manager can send
 the rep and a question for the one-to-one, both from prompts/<locale>/digest.yaml `patterns`.
 """
 

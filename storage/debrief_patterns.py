@@ -2,9 +2,10 @@
 
 A pattern is a condition on one debrief (its point-specific fields and its rating of the point),
 named `<what>:<detail>` (stored as ActionPoint.pattern). `weekly_pattern_counts` counts, per rep
-and period, the debriefs, their ratings per point and how many match each pattern, with the most
-recently filed matching debrief (the highest id) as the example; the digest's checklist profile
-and the action points' patterns both come from it. `tracked_pattern_counts` counts the same before
+and period, the debriefs, their ratings per point and how many match each pattern, with the last
+filed matching debrief of the period (the highest id) as the example; the digest's checklist
+profile and the action points' patterns (the example from the most recent period that has one)
+both come from it. `tracked_pattern_counts` counts the same before
 and since each rep's tracked action point. One GROUP BY each over storage.rated_debriefs.
 """
 
@@ -90,17 +91,17 @@ class PatternCount:
     meetings: int
     ratings: dict[str, tuple[int, int, int]]  # point -> (yes, partly, no)
     counts: dict[str, int] = field(default_factory=dict)  # pattern -> matching debriefs
-    examples: dict[str, int] = field(default_factory=dict)  # pattern -> latest matching debrief id
+    examples: dict[str, int] = field(default_factory=dict)  # pattern -> last filed matching debrief id
 
     def plus(self, other: PatternCount) -> PatternCount:
-        """Both counts together (two periods of one rep): the later example of each pattern."""
+        """Both counts together (two periods of one rep, `self` the more recent): the example of
+        each pattern stays the more recent period's, when it has one."""
         ratings: dict[str, tuple[int, int, int]] = {}
         for p in CHECKLIST_POINTS:
             (y1, p1, n1), (y2, p2, n2) = self.ratings.get(p, (0, 0, 0)), other.ratings.get(p, (0, 0, 0))
             ratings[p] = (y1 + y2, p1 + p2, n1 + n2)
         counts = {k: self.counts.get(k, 0) + other.counts.get(k, 0) for k in PATTERNS}
-        examples = {k: max(self.examples.get(k, 0), other.examples.get(k, 0)) for k in PATTERNS}
-        examples = {k: v for k, v in examples.items() if v}
+        examples = {**other.examples, **self.examples}
         return PatternCount(
             self.person_id, self.phase, self.meetings + other.meetings, ratings, counts, examples
         )

@@ -359,7 +359,7 @@ async def load_digest_data(
 
     # 7-11. deals, the team's evidence and action points (storage.digest_coaching)
     patterns: dict[int, PatternCount] = {}
-    for c in weekly:
+    for c in sorted(weekly, key=lambda c: c.phase):  # the newest period first: its example stays
         if c.phase < period.pattern_buckets:
             patterns[c.person_id] = patterns[c.person_id].plus(c) if c.person_id in patterns else c
     coaching = await load_coaching_data(

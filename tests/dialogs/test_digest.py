@@ -294,7 +294,7 @@ async def test_dutch_wording(db, clock):
         (
             "nl",
             {
-                "win": "Afsluitpercentage per deal: 3 van de 6 afgeronde deals binnengehaald (50%) (vorige periode 20%).",
+                "win": "Afsluitpercentage per deal: 3 van 6 afgeronde deals binnengehaald (50%) (vorige periode 20%).",
                 "goal": "Op of boven het doel van de methode, 3 op de 10: vraag de verkoper met de beste reeks om "
                 "in het teamoverleg te laten zien wat werkt.",
                 "closing": "Gesprekken met een afsluiting (de klant tekende of sprak een concrete vervolgstap af): "
@@ -307,7 +307,7 @@ async def test_dutch_wording(db, clock):
                 "actions": "Actiepunten: 1 open, 1 afgerond deze periode.",
                 "rita": "Actiepunt op Commitment bij de opening: 4 van 10 gesprekken sinds ma 2 nov 2026: de klant "
                 "bepaalde de agenda formeel, vaak per mail (bijvoorbeeld R16 Logistics, wo 25 nov 2026).",
-                "rita_win": "Afsluitpercentage per deal: 3 van de 5 afgeronde deals binnengehaald (60%).",
+                "rita_win": "Afsluitpercentage per deal: 3 van 5 afgeronde deals binnengehaald (60%).",
                 "rita_moved": "Sinds het actiepunt van ma 16 nov 2026 (staat nog open): de klant bepaalde de agenda "
                 "formeel, vaak per mail in 2 van 8 gesprekken; daarvoor in 3 van de 3.",
                 "sem": "Actiepunt op Volgende stap: 2 van 6 gesprekken sinds ma 2 nov 2026: de vervolgstap had "
