@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.action_proposal import ActionProgress, ActionProposal, chosen_pattern, progress, propose
 from dialogs.checklist import POINTS
-from dialogs.digest_figures import Deals, Figures, PointEvidence, PointProfile, overall
+from dialogs.digest_figures import Deals, Figures, MonthDeals, PointEvidence, PointProfile, WeekCell
 from dialogs.text import Texts, default_texts
 from storage.action_points import ActionCounts
 from storage.debrief_patterns import ExampleMeeting, PatternCount, example_meetings
@@ -33,32 +33,6 @@ from storage.digest_queries import (
     Period,
     load_digest_data,
 )
-
-
-@dataclass(frozen=True)
-class WeekCell:
-    """One period of the weekly grid: the checklist score over its debriefs (None: no debriefs)."""
-
-    start: datetime
-    end: datetime
-    debriefs: int
-    answers: PointProfile
-
-    @property
-    def score(self) -> float | None:
-        return self.answers.score if self.debriefs else None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"end": self.end.isoformat(), "debriefs": self.debriefs, "score": self.score}
-
-
-@dataclass(frozen=True)
-class MonthDeals:
-    start: datetime
-    deals: Deals
-
-    def as_json(self) -> dict[str, Any]:
-        return {"month": self.start.strftime("%Y-%m"), **self.deals.as_json()}
 
 
 @dataclass(frozen=True)
@@ -166,20 +140,30 @@ class Digest:
         }
 
 
+Ratings = dict[str, tuple[int, int, int]]  # point -> (yes, partly, no)
+_NONE = (0, 0, 0)
+
+
+def _by_bucket(outcomes: Sequence[OutcomeCount]) -> dict[int, list[OutcomeCount]]:
+    out: dict[int, list[OutcomeCount]] = defaultdict(list)
+    for o in outcomes:
+        out[o.bucket].append(o)
+    return out
+
+
 def _figures(
-    outcomes: Sequence[OutcomeCount],
-    points: dict[tuple[int, str], PointProfile],
-    deals: dict[int, Deals],
+    outcomes: Sequence[OutcomeCount], ratings: dict[int, Ratings], deals: dict[int, Deals]
 ) -> Figures:
-    cur = [o for o in outcomes if o.bucket == 0]
-    prev = [o for o in outcomes if o.bucket == 1]
+    buckets = _by_bucket(outcomes)
+    cur, prev = buckets[0], buckets[1]
+    now, before = ratings.get(0, {}), ratings.get(1, {})
     return Figures(
         debriefs=sum(o.debriefs for o in cur),
         debriefs_previous=sum(o.debriefs for o in prev),
         closing=sum(o.closing for o in cur),
         closing_previous=sum(o.closing for o in prev),
-        profile={p: points.get((0, p), PointProfile()) for p in POINTS},
-        profile_previous={p: points.get((1, p), PointProfile()) for p in POINTS},
+        profile={p: PointProfile(*now.get(p, _NONE)) for p in POINTS},
+        profile_previous={p: PointProfile(*before.get(p, _NONE)) for p in POINTS},
         concessions_given=sum(o.concessions_given for o in cur),
         concessions_got=sum(o.concessions_got for o in cur),
         deals=deals.get(0, Deals()),
@@ -188,13 +172,18 @@ def _figures(
 
 
 def _weeks(
-    period: Period, outcomes: Sequence[OutcomeCount], points: dict[tuple[int, str], PointProfile]
+    period: Period, outcomes: Sequence[OutcomeCount], ratings: dict[int, Ratings]
 ) -> tuple[WeekCell, ...]:
+    debriefs = {b: sum(o.debriefs for o in rows) for b, rows in _by_bucket(outcomes).items()}
     cells = []
     for i in reversed(range(period.buckets)):
-        answers = overall({p: points.get((i, p), PointProfile()) for p in POINTS})
-        debriefs = sum(o.debriefs for o in outcomes if o.bucket == i)
-        cells.append(WeekCell(period.bucket_start(i), period.bucket_start(i - 1), debriefs, answers))
+        counts = ratings.get(i, {}).values()
+        answers = PointProfile(
+            sum(c[0] for c in counts), sum(c[1] for c in counts), sum(c[2] for c in counts)
+        )
+        cells.append(
+            WeekCell(period.bucket_start(i), period.bucket_start(i - 1), debriefs.get(i, 0), answers)
+        )
     return tuple(cells)
 
 
@@ -228,15 +217,18 @@ class _RepRows:
     """One rep's rows out of the batch, and the sums the team adds up."""
 
     outcomes: list[OutcomeCount] = field(default_factory=list)
-    points: dict[tuple[int, str], PointProfile] = field(default_factory=dict)
+    ratings: dict[int, Ratings] = field(default_factory=dict)  # by trend bucket
     deals: dict[int, Deals] = field(default_factory=dict)  # by period bucket
     months: dict[int, Deals] = field(default_factory=dict)  # by month index
     evidence: dict[str, PointEvidence] = field(default_factory=dict)
 
     def add(self, other: _RepRows) -> None:
         self.outcomes += other.outcomes
-        for key, prof in other.points.items():
-            self.points[key] = self.points.get(key, PointProfile()).plus(prof)
+        for bucket, theirs in other.ratings.items():
+            mine = self.ratings.setdefault(bucket, {})
+            for p, (y, partly, n) in theirs.items():
+                a = mine.get(p, _NONE)
+                mine[p] = (a[0] + y, a[1] + partly, a[2] + n)
         for bucket, deals in other.deals.items():
             self.deals[bucket] = self.deals.get(bucket, Deals()).plus(deals)
         for month, deals in other.months.items():
@@ -245,15 +237,15 @@ class _RepRows:
             self.evidence[point] = self.evidence.get(point, PointEvidence()).plus(e)
 
     def figures(self) -> Figures:
-        return _figures(self.outcomes, self.points, self.deals)
+        return _figures(self.outcomes, self.ratings, self.deals)
 
 
 def _rep_rows(data: DigestData) -> dict[int, _RepRows]:
     rows: dict[int, _RepRows] = defaultdict(_RepRows)
     for o in data.outcomes:
         rows[o.person_id].outcomes.append(o)
-    for c in data.points:
-        rows[c.person_id].points[(c.bucket, c.point)] = PointProfile(c.yes, c.partly, c.no)
+    for c in data.weekly:
+        rows[c.person_id].ratings[c.phase] = c.ratings
     for d in data.coaching.deals:
         r = rows[d.person_id]
         r.deals[d.bucket] = r.deals.get(d.bucket, Deals()).plus(Deals(d.won, d.lost))
@@ -308,7 +300,7 @@ def build_digests(
                 action_points_open=counts.open,
                 action_points_done=counts.done,
                 progress=progress(tracked.get(rep.id), tracked_phases[rep.id]),
-                weeks=_weeks(period, rows[rep.id].outcomes, rows[rep.id].points),
+                weeks=_weeks(period, rows[rep.id].outcomes, rows[rep.id].ratings),
                 pattern_meetings=pattern.meetings if pattern else 0,
             )
         )
@@ -333,7 +325,7 @@ def build_digests(
                 share_notes=share_notes,
                 team=team.figures(),
                 reps=tuple(reps),
-                weeks=_weeks(period, team.outcomes, team.points),
+                weeks=_weeks(period, team.outcomes, team.ratings),
                 months=tuple(
                     MonthDeals(start, team.months.get(i, Deals())) for i, start in enumerate(month_starts)
                 ),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from dialogs.checklist import POINTS
@@ -207,3 +208,29 @@ class PointEvidence:
             "weak_n": self.weak_n,
             "interval": interval.as_json() if interval else None,
         }
+
+
+@dataclass(frozen=True)
+class WeekCell:
+    """One period of the weekly grid: the checklist score over its debriefs (None: no debriefs)."""
+
+    start: datetime
+    end: datetime
+    debriefs: int
+    answers: PointProfile
+
+    @property
+    def score(self) -> float | None:
+        return self.answers.score if self.debriefs else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"end": self.end.isoformat(), "debriefs": self.debriefs, "score": self.score}
+
+
+@dataclass(frozen=True)
+class MonthDeals:
+    start: datetime
+    deals: Deals
+
+    def as_json(self) -> dict[str, Any]:
+        return {"month": self.start.strftime("%Y-%m"), **self.deals.as_json()}

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import Debrief
-from storage.rated_debriefs import CHECKLIST_POINTS, SCORED_RATINGS, rating_is, ratings_code, score2
+from storage.rated_debriefs import (
+    CHECKLIST_POINTS,
+    SCORED_RATINGS,
+    Ids,
+    Moment,
+    moment,
+    rating_is,
+    ratings_code,
+    rep_ids,
+    score2,
+)
 
 WON, LOST = "won", "lost"
 RUN_LOOKBACK = timedelta(days=30)  # a deal's debriefs are read at most this far before the window
@@ -38,7 +49,7 @@ class DealSource:
     debrief_id or NULL) for reps in `team_ids` with `at` in [since, until)."""
 
     name: str
-    conclusions: Callable[[TeamIds, datetime, datetime], sa.Select[*tuple[Any, ...]]]
+    conclusions: Callable[[Ids, Moment, Moment], sa.Select[*tuple[Any, ...]]]
 
 
 def _debrief_outcome() -> sa.ColumnElement[str | None]:
@@ -49,7 +60,11 @@ def _debrief_outcome() -> sa.ColumnElement[str | None]:
     )
 
 
-def debrief_conclusions(team_ids: TeamIds, since: datetime, until: datetime) -> sa.Select[*tuple[Any, ...]]:
+def _in(reps: Ids) -> sa.ColumnElement[bool]:
+    return col(Debrief.person_id).in_(reps if isinstance(reps, sa.BindParameter) else list(reps))
+
+
+def debrief_conclusions(team_ids: Ids, since: Moment, until: Moment) -> sa.Select[*tuple[Any, ...]]:
     return sa.select(
         col(Debrief.person_id).label("person_id"),
         col(Debrief.account_id).label("account_id"),
@@ -57,7 +72,7 @@ def debrief_conclusions(team_ids: TeamIds, since: datetime, until: datetime) -> 
         _debrief_outcome().label("outcome"),
         col(Debrief.id).label("debrief_id"),
     ).where(
-        col(Debrief.person_id).in_(team_ids),
+        _in(team_ids),
         col(Debrief.outcome).in_(("closed", "lost")),
         col(Debrief.created_at) >= since,
         col(Debrief.created_at) < until,
@@ -89,6 +104,22 @@ class DealPointCount:
     weak: dict[str, int]
 
 
+@lru_cache(maxsize=8)
+def _deal_counts_statement(months: int) -> sa.Select[*tuple[Any, ...]]:
+    events = sa.union_all(*(s.conclusions(rep_ids(), moment("since"), moment("end")) for s in SOURCES))
+    c = events.subquery("conclusion").c
+    bucket = sa.case((c.at >= moment("period_start"), 0), (c.at >= moment("previous_start"), 1), else_=2)
+    whens = [(c.at >= moment(f"month_{i}"), i) for i in reversed(range(months))]
+    month = (sa.case(*whens, else_=-1) if months else sa.literal(-1)).label("month")
+    return sa.select(
+        c.person_id,
+        bucket.label("bucket"),
+        month,
+        sa.func.sum(sa.case((c.outcome == WON, 1), else_=0)),
+        sa.func.sum(sa.case((c.outcome == LOST, 1), else_=0)),
+    ).group_by(c.person_id, bucket.label("bucket"), month)
+
+
 async def deal_counts(
     *,
     session: AsyncSession,
@@ -100,29 +131,19 @@ async def deal_counts(
 ) -> list[DealCount]:
     """Won and lost deals per rep, period bucket and month, concluded in [earliest start, end)."""
     since = min(previous_start, *month_starts) if month_starts else previous_start
-    events = sa.union_all(*(s.conclusions(team_ids, since, end) for s in SOURCES)).subquery("conclusion")
-    at = events.c.at
-    bucket = sa.case((at >= period_start, 0), (at >= previous_start, 1), else_=2).label("bucket")
-    month = (
-        sa.case(*((at >= start, i) for i, start in reversed(list(enumerate(month_starts)))), else_=-1).label(
-            "month"
-        )
-        if month_starts
-        else sa.literal(-1).label("month")
-    )
-    rows = await session.execute(
-        sa.select(
-            events.c.person_id,
-            bucket,
-            month,
-            sa.func.sum(sa.case((events.c.outcome == WON, 1), else_=0)),
-            sa.func.sum(sa.case((events.c.outcome == LOST, 1), else_=0)),
-        ).group_by(events.c.person_id, bucket, month)
-    )
+    params: dict[str, Any] = {
+        "rep_ids": list(team_ids),
+        "since": since,
+        "end": end,
+        "period_start": period_start,
+        "previous_start": previous_start,
+        **{f"month_{i}": start for i, start in enumerate(month_starts)},
+    }
+    rows = await session.execute(_deal_counts_statement(len(month_starts)), params)
     return [DealCount(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows]
 
 
-def _meetings(team_ids: TeamIds, lo: datetime, until: datetime) -> sa.Select[*tuple[Any, ...]]:
+def _meetings(team_ids: Ids, lo: Moment, until: Moment) -> sa.Select[*tuple[Any, ...]]:
     return sa.select(
         col(Debrief.person_id).label("person_id"),
         col(Debrief.account_id).label("account_id"),
@@ -130,23 +151,23 @@ def _meetings(team_ids: TeamIds, lo: datetime, until: datetime) -> sa.Select[*tu
         _debrief_outcome().label("outcome"),
         col(Debrief.id).label("debrief_id"),
     ).where(
-        col(Debrief.person_id).in_(list(team_ids)),
+        _in(team_ids),
         col(Debrief.created_at) >= lo,
         col(Debrief.created_at) < until,
     )
 
 
-async def deal_point_evidence(
-    *, session: AsyncSession, team_ids: TeamIds, since: datetime, until: datetime
-) -> list[DealPointCount]:
-    """Per rep and checklist point: deals concluded in [since, until), won or lost, point well or not.
+@lru_cache(maxsize=1)
+def _evidence_statement() -> sa.Select[*tuple[Any, ...]]:
+    """Per rep and outcome of the deals concluded in [since, until): per point, in how many the
+    point went well and in how many not.
 
     First the runs, from the events alone of the accounts with a conclusion in the window (a
     window function numbers each rep's events per account: the run = the conclusions before it);
     then the ratings, by index, of only the debriefs in runs concluded in the window; summed per
     run, one row per rep and outcome.
     """
-    lo = since - RUN_LOOKBACK
+    team_ids, since, until, lo = rep_ids(), moment("since"), moment("until"), moment("lo")
     # only the accounts with a deal concluded in the window have runs worth numbering
     concluding = sa.union_all(*(s.conclusions(team_ids, since, until) for s in SOURCES)).subquery(
         "concluding"
@@ -201,7 +222,16 @@ async def deal_point_evidence(
         counts.append(sa.func.sum(sa.case((sa.and_(n_p > 0, s_p > n_p), 1), else_=0)))
         counts.append(sa.func.sum(sa.case((sa.and_(n_p > 0, s_p <= n_p), 1), else_=0)))
     won = sa.case((d.outcome == WON, 1), else_=0).label("won")
-    rows = await session.execute(sa.select(d.person_id, won, *counts).group_by(d.person_id, won))
+    return sa.select(d.person_id, won, *counts).group_by(d.person_id, won)
+
+
+async def deal_point_evidence(
+    *, session: AsyncSession, team_ids: TeamIds, since: datetime, until: datetime
+) -> list[DealPointCount]:
+    """Per rep and checklist point: deals concluded in [since, until), won or lost, point well or
+    not (their debriefs read as far as RUN_LOOKBACK before `since`)."""
+    params = {"rep_ids": list(team_ids), "since": since, "until": until, "lo": since - RUN_LOOKBACK}
+    rows = await session.execute(_evidence_statement(), params)
     return [
         DealPointCount(
             int(row[0]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,10 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import col
 
+from storage.action_points import ActionPoint, ActionStatus
 from storage.models import Account, Debrief, UTCDateTime, not_null
-from storage.rated_debriefs import CHECKLIST_POINTS, SCORED_RATINGS, rated_debriefs, rating_is
+from storage.rated_debriefs import (
+    CHECKLIST_POINTS,
+    SCORED_RATINGS,
+    Ids,
+    Moment,
+    moment,
+    rated_debriefs,
+    rating_is,
+    rep_ids,
+)
 
 WEAK_RATINGS = ("partly", "no")
 
@@ -32,8 +44,12 @@ WEAK_RATINGS = ("partly", "no")
 class _Earlier(ColumnElement[datetime]):
     """`moment - delta` for a stored UTC moment, on PostgreSQL and SQLite alike."""
 
-    inherit_cache = False
+    inherit_cache = True
     type = UTCDateTime()
+    _traverse_internals = [
+        ("moment", InternalTraversal.dp_clauseelement),
+        ("seconds", InternalTraversal.dp_plain_obj),
+    ]
 
     def __init__(self, moment: sa.ColumnElement[datetime], delta: timedelta) -> None:
         self.moment = moment
@@ -146,41 +162,73 @@ def _rows(rows: Iterable[Sequence[Any]]) -> list[PatternCount]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _weekly_statement(buckets: int) -> sa.Select[*tuple[Any, ...]]:
+    r = rated_debriefs(rep_ids(), moment(f"bucket_{buckets - 1}"), moment("until")).c
+    whens = [(r.created_at >= moment(f"bucket_{i}"), i) for i in range(buckets - 1)]
+    bucket = sa.case(*whens, else_=buckets - 1).label("bucket")
+    return sa.select(r.person_id, bucket, *_columns(r)).group_by(r.person_id, bucket)
+
+
 async def weekly_pattern_counts(
     *, session: AsyncSession, rep_ids: Sequence[int], bucket_starts: Sequence[datetime], until: datetime
 ) -> list[PatternCount]:
     """Per rep and bucket (0 = [bucket_starts[0], until), 1 the one before, ...): debriefs, ratings
     per point and each pattern's count; buckets are consecutive, newest first."""
-    r = rated_debriefs(rep_ids, bucket_starts[-1], until).c
-    bucket = sa.case(
-        *((r.created_at >= start, i) for i, start in enumerate(bucket_starts[:-1])),
-        else_=len(bucket_starts) - 1,
-    ).label("bucket")
-    rows = await session.execute(sa.select(r.person_id, bucket, *_columns(r)).group_by(r.person_id, bucket))
-    return _rows(rows)
+    params: dict[str, Any] = {"rep_ids": list(rep_ids), "until": until}
+    params |= {f"bucket_{i}": start for i, start in enumerate(bucket_starts)}
+    return _rows(await session.execute(_weekly_statement(len(bucket_starts)), params))
+
+
+def followed_action_points(reps: Ids, finished_since: Moment) -> sa.ColumnElement[bool]:
+    """The action points a digest follows: open, or done or closed since `finished_since`."""
+    return sa.and_(
+        col(ActionPoint.person_id).in_(reps if isinstance(reps, sa.BindParameter) else list(reps)),
+        sa.or_(col(ActionPoint.status) == ActionStatus.OPEN, col(ActionPoint.done_at) >= finished_since),
+    )
+
+
+@lru_cache(maxsize=4)
+def _tracked_statement(before: timedelta) -> sa.Select[*tuple[Any, ...]]:
+    since_by_rep = (
+        sa.select(
+            col(ActionPoint.person_id).label("person_id"),
+            sa.func.max(col(ActionPoint.created_at)).label("since"),
+        )
+        .where(followed_action_points(rep_ids(), moment("finished_since")))
+        .group_by(col(ActionPoint.person_id))
+        .subquery("tracked")
+    )
+    r = rated_debriefs(rep_ids(), moment("earliest"), moment("until")).c
+    since = since_by_rep.c.since
+    phase = sa.case((r.created_at >= since, 1), else_=0).label("phase")
+    return (
+        sa.select(r.person_id, phase, *_columns(r))
+        .join(since_by_rep, since_by_rep.c.person_id == r.person_id)
+        .where(r.created_at >= _Earlier(since, before))
+        .group_by(r.person_id, phase)
+    )
 
 
 async def tracked_pattern_counts(
     *,
     session: AsyncSession,
     rep_ids: Sequence[int],
-    since_by_rep: sa.Subquery,
+    finished_since: datetime,
     earliest: datetime,
     before: timedelta,
     until: datetime,
 ) -> list[PatternCount]:
-    """Per rep in `since_by_rep` (person_id, since): phase 0 = [since - before, since), 1 = [since, until).
-    `earliest` (the first `since` minus `before`) bounds what is read at all."""
-    r = rated_debriefs(rep_ids, earliest, until).c
-    since = since_by_rep.c.since
-    phase = sa.case((r.created_at >= since, 1), else_=0).label("phase")
-    rows = await session.execute(
-        sa.select(r.person_id, phase, *_columns(r))
-        .join(since_by_rep, since_by_rep.c.person_id == r.person_id)
-        .where(r.created_at >= _Earlier(since, before))
-        .group_by(r.person_id, phase)
-    )
-    return _rows(rows)
+    """Per rep, for their latest followed action point (`followed_action_points`) set at `since`:
+    phase 0 = [since - before, since), 1 = [since, until). `earliest` (the first `since` minus
+    `before`) bounds what is read at all."""
+    params = {
+        "rep_ids": list(rep_ids),
+        "finished_since": finished_since,
+        "earliest": earliest,
+        "until": until,
+    }
+    return _rows(await session.execute(_tracked_statement(before), params))
 
 
 async def example_meetings(*, session: AsyncSession, debrief_ids: Sequence[int]) -> dict[int, ExampleMeeting]:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.action_points import ActionCounts, ActionPoint, ActionStatus, action_point_counts
+from storage.action_points import ActionCounts, ActionPoint, action_point_counts
 from storage.deals import DealCount, DealPointCount, deal_counts, deal_point_evidence
-from storage.debrief_patterns import PatternCount, tracked_pattern_counts
+from storage.debrief_patterns import PatternCount, followed_action_points, tracked_pattern_counts
 from storage.models import not_null
 
 
@@ -46,16 +46,6 @@ class CoachingData:
     action_counts: dict[int, ActionCounts]
 
 
-def _followed(team_ids: Sequence[int], finished_since: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        col(ActionPoint.person_id).in_(team_ids),
-        sa.or_(
-            col(ActionPoint.status) == ActionStatus.OPEN,
-            col(ActionPoint.done_at) >= finished_since,
-        ),
-    )
-
-
 async def load_coaching_data(
     *,
     session: AsyncSession,
@@ -80,10 +70,9 @@ async def load_coaching_data(
         month_starts=month_starts,
     )
     evidence = await deal_point_evidence(session=session, team_ids=rep_ids, since=evidence_start, until=end)
-    followed = _followed(rep_ids, period_start)
     tracked_rows = await session.scalars(
         sa.select(ActionPoint)
-        .where(followed)
+        .where(followed_action_points(rep_ids, period_start))
         .order_by(col(ActionPoint.person_id), col(ActionPoint.created_at))
     )
     latest: dict[int, TrackedAction] = {}
@@ -99,20 +88,11 @@ async def load_coaching_data(
             row.created_at,
             row.done_at,
         )
-    since_by_rep = (
-        sa.select(
-            col(ActionPoint.person_id).label("person_id"),
-            sa.func.max(col(ActionPoint.created_at)).label("since"),
-        )
-        .where(followed)
-        .group_by(col(ActionPoint.person_id))
-        .subquery("tracked")
-    )
     earliest = min((a.created_at for a in latest.values()), default=end) - pattern_window
     tracked_patterns = await tracked_pattern_counts(
         session=session,
         rep_ids=rep_ids,
-        since_by_rep=since_by_rep,
+        finished_since=period_start,
         earliest=earliest,
         before=pattern_window,
         until=end,

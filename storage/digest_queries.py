@@ -2,7 +2,7 @@
 
 `load_digest_data` answers for one manager or for every manager at once with the same eleven
 statements (twelve with notes; six for the figures, five storage.digest_coaching's; one more on
-PostgreSQL, which turns JIT off for them): the number of queries never grows with the number of
+PostgreSQL, which sets how they are planned): the number of queries never grows with the number of
 reps or managers. Debriefs are reached through
 ix_debrief_person_created (person_id IN the reps' ids, created_at in the window) and their answers
 through the (debrief_id, point) unique index, so the cost follows the weeks the digest looks at,
@@ -75,6 +75,11 @@ class Period:
         return cls(end - timedelta(days=days), end, buckets)
 
 
+PLANNING = sa.text(
+    "SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
 @dataclass(frozen=True)
 class ManagerRow:
     id: int
@@ -93,16 +98,6 @@ class RepRow:
     manager_id: int
     name: str
     email: str | None
-
-
-@dataclass(frozen=True)
-class PointCount:
-    person_id: int
-    bucket: int  # 0 current period, 1 previous, .. period.buckets - 1
-    point: str
-    yes: int
-    partly: int
-    no: int
 
 
 @dataclass(frozen=True)
@@ -147,7 +142,7 @@ class DigestData:
     period: Period
     managers: list[ManagerRow]
     reps: list[RepRow]
-    points: list[PointCount]
+    weekly: list[PatternCount]  # per rep and trend bucket (phase): ratings per point, patterns
     outcomes: list[OutcomeCount]
     missed_meetings: list[MissedMeeting]
     missed_steps: list[MissedStep]
@@ -176,11 +171,12 @@ async def load_digest_data(
     later debrief nor a later meeting with that account exists.
     """
     if session.get_bind().dialect.name == "postgresql":
-        # The digest's aggregates are many small index probes whose estimated cost passes
-        # jit_above_cost: PostgreSQL would JIT-compile them for longer than they run (2.4 s of
-        # 2.9 s for the weekly grid of 1,000 reps in bench/bench_digest.py). Off for this
-        # transaction only.
-        await session.execute(sa.text("SET LOCAL jit = off"))
+        # For this transaction only: no JIT (the aggregates are many small index probes whose
+        # estimated cost passes jit_above_cost; compiling took 2.4 s of 2.9 s for the weekly grid
+        # of 1,000 reps in bench/bench_digest.py), and a plan per execution (after five runs of a
+        # prepared statement PostgreSQL may switch to a generic plan that cannot see how few reps
+        # the list of ids holds: the 50-rep digest went from 100 ms to 350 ms by the tenth run).
+        await session.execute(PLANNING)
     manager = aliased(Person, name="manager")
     rep = aliased(Person, name="rep")
     manager_filter: list[sa.ColumnElement[bool]] = []
@@ -244,9 +240,6 @@ async def load_digest_data(
     weekly = await weekly_pattern_counts(
         session=session, rep_ids=rep_ids, bucket_starts=starts, until=period.end
     )
-    points = [
-        PointCount(c.person_id, c.phase, point, *c.ratings[point]) for c in weekly for point in c.ratings
-    ]
     whens = [(col(Debrief.created_at) >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
     bucket_n = sa.case(*whens, else_=period.buckets - 1).label("bucket")
     history_start = col(Debrief.created_at) >= period.bucket_start(period.buckets - 1)
@@ -374,5 +367,5 @@ async def load_digest_data(
         pattern_window=period.pattern_window,
     )
     return DigestData(
-        period, managers, reps, points, outcomes, missed_meetings, missed_steps, notes, coaching
+        period, managers, reps, weekly, outcomes, missed_meetings, missed_steps, notes, coaching
     )

@@ -16,13 +16,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col
 
-from storage.models import Debrief, DebriefAnswer
+from storage.models import Debrief, DebriefAnswer, UTCDateTime
 
 # The checklist points as stored in DebriefAnswer.point (dialogs.checklist.POINTS; a test keeps
 # them equal) and the ratings that score (the concessions' "none asked" does not).
 CHECKLIST_POINTS: tuple[str, ...] = ("opening", "interaction", "situation", "concessions", "next_step")
 SCORED_RATINGS: tuple[str, ...] = ("yes", "partly", "no")
 _DIGIT = {"yes": 1, "partly": 2, "no": 3}
+
+# The digest's statements are built once with these parameters and run with values: building the
+# expression trees anew cost more than running them (bench/bench_digest.py).
+Ids = Sequence[int] | sa.BindParameter[Any]
+Moment = datetime | sa.ColumnElement[datetime]
+
+
+def rep_ids() -> sa.BindParameter[Any]:
+    """The reps' person ids, as the parameter `rep_ids` (a list)."""
+    return sa.bindparam("rep_ids", expanding=True)
+
+
+def moment(name: str) -> sa.BindParameter[datetime]:
+    """A UTC moment, as the parameter `name`."""
+    return sa.bindparam(name, type_=UTCDateTime())
+
+
 _OTHER = 4
 _BASE = 8
 
@@ -50,9 +67,7 @@ def score2(code: sa.ColumnElement[int], point: str) -> sa.ColumnElement[int]:
     return sa.case((rating_is(code, point, "yes"), 2), (rating_is(code, point, "partly"), 1), else_=0)
 
 
-def rated_debriefs(
-    rep_ids: Sequence[int], since: datetime, until: datetime, name: str = "rated"
-) -> sa.Subquery:
+def rated_debriefs(reps: Ids, since: Moment, until: Moment, name: str = "rated") -> sa.Subquery:
     """The reps' debriefs created in [since, until): id, person_id, account_id, created_at, outcome,
     the point-specific fields the patterns read, and `code` (the packed ratings)."""
     return (
@@ -71,7 +86,7 @@ def rated_debriefs(
             ratings_code(col(Debrief.id)).label("code"),
         )
         .where(
-            col(Debrief.person_id).in_(list(rep_ids)),
+            col(Debrief.person_id).in_(reps if isinstance(reps, sa.BindParameter) else list(reps)),
             col(Debrief.created_at) >= since,
             col(Debrief.created_at) < until,
         )

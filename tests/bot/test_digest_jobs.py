@@ -150,7 +150,7 @@ def test_cli_digest_preview(tmp_path, monkeypatch, capsys):
     anna = data["reps"][0]
     assert anna["deals"] == {"won": 1, "lost": 1, "win_rate": None}
     assert anna["meetings"] == {"count": 3, "closing": 2, "closing_rate": 2 / 3}
-    assert {k: anna["action_point"][k] for k in ("pattern", "count")} == {"pattern": "rating:opening", "count": 3}
+    assert (anna["action_point"]["pattern"], anna["action_point"]["count"]) == ("rating:opening", 3)
     assert anna["action_point"]["text"] and anna["action_point"]["example_debrief_id"] > 0
     assert (anna["action_points_open"], anna["action_points_done"]) == (0, 0)
     assert data["reps"][2]["action_point"] is None

@@ -125,13 +125,19 @@ async def test_coaching_figures_match_the_hand_count(db, clock, database_url):
     assert (rita.figures.deals, rita.figures.deals.win_rate) == (Deals(3, 2), 0.6)
     assert (sem.figures.deals, sem.figures.deals.win_rate) == (Deals(0, 1), None)
     assert (d.team.closing, d.team.debriefs) == (4, 7)
-    assert (rita.figures.closing, rita.figures.debriefs, sem.figures.closing, sem.figures.debriefs) == (3, 5, 1, 2)
+    assert (rita.figures.closing, rita.figures.debriefs, sem.figures.closing, sem.figures.debriefs) == (
+        3,
+        5,
+        1,
+        2,
+    )
     assert [m.deals for m in d.months] == [Deals()] * 3 + [Deals(6, 9), Deals(2, 4), Deals(4, 7)]
 
     opening = d.evidence["opening"]
     assert opening == E(well_won=8, well_n=17, weak_won=4, weak_n=15)
     # 8/17 = .4706, Wilson [.2617, .6904]; 4/15 = .2667, Wilson [.1090, .5195]; Newcombe:
-    # d = .2039, low = d − √((.4706 − .2617)² + (.5195 − .2667)²), high = d + √((.6904 − .4706)² + (.2667 − .1090)²)
+    # d = .2039, low = d − √((.4706 − .2617)² + (.5195 − .2667)²),
+    # high = d + √((.6904 − .4706)² + (.2667 − .1090)²)
     assert wilson(8, 17) == (pytest.approx(0.26165, abs=1e-4), pytest.approx(0.69037, abs=1e-4))
     interval = opening.interval
     assert interval.method == "newcombe"
@@ -161,7 +167,12 @@ async def test_coaching_figures_match_the_hand_count(db, clock, database_url):
 
     # action points: Rita's is open; Sem's was done on 11-25 (this period), his older one was
     # closed on 10-01 (not this period, not followed)
-    assert (rita.action_points_open, rita.action_points_done, sem.action_points_open, sem.action_points_done) == (
+    assert (
+        rita.action_points_open,
+        rita.action_points_done,
+        sem.action_points_open,
+        sem.action_points_done,
+    ) == (
         1,
         0,
         0,
@@ -212,10 +223,13 @@ async def test_english_text_leads_with_the_how(db, clock):
     assert "Customer meetings without a debrief: 1." in summary.items
     assert "Next steps without follow-up: 1." in summary.items
     assert summary.items[-1].startswith("How this is counted: a deal is an account's run of meetings")
-    assert any(i.startswith("Your team's own evidence: too few concluded deals since Tue 1 Sept 2026") for i in summary.items)
+    assert any(
+        i.startswith("Your team's own evidence: too few concluded deals since Tue 1 Sept 2026")
+        for i in summary.items
+    )
     assert (
-        "More given than got across the team: make “what did we get back for it?” a question in your one-to-ones."
-        in summary.items
+        "More given than got across the team: make “what did we get back for it?” a question in "
+        "your one-to-ones." in summary.items
     )
     # each rep: the action point and the one-to-one question first, then the figures
     assert anna.items[:3] == (
@@ -257,7 +271,9 @@ async def test_dutch_wording(db, clock):
     assert "Klantgesprekken zonder debrief: 1." in summary.items
     assert "Vervolgstappen zonder opvolging: 1." in summary.items
     assert "Checklistscore 60%, gedaald (vorige periode 85%)." in anna.items
-    assert anna.items[0].startswith("Actiepunt op Commitment bij de opening: 3 van 6 gesprekken sinds ma 2 nov 2026:")
+    assert anna.items[0].startswith(
+        "Actiepunt op Commitment bij de opening: 3 van 6 gesprekken sinds ma 2 nov 2026:"
+    )
     assert any(i.startswith("Notitie bij") for i in anna.items)
     assert len(d.reps[0].notes) == 15  # three debriefs, five notes each
     text = " ".join(i for r in (summary, anna) for i in r.items)
@@ -272,21 +288,28 @@ async def test_dutch_wording(db, clock):
             "en",
             {
                 "win": "Win rate per deal: 3 of 6 concluded deals won (50%) (previous period 20%).",
-                "goal": "At or above the method's aim of 3 in 10: ask the rep with the best run to show the team what works.",
-                "closing": "Meetings that closed (the customer signed or agreed a concrete next step): 4 of 7 (57%).",
+                "goal": "At or above the method's aim of 3 in 10: ask the rep with the best run to "
+                "show the team what works.",
+                "closing": "Meetings that closed (the customer signed or agreed a concrete next "
+                "step): 4 of 7 (57%).",
                 "evidence": "Opening commitment: 8 of 17 vs 4 of 15, a difference of +20 percentage points "
                 "(95% interval −12 to +47, Newcombe's method).",
-                "hidden": "Too few deals yet to compare for: Interaction, Current situation, Concessions, Next step.",
+                "hidden": "Too few deals yet to compare for: Interaction, Current situation, "
+                "Concessions, Next step.",
                 "caveat": "This is an association in your team's deals, not proof that the point wins them.",
                 "actions": "Action points: 1 open, 1 done this period.",
-                "rita": "Action point on Opening commitment: 4 of 10 meetings since Mon 2 Nov 2026: the customer "
+                "rita": "Action point on Opening commitment: 4 of 10 meetings since Mon 2 Nov 2026: "
+                "the customer "
                 "set the agenda formally, often by mail (for example R16 Logistics, Wed 25 Nov 2026).",
                 "rita_win": "Win rate per deal: 3 of 5 concluded deals won (60%).",
-                "rita_moved": "Since the action point of Mon 16 Nov 2026 (still open): the customer set the agenda "
+                "rita_moved": "Since the action point of Mon 16 Nov 2026 (still open): the customer "
+                "set the agenda "
                 "formally, often by mail in 2 of 8 meetings; before it in 3 of 3.",
-                "sem": "Action point on Next step: 2 of 6 meetings since Mon 2 Nov 2026: the next step had no "
+                "sem": "Action point on Next step: 2 of 6 meetings since Mon 2 Nov 2026: the next "
+                "step had no "
                 "date (for example S12 Logistics, Tue 10 Nov 2026).",
-                "sem_moved": "Since the action point of Mon 2 Nov 2026 (done): the next step had no date in 2 of "
+                "sem_moved": "Since the action point of Mon 2 Nov 2026 (done): the next step had no "
+                "date in 2 of "
                 "6 meetings; before it in 0 of 3.",
                 "sem_counts": "Action points: 0 open, 1 done this period.",
             },
@@ -294,25 +317,35 @@ async def test_dutch_wording(db, clock):
         (
             "nl",
             {
-                "win": "Afsluitpercentage per deal: 3 van 6 afgeronde deals binnengehaald (50%) (vorige periode 20%).",
-                "goal": "Op of boven het doel van de methode, 3 op de 10: vraag de verkoper met de beste reeks om "
+                "win": "Afsluitpercentage per deal: 3 van 6 afgeronde deals binnengehaald (50%) "
+                "(vorige periode 20%).",
+                "goal": "Op of boven het doel van de methode, 3 op de 10: vraag de verkoper met de "
+                "beste reeks om "
                 "in het teamoverleg te laten zien wat werkt.",
-                "closing": "Gesprekken met een afsluiting (de klant tekende of sprak een concrete vervolgstap af): "
+                "closing": "Gesprekken met een afsluiting (de klant tekende of sprak een concrete "
+                "vervolgstap af): "
                 "4 van de 7 (57%).",
-                "evidence": "Commitment bij de opening: 8 van de 17 tegenover 4 van de 15, een verschil van +20 "
+                "evidence": "Commitment bij de opening: 8 van de 17 tegenover 4 van de 15, een "
+                "verschil van +20 "
                 "procentpunt (95%-interval −12 tot +47, methode van Newcombe).",
-                "hidden": "Nog te weinig deals om te vergelijken voor: Interactie, Huidige situatie, Concessies, "
+                "hidden": "Nog te weinig deals om te vergelijken voor: Interactie, Huidige "
+                "situatie, Concessies, "
                 "Volgende stap.",
-                "caveat": "Dit is een samenhang in de deals van je team, geen bewijs dat het punt ze binnenhaalt.",
+                "caveat": "Dit is een samenhang in de deals van je team, geen bewijs dat het punt "
+                "ze binnenhaalt.",
                 "actions": "Actiepunten: 1 open, 1 afgerond deze periode.",
-                "rita": "Actiepunt op Commitment bij de opening: 4 van 10 gesprekken sinds ma 2 nov 2026: de klant "
+                "rita": "Actiepunt op Commitment bij de opening: 4 van 10 gesprekken sinds ma 2 nov "
+                "2026: de klant "
                 "bepaalde de agenda formeel, vaak per mail (bijvoorbeeld R16 Logistics, wo 25 nov 2026).",
                 "rita_win": "Afsluitpercentage per deal: 3 van 5 afgeronde deals binnengehaald (60%).",
-                "rita_moved": "Sinds het actiepunt van ma 16 nov 2026 (staat nog open): de klant bepaalde de agenda "
+                "rita_moved": "Sinds het actiepunt van ma 16 nov 2026 (staat nog open): de klant "
+                "bepaalde de agenda "
                 "formeel, vaak per mail in 2 van 8 gesprekken; daarvoor in 3 van de 3.",
-                "sem": "Actiepunt op Volgende stap: 2 van 6 gesprekken sinds ma 2 nov 2026: de vervolgstap had "
+                "sem": "Actiepunt op Volgende stap: 2 van 6 gesprekken sinds ma 2 nov 2026: de "
+                "vervolgstap had "
                 "geen datum (bijvoorbeeld S12 Logistics, di 10 nov 2026).",
-                "sem_moved": "Sinds het actiepunt van ma 2 nov 2026 (afgerond): de vervolgstap had geen datum in 2 "
+                "sem_moved": "Sinds het actiepunt van ma 2 nov 2026 (afgerond): de vervolgstap had "
+                "geen datum in 2 "
                 "van 6 gesprekken; daarvoor in 0 van de 3.",
                 "sem_counts": "Actiepunten: 0 open, 1 afgerond deze periode.",
             },
@@ -359,9 +392,20 @@ async def test_json_contract(db, clock):
     }
     assert evidence["opening"]["interval"]["method"] == "newcombe"
     assert evidence["opening"]["interval"]["low"] == pytest.approx(-0.12407, abs=1e-4)
-    assert evidence["next_step"] == {"well_won": 12, "well_n": 31, "weak_won": 0, "weak_n": 1, "interval": None}
+    assert evidence["next_step"] == {
+        "well_won": 12,
+        "well_n": 31,
+        "weak_won": 0,
+        "weak_n": 1,
+        "interval": None,
+    }
     assert [m["month"] for m in team["win_rate_by_month"]][-1] == "2026-11"
-    assert team["win_rate_by_month"][-1] == {"month": "2026-11", "won": 4, "lost": 7, "win_rate": pytest.approx(4 / 11)}
+    assert team["win_rate_by_month"][-1] == {
+        "month": "2026-11",
+        "won": 4,
+        "lost": 7,
+        "win_rate": pytest.approx(4 / 11),
+    }
 
 
 async def test_channel_digest_needs_three_reps_and_shows_no_names(db, clock):

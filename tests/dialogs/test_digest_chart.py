@@ -19,7 +19,9 @@ from tests.digest_history import seed_coaching, seed_history
 
 async def _digest(db, clock, manager_id):
     async with db() as session:
-        (digest,) = await compute_digests(session=session, period=Period.ending(clock()), manager_ids=[manager_id])
+        (digest,) = await compute_digests(
+            session=session, period=Period.ending(clock()), manager_ids=[manager_id]
+        )
     return digest
 
 
@@ -38,11 +40,20 @@ async def test_heatmap_cells_and_colour_bar_agree(db, clock):
     assert [t.get_text() for t in heat.get_yticklabels()] == ["Rita Roos", "Sem Smit", "Team"]
     # weeks ending on the digest's weekday (Monday), labelled by that last day
     assert [t.get_text() for t in heat.get_xticklabels()] == [
-        "12 Oct", "19 Oct", "26 Oct", "2 Nov", "9 Nov", "16 Nov", "23 Nov", "30 Nov"
+        "12 Oct",
+        "19 Oct",
+        "26 Oct",
+        "2 Nov",
+        "9 Nov",
+        "16 Nov",
+        "23 Nov",
+        "30 Nov",
     ]
     assert heat.get_xlabel() == "Weeks ending on Monday"
     # every cell: its label is the share drawn in it and the debriefs behind it
-    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in _texts(heat, "cell")}
+    cells = {
+        (round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in _texts(heat, "cell")
+    }
     assert len(cells) == 24
     for (y, x), label in cells.items():
         week = (d.reps[y].weeks if y < 2 else d.weeks)[x]
@@ -61,14 +72,24 @@ async def test_heatmap_cells_and_colour_bar_agree(db, clock):
     assert list(bar.get_yticks()) == [0, 25, 50, 75, 100]
     # the second panel: win rate per month, n per point, the 1-in-10 start and 3-in-10 aim
     assert [t.get_text() for t in trend.get_xticklabels()] == [
-        "Jun 2026", "Jul 2026", "Aug 2026", "Sept 2026", "Oct 2026", "Nov 2026"  # en_GB
+        "Jun 2026",
+        "Jul 2026",
+        "Aug 2026",
+        "Sept 2026",
+        "Oct 2026",
+        "Nov 2026",  # en_GB
     ]
     assert [t.get_text() for t in _texts(trend, "month")] == ["no deals"] * 3 + ["n=15", "n=6", "n=11"]
     line = trend.get_lines()[0]
     assert np.allclose(line.get_ydata()[3:], [40.0, 100 / 3, 400 / 11])
-    assert sorted(ln.get_ydata()[0] for ln in trend.get_lines() if ln.get_linestyle() in (":", "--")) == [10, 30]
+    assert sorted(ln.get_ydata()[0] for ln in trend.get_lines() if ln.get_linestyle() in (":", "--")) == [
+        10,
+        30,
+    ]
     assert [t.get_text() for t in trend.get_legend().get_texts()] == [
-        "Start 1 in 10", "Aim 3 in 10", "open circle: fewer than 5 deals"
+        "Start 1 in 10",
+        "Aim 3 in 10",
+        "open circle: fewer than 5 deals",
     ]
 
 
