@@ -245,7 +245,7 @@ def _rep_rows(data: DigestData) -> dict[int, _RepRows]:
     for o in data.outcomes:
         rows[o.person_id].outcomes.append(o)
     for c in data.weekly:
-        rows[c.person_id].ratings[c.phase] = c.ratings
+        rows[c.person_id].ratings[c.bucket] = c.ratings
     for d in data.coaching.deals:
         r = rows[d.person_id]
         r.deals[d.bucket] = r.deals.get(d.bucket, Deals()).plus(Deals(d.won, d.lost))
@@ -278,7 +278,7 @@ def build_digests(
     tracked = {a.person_id: a for a in coaching.tracked}
     tracked_phases: dict[int, dict[int, PatternCount]] = defaultdict(dict)
     for c in coaching.tracked_patterns:
-        tracked_phases[c.person_id][c.phase] = c
+        tracked_phases[c.person_id][c.tracked] = c
     missed_m, missed_s = _by_person(data.missed_meetings), _by_person(data.missed_steps)
     notes = _by_person(data.notes)
     locale_of = {m.id: _locale(m, default_locale) for m in data.managers}

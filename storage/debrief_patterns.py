@@ -3,10 +3,10 @@
 A pattern is a condition on one debrief (its point-specific fields and its rating of the point),
 named `<what>:<detail>` (stored as ActionPoint.pattern). `weekly_pattern_counts` counts, per rep
 and period, the debriefs, their ratings per point and how many match each pattern, with the last
-filed matching debrief of the period (the highest id) as the example; the digest's checklist
-profile and the action points' patterns (the example from the most recent period that has one)
-both come from it. `tracked_pattern_counts` counts the same before
-and since each rep's tracked action point. One GROUP BY each over storage.rated_debriefs.
+filed matching debrief of the period (the highest id) as the example, split by how each debrief
+stands to the rep's followed action point (before it, since it). The digest's checklist profile,
+the action points' patterns (the example from the most recent period that has one) and how the
+followed point moved all come from this one GROUP BY over storage.rated_debriefs.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ PATTERN_POINTS: dict[str, str] = {name: point for name, (point, _) in PATTERNS.i
 @dataclass(frozen=True)
 class PatternCount:
     person_id: int
-    phase: int  # weekly: the period bucket (0 current); tracked: 0 before the action point, 1 since
+    bucket: int  # the period (0 the current one, 1 the one before, ...); -1 summed over periods
+    tracked: int  # -1 not followed, 0 before the rep's followed action point, 1 since it was set
     meetings: int
     ratings: dict[str, tuple[int, int, int]]  # point -> (yes, partly, no)
     counts: dict[str, int] = field(default_factory=dict)  # pattern -> matching debriefs
@@ -119,7 +120,13 @@ class PatternCount:
         counts = {k: self.counts.get(k, 0) + other.counts.get(k, 0) for k in PATTERNS}
         examples = {**other.examples, **self.examples}
         return PatternCount(
-            self.person_id, self.phase, self.meetings + other.meetings, ratings, counts, examples
+            self.person_id,
+            self.bucket,
+            self.tracked,
+            self.meetings + other.meetings,
+            ratings,
+            counts,
+            examples,
         )
 
 
@@ -146,38 +153,20 @@ def _rows(rows: Iterable[Sequence[Any]]) -> list[PatternCount]:
     points = CHECKLIST_POINTS
     for row in rows:
         values: list[Any] = list(row)
-        person, phase, meetings = int(values[0]), int(values[1]), int(values[2])
+        person, bucket, tracked, meetings = int(values[0]), int(values[1]), int(values[2]), int(values[3])
         ratings: dict[str, tuple[int, int, int]] = {
-            p: (int(values[3 + 3 * i] or 0), int(values[4 + 3 * i] or 0), int(values[5 + 3 * i] or 0))
+            p: (int(values[4 + 3 * i] or 0), int(values[5 + 3 * i] or 0), int(values[6 + 3 * i] or 0))
             for i, p in enumerate(points)
         }
-        rest = values[3 + 3 * len(points) :]
+        rest = values[4 + 3 * len(points) :]
         counts: dict[str, int] = {}
         examples: dict[str, int] = {}
         for i, name in enumerate(PATTERNS):
             counts[name] = int(rest[2 * i] or 0)
             if rest[2 * i + 1] is not None:
                 examples[name] = int(rest[2 * i + 1])
-        out.append(PatternCount(person, phase, meetings, ratings, counts, examples))
+        out.append(PatternCount(person, bucket, tracked, meetings, ratings, counts, examples))
     return out
-
-
-@lru_cache(maxsize=8)
-def _weekly_statement(buckets: int) -> sa.Select[*tuple[Any, ...]]:
-    r = rated_debriefs(rep_ids(), moment(f"bucket_{buckets - 1}"), moment("until")).c
-    whens = [(r.created_at >= moment(f"bucket_{i}"), i) for i in range(buckets - 1)]
-    bucket = sa.case(*whens, else_=buckets - 1).label("bucket")
-    return sa.select(r.person_id, bucket, *_columns(r)).group_by(r.person_id, bucket)
-
-
-async def weekly_pattern_counts(
-    *, session: AsyncSession, rep_ids: Sequence[int], bucket_starts: Sequence[datetime], until: datetime
-) -> list[PatternCount]:
-    """Per rep and bucket (0 = [bucket_starts[0], until), 1 the one before, ...): debriefs, ratings
-    per point and each pattern's count; buckets are consecutive, newest first."""
-    params: dict[str, Any] = {"rep_ids": list(rep_ids), "until": until}
-    params |= {f"bucket_{i}": start for i, start in enumerate(bucket_starts)}
-    return _rows(await session.execute(_weekly_statement(len(bucket_starts)), params))
 
 
 def followed_action_points(reps: Ids, finished_since: Moment) -> sa.ColumnElement[bool]:
@@ -188,8 +177,8 @@ def followed_action_points(reps: Ids, finished_since: Moment) -> sa.ColumnElemen
     )
 
 
-@lru_cache(maxsize=4)
-def _tracked_statement(before: timedelta) -> sa.Select[*tuple[Any, ...]]:
+@lru_cache(maxsize=8)
+def _weekly_statement(buckets: int, before: timedelta) -> sa.Select[*tuple[Any, ...]]:
     since_by_rep = (
         sa.select(
             col(ActionPoint.person_id).label("person_id"),
@@ -197,38 +186,63 @@ def _tracked_statement(before: timedelta) -> sa.Select[*tuple[Any, ...]]:
         )
         .where(followed_action_points(rep_ids(), moment("finished_since")))
         .group_by(col(ActionPoint.person_id))
-        .subquery("tracked")
+        .subquery("followed")
     )
-    r = rated_debriefs(rep_ids(), moment("earliest"), moment("until")).c
-    since = since_by_rep.c.since
-    phase = sa.case((r.created_at >= since, 1), else_=0).label("phase")
+    rated = rated_debriefs(rep_ids(), moment("read_from"), moment("until"))
+    r, since = rated.c, since_by_rep.c.since
+    whens = [(r.created_at >= moment(f"bucket_{i}"), i) for i in range(buckets)]
+    bucket = sa.case(*whens, else_=buckets).label("bucket")
+    tracked = sa.case(
+        (since.is_(None), -1),
+        (r.created_at >= since, 1),
+        (r.created_at >= _Earlier(since, before), 0),
+        else_=-1,
+    ).label("tracked")
     return (
-        sa.select(r.person_id, phase, *_columns(r))
-        .join(since_by_rep, since_by_rep.c.person_id == r.person_id)
-        .where(r.created_at >= _Earlier(since, before))
-        .group_by(r.person_id, phase)
+        sa.select(r.person_id, bucket, tracked, *_columns(r))
+        .select_from(rated.outerjoin(since_by_rep, since_by_rep.c.person_id == r.person_id))
+        .group_by(r.person_id, bucket, tracked)
     )
 
 
-async def tracked_pattern_counts(
+async def weekly_pattern_counts(
     *,
     session: AsyncSession,
     rep_ids: Sequence[int],
-    finished_since: datetime,
-    earliest: datetime,
-    before: timedelta,
+    bucket_starts: Sequence[datetime],
     until: datetime,
+    finished_since: datetime,
+    followed_from: datetime | None,
+    before: timedelta,
 ) -> list[PatternCount]:
-    """Per rep, for their latest followed action point (`followed_action_points`) set at `since`:
-    phase 0 = [since - before, since), 1 = [since, until). `earliest` (the first `since` minus
-    `before`) bounds what is read at all."""
-    params = {
+    """Per rep, period and how a debrief stands to the rep's followed action point: the debriefs,
+    their ratings per point and each pattern's count. Periods are `bucket_starts` (newest first;
+    0 = [bucket_starts[0], until)); the action point followed is the rep's latest of
+    `followed_action_points(…, finished_since)`, set at `since`: tracked 1 = [since, until), 0 =
+    [since - before, since). `followed_from` (the first `since` minus `before`, None without any)
+    reaches back further than the periods when it must: those rows have bucket len(bucket_starts)."""
+    read_from = min(bucket_starts[-1], followed_from) if followed_from else bucket_starts[-1]
+    params: dict[str, Any] = {
         "rep_ids": list(rep_ids),
-        "finished_since": finished_since,
-        "earliest": earliest,
         "until": until,
+        "finished_since": finished_since,
+        "read_from": read_from,
     }
-    return _rows(await session.execute(_tracked_statement(before), params))
+    params |= {f"bucket_{i}": start for i, start in enumerate(bucket_starts)}
+    return _rows(await session.execute(_weekly_statement(len(bucket_starts), before), params))
+
+
+def merged(rows: Iterable[PatternCount], *, bucket: bool, tracked: bool) -> list[PatternCount]:
+    """The rows summed per rep (and per bucket and/or tracked phase where asked to keep them);
+    newest period first, so each pattern's example is the most recent period's."""
+    out: dict[tuple[int, int, int], PatternCount] = {}
+    for c in sorted(rows, key=lambda c: c.bucket):
+        key = (c.person_id, c.bucket if bucket else -1, c.tracked if tracked else -1)
+        if key in out:
+            out[key] = out[key].plus(c)
+        else:
+            out[key] = PatternCount(key[0], key[1], key[2], c.meetings, c.ratings, c.counts, c.examples)
+    return list(out.values())
 
 
 async def example_meetings(*, session: AsyncSession, debrief_ids: Sequence[int]) -> dict[int, ExampleMeeting]:

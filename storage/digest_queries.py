@@ -1,9 +1,9 @@
 """The digest's figures as indexed aggregates: a fixed handful of GROUP BY queries per batch.
 
-`load_digest_data` answers for one manager or for every manager at once with the same eleven
-statements (twelve with notes; six for the figures, five storage.digest_coaching's; one more on
-PostgreSQL, which sets how they are planned): the number of queries never grows with the number of
-reps or managers. Debriefs are reached through
+`load_digest_data` answers for one manager or for every manager at once with the same ten
+statements (eleven with notes; six for the figures and patterns, four storage.digest_coaching's;
+one more on PostgreSQL, which sets how they are planned): the number of queries never grows with
+the number of reps or managers. Debriefs are reached through
 ix_debrief_person_created (person_id IN the reps' ids, created_at in the window) and their answers
 through the (debrief_id, point) unique index, so the cost follows the weeks the digest looks at,
 not the whole history.
@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from storage.debrief_patterns import PatternCount, weekly_pattern_counts
-from storage.digest_coaching import CoachingData, load_coaching_data
+from storage.debrief_patterns import PatternCount, merged, weekly_pattern_counts
+from storage.digest_coaching import CoachingData, followed_actions, load_coaching_data
 from storage.models import Account, Debrief, DebriefAnswer, Meeting, Person, not_null
 from storage.sales_teams import Team
 
@@ -142,7 +142,7 @@ class DigestData:
     period: Period
     managers: list[ManagerRow]
     reps: list[RepRow]
-    weekly: list[PatternCount]  # per rep and trend bucket (phase): ratings per point, patterns
+    weekly: list[PatternCount]  # per rep and trend bucket: ratings per point, patterns
     outcomes: list[OutcomeCount]
     missed_meetings: list[MissedMeeting]
     missed_steps: list[MissedStep]
@@ -235,11 +235,20 @@ async def load_digest_data(
     in_team = col(Debrief.person_id).in_(rep_ids)
     window_end = col(Debrief.created_at) < period.end
 
-    # 3. per rep and trend bucket: the checklist ratings per point and the debrief patterns
-    starts = [period.bucket_start(i) for i in range(period.buckets)]
-    weekly = await weekly_pattern_counts(
-        session=session, rep_ids=rep_ids, bucket_starts=starts, until=period.end
+    # 3. the reps' followed action points (open, or finished this period), then 4. per rep and
+    # trend bucket the checklist ratings per point and the debrief patterns, before and since them
+    followed = await followed_actions(session=session, rep_ids=rep_ids, finished_since=period.start)
+    firsts = [a.created_at for a in followed.values()]
+    counted = await weekly_pattern_counts(
+        session=session,
+        rep_ids=rep_ids,
+        bucket_starts=[period.bucket_start(i) for i in range(period.buckets)],
+        until=period.end,
+        finished_since=period.start,
+        followed_from=min(firsts) - period.pattern_window if firsts else None,
+        before=period.pattern_window,
     )
+    weekly = merged([c for c in counted if c.bucket < period.buckets], bucket=True, tracked=False)
     whens = [(col(Debrief.created_at) >= period.bucket_start(i), i) for i in range(period.buckets - 1)]
     bucket_n = sa.case(*whens, else_=period.buckets - 1).label("bucket")
     history_start = col(Debrief.created_at) >= period.bucket_start(period.buckets - 1)
@@ -350,11 +359,7 @@ async def load_digest_data(
         )
         notes = [NoteRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), r[4]) for r in note_rows]
 
-    # 7-11. deals, the team's evidence and action points (storage.digest_coaching)
-    patterns: dict[int, PatternCount] = {}
-    for c in sorted(weekly, key=lambda c: c.phase):  # the newest period first: its example stays
-        if c.phase < period.pattern_buckets:
-            patterns[c.person_id] = patterns[c.person_id].plus(c) if c.person_id in patterns else c
+    # 9-11. deals, the team's evidence and the action points' counts (storage.digest_coaching)
     coaching = await load_coaching_data(
         session=session,
         rep_ids=rep_ids,
@@ -363,8 +368,11 @@ async def load_digest_data(
         end=period.end,
         month_starts=period.month_starts(),
         evidence_start=period.evidence_start,
-        patterns=list(patterns.values()),
-        pattern_window=period.pattern_window,
+        patterns=merged(
+            [c for c in weekly if c.bucket < period.pattern_buckets], bucket=False, tracked=False
+        ),
+        tracked=followed,
+        tracked_patterns=merged([c for c in counted if c.tracked >= 0], bucket=False, tracked=True),
     )
     return DigestData(
         period, managers, reps, weekly, outcomes, missed_meetings, missed_steps, notes, coaching
