@@ -46,7 +46,9 @@ TeamIds = Sequence[int]  # the reps' person ids
 @dataclass(frozen=True)
 class DealSource:
     """Conclusion events of one origin: rows (person_id, account_id, at, outcome won|lost,
-    debrief_id or NULL) for reps in `team_ids` with `at` in [since, until)."""
+    debrief_id or NULL) for reps in `team_ids` with `at` in [since, until). The arguments are
+    usually bind parameters (the digest builds its statements once): use them in SQL only, as
+    `debrief_conclusions` does (e.g. crm_deal_outcome's person_id, account_id, closed_at, outcome)."""
 
     name: str
     conclusions: Callable[[Ids, Moment, Moment], sa.Select[*tuple[Any, ...]]]
