@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.action_points import NOTICE
-from dialogs.checklist import POINTS
 from dialogs.commands import Command
 from dialogs.context import CoachContext
 from dialogs.debrief import Rep
@@ -26,6 +25,7 @@ from dialogs.text import Texts
 from dialogs.validation import clean_text
 from storage import outbox, sales_teams
 from storage.action_points import TEXT_LIMIT, assign_action_point, same_open_point
+from storage.debrief_patterns import PATTERN_POINTS
 from storage.models import Debrief, DialogState, Person
 
 REPEAT = "repeat"  # Reply.meta key: the point was already set (a form sent twice), nothing new
@@ -160,10 +160,10 @@ async def assign_reply(
         if already is not None:  # the same form sent twice, a double click: one point
             return [Reply(kind="info", text=t(texts, loc, "already_assigned", rep=_name(target),
                                               text=request.text), meta={REPEAT: True})]
-        point = _point_of(request.pattern)
+        pattern = request.pattern if request.pattern in PATTERN_POINTS else None  # what it targets
         row = await assign_action_point(
             session=session, workspace_id=me.workspace_id, person_id=target.id, manager_id=rep.id,
-            text=request.text, pattern=request.pattern, point=point,
+            text=request.text, pattern=pattern, point=PATTERN_POINTS.get(pattern or ""),
             example_debrief_id=await _own_debrief(session, target, request.example_debrief_id), now=now,
         )
         await outbox.enqueue(
@@ -172,15 +172,6 @@ async def assign_reply(
         )
     return [Reply(kind="saved", text=t(texts, loc, "assigned", rep=_name(target), text=request.text),
                   meta={"action_point": row.id, "person_id": target.id})]
-
-
-def _point_of(pattern: str | None) -> str | None:
-    """The checklist point a proposal's pattern is about ("rating:opening", "agenda:…")."""
-    if pattern is None:
-        return None
-    head, _, tail = pattern.partition(":")
-    point = tail if head == "rating" else {"agenda": "opening"}.get(head, head)
-    return point if point in POINTS else None
 
 
 async def _own_debrief(session: AsyncSession, rep: Person, debrief_id: int | None) -> int | None:

@@ -70,7 +70,10 @@ async def test_the_journey_proposed_edited_sent_shown_nudged_done_and_counted(
     (form,) = [b for b in buttons(json.loads(body)["blocks"]) if b["action_id"] == ACTION_FORM]
     assert form["text"]["text"] == "Send to Sanne de Vries"
     proposal = json.loads(form["value"])
-    assert proposal["command"].startswith(f"assign #{sanne.id}")
+    proposed = rep_in(await digest_of(live_app.coach, maartje.id), sanne.id)["action_point"]
+    assert proposed["pattern"] == "agenda:customer_formal" and proposed["count"] == 3  # her history
+    assert proposal["text"] == proposed["text"]
+    assert proposal["command"] == f"assign #{sanne.id} ({proposed['pattern']},{proposed['example_debrief_id']}):"
     before = len(slack_api.to("views.open"))
     assert (await slack.action(ACTION_FORM, form["value"], user=MAARTJE))[0] == 200
     view = opened((await slack_api.wait_for("views.open", before + 1))[-1])
@@ -87,7 +90,9 @@ async def test_the_journey_proposed_edited_sent_shown_nudged_done_and_counted(
     await settle(live_app)
     (point,) = await points(live_app.coach)
     assert (point.person_id, point.manager_id, point.status) == (sanne.id, maartje.id, "open")
-    assert point.text == edited
+    assert point.text == edited  # edited, still aimed at what the digest proposed it for
+    assert (point.pattern, point.point, point.example_debrief_id) == (
+        "agenda:customer_formal", "opening", proposed["example_debrief_id"])
     assert "Sent to Sanne de Vries" in shown(dms_to(slack_api, MAARTJE)[-1])
 
     # shown to the rep at once, exactly once, with who asked and a Done button
