@@ -95,6 +95,10 @@ async def test_the_action_point_journey_as_maartje_and_back_as_sanne(
     form = forms["Sanne de Vries"]
     sanne = await person_by_email(live_app, SANNE)
     assert form["command"].startswith(f"assign #{sanne.id}") and form["button"] == "Send to Sanne de Vries"
+    maartje = await person_by_email(live_app, MAARTJE)
+    assert maartje.id is not None and sanne.id is not None
+    proposed = rep_in(await digest_of(live_app.coach, maartje.id), sanne.id)["action_point"]
+    assert proposed is not None and form["text"] == proposed["text"]  # the digest's own proposal
 
     # edited and sent, as the page sends it: the form's command and the edited text
     edited = "Before the Acme meeting, mail them and propose your own agenda"
@@ -125,8 +129,6 @@ async def test_the_action_point_journey_as_maartje_and_back_as_sanne(
     assert [p.status for p in await points(live_app.coach)] == ["done", "open"]
 
     # reported in the next digest
-    maartje = await person_by_email(live_app, MAARTJE)
-    assert maartje.id is not None and sanne.id is not None
     part = rep_in(await digest_of(live_app.coach, maartje.id), sanne.id)
     assert (part["action_points_open"], part["action_points_done"]) == (0, 1)
 

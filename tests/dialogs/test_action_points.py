@@ -237,10 +237,12 @@ async def test_the_preparation_and_the_nudge_remind_until_it_is_done(coach, cloc
         planned = {o.kind: o.due_at for o in await session.scalars(sa.select(Outbox))}
     clock.now = planned["prepare"]
     (prepared,) = [m.replies for _, m in (await deliver(coach)).sent]
-    assert prepared[0].kind == "prepare" and prepared[-1].items == (WHO_ASKED[locale] + "ask for their agenda",)
+    assert prepared[0].kind == "prepare"
+    assert prepared[-1].items == (WHO_ASKED[locale] + "ask for their agenda",)
     assert [b.value for b in prepared[-1].buttons] == [f"done #{row.id}"]
 
     clock.now = planned["nudge"]
     await sanne.say(f"{DONE[locale]} 1")
     (nudged,) = [m.replies for _, m in (await deliver(coach)).sent]
-    assert nudged[0].kind == "nudge" and "ask for their agenda" not in texts_of(nudged)  # done: no reminder
+    assert nudged[0].kind == "nudge"
+    assert "ask for their agenda" not in texts_of(nudged)  # done: no reminder

@@ -73,7 +73,8 @@ async def test_the_journey_proposed_edited_sent_shown_nudged_done_and_counted(
     proposed = rep_in(await digest_of(live_app.coach, maartje.id), sanne.id)["action_point"]
     assert proposed["pattern"] == "agenda:customer_formal" and proposed["count"] == 3  # her history
     assert proposal["text"] == proposed["text"]
-    assert proposal["command"] == f"assign #{sanne.id} ({proposed['pattern']},{proposed['example_debrief_id']}):"
+    source = f"{proposed['pattern']},{proposed['example_debrief_id']}"
+    assert proposal["command"] == f"assign #{sanne.id} ({source}):"
     before = len(slack_api.to("views.open"))
     assert (await slack.action(ACTION_FORM, form["value"], user=MAARTJE))[0] == 200
     view = opened((await slack_api.wait_for("views.open", before + 1))[-1])

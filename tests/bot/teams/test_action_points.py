@@ -77,6 +77,8 @@ async def test_the_journey_in_teams(
     data = submit["data"]
     (box,) = [n for n in walk(digest.card) if n.get("id") == data["input"]]
     assert box["type"] == "Input.Text" and data["command"].startswith(f"assign #{sanne.id}")
+    proposed = rep_in(await digest_of(live_app.coach, maartje.id), sanne.id)["action_point"]
+    assert box["value"] == proposed["text"] and proposed["pattern"] in data["command"]
 
     # edited and sent (Teams posts the card's inputs merged with the submit's data)
     edited = "Call Acme before the meeting and ask what they would like to cover"
