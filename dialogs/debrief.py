@@ -17,7 +17,7 @@ from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, join, weekday_name
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality, assemble
-from storage import filing, outbox
+from storage import crm, filing, outbox
 from storage.debrief_insert import SignedOwner
 from storage.debriefs import (
     AnswerRow,
@@ -136,6 +136,7 @@ async def store_correction(
         session=session, debrief_id=debrief_id, person_id=rep.id, fields=fields, answers=answers,
         updated_at=ctx.clock(),
     )
+    await crm.plan_write(session=session, debrief_id=debrief_id, due_at=ctx.clock(), edit_of=ctx.clock())
     return stored.debrief.created_at
 
 

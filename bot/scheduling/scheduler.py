@@ -7,6 +7,10 @@ Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
 its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
+A kind that is work rather than a message (a CRM write) is an action instead: an async callable
+`(ctx, item) -> None` in `app[ACTIONS]` that does the work itself and raises DeliveryError to be
+retried (after `retry_after`) or failed (`permanent`); it runs whether or not the person can be
+reached on chat.
 A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
 debrief's tips, kind dialogs.debrief.TIPS) is followed by `Scheduler.wake()` (`wake_scheduler(app)`),
 so it is claimed within moments instead of at the next poll.
@@ -51,7 +55,7 @@ Rendered = list[Reply] | Outgoing | None
 Renderer = Callable[[CoachContext, outbox.Item], Awaitable[Rendered]]
 
 BatchRenderer = Callable[[CoachContext, Sequence[outbox.Item]], Awaitable[Mapping[int, Rendered]]]
-
+Action = Callable[[CoachContext, outbox.Item], Awaitable[None]]
 
 
 def renderers() -> dict[str, Renderer]:
@@ -111,12 +115,14 @@ class Scheduler:
         batch_kinds: Mapping[str, BatchRenderer] | None = None,
         worker: str | None = None,
         outcomes: Callable[[str, str], None] | None = None,
+        actions: Mapping[str, Action] | None = None,
     ) -> None:
         self.ctx = ctx
         self.outcomes = outcomes  # told (kind, "sent" | "retried" | "failed" | "cancelled"): /metrics
         self.senders = senders
         self.config = config or SchedulerConfig()
         self.kinds = renderers() if kinds is None else kinds
+        self.actions = actions or {}
         self.batch_kinds = batch_renderers() if batch_kinds is None and kinds is None else (batch_kinds or {})
         self.worker = worker or worker_name()
         bind = getattr(ctx.db, "kw", {}).get("bind")
@@ -193,7 +199,10 @@ class Scheduler:
 
         async def one(item: outbox.Item) -> None:
             async with gate:
-                await self.deliver(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
+                if item.kind in self.actions:
+                    await self.act(item)
+                else:
+                    await self.deliver(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
 
         await asyncio.gather(*(one(i) for i in ready))
         return len(items)
@@ -206,6 +215,8 @@ class Scheduler:
             return OutboxStatus.CANCELLED, "person no longer exists"
         if item.expires_at is not None and now >= item.expires_at:
             return OutboxStatus.EXPIRED, "no longer useful"
+        if item.kind in self.actions:
+            return None
         if not recipient.person.reachable:
             return OutboxStatus.CANCELLED, "skipped: person unreachable"
         if item.kind not in self.kinds and item.kind not in self.batch_kinds:
@@ -227,6 +238,22 @@ class Scheduler:
         return out
 
     # -- one row ----------------------------------------------------------------------------------
+    async def act(self, item: outbox.Item) -> None:
+        """Run an action row: done (sent), retried, or failed for good, as it says."""
+        try:
+            await self.actions[item.kind](self.ctx, item)
+        except DeliveryError as exc:
+            if exc.permanent:
+                return await self._final(item, OutboxStatus.FAILED, f"permanent: {exc.message}")
+            return await self._retry(item, exc.message, exc.retry_after)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return await self._retry(item, repr(exc), None)
+        except Exception as exc:
+            log.exception(msg.SCHEDULER_RENDER_FAILED.format(id=item.id, kind=item.kind))
+            return await self._retry(item, repr(exc), None)
+        await self._mark_sent(item.id)
+        self._count(item.kind, "sent")
+
     async def deliver(
         self,
         item: outbox.Item,
@@ -345,6 +372,8 @@ class Scheduler:
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 # Every outbox kind's renderer, built per app in create_app (an app may add its own kinds).
 RENDERERS = web.AppKey("renderers", dict[str, Renderer])
+# The action kinds (work the scheduler runs instead of sending: CRM writes), filled before it starts.
+ACTIONS = web.AppKey("actions", dict[str, Action])
 # Tests and operators may set this before the app starts (shorter lease, faster backoff).
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
 
@@ -361,7 +390,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     senders = app[SENDERS]  # its own statement: inline, mypy infers AppKey[Mapping] from the parameter
     scheduler = Scheduler(ctx=app[COACH], senders=senders, config=app.get(SCHEDULER_CONFIG),
                           kinds=app[RENDERERS], batch_kinds=batch_renderers(),
-                          outcomes=app[METRICS].outbox_outcome)
+                          outcomes=app[METRICS].outbox_outcome, actions=app.get(ACTIONS))
     app[SCHEDULER] = scheduler
     stop = asyncio.Event()
     tasks = [
