@@ -27,6 +27,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "team": ("team",),
     "export": ("export", "exporteer"),
     "forget": ("forget", "vergeet", "wis"),
+    "crm": ("crm",),  # the buttons of the CRM question (dialogs.crm_choice)
 }
 _BY_WORD = {word: name for name, words in WORDS.items() for word in words}
 _SPLIT = re.compile(r"^\s*/?(\S+)\s*(.*)$", re.S)

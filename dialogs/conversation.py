@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
-from dialogs import data_rights, schedule_commands, team
+from dialogs import crm_choice, data_rights, schedule_commands, team
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY, POINTS, ChecklistField
 from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
@@ -86,6 +86,9 @@ async def reply_to(
         return await COMMANDS[command.name](ctx, rep, channel, state, command)
     if state is not None and schedule_commands.is_button(command):  # a nudge's button mid-debrief
         acted = await schedule_commands.nudges(ctx, rep, channel, state, command)
+        return [*acted, _question(ctx, rep, state)]
+    if state is not None and crm_choice.is_choice(command):  # the CRM question's button mid-debrief
+        acted = await crm_choice.crm_command(ctx, rep, channel, state, command)
         return [*acted, _question(ctx, rep, state)]
     if state is not None and expect is None and command.name == "debrief" and not _asks_text(state):
         return await _start(ctx, rep, channel, command.arg)  # a new debrief replaces the draft
@@ -383,4 +386,5 @@ COMMANDS: dict[str, CommandHandler] = {
     "pause": schedule_commands.pause,
     "resume": schedule_commands.resume,
     "nudges": schedule_commands.nudges,
+    "crm": crm_choice.crm_command,
 }

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.checklist import FIELDS, POINTS, weakest_points
 from dialogs.context import CoachContext
+from dialogs.crm_entry import crm_name
 from dialogs.meetings import plan_follow_ups
 from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, join, weekday_name
@@ -289,6 +290,9 @@ def what_next(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief | None = Non
     else:
         lines.append(texts.message(loc, "next_private"))
     lines.append(texts.message(loc, "next_edit", days=ctx.edit_window_days))
+    if debrief is not None and rep.workspace_id in ctx.crm_of:  # the CRM's copy is the company's record
+        lines.append(texts.render(loc, "crm", "record_line", account=debrief.account,
+                                  crm=crm_name(ctx.crm_of[rep.workspace_id])))
     next_at = debrief.fields.get("next_meeting_at") if debrief is not None else None
     if isinstance(next_at, datetime) and next_at > ctx.clock():  # the pre-meeting nudge
         lines.append(texts.message(

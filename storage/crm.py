@@ -14,7 +14,17 @@ from sqlmodel import col
 
 from storage.crm_models import CrmAccountLink, CrmConnection, CrmDealOutcome, CrmOwner, CrmStatus
 from storage.engine import session_insert
-from storage.models import Account, Debrief, Outbox, OutboxStatus, Person, Role, Workspace, table_of
+from storage.models import (
+    Account,
+    Debrief,
+    Outbox,
+    OutboxStatus,
+    Person,
+    Role,
+    Workspace,
+    not_null,
+    table_of,
+)
 
 CRM_WRITE = "crm_write"  # outbox kind: write one debrief (its note and next-step task) into the CRM
 CRM_QUESTION = "crm_question"  # outbox kind: ask the rep which CRM company (or deal) an account is
@@ -59,8 +69,14 @@ async def connect(
         await session.execute(sa.delete(CrmAccountLink).where(col(CrmAccountLink.account_id).in_(accounts)))
         await session.execute(sa.delete(CrmOwner).where(col(CrmOwner.person_id).in_(people)))
     values = {
-        "crm": crm, "source": source, "tokens": tokens, "status": CrmStatus.CONNECTED, "reason": None,
-        "instance_url": instance_url, "external_org": external_org, "updated_at": now,
+        "crm": crm,
+        "source": source,
+        "tokens": tokens,
+        "status": CrmStatus.CONNECTED,
+        "reason": None,
+        "instance_url": instance_url,
+        "external_org": external_org,
+        "updated_at": now,
     }
     stmt = session_insert(session, CrmConnection).values(workspace_id=workspace_id, created_at=now, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
@@ -69,7 +85,9 @@ async def connect(
         .where(
             col(Outbox.kind) == CRM_WRITE,
             col(Outbox.status) == OutboxStatus.FAILED,
-            col(Outbox.person_id).in_(sa.select(col(Person.id)).where(col(Person.workspace_id) == workspace_id)),
+            col(Outbox.person_id).in_(
+                sa.select(col(Person.id)).where(col(Person.workspace_id) == workspace_id)
+            ),
         )
         .values(status=OutboxStatus.PENDING, attempts=0, due_at=now, last_error=None)
     )
@@ -84,7 +102,9 @@ async def save_tokens(
     values: dict[str, Any] = {"tokens": tokens, "updated_at": now}
     if instance_url:
         values["instance_url"] = instance_url
-    await session.execute(sa.update(CrmConnection).where(col(CrmConnection.id) == connection_id).values(values))
+    await session.execute(
+        sa.update(CrmConnection).where(col(CrmConnection.id) == connection_id).values(values)
+    )
 
 
 async def mark_broken(*, session: AsyncSession, connection_id: int, reason: str, now: datetime) -> bool:
@@ -112,13 +132,13 @@ async def connected_crms(*, session: AsyncSession) -> dict[int, str]:
 async def workspace_admins(*, session: AsyncSession, workspace_id: int) -> list[int]:
     """The people to tell about the workspace's CRM: its admins, else its managers."""
     rows = await session.execute(
-        sa.select(col(Person.id), col(Person.role)).where(
-            col(Person.workspace_id) == workspace_id, col(Person.role).in_([Role.ADMIN, Role.MANAGER])
-        ).order_by(col(Person.id))
+        sa.select(col(Person.id), col(Person.role))
+        .where(col(Person.workspace_id) == workspace_id, col(Person.role).in_([Role.ADMIN, Role.MANAGER]))
+        .order_by(col(Person.id))
     )
     found = rows.all()
-    admins = [int(i) for i, role in found if role == Role.ADMIN]
-    return admins or [int(i) for i, _ in found]
+    admins = [not_null(i) for i, role in found if role == Role.ADMIN]
+    return admins or [not_null(i) for i, _ in found]
 
 
 # -- the outbox rows that write a debrief ---------------------------------------------------------
@@ -134,15 +154,16 @@ async def plan_write(
     one INSERT ... SELECT (no row without a CRM). `edit_of`: a correction at that moment, its own
     row (the first write may be sent already); the write sends the debrief as it is then."""
     tail = "" if edit_of is None else f":u{int(edit_of.timestamp() * 1_000_000)}"
-    select = (
-        sa.select(
-            sa.literal(f"{WRITE_HEAD}{debrief_id}{tail}"), sa.literal(CRM_WRITE), _DEBRIEFS.c.person_id,
-            sa.literal({"debrief_id": debrief_id}, type_=_OUTBOX.c.payload.type), sa.literal(due_at,
-            type_=_OUTBOX.c.due_at.type), sa.literal(OutboxStatus.PENDING.value), sa.literal(0),
-            sa.literal(due_at, type_=_OUTBOX.c.created_at.type),
-        )
-        .where(_DEBRIEFS.c.id == debrief_id, connected(_DEBRIEFS.c.workspace_id))
-    )
+    select = sa.select(
+        sa.literal(f"{WRITE_HEAD}{debrief_id}{tail}"),
+        sa.literal(CRM_WRITE),
+        _DEBRIEFS.c.person_id,
+        sa.literal({"debrief_id": debrief_id}, type_=_OUTBOX.c.payload.type),
+        sa.literal(due_at, type_=_OUTBOX.c.due_at.type),
+        sa.literal(OutboxStatus.PENDING.value),
+        sa.literal(0),
+        sa.literal(due_at, type_=_OUTBOX.c.created_at.type),
+    ).where(_DEBRIEFS.c.id == debrief_id, connected(_DEBRIEFS.c.workspace_id))
     columns = ["dedup_key", "kind", "person_id", "payload", "due_at", "status", "attempts", "created_at"]
     stmt = session_insert(session, _OUTBOX).from_select(columns, select)
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["dedup_key"]))
@@ -152,8 +173,11 @@ async def wake_writes(*, session: AsyncSession, person_id: int, now: datetime) -
     """Bring the rep's waiting CRM writes forward (they waited for the rep's answer)."""
     result = await session.execute(
         sa.update(Outbox)
-        .where(col(Outbox.kind) == CRM_WRITE, col(Outbox.status) == OutboxStatus.PENDING,
-               col(Outbox.person_id) == person_id)
+        .where(
+            col(Outbox.kind) == CRM_WRITE,
+            col(Outbox.status) == OutboxStatus.PENDING,
+            col(Outbox.person_id) == person_id,
+        )
         .values(due_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -176,29 +200,36 @@ async def status_by_workspace(*, session: AsyncSession) -> list[WorkspaceStatus]
     counts = await session.execute(
         sa.select(col(Person.workspace_id), col(Outbox.status), sa.func.count())
         .join(Person, col(Person.id) == col(Outbox.person_id))
-        .where(col(Outbox.kind) == CRM_WRITE,
-               col(Outbox.status).in_([OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.FAILED]))
+        .where(
+            col(Outbox.kind) == CRM_WRITE,
+            col(Outbox.status).in_([OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.FAILED]),
+        )
         .group_by(col(Person.workspace_id), col(Outbox.status))
     )
     pending: dict[int, int] = {}
     failed: dict[int, int] = {}
-    for ws, status, n in counts.all():
+    for ws_id, status, n in counts.all():
         target = failed if status == OutboxStatus.FAILED else pending
-        target[int(ws)] = target.get(int(ws), 0) + int(n)
+        target[int(ws_id)] = target.get(int(ws_id), 0) + int(n)
     rows = await session.execute(
         sa.select(Workspace, CrmConnection)
         .outerjoin(CrmConnection, col(CrmConnection.workspace_id) == col(Workspace.id))
         .order_by(col(Workspace.id))
     )
     out = []
-    for ws, conn in rows.all():
-        wid = int(ws.id)
-        out.append(WorkspaceStatus(
-            workspace=f"{ws.platform}:{ws.external_id}", crm=conn.crm if conn else None,
-            status=conn.status if conn else None, reason=conn.reason if conn else None,
-            last_sync_at=conn.last_sync_at if conn else None,
-            pending=pending.get(wid, 0), failed=failed.get(wid, 0),
-        ))
+    for ws, conn in rows.tuples().all():
+        wid = not_null(ws.id)
+        out.append(
+            WorkspaceStatus(
+                workspace=f"{ws.platform}:{ws.external_id}",
+                crm=conn.crm if conn else None,
+                status=conn.status if conn else None,
+                reason=conn.reason if conn else None,
+                last_sync_at=conn.last_sync_at if conn else None,
+                pending=pending.get(wid, 0),
+                failed=failed.get(wid, 0),
+            )
+        )
     return out
 
 
@@ -223,22 +254,38 @@ async def save_outcomes(
     stmt = session_insert(session, CrmDealOutcome)
     stmt = stmt.on_conflict_do_update(
         index_elements=["crm", "external_deal_id"],
-        set_={"outcome": stmt.excluded.outcome, "closed_at": stmt.excluded.closed_at,
-              "account_id": stmt.excluded.account_id, "person_id": stmt.excluded.person_id},
+        set_={
+            "outcome": stmt.excluded.outcome,
+            "closed_at": stmt.excluded.closed_at,
+            "account_id": stmt.excluded.account_id,
+            "person_id": stmt.excluded.person_id,
+        },
     )
-    await session.execute(stmt, [
-        {"workspace_id": workspace_id, "crm": crm, "account_id": o.account_id, "person_id": o.person_id,
-         "outcome": o.outcome, "closed_at": o.closed_at, "external_deal_id": o.external_deal_id}
-        for o in outcomes
-    ])
+    await session.execute(
+        stmt,
+        [
+            {
+                "workspace_id": workspace_id,
+                "crm": crm,
+                "account_id": o.account_id,
+                "person_id": o.person_id,
+                "outcome": o.outcome,
+                "closed_at": o.closed_at,
+                "external_deal_id": o.external_deal_id,
+            }
+            for o in outcomes
+        ],
+    )
     return len(outcomes)
 
 
 async def clear_outcome(*, session: AsyncSession, crm: str, external_deal_id: str) -> None:
     """A deal reopened in the CRM: it has no outcome any more."""
-    await session.execute(sa.delete(CrmDealOutcome).where(
-        col(CrmDealOutcome.crm) == crm, col(CrmDealOutcome.external_deal_id) == external_deal_id
-    ))
+    await session.execute(
+        sa.delete(CrmDealOutcome).where(
+            col(CrmDealOutcome.crm) == crm, col(CrmDealOutcome.external_deal_id) == external_deal_id
+        )
+    )
 
 
 async def set_outcomes_since(*, session: AsyncSession, connection_id: int, since: datetime) -> None:
@@ -263,10 +310,17 @@ async def crm_outcomes_for(
     if not person_ids:
         return []
     rows = await session.execute(
-        sa.select(col(CrmDealOutcome.person_id), col(CrmDealOutcome.account_id),
-                  col(CrmDealOutcome.outcome), col(CrmDealOutcome.closed_at))
-        .where(col(CrmDealOutcome.person_id).in_(list(person_ids)),
-               col(CrmDealOutcome.closed_at) >= since, col(CrmDealOutcome.closed_at) < until)
+        sa.select(
+            col(CrmDealOutcome.person_id),
+            col(CrmDealOutcome.account_id),
+            col(CrmDealOutcome.outcome),
+            col(CrmDealOutcome.closed_at),
+        )
+        .where(
+            col(CrmDealOutcome.person_id).in_(list(person_ids)),
+            col(CrmDealOutcome.closed_at) >= since,
+            col(CrmDealOutcome.closed_at) < until,
+        )
         .order_by(col(CrmDealOutcome.closed_at), col(CrmDealOutcome.id))
     )
     return [OutcomeRow(p, int(a), str(o), c) for p, a, o, c in rows.all()]
@@ -276,3 +330,20 @@ async def delete_outcomes_before(*, session: AsyncSession, cutoff: datetime) -> 
     """Retention: local copies of deals closed before `cutoff`."""
     result = await session.execute(sa.delete(CrmDealOutcome).where(col(CrmDealOutcome.closed_at) < cutoff))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def server_workspace(*, session: AsyncSession, named: str | None) -> tuple[int | None, str]:
+    """The workspace a server-wide CRM credential serves: `named` ("slack:T0123"), else the only
+    workspace there is; (None, why) when there is none yet or several to choose from."""
+    if named:
+        platform, _, external = named.partition(":")
+        found = await session.scalar(
+            sa.select(col(Workspace.id)).where(
+                col(Workspace.platform) == platform, col(Workspace.external_id) == external
+            )
+        )
+        return (int(found), "") if found is not None else (None, f"no workspace {named} yet")
+    ids = list((await session.scalars(sa.select(col(Workspace.id)).limit(2))).all())
+    if len(ids) == 1:
+        return not_null(ids[0]), ""
+    return None, "no workspace yet" if not ids else "several workspaces: set crm.workspace in app.yaml"

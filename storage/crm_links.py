@@ -14,7 +14,7 @@ from sqlmodel import col
 from storage.crm_models import CrmAccountLink, CrmOwner, CrmRecord
 from storage.debriefs import StoredDebrief, debriefs_by_id
 from storage.engine import session_insert
-from storage.models import Account, Debrief, Person
+from storage.models import Account, Debrief, Outbox, Person
 
 
 # -- the debrief to write ---------------------------------------------------------------------------
@@ -32,12 +32,14 @@ async def write_subject(*, session: AsyncSession, debrief_id: int) -> WriteSubje
     found = (await debriefs_by_id(session=session, debrief_ids=[debrief_id])).get(debrief_id)
     if found is None:
         return None
-    row = (await session.execute(
-        sa.select(Account, Person)
-        .join(Debrief, col(Debrief.account_id) == col(Account.id))
-        .join(Person, col(Person.id) == col(Debrief.person_id))
-        .where(col(Debrief.id) == debrief_id)
-    )).first()
+    row = (
+        await session.execute(
+            sa.select(Account, Person)
+            .join(Debrief, col(Debrief.account_id) == col(Account.id))
+            .join(Person, col(Person.id) == col(Debrief.person_id))
+            .where(col(Debrief.id) == debrief_id)
+        )
+    ).first()
     return None if row is None else WriteSubject(found, row[0], row[1])
 
 
@@ -52,7 +54,9 @@ async def account_reps(*, session: AsyncSession, account_ids: list[int]) -> dict
         .subquery()
     )
     rows = await session.execute(
-        sa.select(col(Debrief.account_id), col(Debrief.person_id)).join(latest, latest.c.last == col(Debrief.id))
+        sa.select(col(Debrief.account_id), col(Debrief.person_id)).join(
+            latest, latest.c.last == col(Debrief.id)
+        )
     )
     return {int(a): int(p) for a, p in rows.all()}
 
@@ -83,15 +87,22 @@ async def save_account_link(
     deal_id: str | None = None,
     deal_decided: bool = False,
 ) -> None:
-    values = {"company_id": company_id, "company_name": company_name[:300], "matched_by": matched_by,
-              "deal_id": deal_id, "deal_decided": deal_decided, "decided_at": now}
+    values = {
+        "company_id": company_id,
+        "company_name": company_name[:300],
+        "matched_by": matched_by,
+        "deal_id": deal_id,
+        "deal_decided": deal_decided,
+        "decided_at": now,
+    }
     stmt = session_insert(session, CrmAccountLink).values(account_id=account_id, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["account_id"], set_=values))
 
 
 async def save_deal(*, session: AsyncSession, account_id: int, deal_id: str | None, now: datetime) -> None:
     await session.execute(
-        sa.update(CrmAccountLink).where(col(CrmAccountLink.account_id) == account_id)
+        sa.update(CrmAccountLink)
+        .where(col(CrmAccountLink.account_id) == account_id)
         .values(deal_id=deal_id, deal_decided=True, decided_at=now)
     )
 
@@ -103,9 +114,11 @@ async def owner_of(*, session: AsyncSession, person_id: int) -> CrmOwner | None:
 
 async def save_owner(*, session: AsyncSession, person_id: int, owner_id: str | None, now: datetime) -> None:
     stmt = session_insert(session, CrmOwner).values(person_id=person_id, owner_id=owner_id, matched_at=now)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["person_id"], set_={"owner_id": owner_id, "matched_at": now}
-    ))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["person_id"], set_={"owner_id": owner_id, "matched_at": now}
+        )
+    )
 
 
 async def people_by_owner(*, session: AsyncSession, workspace_id: int) -> dict[str, int]:
@@ -137,9 +150,11 @@ async def claim_record(
 ) -> Claimed:
     """Claim the creation of a debrief's note or task, or say why not (see Claim). Commit right
     after: the claim is what keeps a second replica from creating a twin."""
-    stmt = session_insert(session, CrmRecord).values(
-        debrief_id=debrief_id, kind=kind, marker=marker, started_at=now
-    ).on_conflict_do_nothing(index_elements=["debrief_id", "kind"])
+    stmt = (
+        session_insert(session, CrmRecord)
+        .values(debrief_id=debrief_id, kind=kind, marker=marker, started_at=now)
+        .on_conflict_do_nothing(index_elements=["debrief_id", "kind"])
+    )
     inserted = (await session.execute(stmt)).rowcount  # type: ignore[attr-defined]
     record = await session.scalar(
         sa.select(CrmRecord).where(col(CrmRecord.debrief_id) == debrief_id, col(CrmRecord.kind) == kind)
@@ -153,9 +168,13 @@ async def claim_record(
         return Claimed(Claim.BUSY, record.id, None)
     taken = await session.execute(  # the unknown outcome is ours to settle, once
         sa.update(CrmRecord)
-        .where(col(CrmRecord.id) == record.id, col(CrmRecord.external_id).is_(None),
-               col(CrmRecord.started_at).is_(None) if record.started_at is None
-               else col(CrmRecord.started_at) == record.started_at)
+        .where(
+            col(CrmRecord.id) == record.id,
+            col(CrmRecord.external_id).is_(None),
+            col(CrmRecord.started_at).is_(None)
+            if record.started_at is None
+            else col(CrmRecord.started_at) == record.started_at,
+        )
         .values(started_at=now)
     )
     if not taken.rowcount:  # type: ignore[attr-defined]
@@ -165,7 +184,8 @@ async def claim_record(
 
 async def record_written(*, session: AsyncSession, record_id: int, external_id: str, now: datetime) -> None:
     await session.execute(
-        sa.update(CrmRecord).where(col(CrmRecord.id) == record_id)
+        sa.update(CrmRecord)
+        .where(col(CrmRecord.id) == record_id)
         .values(external_id=external_id, started_at=None, written_at=now)
     )
 
@@ -173,7 +193,8 @@ async def record_written(*, session: AsyncSession, record_id: int, external_id: 
 async def record_unknown(*, session: AsyncSession, record_id: int) -> None:
     """The create's outcome is unknown (a timeout, a 5xx): the next try searches first."""
     await session.execute(
-        sa.update(CrmRecord).where(col(CrmRecord.id) == record_id, col(CrmRecord.external_id).is_(None))
+        sa.update(CrmRecord)
+        .where(col(CrmRecord.id) == record_id, col(CrmRecord.external_id).is_(None))
         .values(started_at=None)
     )
 
@@ -183,3 +204,33 @@ async def record_not_created(*, session: AsyncSession, record_id: int) -> None:
     await session.execute(
         sa.delete(CrmRecord).where(col(CrmRecord.id) == record_id, col(CrmRecord.external_id).is_(None))
     )
+
+
+# -- the rep's choice -----------------------------------------------------------------------------------
+def question_key(ask: str, account_id: int) -> str:
+    """The one outbox row that asks about an account (`ask`: company | deal): asked once."""
+    return f"crm:ask:{ask}:{account_id}"
+
+
+async def asked(*, session: AsyncSession, ask: str, account_id: int) -> dict[str, object] | None:
+    """The payload of the question asked about this account (its candidates), if one was planned."""
+    payload = await session.scalar(
+        sa.select(col(Outbox.payload)).where(col(Outbox.dedup_key) == question_key(ask, account_id))
+    )
+    return dict(payload) if isinstance(payload, dict) else None
+
+
+async def workspace_account(*, session: AsyncSession, account_id: int, workspace_id: int) -> Account | None:
+    return await session.scalar(
+        sa.select(Account).where(col(Account.id) == account_id, col(Account.workspace_id) == workspace_id)
+    )
+
+
+async def release_deals(*, session: AsyncSession, deal_ids: list[str]) -> None:
+    """Deals closed in the CRM: their accounts' next debrief looks for the open deal again."""
+    if deal_ids:
+        await session.execute(
+            sa.update(CrmAccountLink)
+            .where(col(CrmAccountLink.deal_id).in_(deal_ids))
+            .values(deal_id=None, deal_decided=False)
+        )

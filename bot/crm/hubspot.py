@@ -20,12 +20,20 @@ from bot.crm.transport import Transport, Verdict, post_form
 NAME = "hubspot"
 # HubSpot-defined association types (v4): note->company, note->deal, task->company, task->deal.
 NOTE_COMPANY, NOTE_DEAL, TASK_COMPANY, TASK_DEAL = 190, 214, 192, 216
-SCOPES = ("oauth crm.objects.companies.read crm.objects.deals.read crm.objects.owners.read "
-          "crm.objects.contacts.write")
+SCOPES = (
+    "oauth crm.objects.companies.read crm.objects.deals.read crm.objects.owners.read "
+    "crm.objects.contacts.write"
+)
 DAILY_BACKOFF = 3600.0  # the day's calls are used up: try again in an hour
 MAX_PAGES = 10  # deals read per poll: 10 pages of 100; the watermark carries on next time
-_DEAL_PROPS = ["dealname", "hs_is_closed", "hs_is_closed_won", "closedate", "hubspot_owner_id",
-               "hs_lastmodifieddate"]
+_DEAL_PROPS = [
+    "dealname",
+    "hs_is_closed",
+    "hs_is_closed_won",
+    "closedate",
+    "hubspot_owner_id",
+    "hs_lastmodifieddate",
+]
 
 
 def classify(status: int, headers: Mapping[str, str], body: Any) -> Verdict:
@@ -38,9 +46,11 @@ def classify(status: int, headers: Mapping[str, str], body: Any) -> Verdict:
         return Verdict("unauthorized", f"401 {message}")
     if status == 429:
         daily = headers.get("X-HubSpot-RateLimit-Daily-Remaining") == "0" or (
-            isinstance(body, dict) and body.get("policyName") == "DAILY")
+            isinstance(body, dict) and body.get("policyName") == "DAILY"
+        )
         retry = headers.get("Retry-After")
-        after = DAILY_BACKOFF if daily else float(retry) if _number(retry) else _interval(headers)
+        after = float(retry) if retry is not None and _number(retry) else _interval(headers)
+        after = DAILY_BACKOFF if daily else after
         return Verdict("rate_limited", f"429 {message}", retry_after=after, pause=min(after, 10.0))
     if status >= 500:
         return Verdict("unavailable", f"{status} {message}")
@@ -57,7 +67,7 @@ def _number(value: str | None) -> bool:
 def _interval(headers: Mapping[str, str]) -> float:
     """The rate-limit window HubSpot names (X-HubSpot-RateLimit-Interval-Milliseconds), else 1 s."""
     raw = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
-    return float(raw) / 1000 if _number(raw) else 1.0
+    return float(raw) / 1000 if raw is not None and _number(raw) else 1.0
 
 
 def _ms(moment: datetime) -> str:
@@ -74,7 +84,10 @@ def _parse_time(raw: Any) -> datetime | None:
 
 
 def _assoc(to_id: str, type_id: int) -> dict[str, Any]:
-    return {"to": {"id": to_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+    return {
+        "to": {"id": to_id},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+    }
 
 
 class HubSpotApi:
@@ -88,11 +101,17 @@ class HubSpotApi:
         answer = await self.t.call("POST", f"{self.base}/crm/v3/objects/{object_type}/search", json=body)
         return answer.body if isinstance(answer.body, dict) else {}
 
-    async def _filter(self, object_type: str, filters: list[dict[str, Any]], properties: list[str],
-                      limit: int) -> list[dict[str, Any]]:
-        found = await self._search(object_type, {
-            "filterGroups": [{"filters": filters}], "properties": properties, "limit": limit,
-        })
+    async def _filter(
+        self, object_type: str, filters: list[dict[str, Any]], properties: list[str], limit: int
+    ) -> list[dict[str, Any]]:
+        found = await self._search(
+            object_type,
+            {
+                "filterGroups": [{"filters": filters}],
+                "properties": properties,
+                "limit": limit,
+            },
+        )
         return list(found.get("results") or [])
 
     @staticmethod
@@ -101,73 +120,109 @@ class HubSpotApi:
         return Company(str(row["id"]), str(props.get("name") or ""), str(props.get("domain") or ""))
 
     async def companies_by_domain(self, domain: str) -> list[Company]:
-        rows = await self._filter("companies", [{"propertyName": "domain", "operator": "EQ", "value": domain}],
-                                  ["name", "domain"], 5)
+        rows = await self._filter(
+            "companies",
+            [{"propertyName": "domain", "operator": "EQ", "value": domain}],
+            ["name", "domain"],
+            5,
+        )
         return [self._company(r) for r in rows]
 
     async def companies_by_name(self, name: str) -> list[Company]:
-        rows = await self._filter("companies", [{"propertyName": "name", "operator": "EQ", "value": name}],
-                                  ["name", "domain"], 5)
+        rows = await self._filter(
+            "companies", [{"propertyName": "name", "operator": "EQ", "value": name}], ["name", "domain"], 5
+        )
         return [self._company(r) for r in rows]
 
     async def company_candidates(self, text: str, limit: int = 4) -> list[Company]:
-        found = await self._search("companies", {"query": text, "properties": ["name", "domain"], "limit": limit})
+        found = await self._search(
+            "companies", {"query": text, "properties": ["name", "domain"], "limit": limit}
+        )
         return [self._company(r) for r in found.get("results") or []]
 
     async def open_deals(self, company_id: str, limit: int = 4) -> list[Deal]:
-        rows = await self._filter("deals", [
-            {"propertyName": "associations.company", "operator": "EQ", "value": company_id},
-            {"propertyName": "hs_is_closed", "operator": "EQ", "value": "false"},
-        ], ["dealname"], limit)
+        rows = await self._filter(
+            "deals",
+            [
+                {"propertyName": "associations.company", "operator": "EQ", "value": company_id},
+                {"propertyName": "hs_is_closed", "operator": "EQ", "value": "false"},
+            ],
+            ["dealname"],
+            limit,
+        )
         return [Deal(str(r["id"]), str((r.get("properties") or {}).get("dealname") or "")) for r in rows]
 
     async def owner_by_email(self, email: str) -> str | None:
-        answer = await self.t.call("GET", f"{self.base}/crm/v3/owners/", params={"email": email, "limit": "1"})
+        answer = await self.t.call(
+            "GET", f"{self.base}/crm/v3/owners/", params={"email": email, "limit": "1"}
+        )
         rows = answer.body.get("results") if isinstance(answer.body, dict) else None
         return str(rows[0]["id"]) if rows else None
 
     async def find_by_marker(self, kind: str, marker: str) -> str | None:
         object_type, prop = ("notes", "hs_note_body") if kind == "note" else ("tasks", "hs_task_body")
-        rows = await self._filter(object_type, [{"propertyName": prop, "operator": "CONTAINS_TOKEN",
-                                                 "value": marker}], [prop], 1)
+        rows = await self._filter(
+            object_type, [{"propertyName": prop, "operator": "CONTAINS_TOKEN", "value": marker}], [prop], 1
+        )
         return str(rows[0]["id"]) if rows else None
 
     async def create_note(self, note: NoteWrite) -> str:
-        body = {"properties": self._note_props(note), "associations": [
-            _assoc(note.company_id, NOTE_COMPANY), *([_assoc(note.deal_id, NOTE_DEAL)] if note.deal_id else []),
-        ]}
+        body = {
+            "properties": self._note_props(note),
+            "associations": [
+                _assoc(note.company_id, NOTE_COMPANY),
+                *([_assoc(note.deal_id, NOTE_DEAL)] if note.deal_id else []),
+            ],
+        }
         answer = await self.t.call("POST", f"{self.base}/crm/v3/objects/notes", json=body)
         return str(answer.body["id"])
 
     async def update_note(self, note_id: str, note: NoteWrite) -> None:
-        await self.t.call("PATCH", f"{self.base}/crm/v3/objects/notes/{note_id}",
-                          json={"properties": self._note_props(note)})
+        await self.t.call(
+            "PATCH",
+            f"{self.base}/crm/v3/objects/notes/{note_id}",
+            json={"properties": self._note_props(note)},
+        )
 
     @staticmethod
     def _note_props(note: NoteWrite) -> dict[str, str]:
-        props = {"hs_timestamp": note.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                 "hs_note_body": note.html}
+        props = {
+            "hs_timestamp": note.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "hs_note_body": note.html,
+        }
         if note.owner_id:
             props["hubspot_owner_id"] = note.owner_id
         return props
 
     async def create_task(self, task: TaskWrite) -> str:
-        body = {"properties": self._task_props(task), "associations": [
-            _assoc(task.company_id, TASK_COMPANY), *([_assoc(task.deal_id, TASK_DEAL)] if task.deal_id else []),
-        ]}
+        body = {
+            "properties": self._task_props(task),
+            "associations": [
+                _assoc(task.company_id, TASK_COMPANY),
+                *([_assoc(task.deal_id, TASK_DEAL)] if task.deal_id else []),
+            ],
+        }
         answer = await self.t.call("POST", f"{self.base}/crm/v3/objects/tasks", json=body)
         return str(answer.body["id"])
 
     async def update_task(self, task_id: str, task: TaskWrite) -> None:
-        await self.t.call("PATCH", f"{self.base}/crm/v3/objects/tasks/{task_id}",
-                          json={"properties": self._task_props(task)})
+        await self.t.call(
+            "PATCH",
+            f"{self.base}/crm/v3/objects/tasks/{task_id}",
+            json={"properties": self._task_props(task)},
+        )
 
     @staticmethod
     def _task_props(task: TaskWrite) -> dict[str, str]:
         due = datetime.combine(task.due, time(9, 0), UTC)
-        props = {"hs_timestamp": due.isoformat().replace("+00:00", "Z"), "hs_task_subject": task.subject[:250],
-                 "hs_task_body": task.body, "hs_task_status": "NOT_STARTED", "hs_task_priority": "MEDIUM",
-                 "hs_task_type": "TODO"}
+        props = {
+            "hs_timestamp": due.isoformat().replace("+00:00", "Z"),
+            "hs_task_subject": task.subject[:250],
+            "hs_task_body": task.body,
+            "hs_task_status": "NOT_STARTED",
+            "hs_task_priority": "MEDIUM",
+            "hs_task_type": "TODO",
+        }
         if task.owner_id:
             props["hubspot_owner_id"] = task.owner_id
         return props
@@ -178,11 +233,15 @@ class HubSpotApi:
         rows: list[dict[str, Any]] = []
         watermark = since
         after: str | None = None
-        filters = [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": _ms(since)}] if since else []
+        filters = (
+            [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": _ms(since)}] if since else []
+        )
         for _ in range(MAX_PAGES):
             body: dict[str, Any] = {
-                "filterGroups": [{"filters": filters}] if filters else [], "properties": _DEAL_PROPS,
-                "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}], "limit": 100,
+                "filterGroups": [{"filters": filters}] if filters else [],
+                "properties": _DEAL_PROPS,
+                "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+                "limit": 100,
             }
             if after:
                 body["after"] = after
@@ -200,20 +259,24 @@ class HubSpotApi:
             if str(props.get("hs_is_closed")).lower() != "true":
                 reopened.append(str(row["id"]))
                 continue
-            closed.append(ClosedDeal(
-                id=str(row["id"]), won=str(props.get("hs_is_closed_won")).lower() == "true",
-                closed_at=_parse_time(props.get("closedate")) or modified or datetime.now(UTC),
-                company_ids=tuple(companies.get(str(row["id"]), ())),
-                owner_id=str(props["hubspot_owner_id"]) if props.get("hubspot_owner_id") else None,
-            ))
+            closed.append(
+                ClosedDeal(
+                    id=str(row["id"]),
+                    won=str(props.get("hs_is_closed_won")).lower() == "true",
+                    closed_at=_parse_time(props.get("closedate")) or modified or datetime.now(UTC),
+                    company_ids=tuple(companies.get(str(row["id"]), ())),
+                    owner_id=str(props["hubspot_owner_id"]) if props.get("hubspot_owner_id") else None,
+                )
+            )
         return StageChanges(closed, reopened, watermark)
 
     async def _deal_companies(self, deal_ids: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for start in range(0, len(deal_ids), 1000):
             answer = await self.t.call(
-                "POST", f"{self.base}/crm/v4/associations/deals/companies/batch/read",
-                json={"inputs": [{"id": d} for d in deal_ids[start:start + 1000]]},
+                "POST",
+                f"{self.base}/crm/v4/associations/deals/companies/batch/read",
+                json={"inputs": [{"id": d} for d in deal_ids[start : start + 1000]]},
             )
             for result in (answer.body or {}).get("results") or []:
                 out[str(result["from"]["id"])] = [str(t["toObjectId"]) for t in result.get("to") or []]
@@ -226,24 +289,60 @@ def authorize_url(app_url: str, *, client_id: str, redirect_uri: str, state: str
     return f"{app_url.rstrip('/')}/oauth/authorize?{query}"
 
 
-async def exchange_code(http: aiohttp.ClientSession, api_url: str, *, client_id: str, client_secret: str,
-                        redirect_uri: str, code: str, now: datetime) -> Credentials:
-    body = await post_form(http, f"{api_url.rstrip('/')}/oauth/v1/token", {
-        "grant_type": "authorization_code", "client_id": client_id, "client_secret": client_secret,
-        "redirect_uri": redirect_uri, "code": code,
-    })
-    return Credentials("").renewed(str(body["access_token"]), expires_in=float(body.get("expires_in") or 0),
-                                   now=now, refresh_token=body.get("refresh_token"))
+async def exchange_code(
+    http: aiohttp.ClientSession,
+    api_url: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    now: datetime,
+) -> Credentials:
+    body = await post_form(
+        http,
+        f"{api_url.rstrip('/')}/oauth/v1/token",
+        {
+            "grant_type": "authorization_code",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "redirect_uri": redirect_uri,
+            "code": code,
+        },
+    )
+    return Credentials("").renewed(
+        str(body["access_token"]),
+        expires_in=float(body.get("expires_in") or 0),
+        now=now,
+        refresh_token=body.get("refresh_token"),
+    )
 
 
-async def refresh(http: aiohttp.ClientSession, api_url: str, *, client_id: str, client_secret: str,
-                  creds: Credentials, now: datetime) -> Credentials:
-    body = await post_form(http, f"{api_url.rstrip('/')}/oauth/v1/token", {
-        "grant_type": "refresh_token", "client_id": client_id, "client_secret": client_secret,
-        "refresh_token": creds.refresh_token or "",
-    })
-    return creds.renewed(str(body["access_token"]), expires_in=float(body.get("expires_in") or 0), now=now,
-                         refresh_token=body.get("refresh_token"))
+async def refresh(
+    http: aiohttp.ClientSession,
+    api_url: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    creds: Credentials,
+    now: datetime,
+) -> Credentials:
+    body = await post_form(
+        http,
+        f"{api_url.rstrip('/')}/oauth/v1/token",
+        {
+            "grant_type": "refresh_token",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_token": creds.refresh_token or "",
+        },
+    )
+    return creds.renewed(
+        str(body["access_token"]),
+        expires_in=float(body.get("expires_in") or 0),
+        now=now,
+        refresh_token=body.get("refresh_token"),
+    )
 
 
 async def portal_of(http: aiohttp.ClientSession, api_url: str, access_token: str) -> str | None:

@@ -98,27 +98,37 @@ class SalesforceApi:
 
     async def companies_by_domain(self, domain: str) -> list[Company]:
         pattern = soql_quote(domain, like=True)[1:-1]
-        rows = await self.query(f"SELECT Id, Name, Website FROM Account WHERE Website LIKE '%{pattern}%' LIMIT 20")
+        rows = await self.query(
+            f"SELECT Id, Name, Website FROM Account WHERE Website LIKE '%{pattern}%' LIMIT 20"
+        )
         return [a for a in map(self._account, rows) if a.domain == domain.lower()]
 
     async def companies_by_name(self, name: str) -> list[Company]:
-        rows = await self.query(f"SELECT Id, Name, Website FROM Account WHERE Name = {soql_quote(name)} LIMIT 5")
+        rows = await self.query(
+            f"SELECT Id, Name, Website FROM Account WHERE Name = {soql_quote(name)} LIMIT 5"
+        )
         return [self._account(r) for r in rows]
 
     async def company_candidates(self, text: str, limit: int = 4) -> list[Company]:
         word = max(text.split(), key=len) if text.split() else text
         pattern = soql_quote(word, like=True)
-        rows = await self.query(f"SELECT Id, Name, Website FROM Account WHERE Name LIKE '%{pattern[1:-1]}%' "
-                                f"ORDER BY Name LIMIT {int(limit)}")
+        rows = await self.query(
+            f"SELECT Id, Name, Website FROM Account WHERE Name LIKE '%{pattern[1:-1]}%' "
+            f"ORDER BY Name LIMIT {int(limit)}"
+        )
         return [self._account(r) for r in rows]
 
     async def open_deals(self, company_id: str, limit: int = 4) -> list[Deal]:
-        rows = await self.query(f"SELECT Id, Name FROM Opportunity WHERE AccountId = {soql_quote(company_id)} "
-                                f"AND IsClosed = false ORDER BY CloseDate LIMIT {int(limit)}")
+        rows = await self.query(
+            f"SELECT Id, Name FROM Opportunity WHERE AccountId = {soql_quote(company_id)} "
+            f"AND IsClosed = false ORDER BY CloseDate LIMIT {int(limit)}"
+        )
         return [Deal(str(r["Id"]), str(r.get("Name") or "")) for r in rows]
 
     async def owner_by_email(self, email: str) -> str | None:
-        rows = await self.query(f"SELECT Id FROM User WHERE Email = {soql_quote(email)} AND IsActive = true LIMIT 1")
+        rows = await self.query(
+            f"SELECT Id FROM User WHERE Email = {soql_quote(email)} AND IsActive = true LIMIT 1"
+        )
         return str(rows[0]["Id"]) if rows else None
 
     async def find_by_marker(self, kind: str, marker: str) -> str | None:
@@ -133,8 +143,10 @@ class SalesforceApi:
 
     def _note_fields(self, note: NoteWrite) -> dict[str, Any]:
         fields: dict[str, Any] = {
-            "Subject": self._subject(note.title, note.marker), "Description": note.text[:32000],
-            "Status": "Completed", "ActivityDate": note.at.date().isoformat(),
+            "Subject": self._subject(note.title, note.marker),
+            "Description": note.text[:32000],
+            "Status": "Completed",
+            "ActivityDate": note.at.date().isoformat(),
             "WhatId": note.deal_id or note.company_id,
         }
         if note.owner_id:
@@ -143,8 +155,11 @@ class SalesforceApi:
 
     def _task_fields(self, task: TaskWrite) -> dict[str, Any]:
         fields: dict[str, Any] = {
-            "Subject": self._subject(task.subject, task.marker), "Description": task.body[:32000],
-            "Status": "Not Started", "Priority": "Normal", "ActivityDate": task.due.isoformat(),
+            "Subject": self._subject(task.subject, task.marker),
+            "Description": task.body[:32000],
+            "Status": "Not Started",
+            "Priority": "Normal",
+            "ActivityDate": task.due.isoformat(),
             "WhatId": task.deal_id or task.company_id,
         }
         if task.owner_id:
@@ -152,7 +167,9 @@ class SalesforceApi:
         return fields
 
     async def _create(self, fields: dict[str, Any]) -> str:
-        answer = await self.t.call("POST", f"{self.data}/sobjects/Task", json={**fields, "TaskSubtype": "Task"})
+        answer = await self.t.call(
+            "POST", f"{self.data}/sobjects/Task", json={**fields, "TaskSubtype": "Task"}
+        )
         return str(answer.body["id"])
 
     async def create_note(self, note: NoteWrite) -> str:
@@ -171,7 +188,8 @@ class SalesforceApi:
         where = f"WHERE SystemModstamp > {_stamp(since)} " if since else ""
         rows = await self.query(
             "SELECT Id, AccountId, OwnerId, IsClosed, IsWon, CloseDate, SystemModstamp FROM Opportunity "
-            f"{where}ORDER BY SystemModstamp ASC LIMIT 2000", pages=MAX_PAGES,
+            f"{where}ORDER BY SystemModstamp ASC LIMIT 2000",
+            pages=MAX_PAGES,
         )
         closed, reopened, watermark = [], [], since
         for row in rows:
@@ -181,12 +199,15 @@ class SalesforceApi:
             if not row.get("IsClosed"):
                 reopened.append(str(row["Id"]))
                 continue
-            closed.append(ClosedDeal(
-                id=str(row["Id"]), won=bool(row.get("IsWon")),
-                closed_at=_parse(row.get("CloseDate")) or modified or datetime.now(UTC),
-                company_ids=(str(row["AccountId"]),) if row.get("AccountId") else (),
-                owner_id=str(row["OwnerId"]) if row.get("OwnerId") else None,
-            ))
+            closed.append(
+                ClosedDeal(
+                    id=str(row["Id"]),
+                    won=bool(row.get("IsWon")),
+                    closed_at=_parse(row.get("CloseDate")) or modified or datetime.now(UTC),
+                    company_ids=(str(row["AccountId"]),) if row.get("AccountId") else (),
+                    owner_id=str(row["OwnerId"]) if row.get("OwnerId") else None,
+                )
+            )
         return StageChanges(closed, reopened, watermark)
 
 
@@ -199,10 +220,17 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def authorize_url(login_url: str, *, client_id: str, redirect_uri: str, state: str, challenge: str) -> str:
-    query = urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state,
-        "code_challenge": challenge, "code_challenge_method": "S256", "scope": "api refresh_token",
-    })
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "scope": "api refresh_token",
+        }
+    )
     return f"{login_url.rstrip('/')}/services/oauth2/authorize?{query}"
 
 
@@ -220,18 +248,37 @@ def org_of(body: Mapping[str, Any]) -> str | None:
     return parts[-2] if len(parts) >= 3 and parts[-3] == "id" else None
 
 
-async def exchange_code(http: aiohttp.ClientSession, login_url: str, *, client_id: str, client_secret: str | None,
-                        redirect_uri: str, code: str, verifier: str) -> tuple[Credentials, str | None]:
-    form = {"grant_type": "authorization_code", "code": code, "client_id": client_id,
-            "redirect_uri": redirect_uri, "code_verifier": verifier}
+async def exchange_code(
+    http: aiohttp.ClientSession,
+    login_url: str,
+    *,
+    client_id: str,
+    client_secret: str | None,
+    redirect_uri: str,
+    code: str,
+    verifier: str,
+) -> tuple[Credentials, str | None]:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+    }
     if client_secret:
         form["client_secret"] = client_secret
     body = await post_form(http, f"{login_url.rstrip('/')}/services/oauth2/token", form)
     return _credentials(body), org_of(body)
 
 
-async def refresh(http: aiohttp.ClientSession, login_url: str, *, client_id: str, client_secret: str | None,
-                  creds: Credentials) -> Credentials:
+async def refresh(
+    http: aiohttp.ClientSession,
+    login_url: str,
+    *,
+    client_id: str,
+    client_secret: str | None,
+    creds: Credentials,
+) -> Credentials:
     form = {"grant_type": "refresh_token", "refresh_token": creds.refresh_token or "", "client_id": client_id}
     if client_secret:
         form["client_secret"] = client_secret
@@ -239,14 +286,30 @@ async def refresh(http: aiohttp.ClientSession, login_url: str, *, client_id: str
     return _credentials(body, creds)
 
 
-async def jwt_bearer(http: aiohttp.ClientSession, login_url: str, *, client_id: str, username: str,
-                     private_key: str, now: datetime) -> tuple[Credentials, str | None]:
+async def jwt_bearer(
+    http: aiohttp.ClientSession,
+    login_url: str,
+    *,
+    client_id: str,
+    username: str,
+    private_key: str,
+    now: datetime,
+) -> tuple[Credentials, str | None]:
     """A token for the integration user, signed with the connected app's key (no refresh token:
     a new one is minted the same way when it expires)."""
-    claims = {"iss": client_id, "sub": username, "aud": login_url.rstrip("/"),
-              "exp": int((now + timedelta(minutes=3)).timestamp())}
+    claims = {
+        "iss": client_id,
+        "sub": username,
+        "aud": login_url.rstrip("/"),
+        "exp": int((now + timedelta(minutes=3)).timestamp()),
+    }
     assertion = jwt.encode(claims, private_key, algorithm="RS256")
-    body = await post_form(http, f"{login_url.rstrip('/')}/services/oauth2/token", {
-        "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion,
-    })
+    body = await post_form(
+        http,
+        f"{login_url.rstrip('/')}/services/oauth2/token",
+        {
+            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "assertion": assertion,
+        },
+    )
     return _credentials(body), org_of(body)

@@ -27,10 +27,19 @@ class Credentials:
     def due_for_refresh(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at - REFRESH_AHEAD
 
-    def renewed(self, access_token: str, *, expires_in: float | None, now: datetime,
-                refresh_token: str | None = None, instance_url: str | None = None) -> Credentials:
+    def renewed(
+        self,
+        access_token: str,
+        *,
+        expires_in: float | None,
+        now: datetime,
+        refresh_token: str | None = None,
+        instance_url: str | None = None,
+    ) -> Credentials:
         return replace(
-            self, access_token=access_token, refresh_token=refresh_token or self.refresh_token,
+            self,
+            access_token=access_token,
+            refresh_token=refresh_token or self.refresh_token,
             expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
             instance_url=instance_url or self.instance_url,
         )
@@ -54,7 +63,8 @@ class TokenBox:
             raise TokenUnreadable("stored CRM tokens do not decrypt with COACH_SECRET_KEY") from None
         expires = data.get("expires_at")
         return Credentials(
-            access_token=str(data["access_token"]), refresh_token=data.get("refresh_token"),
+            access_token=str(data["access_token"]),
+            refresh_token=data.get("refresh_token"),
             expires_at=datetime.fromisoformat(expires).astimezone(UTC) if expires else None,
             instance_url=data.get("instance_url"),
         )

@@ -136,8 +136,9 @@ async def post_form(http: aiohttp.ClientSession, url: str, data: Mapping[str, st
     """POST an OAuth token request (form-encoded, no bearer token); its JSON answer. A refused
     grant (a revoked refresh token, a bad code) is CrmUnauthorized; no answer is CrmUnavailable."""
     try:
-        async with http.post(url, data=dict(data), timeout=TIMEOUT,
-                             headers={"Accept": "application/json"}) as resp:
+        async with http.post(
+            url, data=dict(data), timeout=TIMEOUT, headers={"Accept": "application/json"}
+        ) as resp:
             status, body = resp.status, _json(await resp.read())
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise CrmUnavailable(f"POST {url}: {type(exc).__name__}: {exc}") from None

@@ -7,10 +7,9 @@ Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
 its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
-A kind that is work rather than a message (a CRM write) is an action instead: an async callable
-`(ctx, item) -> None` in `app[ACTIONS]` that does the work itself and raises DeliveryError to be
-retried (after `retry_after`) or failed (`permanent`); it runs whether or not the person can be
-reached on chat.
+A kind that is work, not a message (a CRM write), is an action in `app[ACTIONS]`: `(ctx, item) -> None`
+doing it itself, raising DeliveryError to retry (`retry_after`) or fail (`permanent`); run even for
+people chat can't reach.
 A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
 debrief's tips, kind dialogs.debrief.TIPS) is followed by `Scheduler.wake()` (`wake_scheduler(app)`),
 so it is claimed within moments instead of at the next poll.
@@ -200,9 +199,8 @@ class Scheduler:
         async def one(item: outbox.Item) -> None:
             async with gate:
                 if item.kind in self.actions:
-                    await self.act(item)
-                else:
-                    await self.deliver(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
+                    return await self.act(item)
+                await self.deliver(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
 
         await asyncio.gather(*(one(i) for i in ready))
         return len(items)
@@ -215,11 +213,9 @@ class Scheduler:
             return OutboxStatus.CANCELLED, "person no longer exists"
         if item.expires_at is not None and now >= item.expires_at:
             return OutboxStatus.EXPIRED, "no longer useful"
-        if item.kind in self.actions:
-            return None
-        if not recipient.person.reachable:
+        if not recipient.person.reachable and item.kind not in self.actions:
             return OutboxStatus.CANCELLED, "skipped: person unreachable"
-        if item.kind not in self.kinds and item.kind not in self.batch_kinds:
+        if item.kind not in {**self.kinds, **self.batch_kinds, **self.actions}:
             return OutboxStatus.FAILED, f"no renderer for kind {item.kind!r}"
         return None
 
@@ -243,13 +239,11 @@ class Scheduler:
         try:
             await self.actions[item.kind](self.ctx, item)
         except DeliveryError as exc:
-            if exc.permanent:
+            if exc.permanent:  # else retried, after retry_after when it says
                 return await self._final(item, OutboxStatus.FAILED, f"permanent: {exc.message}")
             return await self._retry(item, exc.message, exc.retry_after)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return await self._retry(item, repr(exc), None)
-        except Exception as exc:
-            log.exception(msg.SCHEDULER_RENDER_FAILED.format(id=item.id, kind=item.kind))
+        except Exception as exc:  # the network, or a fault in the action: retried with backoff
+            log.warning(msg.SCHEDULER_FAILED.format(id=item.id, kind=item.kind, reason=repr(exc)))
             return await self._retry(item, repr(exc), None)
         await self._mark_sent(item.id)
         self._count(item.kind, "sent")
@@ -372,7 +366,7 @@ class Scheduler:
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 # Every outbox kind's renderer, built per app in create_app (an app may add its own kinds).
 RENDERERS = web.AppKey("renderers", dict[str, Renderer])
-# The action kinds (work the scheduler runs instead of sending: CRM writes), filled before it starts.
+# Action kinds (work run instead of sent: CRM writes), filled before the scheduler starts.
 ACTIONS = web.AppKey("actions", dict[str, Action])
 # Tests and operators may set this before the app starts (shorter lease, faster backoff).
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
