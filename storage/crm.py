@@ -217,7 +217,7 @@ async def status_by_workspace(*, session: AsyncSession) -> list[WorkspaceStatus]
         .order_by(col(Workspace.id))
     )
     out = []
-    for ws, conn in rows.tuples().all():
+    for ws, conn in rows.all():
         wid = not_null(ws.id)
         out.append(
             WorkspaceStatus(
