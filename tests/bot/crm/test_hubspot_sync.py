@@ -8,10 +8,10 @@ import pytest
 from bot.scheduling.calendar import import_calendar
 from storage import crm
 from storage.crm_models import CrmStatus
-from storage.models import Person
-from tests.conftest import LiveApp
 from storage.inbox import take_unseen
+from storage.models import Person
 from tests.bot.crm.conftest import correct, crm_writes, due_now, file, ics, settled, tick
+from tests.conftest import LiveApp
 from tests.fakes.hubspot_api import FakeHubSpot
 
 
