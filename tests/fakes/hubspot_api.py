@@ -65,14 +65,24 @@ class FakeHubSpot:
 
     def add_deal(self, name: str, company_id: str, *, owner: str | None = None) -> str:
         did = str(next(self._ids))
-        self.deals[did] = {"dealname": name, "hs_is_closed": "false", "hs_is_closed_won": "false",
-                           "closedate": None, "hubspot_owner_id": owner, "hs_lastmodifieddate": _now_iso(),
-                           "companies": [company_id]}
+        self.deals[did] = {
+            "dealname": name,
+            "hs_is_closed": "false",
+            "hs_is_closed_won": "false",
+            "closedate": None,
+            "hubspot_owner_id": owner,
+            "hs_lastmodifieddate": _now_iso(),
+            "companies": [company_id],
+        }
         return did
 
     def close_deal(self, deal_id: str, *, won: bool) -> None:
-        self.deals[deal_id].update(hs_is_closed="true", hs_is_closed_won="true" if won else "false",
-                                   closedate=_now_iso(), hs_lastmodifieddate=_now_iso())
+        self.deals[deal_id].update(
+            hs_is_closed="true",
+            hs_is_closed_won="true" if won else "false",
+            closedate=_now_iso(),
+            hs_lastmodifieddate=_now_iso(),
+        )
 
     def add_owner(self, email: str) -> str:
         oid = str(next(self._ids))
@@ -121,27 +131,49 @@ class FakeHubSpot:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             self._record(request, body, 401)
-            return web.json_response({
-                "status": "error", "category": "INVALID_AUTHENTICATION", "correlationId": secrets.token_hex(8),
-                "message": "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
-            }, status=401)
+            return web.json_response(
+                {
+                    "status": "error",
+                    "category": "INVALID_AUTHENTICATION",
+                    "correlationId": secrets.token_hex(8),
+                    "message": "Authentication credentials not found. "
+                    "This API supports OAuth 2.0 authentication.",
+                },
+                status=401,
+            )
         if self._limited > 0 or (self.rate_limit_ratio and self._rng.random() < self.rate_limit_ratio):
             self._limited = max(0, self._limited - 1)
             self._record(request, body, 429)
-            return web.json_response({
-                "status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT", "correlationId": secrets.token_hex(8),
-                "policyName": "TEN_SECONDLY_ROLLING",
-            }, status=429, headers={"X-HubSpot-RateLimit-Interval-Milliseconds": str(self.interval_ms),
-                                    "X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "0"})
+            return web.json_response(
+                {
+                    "status": "error",
+                    "message": "You have reached your ten_secondly_rolling limit.",
+                    "errorType": "RATE_LIMIT",
+                    "correlationId": secrets.token_hex(8),
+                    "policyName": "TEN_SECONDLY_ROLLING",
+                },
+                status=429,
+                headers={
+                    "X-HubSpot-RateLimit-Interval-Milliseconds": str(self.interval_ms),
+                    "X-HubSpot-RateLimit-Max": "100",
+                    "X-HubSpot-RateLimit-Remaining": "0",
+                },
+            )
         return None
 
     @staticmethod
     def _ok(body: Any, status: int = 200) -> web.Response:
-        return web.json_response(body, status=status, headers={
-            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000", "X-HubSpot-RateLimit-Max": "100",
-            "X-HubSpot-RateLimit-Remaining": "99", "X-HubSpot-RateLimit-Daily": "250000",
-            "X-HubSpot-RateLimit-Daily-Remaining": "249000"})
+        return web.json_response(
+            body,
+            status=status,
+            headers={
+                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                "X-HubSpot-RateLimit-Max": "100",
+                "X-HubSpot-RateLimit-Remaining": "99",
+                "X-HubSpot-RateLimit-Daily": "250000",
+                "X-HubSpot-RateLimit-Daily-Remaining": "249000",
+            },
+        )
 
     # -- OAuth ----------------------------------------------------------------------------------
     async def _authorize(self, request: web.Request) -> web.Response:
@@ -157,14 +189,20 @@ class FakeHubSpot:
         refresh = refresh or f"refresh-{secrets.token_hex(8)}"
         self.tokens.add(access)
         self.refresh_tokens[refresh] = access
-        return {"token_type": "bearer", "refresh_token": refresh, "access_token": access,
-                "expires_in": self.expires_in}
+        return {
+            "token_type": "bearer",
+            "refresh_token": refresh,
+            "access_token": access,
+            "expires_in": self.expires_in,
+        }
 
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
         self._record(request, {k: v for k, v in form.items() if k != "client_secret"}, 200)
         grant = form.get("grant_type")
-        if grant == "authorization_code" and self.codes.get(str(form.get("code"))) == form.get("redirect_uri"):
+        if grant == "authorization_code" and self.codes.get(str(form.get("code"))) == form.get(
+            "redirect_uri"
+        ):
             del self.codes[str(form["code"])]
             return web.json_response(self._issue())
         if grant == "refresh_token" and str(form.get("refresh_token")) in self.refresh_tokens:
@@ -172,17 +210,31 @@ class FakeHubSpot:
             self.tokens.discard(old)
             return web.json_response(self._issue(str(form["refresh_token"])))
         self.calls[-1].status = 400
-        return web.json_response({"status": "BAD_REFRESH_TOKEN" if grant == "refresh_token" else "BAD_AUTH_CODE",
-                                  "message": "missing or unknown refresh token" if grant == "refresh_token"
-                                  else "missing or invalid auth code", "correlationId": secrets.token_hex(8)},
-                                 status=400)
+        return web.json_response(
+            {
+                "status": "BAD_REFRESH_TOKEN" if grant == "refresh_token" else "BAD_AUTH_CODE",
+                "message": "missing or unknown refresh token"
+                if grant == "refresh_token"
+                else "missing or invalid auth code",
+                "correlationId": secrets.token_hex(8),
+            },
+            status=400,
+        )
 
     async def _token_info(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         if token not in self.tokens:
             return web.json_response({"status": "error", "message": "not found"}, status=404)
-        return web.json_response({"token": token, "hub_id": self.hub_id, "app_id": 1, "expires_in": 1700,
-                                  "user": "admin@example.com", "hub_domain": "example.com"})
+        return web.json_response(
+            {
+                "token": token,
+                "hub_id": self.hub_id,
+                "app_id": 1,
+                "expires_in": 1700,
+                "user": "admin@example.com",
+                "hub_domain": "example.com",
+            }
+        )
 
     # -- CRM ------------------------------------------------------------------------------------
     def _store_of(self, object_type: str) -> dict[str, dict[str, Any]]:
@@ -221,20 +273,37 @@ class FakeHubSpot:
         rows = self._rows(object_type)
         groups = body.get("filterGroups") or []
         if groups:
-            rows = [(i, p) for i, p in rows
-                    if any(all(self._matches(i, p, f) for f in g.get("filters", [])) for g in groups)]
+            rows = [
+                (i, p)
+                for i, p in rows
+                if any(all(self._matches(i, p, f) for f in g.get("filters", [])) for g in groups)
+            ]
         if body.get("query"):
             q = str(body["query"]).casefold()
-            rows = [(i, p) for i, p in rows if any(w in str(p.get("name", "")).casefold() for w in q.split())
-                    or q in str(p.get("domain", "")).casefold()]
+            rows = [
+                (i, p)
+                for i, p in rows
+                if any(w in str(p.get("name", "")).casefold() for w in q.split())
+                or q in str(p.get("domain", "")).casefold()
+            ]
         for sort in body.get("sorts") or []:
-            rows.sort(key=lambda r: str(r[1].get(sort["propertyName"]) or ""),
-                      reverse=sort.get("direction") == "DESCENDING")
+            rows.sort(
+                key=lambda r: str(r[1].get(sort["propertyName"]) or ""),
+                reverse=sort.get("direction") == "DESCENDING",
+            )
         start, limit = int(body.get("after") or 0), int(body.get("limit") or 10)
-        page = rows[start:start + limit]
+        page = rows[start : start + limit]
         wanted = body.get("properties") or []
-        results = [{"id": i, "properties": {k: p.get(k) for k in wanted} | {"hs_object_id": i},
-                    "createdAt": _now_iso(), "updatedAt": _now_iso(), "archived": False} for i, p in page]
+        results = [
+            {
+                "id": i,
+                "properties": {k: p.get(k) for k in wanted} | {"hs_object_id": i},
+                "createdAt": _now_iso(),
+                "updatedAt": _now_iso(),
+                "archived": False,
+            }
+            for i, p in page
+        ]
         out: dict[str, Any] = {"total": len(rows), "results": results}
         if start + limit < len(rows):
             out["paging"] = {"next": {"after": str(start + limit), "link": "?after=" + str(start + limit)}}
@@ -260,16 +329,26 @@ class FakeHubSpot:
             self._record(request, body, 400)
             return web.json_response({"status": "error", "message": "unsupported here"}, status=400)
         oid = str(next(self._ids))
-        self._store_of(object_type)[oid] = {"properties": dict(body.get("properties") or {}),
-                                            "associations": list(body.get("associations") or [])}
+        self._store_of(object_type)[oid] = {
+            "properties": dict(body.get("properties") or {}),
+            "associations": list(body.get("associations") or []),
+        }
         self._record(request, body, 201)
         if self._drop.get(object_type):
             self._drop[object_type] -= 1
             assert request.transport is not None
             request.transport.abort()  # stored, but the client never hears so
             return web.Response(status=201)
-        return self._ok({"id": oid, "properties": body.get("properties"), "createdAt": _now_iso(),
-                         "updatedAt": _now_iso(), "archived": False}, status=201)
+        return self._ok(
+            {
+                "id": oid,
+                "properties": body.get("properties"),
+                "createdAt": _now_iso(),
+                "updatedAt": _now_iso(),
+                "archived": False,
+            },
+            status=201,
+        )
 
     async def _update(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -280,8 +359,10 @@ class FakeHubSpot:
         oid = request.match_info["id"]
         if oid not in store:
             self._record(request, body, 404)
-            return web.json_response({"status": "error", "message": "resource not found",
-                                      "category": "OBJECT_NOT_FOUND"}, status=404)
+            return web.json_response(
+                {"status": "error", "message": "resource not found", "category": "OBJECT_NOT_FOUND"},
+                status=404,
+            )
         store[oid]["properties"].update(body.get("properties") or {})
         self._record(request, body, 200)
         return self._ok({"id": oid, "properties": store[oid]["properties"], "updatedAt": _now_iso()})
@@ -292,12 +373,22 @@ class FakeHubSpot:
         if refused is not None:
             return refused
         results = [
-            {"from": {"id": d["id"]}, "to": [
-                {"toObjectId": int(c), "associationTypes": [
-                    {"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}]}
-                for c in self.deals.get(str(d["id"]), {}).get("companies", [])]}
-            for d in body.get("inputs") or [] if str(d["id"]) in self.deals
+            {
+                "from": {"id": d["id"]},
+                "to": [
+                    {
+                        "toObjectId": int(c),
+                        "associationTypes": [
+                            {"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}
+                        ],
+                    }
+                    for c in self.deals.get(str(d["id"]), {}).get("companies", [])
+                ],
+            }
+            for d in body.get("inputs") or []
+            if str(d["id"]) in self.deals
         ]
         self._record(request, body, 200)
-        return self._ok({"status": "COMPLETE", "results": results, "startedAt": _now_iso(),
-                         "completedAt": _now_iso()})
+        return self._ok(
+            {"status": "COMPLETE", "results": results, "startedAt": _now_iso(), "completedAt": _now_iso()}
+        )

@@ -45,8 +45,14 @@ def crm_settings() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(tmp_path: Path, org: OrgConfig, hubspot: FakeHubSpot, crm_settings: dict[str, Any]) -> Settings:
-    return make_settings(tmp_path, org=org, secret_key=SECRET_KEY, hubspot_api_url=hubspot.url,
-                         hubspot_app_url=hubspot.url, **crm_settings)
+    return make_settings(
+        tmp_path,
+        org=org,
+        secret_key=SECRET_KEY,
+        hubspot_api_url=hubspot.url,
+        hubspot_app_url=hubspot.url,
+        **crm_settings,
+    )
 
 
 @pytest.fixture
@@ -56,8 +62,9 @@ async def rep(live_app: LiveApp) -> Person:
 
 @pytest.fixture
 async def admin(live_app: LiveApp, rep: Person) -> Person:
-    return await make_person(live_app.coach.db, user_id="A1", name="Ada Admin", email="ada@ourco.nl",
-                             role="admin")
+    return await make_person(
+        live_app.coach.db, user_id="A1", name="Ada Admin", email="ada@ourco.nl", role="admin"
+    )
 
 
 async def tick(live_app: LiveApp) -> None:
@@ -106,9 +113,21 @@ def ics(rep_email: str, customer_email: str, *, start: datetime | None = None) -
     """A calendar file with one customer meeting (the account comes from the attendee's domain)."""
     start = start or datetime.now(UTC) - timedelta(hours=2)
     fmt = "%Y%m%dT%H%M%SZ"
-    return "\r\n".join([
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VEVENT", "UID:crm-test-1",
-        f"DTSTAMP:{start.strftime(fmt)}", f"DTSTART:{start.strftime(fmt)}",
-        f"DTEND:{(start + timedelta(hours=1)).strftime(fmt)}", "SUMMARY:Pilot talk",
-        f"ORGANIZER:mailto:{rep_email}", f"ATTENDEE:mailto:{customer_email}", "END:VEVENT", "END:VCALENDAR", "",
-    ])
+    return "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//test//EN",
+            "BEGIN:VEVENT",
+            "UID:crm-test-1",
+            f"DTSTAMP:{start.strftime(fmt)}",
+            f"DTSTART:{start.strftime(fmt)}",
+            f"DTEND:{(start + timedelta(hours=1)).strftime(fmt)}",
+            "SUMMARY:Pilot talk",
+            f"ORGANIZER:mailto:{rep_email}",
+            f"ATTENDEE:mailto:{customer_email}",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )

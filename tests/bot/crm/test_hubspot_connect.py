@@ -42,10 +42,13 @@ async def test_oauth_install_then_a_token_refreshed_before_it_expires(
     # The app's clock is the real one: bring the token's expiry near instead of waiting for it.
     box = live_app.app[CRM].box
     creds = box.open(conn.tokens)
-    soon = creds.__class__(creds.access_token, creds.refresh_token, live_app.coach.clock() + timedelta(minutes=2))
+    soon = creds.__class__(
+        creds.access_token, creds.refresh_token, live_app.coach.clock() + timedelta(minutes=2)
+    )
     async with live_app.coach.db() as session, session.begin():
-        await crm.save_tokens(session=session, connection_id=conn.id or 0, tokens=box.seal(soon),
-                              now=live_app.coach.clock())
+        await crm.save_tokens(
+            session=session, connection_id=conn.id or 0, tokens=box.seal(soon), now=live_app.coach.clock()
+        )
     await file(live_app, rep, account="Acme")
     grants = [c.body["grant_type"] for c in hubspot.calls if c.path == "/oauth/v1/token"]
     assert grants == ["authorization_code", "refresh_token"]
@@ -57,11 +60,15 @@ async def test_oauth_install_then_a_token_refreshed_before_it_expires(
 async def test_an_install_link_without_a_valid_grant_is_refused(
     live_app: LiveApp, hubspot: FakeHubSpot, rep: Person, http: aiohttp.ClientSession
 ) -> None:
-    async with http.get(f"{live_app.url}/crm/hubspot/install", params={"grant": "forged"},
-                        allow_redirects=False) as resp:
+    async with http.get(
+        f"{live_app.url}/crm/hubspot/install", params={"grant": "forged"}, allow_redirects=False
+    ) as resp:
         assert resp.status in (403, 404)
-    async with http.get(f"{live_app.url}/crm/hubspot/oauth_callback", params={"code": "x", "state": "forged"},
-                        allow_redirects=False) as resp:
+    async with http.get(
+        f"{live_app.url}/crm/hubspot/oauth_callback",
+        params={"code": "x", "state": "forged"},
+        allow_redirects=False,
+    ) as resp:
         assert resp.status in (403, 404)
     assert not [c for c in hubspot.calls if c.path == "/oauth/v1/token"]
 
@@ -91,28 +98,35 @@ async def test_the_rep_picks_the_company_once_and_it_is_remembered(
     labels = [b["label"] for b in question["buttons"]]
     assert labels == ["Initech Nederland", "Initech Benelux", "None of these"]
     pressed: dict[str, Any] = question["buttons"][0]
-    replies = await conversation.reply_to(ctx=live_app.coach, person_id=rep.id, channel="web",
-                                          text=pressed["value"])
+    replies = await conversation.reply_to(
+        ctx=live_app.coach, person_id=rep.id, channel="web", text=pressed["value"]
+    )
     assert "Initech is Initech Nederland in HubSpot" in replies[0].text
     await settled(live_app)
     [note] = hubspot.notes.values()
     assert note["associations"][0]["to"]["id"] == initech_nl
-    again = await conversation.reply_to(ctx=live_app.coach, person_id=rep.id, channel="web",
-                                        text=question["buttons"][1]["value"])
+    again = await conversation.reply_to(
+        ctx=live_app.coach, person_id=rep.id, channel="web", text=question["buttons"][1]["value"]
+    )
     assert "already" in again[0].text  # asked once: a second press changes nothing
     await file(live_app, rep, account="Initech", customer_questions="Second meeting")
-    assert len(hubspot.notes) == 2 and len([c for c in hubspot.calls if c.path.endswith("companies/search")]) == 2
+    assert (
+        len(hubspot.notes) == 2
+        and len([c for c in hubspot.calls if c.path.endswith("companies/search")]) == 2
+    )
 
 
-async def test_a_button_that_was_never_offered_is_refused(live_app: LiveApp, hubspot: FakeHubSpot,
-                                                          rep: Person) -> None:
+async def test_a_button_that_was_never_offered_is_refused(
+    live_app: LiveApp, hubspot: FakeHubSpot, rep: Person
+) -> None:
     hubspot.add_company("Initech Nederland", "initech.nl")
     hubspot.add_company("Initech Benelux", "initech.be")
     await tick(live_app)
     await file(live_app, rep, account="Initech")
     assert rep.id is not None
-    replies = await conversation.reply_to(ctx=live_app.coach, person_id=rep.id, channel="web",
-                                          text="crm company 1 999999")
+    replies = await conversation.reply_to(
+        ctx=live_app.coach, person_id=rep.id, channel="web", text="crm company 1 999999"
+    )
     assert "no longer open" in replies[0].text
     async with live_app.coach.db() as session:
         assert await account_link(session=session, account_id=1) is None
@@ -129,16 +143,28 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
     assert rep.id is not None
     clock = live_app.coach.clock()
     async with live_app.coach.db() as session:
-        assert await crm.crm_outcomes_for(session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)) == []
+        assert (
+            await crm.crm_outcomes_for(
+                session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)
+            )
+            == []
+        )
     hubspot.close_deal(deal, won=True)
     live_app.app[CRM].polled.clear()  # the poll interval has passed
     await tick(live_app)
     async with live_app.coach.db() as session:
-        [row] = await crm.crm_outcomes_for(session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1))
+        [row] = await crm.crm_outcomes_for(
+            session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)
+        )
     assert row.outcome == "won" and row.person_id == rep.id
     hubspot.deals[deal].update(hs_is_closed="false", hs_is_closed_won="false")  # reopened
     hubspot.deals[deal]["hs_lastmodifieddate"] = hubspot.deals[deal]["closedate"]
     live_app.app[CRM].polled.clear()
     await tick(live_app)
     async with live_app.coach.db() as session:
-        assert await crm.crm_outcomes_for(session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)) == []
+        assert (
+            await crm.crm_outcomes_for(
+                session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)
+            )
+            == []
+        )

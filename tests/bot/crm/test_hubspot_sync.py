@@ -31,8 +31,13 @@ async def acme(hubspot: FakeHubSpot, live_app: LiveApp, rep: Person) -> dict[str
 async def test_a_debrief_is_one_note_with_the_questions_and_answers_and_one_task(
     live_app: LiveApp, hubspot: FakeHubSpot, rep: Person, acme: dict[str, str]
 ) -> None:
-    await file(live_app, rep, account="Acme", customer_questions="Is <b>SSO</b> & SCIM included?",
-               answers_given="Yes, both, from the Pro plan.")
+    await file(
+        live_app,
+        rep,
+        account="Acme",
+        customer_questions="Is <b>SSO</b> & SCIM included?",
+        answers_given="Yes, both, from the Pro plan.",
+    )
     notes, tasks = hubspot.to("POST", "/crm/v3/objects/notes"), hubspot.to("POST", "/crm/v3/objects/tasks")
     assert len(notes) == 1 and len(tasks) == 1
     note = notes[0].body
@@ -61,7 +66,9 @@ async def test_an_edit_updates_the_same_note(
     [note_id] = hubspot.notes
     assert patch.path.endswith(f"/{note_id}")
     assert "Eight weeks, not six." in hubspot.notes[note_id]["properties"]["hs_note_body"]
-    assert len(hubspot.to("POST", "/crm/v3/objects/tasks")) == 1 and hubspot.to("PATCH", "/crm/v3/objects/tasks/")
+    assert len(hubspot.to("POST", "/crm/v3/objects/tasks")) == 1 and hubspot.to(
+        "PATCH", "/crm/v3/objects/tasks/"
+    )
 
 
 async def test_429_then_200_is_written_once(
