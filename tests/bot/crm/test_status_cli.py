@@ -24,8 +24,14 @@ def _connect(url: str) -> None:
         engine = create_engine(url)
         db = session_factory(engine)
         async with db() as session, session.begin():
-            await crm.connect(session=session, workspace_id=1, crm="hubspot", source="token", tokens="",
-                              now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+            await crm.connect(
+                session=session,
+                workspace_id=1,
+                crm="hubspot",
+                source="token",
+                tokens="",
+                now=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+            )
         async with db() as session:
             person = await session.get(Person, 1)
         assert person is not None
@@ -40,14 +46,29 @@ def test_status_json_names_each_workspace_its_crm_and_its_writes(
 ) -> None:
     url = rep_database_for_cli(tmp_path, monkeypatch, config="organisation: Test\n")
     _connect(url)
-    result = run_coach("crm", "status", "--json", COACH_DATABASE_URL=url, COACH_SECRET_KEY=SECRET_KEY,
-                       COACH_CONFIG=str(tmp_path / "app.yaml"), HUBSPOT_ACCESS_TOKEN="pat-x")
+    result = run_coach(
+        "crm",
+        "status",
+        "--json",
+        COACH_DATABASE_URL=url,
+        COACH_SECRET_KEY=SECRET_KEY,
+        COACH_CONFIG=str(tmp_path / "app.yaml"),
+        HUBSPOT_ACCESS_TOKEN="pat-x",
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["enabled"] is True
     [ws] = out["workspaces"]
-    assert ws == {"workspace": "web:local", "crm": "hubspot", "connected": True, "status": "connected",
-                  "reason": None, "last_sync_at": None, "pending": 1, "failed": 0}
+    assert ws == {
+        "workspace": "web:local",
+        "crm": "hubspot",
+        "connected": True,
+        "status": "connected",
+        "reason": None,
+        "last_sync_at": None,
+        "pending": 1,
+        "failed": 0,
+    }
     text = run_coach("crm", "status", COACH_DATABASE_URL=url, COACH_CONFIG=str(tmp_path / "app.yaml"))
     assert "CRM: off (COACH_SECRET_KEY is not set" in text.stdout
     assert "web:local: hubspot connected; last sync never; 1 pending, 0 failed" in text.stdout
@@ -57,13 +78,29 @@ def test_connect_prints_an_install_link_for_the_workspace(
     run_coach: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = rep_database_for_cli(tmp_path, monkeypatch, config="organisation: Test\n")
-    result = run_coach("crm", "connect", "hubspot", "--base-url", "https://coach.example.com", "--json",
-                       COACH_DATABASE_URL=url, COACH_SECRET_KEY=SECRET_KEY, COACH_CONFIG=str(tmp_path / "app.yaml"))
+    result = run_coach(
+        "crm",
+        "connect",
+        "hubspot",
+        "--base-url",
+        "https://coach.example.com",
+        "--json",
+        COACH_DATABASE_URL=url,
+        COACH_SECRET_KEY=SECRET_KEY,
+        COACH_CONFIG=str(tmp_path / "app.yaml"),
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["url"].startswith("https://coach.example.com/crm/hubspot/install?grant=")
-    refused = run_coach("crm", "connect", "hubspot", "--base-url", "https://x", COACH_DATABASE_URL=url,
-                        COACH_CONFIG=str(tmp_path / "app.yaml"))
+    refused = run_coach(
+        "crm",
+        "connect",
+        "hubspot",
+        "--base-url",
+        "https://x",
+        COACH_DATABASE_URL=url,
+        COACH_CONFIG=str(tmp_path / "app.yaml"),
+    )
     assert refused.returncode != 0 and "COACH_SECRET_KEY" in refused.stderr
 
 
@@ -76,7 +113,13 @@ async def test_without_a_crm_connection_a_debrief_plans_no_crm_write(coach: Any,
 
 
 def test_serve_says_why_the_crm_is_off(tmp_path: Path) -> None:
-    assert any("CRM: off (COACH_SECRET_KEY" in line for line in channel_status(
-        make_settings(tmp_path, hubspot_access_token="pat-x"), "127.0.0.1", 3978))
-    assert any(line.startswith("CRM: on (HubSpot private-app token") for line in channel_status(
-        make_settings(tmp_path, hubspot_access_token="pat-x", secret_key=SECRET_KEY), "127.0.0.1", 3978))
+    assert any(
+        "CRM: off (COACH_SECRET_KEY" in line
+        for line in channel_status(make_settings(tmp_path, hubspot_access_token="pat-x"), "127.0.0.1", 3978)
+    )
+    assert any(
+        line.startswith("CRM: on (HubSpot private-app token")
+        for line in channel_status(
+            make_settings(tmp_path, hubspot_access_token="pat-x", secret_key=SECRET_KEY), "127.0.0.1", 3978
+        )
+    )
