@@ -9,6 +9,7 @@ broken and the workspace's admins are told, and the writes wait for a reconnect.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,9 @@ from storage.models import not_null
 
 log = logging.getLogger("coach.crm")
 
+# Writes in flight per replica: the CRM's rate limit caps the pace anyway, and a burst of writes
+# must not take the CPU from the reps' own answers (bench/bench_crm.py).
+CONCURRENCY = 8
 IN_FLIGHT = timedelta(minutes=2)  # a create claimed longer ago than this is taken as unanswered
 BUSY_WAIT = 30.0
 BROKEN_WAIT = 3600.0
@@ -77,9 +81,14 @@ class CrmSync:
         self.matcher = matcher
         self.include_notes = include_notes
         self.wake = wake
+        self.gate = asyncio.Semaphore(CONCURRENCY)
 
     async def write(self, ctx: CoachContext, item: outbox.Item) -> None:
         """The CRM_WRITE action (bot.scheduling.scheduler ACTIONS)."""
+        async with self.gate:
+            await self._write_row(ctx, item)
+
+    async def _write_row(self, ctx: CoachContext, item: outbox.Item) -> None:
         debrief_id = int(item.payload["debrief_id"])
         async with ctx.db() as session:
             subject = await crm_links.write_subject(session=session, debrief_id=debrief_id)

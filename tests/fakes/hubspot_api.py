@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,6 +117,7 @@ class FakeHubSpot:
         app.router.add_post("/crm/v3/objects/{type}", self._create)
         app.router.add_patch("/crm/v3/objects/{type}/{id}", self._update)
         app.router.add_post("/crm/v4/associations/deals/companies/batch/read", self._deal_companies)
+        app.router.add_get("/__fake/stats", self._stats)
         self._runner, self.url = await serve(app)
         return self
 
@@ -366,6 +368,26 @@ class FakeHubSpot:
         store[oid]["properties"].update(body.get("properties") or {})
         self._record(request, body, 200)
         return self._ok({"id": oid, "properties": store[oid]["properties"], "updatedAt": _now_iso()})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """What a benchmark in another process reads: objects written, and markers seen twice."""
+        markers = [
+            m
+            for o in [*self.notes.values(), *self.tasks.values()]
+            for m in re.findall(
+                r"ref (cc\w+)",
+                str(o["properties"].get("hs_note_body") or o["properties"].get("hs_task_body") or ""),
+            )
+        ]
+        return web.json_response(
+            {
+                "notes": len(self.notes),
+                "tasks": len(self.tasks),
+                "calls": len(self.calls),
+                "limited": sum(1 for c in self.calls if c.status == 429),
+                "duplicates": len(markers) - len(set(markers)),
+            }
+        )
 
     async def _deal_companies(self, request: web.Request) -> web.Response:
         body = await request.json()
