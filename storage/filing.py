@@ -98,5 +98,6 @@ async def file_debrief_in(
             plan=plan(timezone or filed.timezone or default_timezone), now=created_at,
             tactics_open=filed.tactics_open,
         )
-        await crm.plan_write(session=session, debrief_id=filed.debrief_id, due_at=created_at)
+        if filed.crm_connected:  # the insert said so: no statement for workspaces without a CRM
+            await crm.plan_write(session=session, debrief_id=filed.debrief_id, due_at=created_at)
     return filed

@@ -109,8 +109,9 @@ async def file_debrief_at_once(
         row = await conn.fetchrow(sql, *values)
     if row is None:
         return None
-    filed = FiledDebrief(row[0], True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
-    return FiledAtOnce(filed, None if row[8] is None else int(row[8]))
+    filed = FiledDebrief(row[0], True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]),
+                         bool(row[8]))
+    return FiledAtOnce(filed, None if row[9] is None else int(row[9]))
 
 
 _BUILT: list[Any] = []

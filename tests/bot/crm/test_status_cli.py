@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from bot.app import channel_status
+from bot.config import Settings
 from dialogs.context import CoachContext
 from storage import crm, outbox
 from storage.engine import create_engine, session_factory
+from storage.errors import ConfigError
 from storage.models import Person
 from tests.bot.crm.conftest import SECRET_KEY
 from tests.factories import make_person, make_settings, rep_database_for_cli, store_debrief
@@ -123,3 +125,13 @@ def test_serve_says_why_the_crm_is_off(tmp_path: Path) -> None:
             make_settings(tmp_path, hubspot_access_token="pat-x", secret_key=SECRET_KEY), "127.0.0.1", 3978
         )
     )
+
+
+def test_a_secret_key_that_is_not_a_fernet_key_stops_in_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text("organisation: Test\n")
+    with pytest.raises(ConfigError) as refused:
+        Settings.load(
+            {"COACH_CONFIG": str(tmp_path / "app.yaml"), "COACH_SECRET_KEY": "not-a-fernet-key-at-all"}
+        )
+    assert "COACH_SECRET_KEY" in refused.value.message and "Fernet" in refused.value.message
+    assert "not-a-fernet-key-at-all" not in refused.value.message
