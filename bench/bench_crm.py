@@ -2,10 +2,11 @@
 processes, each an outbox Scheduler with the CRM write action) write them into a fake HubSpot (its
 own process) that answers 20% of its calls with 429 and the X-HubSpot-RateLimit-* headers.
 
-Prints the time from the first submit until every CRM write is sent, the notes and tasks written
-per debrief (target exactly 1 + 1, no marker twice), the 429s met, and the p50/p99 of the rep's
-debrief answer (`dialogs.debrief.submit_debrief`) while the sync runs, against the same submits in
-a workspace without a CRM, with no replica running, measured first in the same run.
+The N debriefs are filed first; then the two replicas start and the clock runs until every CRM
+write is sent. Prints that time, the notes and tasks written per debrief (target exactly 1 + 1, no
+marker twice), the 429s met, and the p50/p99 of the rep's debrief answer
+(`dialogs.debrief.submit_debrief`, a steady --rate of submits) while the sync runs, against the same
+submits with no sync running, measured first in the same run.
 
     .venv/bin/python bench/bench_crm.py [--quick] [--debriefs 1000] [--accounts 100] [--ratio 0.2]
 """
@@ -20,6 +21,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
 import asyncpg
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bot.config import Settings
@@ -50,7 +53,8 @@ from tests.factories import full_form
 from tests.fakes.hubspot_api import FakeHubSpot
 
 ADMIN_URL = os.environ.get("COACH_BENCH_POSTGRES_URL") or os.environ.get(
-    "COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    "COACH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 REPS = 20
 CONCURRENCY = 4  # reps submitting at once
 KEY = Fernet.generate_key().decode()
@@ -67,8 +71,7 @@ def hubspot_process(accounts: int, ratio: float, port_out: Any, stop: Any) -> No
             fake.add_deal(f"Customer {n} pilot", company)
         await fake.start()
         port_out.send(fake.url)
-        while not stop.is_set():
-            await asyncio.sleep(0.1)
+        await asyncio.to_thread(stop.wait)
         await fake.close()
 
     asyncio.run(main())
@@ -83,16 +86,25 @@ def replica_process(url: str, hubspot_url: str, stop: Any) -> None:
         settings = Settings(secret_key=KEY, hubspot_access_token="pat-test", hubspot_api_url=hubspot_url)
         async with aiohttp.ClientSession() as http:
             connectors = Connectors(settings=settings, box=TokenBox(KEY), http=http, db=db, clock=ctx.clock)
-            sync = CrmSync(connectors=connectors, matcher=Matcher(db=db, clock=ctx.clock, wake=lambda: None),
-                           include_notes=False, wake=lambda: None)
+            sync = CrmSync(
+                connectors=connectors,
+                matcher=Matcher(db=db, clock=ctx.clock, wake=lambda: None),
+                include_notes=False,
+                wake=lambda: None,
+            )
             config = SchedulerConfig(poll_interval=0.05, backoff_base=SchedulerConfig().backoff_base / 300)
-            scheduler = Scheduler(ctx=ctx, senders={}, config=config, kinds={}, batch_kinds={},
-                                  actions={crm.CRM_WRITE: sync.write})
+            scheduler = Scheduler(
+                ctx=ctx,
+                senders={},
+                config=config,
+                kinds={},
+                batch_kinds={},
+                actions={crm.CRM_WRITE: sync.write},
+            )
             done = asyncio.Event()
 
             async def watch() -> None:
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
+                await asyncio.to_thread(stop.wait)
                 done.set()
 
             await asyncio.gather(scheduler.run(done), watch())
@@ -102,7 +114,9 @@ def replica_process(url: str, hubspot_url: str, stop: Any) -> None:
 
 
 # -- the rep's side ---------------------------------------------------------------------------------------
-async def prepare(url: str, accounts: int, platform_id: str, *, connected: bool) -> tuple[CoachContext, list[int]]:
+async def prepare(
+    url: str, accounts: int, platform_id: str, *, connected: bool
+) -> tuple[CoachContext, list[int]]:
     engine = create_engine(url, pool_size=10)
     db = session_factory(engine)
     ctx = CoachContext(db=db, texts=default_texts())
@@ -112,16 +126,30 @@ async def prepare(url: str, accounts: int, platform_id: str, *, connected: bool)
         reps = []
         for n in range(REPS):
             person = await get_or_create_person(
-                session=session, workspace_id=ws.id, platform_user_id=f"U{n}", display_name=f"Rep {n}",
-                locale="en", timezone="Europe/Amsterdam", email=f"rep{n}@ourco.nl")
+                session=session,
+                workspace_id=ws.id,
+                platform_user_id=f"U{n}",
+                display_name=f"Rep {n}",
+                locale="en",
+                timezone="Europe/Amsterdam",
+                email=f"rep{n}@ourco.nl",
+            )
             assert person.id is not None
             reps.append(person.id)
         for n in range(accounts):
-            account_id = await get_or_create_account(session=session, workspace_id=ws.id, name=f"Customer {n}")
+            account_id = await get_or_create_account(
+                session=session, workspace_id=ws.id, name=f"Customer {n}"
+            )
             await claim_domain(session=session, account_id=account_id, domain=f"customer{n}.example")
         if connected:
-            await crm.connect(session=session, workspace_id=ws.id, crm="hubspot", source="token", tokens="",
-                              now=datetime.now(UTC))
+            await crm.connect(
+                session=session,
+                workspace_id=ws.id,
+                crm="hubspot",
+                source="token",
+                tokens="",
+                now=datetime.now(UTC),
+            )
     return ctx, reps
 
 
@@ -129,8 +157,9 @@ async def submit_all(ctx: CoachContext, reps: list[int], n: int, accounts: int, 
     loc = Locality(locale="en", timezone="Europe/Amsterdam", now=datetime.now(UTC))
     forms = []
     for a in range(accounts):
-        debrief, errors = validate_form(full_form(account=f"Customer {a}", next_meeting_at=None),
-                                        texts=ctx.texts, loc=loc)
+        debrief, errors = validate_form(
+            full_form(account=f"Customer {a}", next_meeting_at=None), texts=ctx.texts, loc=loc
+        )
         assert debrief is not None, errors
         forms.append(debrief)
     latencies: list[float] = []
@@ -139,8 +168,9 @@ async def submit_all(ctx: CoachContext, reps: list[int], n: int, accounts: int, 
     async def rep() -> None:
         for i in counter:
             start = time.perf_counter()
-            await submit_debrief(ctx=ctx, person_id=reps[i % REPS], debrief=forms[i % accounts],
-                                 idempotency_key=f"{tag}:{i}")
+            await submit_debrief(
+                ctx=ctx, person_id=reps[i % REPS], debrief=forms[i % accounts], idempotency_key=f"{tag}:{i}"
+            )
             latencies.append(time.perf_counter() - start)
 
     await asyncio.gather(*(rep() for _ in range(CONCURRENCY)))
@@ -148,12 +178,53 @@ async def submit_all(ctx: CoachContext, reps: list[int], n: int, accounts: int, 
 
 
 async def crm_rows(ctx: CoachContext) -> dict[str, int]:
-    import sqlalchemy as sa
-
     async with ctx.db() as session:
-        rows = await session.execute(sa.select(Outbox.status, sa.func.count()).where(Outbox.kind == crm.CRM_WRITE)
-                                     .group_by(Outbox.status))
+        rows = await session.execute(
+            sa.select(Outbox.status, sa.func.count())
+            .where(Outbox.kind == crm.CRM_WRITE)
+            .group_by(Outbox.status)
+        )
         return {str(s): int(c) for s, c in rows.all()}
+
+
+def _after(seconds: float) -> Callable[[], Awaitable[bool]]:
+    end = time.perf_counter() + seconds
+
+    async def done() -> bool:
+        return time.perf_counter() >= end
+
+    return done
+
+
+async def probe(
+    ctx: CoachContext,
+    reps: list[int],
+    args: argparse.Namespace,
+    tag: str,
+    until: Callable[[], Awaitable[bool]],
+) -> list[float]:
+    """Debrief submits at a steady rate (each on its own: a slow one does not hold the next back)
+    until `until()` says stop; their latencies."""
+    loc = Locality(locale="en", timezone="Europe/Amsterdam", now=datetime.now(UTC))
+    debrief, errors = validate_form(
+        full_form(account="Probe", next_meeting_at=None), texts=ctx.texts, loc=loc
+    )
+    assert debrief is not None, errors
+    latencies: list[float] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one(i: int) -> None:
+        begun = time.perf_counter()
+        await submit_debrief(ctx=ctx, person_id=reps[i % REPS], debrief=debrief, idempotency_key=f"{tag}:{i}")
+        latencies.append(time.perf_counter() - begun)
+
+    i = 0
+    while not await until():
+        tasks.append(asyncio.create_task(one(i)))
+        i += 1
+        await asyncio.sleep(1 / args.rate)
+    await asyncio.gather(*tasks)
+    return latencies
 
 
 def pct(values: list[float], q: float) -> float:
@@ -174,22 +245,26 @@ async def main_async(args: argparse.Namespace, url: str) -> int:
     try:
         base_ctx, base_reps = await prepare(url, args.accounts, "bench-none", connected=False)
         await submit_all(base_ctx, base_reps, 40, args.accounts, "warm")  # connections, caches, templates
-        baseline = await submit_all(base_ctx, base_reps, args.debriefs, args.accounts, "base")
+        baseline = await probe(base_ctx, base_reps, args, "base", until=_after(args.probe_seconds))
 
         ctx, reps = await prepare(url, args.accounts, "bench-crm", connected=True)
+        start = time.perf_counter()
+        await submit_all(ctx, reps, args.debriefs, args.accounts, "crm")  # the debriefs to sync
+        filed = time.perf_counter() - start
         replicas = [mp_ctx.Process(target=replica_process, args=(url, hubspot_url, stop)) for _ in range(2)]
         for r in replicas:
             r.start()
-        await asyncio.sleep(2.0)  # the replicas import and connect before the clock starts
         start = time.perf_counter()
-        during = await submit_all(ctx, reps, args.debriefs, args.accounts, "crm")
-        submitted = time.perf_counter() - start
-        while (await crm_rows(ctx)).get(OutboxStatus.SENT, 0) < args.debriefs:
-            if time.perf_counter() - start > args.timeout:
-                print(f"timed out: {await crm_rows(ctx)}")
-                break
-            await asyncio.sleep(0.05)
-        synced = time.perf_counter() - start
+        synced_at: list[float] = []
+
+        async def sync_done() -> bool:
+            if (await crm_rows(ctx)).get(OutboxStatus.SENT, 0) >= args.debriefs:
+                synced_at.append(time.perf_counter())
+                return True
+            return time.perf_counter() - start > args.timeout
+
+        during = await probe(base_ctx, base_reps, args, "during", until=sync_done)
+        synced = (synced_at[0] if synced_at else time.perf_counter()) - start
         async with aiohttp.ClientSession() as http, http.get(f"{hubspot_url}/__fake/stats") as resp:
             stats = await resp.json()
         rows = await crm_rows(ctx)
@@ -199,17 +274,28 @@ async def main_async(args: argparse.Namespace, url: str) -> int:
         for r in locals().get("replicas", []):
             r.join(15)
     n = args.debriefs
-    print(f"{n} debriefs, {args.accounts} accounts, {REPS} reps submitting {CONCURRENCY} at a time; "
-          f"2 replicas; fake HubSpot answering {args.ratio:.0%} of calls with 429")
-    print(f"  submitted in {submitted:.1f} s; every CRM write sent {synced:.1f} s after the first submit "
-          f"({n / synced:.0f} debriefs/s); outbox rows: {rows}")
-    print(f"  written: {stats['notes']} notes, {stats['tasks']} tasks = {stats['notes'] / n:.2f} + "
-          f"{stats['tasks'] / n:.2f} per debrief (target 1 + 1); markers written twice: {stats['duplicates']}; "
-          f"HubSpot calls {stats['calls']}, of them 429: {stats['limited']}")
-    print(f"  debrief answer without CRM: p50 {statistics.median(baseline) * 1000:.1f} ms, "
-          f"p99 {pct(baseline, 0.99):.1f} ms")
-    print(f"  debrief answer while syncing: p50 {statistics.median(during) * 1000:.1f} ms, "
-          f"p99 {pct(during, 0.99):.1f} ms")
+    print(
+        f"{n} debriefs, {args.accounts} accounts, {REPS} reps submitting {CONCURRENCY} at a time; "
+        f"2 replicas; fake HubSpot answering {args.ratio:.0%} of calls with 429"
+    )
+    print(
+        f"  filed in {filed:.1f} s; two replicas (started then, imports included) sent every CRM write "
+        f"in {synced:.1f} s ({n / synced:.0f} debriefs/s); outbox rows: {rows}"
+    )
+    print(
+        f"  written: {stats['notes']} notes, {stats['tasks']} tasks = {stats['notes'] / n:.2f} + "
+        f"{stats['tasks'] / n:.2f} per debrief (target 1 + 1); markers written twice: {stats['duplicates']}; "
+        f"HubSpot calls {stats['calls']}, of them 429: {stats['limited']}"
+    )
+    print(f"  the rep's debrief answer, {args.rate:.0f} submits/s in a workspace without a CRM:")
+    print(
+        f"    no sync running ({len(baseline)}): p50 {statistics.median(baseline) * 1000:.1f} ms, "
+        f"p99 {pct(baseline, 0.99):.1f} ms"
+    )
+    print(
+        f"    while the sync runs ({len(during)}): p50 {statistics.median(during) * 1000:.1f} ms, "
+        f"p99 {pct(during, 0.99):.1f} ms"
+    )
     ok = stats["notes"] == n and stats["tasks"] == n and stats["duplicates"] == 0
     return 0 if ok else 1
 
@@ -228,10 +314,14 @@ def main() -> int:
     parser.add_argument("--debriefs", type=int, default=1000)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--ratio", type=float, default=0.2, help="share of HubSpot calls answered 429")
-    parser.add_argument("--timeout", type=float, default=300.0, help="give up waiting for the sync after this")
+    parser.add_argument("--rate", type=float, default=20.0, help="the probe's debrief submits per second")
+    parser.add_argument("--probe-seconds", type=float, default=10.0, help="the baseline probe's length")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="give up waiting for the sync after this"
+    )
     args = parser.parse_args()
     if args.quick:
-        args.debriefs, args.accounts = 200, 40
+        args.debriefs, args.accounts, args.probe_seconds = 200, 40, 5.0
     name = f"coach_bench_crm_{uuid.uuid4().hex[:8]}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
