@@ -32,6 +32,7 @@ from dialogs.checklist import (
     AGENDA_CHOICES,
     NOTE_LIMIT,
     OUTCOMES,
+    POINT_RATINGS,
     POINTS,
     RATINGS,
     SUPPLIER_CHOICES,
@@ -202,7 +203,7 @@ def parse_row(cells: dict[str, str], line: int) -> CsvDebrief:
         _when(cells["next_meeting_at"], "next_meeting_at", line) if cells["next_meeting_at"] else None
     )
     fields["updated_at"] = _when(cells["updated_at"], "updated_at", line) if cells["updated_at"] else None
-    ratings = {p: str(one_of(p, RATINGS, True)) for p in POINTS}
+    ratings = {p: str(one_of(p, POINT_RATINGS.get(p, RATINGS), True)) for p in POINTS}
     notes = {p: text(f"{p}_note") for p in POINTS}
     key = (
         text("key", 200)

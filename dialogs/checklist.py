@@ -9,6 +9,8 @@ FieldKind = Literal["rating", "choice", "text", "date", "datetime"]
 
 POINTS: tuple[str, ...] = ("opening", "interaction", "situation", "concessions", "next_step")
 RATINGS: tuple[str, ...] = ("yes", "partly", "no")
+NONE_ASKED = "none"  # a concessions rating: the customer asked for nothing
+POINT_RATINGS: dict[str, tuple[str, ...]] = {"concessions": (*RATINGS, NONE_ASKED)}
 OUTCOMES: tuple[str, ...] = ("closed", "next_step", "postponed", "lost")
 AGENDA_CHOICES: tuple[str, ...] = ("customer_formal", "rep_informal", "nobody")
 SUPPLIER_CHOICES: tuple[str, ...] = ("cannot_solve", "could_solve", "not_asked")
@@ -34,7 +36,7 @@ class ChecklistField:
 
 def _point(point: str, *extra: ChecklistField) -> tuple[ChecklistField, ...]:
     return (
-        ChecklistField(f"rating:{point}", "rating", point, RATINGS, required=True),
+        ChecklistField(f"rating:{point}", "rating", point, POINT_RATINGS.get(point, RATINGS), required=True),
         *extra,
         ChecklistField(f"note:{point}", "text", point),
     )
@@ -74,7 +76,7 @@ DEBRIEF_COLUMNS: tuple[str, ...] = tuple(
     f.key for f in FIELDS if not f.key.startswith(("rating:", "note:"))
 )
 
-SCORE = {"yes": 0, "partly": 1, "no": 2}
+SCORE = {"yes": 0, NONE_ASKED: 0, "partly": 1, "no": 2}
 
 
 def weakest_points(ratings: dict[str, str], *, limit: int = 2) -> list[str]:

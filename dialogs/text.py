@@ -33,7 +33,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-from dialogs.checklist import FIELDS, OUTCOMES, POINTS, RATINGS
+from dialogs.checklist import FIELDS, NONE_ASKED, OUTCOMES, POINTS, RATINGS
 from storage.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -201,7 +201,7 @@ class Texts:
         cl = self.data(locale, "checklist")
         where = self.dir / locale / "checklist.yaml"
         needed = [f"points.{p}.{k}" for p in POINTS for k in ("title", "question", "hint")]
-        needed += [f"ratings.{r}" for r in RATINGS]
+        needed += [f"ratings.{r}" for r in (*RATINGS, NONE_ASKED)]
         for f in FIELDS:
             if f.key.startswith(("rating:", "note:")):
                 continue
