@@ -43,8 +43,9 @@ class TaskText:
 
 
 def _rating(texts: Texts, locale: str, rating: str) -> str:
-    labels = texts.data(locale, "crm").get("ratings") or {}
-    return texts.render(locale, "crm", f"ratings.{rating}") if rating in labels else rating
+    """The checklist's own label for a rating ("none asked" included), or the value itself."""
+    labels = texts.data(locale, "checklist").get("ratings") or {}
+    return texts.rating(locale, rating) if rating in labels else rating
 
 
 def compose(

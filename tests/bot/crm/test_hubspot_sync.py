@@ -6,12 +6,15 @@ from __future__ import annotations
 import pytest
 
 from bot.scheduling.calendar import import_calendar
+from dialogs.debrief import submit_debrief
+from dialogs.validation import Locality, validate_form
 from storage import crm
 from storage.crm_models import CrmStatus
 from storage.inbox import take_unseen
 from storage.models import Person
 from tests.bot.crm.conftest import correct, crm_writes, due_now, file, ics, settled, tick
 from tests.conftest import LiveApp
+from tests.factories import full_form
 from tests.fakes.hubspot_api import FakeHubSpot
 
 
@@ -54,6 +57,23 @@ async def test_a_debrief_is_one_note_with_the_questions_and_answers_and_one_task
     assert "They sent a formal agenda" not in body  # the rep's own notes stay out (crm.include_notes)
     [row] = await crm_writes(live_app)
     assert row["status"] == "sent"
+
+
+async def test_none_asked_and_who_sees_what(
+    live_app: LiveApp, hubspot: FakeHubSpot, rep: Person, acme: dict[str, str]
+) -> None:
+    assert rep.id is not None
+    coach = live_app.coach
+    loc = Locality(locale="en", timezone="Europe/Amsterdam", now=coach.clock())
+    form = full_form(account="Acme", **{"rating:concessions": "none"}, concessions_asked=None,
+                     concessions_given=None, concessions_got=None)
+    debrief, errors = validate_form(form, texts=coach.texts, loc=loc)
+    assert debrief is not None, errors
+    result = await submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="none-asked")
+    assert "A copy goes onto Acme in HubSpot" in result.replies[-1].text  # told who sees what
+    await settled(live_app)
+    [note] = hubspot.notes.values()
+    assert "Concessions: None asked" in note["properties"]["hs_note_body"]
 
 
 async def test_an_edit_updates_the_same_note(
