@@ -212,8 +212,14 @@ def command_body(user: str, n: int, trigger: str | None = None) -> str:
 
 
 def submission_body(view: dict[str, Any], user: str, view_id: str | None = None) -> str:
+    """The rep's submission of the opened view, after choosing the ratings and the outcome: the
+    view as the coach redraws it for those answers (the details shown), filled in."""
+    from bot.slack.modal import redrawn_modal
+    from dialogs.text import default_texts
     from tests.bot.slack.conftest import answers, fill
 
+    chosen = {**view, "state": {"values": fill(view, answers())}}
+    view = redrawn_modal(default_texts(), "en", "Europe/Amsterdam", chosen).to_dict()
     view_id = view_id or f"V{uuid.uuid4().hex[:12]}"
     payload = {
         "type": "view_submission",

@@ -6,8 +6,10 @@ Both paths write one debrief and its five answers atomically per submission:
 
 - full path: dialogs.debrief.submit_debrief(ctx, person_id, CleanDebrief, idempotency_key) — finds
   the rep and the account, inserts with ON CONFLICT on the idempotency key (on PostgreSQL the
-  debrief, its answers and what it plans in one statement, storage.filing_at_once), and renders the
-  coaching reply (Jinja2 + Babel), exactly as a channel calls it;
+  debrief, its answers and what it plans in one statement, storage.filing_at_once), reads the
+  rep's last four debriefs when a habit rule could fire (the form's formal agenda can: one more
+  statement, in the filing's transaction on SQLite), and renders the coaching reply and the
+  customer recap (Jinja2 + Babel), as submit_debrief answers at once;
 - bare insert: INSERT debrief ... RETURNING id and one executemany INSERT of the five answers,
   SQLAlchemy Core on the same engine.
 

@@ -11,17 +11,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.checklist import FIELDS, POINTS, weakest_points
+from dialogs.coaching import coaching_histories, coaching_history, coaching_reply, needs_history, rules_of
 from dialogs.context import CoachContext
 from dialogs.crm_entry import crm_name
+from dialogs.customer_recap import offers_recap, recap_reply
 from dialogs.meetings import plan_follow_ups
 from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, join, weekday_name
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality, assemble
 from storage import crm, filing, outbox
-from storage.debrief_insert import SignedOwner
+from storage.debrief_insert import FiledDebrief, SignedOwner
 from storage.debriefs import (
     AnswerRow,
+    DebriefMoment,
     StoredDebrief,
     debriefs_by_id,
     get_debrief,
@@ -170,11 +173,19 @@ async def submit_debrief(
     """
     now = ctx.clock()
     fields, answers = _columns(debrief)
+    earlier: list[CleanDebrief] = []
+
+    async def read_history(session: AsyncSession, filed: FiledDebrief) -> None:
+        # the pattern rules' history, read in the filing's transaction (no round trip of its own)
+        earlier[:] = await coaching_history(session=session, texts=ctx.texts, debrief=debrief,
+                                            moment=DebriefMoment(filed.debrief_id, person_id, now))
+
+    reads = not tips_later and needs_history(rules_of(ctx.texts), debrief)
     filed = await filing.file_debrief(
         sessions=ctx.db, person_id=person_id, account_name=debrief.account,
         idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=now,
         plan=_planner(fields, ctx.schedule, now, tips_later), timezone=tz,
-        default_timezone=ctx.default_timezone, owner=owner,
+        default_timezone=ctx.default_timezone, owner=owner, read_after=read_history if reads else None,
     )
     rep = Rep(
         id=person_id,
@@ -186,7 +197,8 @@ async def submit_debrief(
     )
     if tips_later and filed.created:  # the outbox row renders them when it is sent
         return SubmitResult(filed.debrief_id, True, [])
-    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=now, created=filed.created)
+    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=now, created=filed.created,
+                       history=earlier)
     return SubmitResult(filed.debrief_id, filed.created, replies)
 
 
@@ -206,13 +218,16 @@ async def submit_correction(
         created_at = await store_correction(
             session=session, ctx=ctx, rep=rep, debrief_id=debrief_id, debrief=debrief
         )
+        earlier = await coaching_history(session=session, texts=ctx.texts, debrief=debrief,
+                                         moment=DebriefMoment(debrief_id, person_id, created_at))
         if tips_key is not None:
             await outbox.enqueue(
                 session=session, dedup_key=f"{DEBRIEF_HEAD}{debrief_id}:tips:{tips_key}"[:255],
                 kind=TIPS, person_id=person_id, due_at=ctx.clock(),
                 payload={"debrief_id": debrief_id, "corrected": True},
             )
-    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=created_at, corrected=True)
+    replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=created_at, corrected=True,
+                       history=earlier)
     return SubmitResult(debrief_id, False, replies)
 
 
@@ -223,57 +238,43 @@ async def render_tips(ctx: CoachContext, item: Item) -> list[Reply] | None:
 
 async def render_tips_batch(ctx: CoachContext, items: Sequence[Item]) -> dict[int, list[Reply] | None]:
     """The coaching of each TIPS row, from the stored debrief (a row holds only its id), in three
-    queries for the whole batch; None (nothing to send) when the debrief or the rep is gone."""
+    queries for the whole batch (four when a pattern rule reads the reps' earlier debriefs); None
+    (nothing to send) when the debrief or the rep is gone."""
     async with ctx.db() as session:
         people = await people_with_manager_names(session=session, person_ids=[i.person_id for i in items])
         ids = [int(i.payload["debrief_id"]) for i in items]
         stored = await debriefs_by_id(session=session, debrief_ids=ids)
+        debriefs = {i: (s, assemble(s.account_name, stored_values(s))) for i, s in stored.items()}
+        histories = await coaching_histories(session=session, texts=ctx.texts, wanted=[
+            (DebriefMoment(i, s.debrief.person_id, s.debrief.created_at), d) for i, (s, d) in debriefs.items()
+        ])
     out: dict[int, list[Reply] | None] = {}
     for item in items:
         debrief_id = int(item.payload["debrief_id"])
-        found, known = stored.get(debrief_id), people.get(item.person_id)
-        if found is None or known is None or found.debrief.person_id != item.person_id:
+        found, known = debriefs.get(debrief_id), people.get(item.person_id)
+        if found is None or known is None or found[0].debrief.person_id != item.person_id:
             out[item.id] = None
             continue
         person, manager_name = known
         rep = Rep(id=item.person_id, workspace_id=person.workspace_id, name=person.display_name,
                   locale=_locale(ctx, person.locale), timezone=person.timezone or ctx.default_timezone,
                   manager_name=manager_name)
-        debrief = assemble(found.account_name, stored_values(found))
-        replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=found.debrief.created_at,
-                           corrected=bool(item.payload.get("corrected")))
+        row, debrief = found
+        replies = feedback(ctx=ctx, rep=rep, debrief=debrief, saved_at=row.debrief.created_at,
+                           corrected=bool(item.payload.get("corrected")),
+                           history=histories.get(debrief_id, ()))
         out[item.id] = [*replies[:-1], replace(replies[-1], meta={EDIT_OF: debrief_id})]
     return out
 
 
 # -- coaching --------------------------------------------------------------------------------
-def tip_variant(point: str, debrief: CleanDebrief) -> str:
-    f = debrief.fields
-    if point == "opening" and f.get("agenda_set_by") == "customer_formal":
-        return "formal_agenda"
-    if point == "situation" and f.get("supplier_check") == "not_asked":
-        return "supplier_not_asked"
-    if point == "concessions" and f.get("concessions_given") and not f.get("concessions_got"):
-        return "nothing_back"
-    return "default"
-
-
-def coaching(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief) -> Reply:
-    """One or two tips aimed at the weakest points; praise when all five went well."""
-    texts, loc = ctx.texts, rep.locale
-    weak = weakest_points(debrief.ratings, limit=2)
-    if not weak:
-        return Reply(kind="tips", title=texts.message(loc, "tips_title"),
-                     items=(texts.praise(loc, account=debrief.account),))
-    items: list[str] = []
-    for point in weak:
-        tip, say = texts.tip(loc, point, tip_variant(point, debrief), account=debrief.account)
-        title = texts.point(loc, point, "title")
-        items.append(texts.message(loc, "tip_line", title=title, tip=tip))
-        if say:
-            items.append(texts.message(loc, "say_line", say=say))
-    return Reply(kind="tips", title=texts.message(loc, "tips_title"), items=tuple(items),
-                 meta={"points": weak})
+def coaching(
+    *, ctx: CoachContext, rep: Rep, debrief: CleanDebrief, history: Sequence[CleanDebrief] = ()
+) -> Reply:
+    """One or two tips from the coaching rules (dialogs.coaching); praise when all went well.
+    `history`: the rep's debriefs before this one, newest first (dialogs.coaching.coaching_history)."""
+    return coaching_reply(ctx.texts, locale=rep.locale, tz=rep.timezone, now=ctx.clock(),
+                          debrief=debrief, history=history)
 
 
 def what_next(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief | None = None) -> Reply:
@@ -311,7 +312,10 @@ def feedback(
     saved_at: datetime,
     created: bool = True,
     corrected: bool = False,
+    history: Sequence[CleanDebrief] = (),
 ) -> list[Reply]:
+    """The answer to a stored debrief: saved, the coaching, a recap for the customer when a next
+    step was agreed, and what happens next. `history`: see coaching_history."""
     texts, loc = ctx.texts, rep.locale
     when = format_when(saved_at, locale=loc, tz=rep.timezone)
     if corrected:
@@ -320,11 +324,14 @@ def feedback(
         head = texts.message(loc, "saved", account=debrief.account, when=when)
     else:
         head = texts.message(loc, "already_saved")
-    return [
+    replies = [
         Reply(kind="saved", title=texts.message(loc, "saved_title"), text=head),
-        coaching(ctx=ctx, rep=rep, debrief=debrief),
-        what_next(ctx=ctx, rep=rep, debrief=debrief),
+        coaching(ctx=ctx, rep=rep, debrief=debrief, history=history),
     ]
+    if offers_recap(debrief):  # the customer forgets too: a recap draft to send them
+        replies.append(recap_reply(texts, locale=loc, tz=rep.timezone, now=ctx.clock(), debrief=debrief,
+                                   rep_name=rep.name))
+    return [*replies, what_next(ctx=ctx, rep=rep, debrief=debrief)]
 
 
 def stored_values(stored: StoredDebrief) -> dict[str, Any]:

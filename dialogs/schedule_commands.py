@@ -1,26 +1,24 @@
-"""The rep's commands around meetings: `meeting Acme tomorrow 10:00`, `pause until 2027-01-04`,
-`resume`, `nudges on|off`, and the buttons of nudges and prompts (sent back as `nudges <action>`)."""
+"""The rep's commands around nudges: `pause until 2027-01-04`, `resume`, `nudges on|off`, and the
+buttons of nudges and prompts (sent back as `nudges <action>`). `meeting` is dialogs.meeting_commands."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from dialogs.commands import Command
 from dialogs.context import CoachContext
-from dialogs.dates import parse_due_date, parse_meeting_time
+from dialogs.dates import parse_due_date
 from dialogs.debrief import Rep
-from dialogs.meetings import NUDGE, PROMPT, add_meeting, meeting_prefix
+from dialogs.meetings import NUDGE, PROMPT, meeting_prefix
 from dialogs.messages import Reply
-from dialogs.text import format_clock, format_day, format_duration, format_when
+from dialogs.text import format_clock, format_day, format_when
 from dialogs.timing import local_of, local_today, next_allowed
-from dialogs.validation import DATE_REACH_YEARS, FieldError, clean_account, parse_id, within_reach
+from dialogs.validation import DATE_REACH_YEARS, parse_id, within_reach
 from storage import outbox
 from storage import preferences as prefs
-from storage.accounts import account_names, get_or_create_account
-from storage.meetings import load_meeting, meeting_near, upcoming
+from storage.meetings import load_meeting
 from storage.models import DialogState
-from storage.people import get_person
 
 SNOOZE = timedelta(minutes=20)
 LATER = timedelta(hours=1)
@@ -30,94 +28,6 @@ _ON, _OFF = {"on", "aan"}, {"off", "uit"}
 
 def _say(ctx: CoachContext, rep: Rep, key: str, kind: str = "info", **values: object) -> list[Reply]:
     return [Reply(kind=kind, text=ctx.texts.render(rep.locale, "nudge", key, **values))]
-
-
-def split_meeting(text: str, *, rep: Rep, now: datetime) -> tuple[str, datetime] | None:
-    """("Acme Corp", moment) from "Acme Corp tomorrow 10:00": the shortest account name followed by
-    words that all read as one date and time, so the name stops where the date begins ("Acme
-    vrijdagmiddag 3 uur" is Acme on Friday at 15:00); None when no such split exists."""
-    words = text.split()
-    for i in range(1, len(words)):
-        when = parse_meeting_time(" ".join(words[i:]), locale=rep.locale, tz=rep.timezone, now=now)
-        if when is not None:
-            return " ".join(words[:i]), when
-    return None
-
-
-async def meeting(
-    ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
-) -> list[Reply]:
-    t, loc, now = ctx.texts, rep.locale, ctx.clock()
-    if not cmd.arg:
-        async with ctx.db() as session:
-            rows = await upcoming(session=session, person_id=rep.id, now=now)
-            names = await account_names(session=session, account_ids=[m.account_id for m in rows])
-        if not rows:
-            return _say(ctx, rep, "meetings_none") + _say(ctx, rep, "meeting_usage")
-        return [
-            Reply(
-                kind="info",
-                title=t.render(loc, "nudge", "meetings_title"),
-                items=tuple(
-                    t.render(
-                        loc,
-                        "nudge",
-                        "meeting_row",
-                        account=names.get(m.account_id, ""),
-                        when=format_when(m.starts_at, locale=loc, tz=rep.timezone),
-                    )
-                    for m in rows
-                ),
-            )
-        ]
-    found = split_meeting(cmd.arg, rep=rep, now=now)
-    if found is None:
-        return _say(ctx, rep, "meeting_bad_time", "error", text=cmd.arg[:80])
-    name, when = found
-    try:
-        account = clean_account(name, texts=t, loc=rep.locality(now))
-    except FieldError as exc:
-        return [Reply(kind="error", text=exc.text)]
-    if not within_reach(when.date(), now):  # year 9999: no nudge could be planned around it
-        return [Reply(kind="error", text=t.message(loc, "far_date", text=cmd.arg[:80],
-                                                   years=DATE_REACH_YEARS))]
-    shown = format_when(when, locale=loc, tz=rep.timezone)
-    if when <= now:
-        return _say(ctx, rep, "meeting_past", "error", when=shown)
-    async with ctx.db() as session, session.begin():
-        await get_person(session=session, person_id=rep.id)  # NotFound once erased; add_meeting uses it
-        account_id = await get_or_create_account(
-            session=session, workspace_id=rep.workspace_id, name=account
-        )
-        known = await meeting_near(session=session, person_id=rep.id, account_id=account_id, starts_at=when)
-        if known is not None:
-            return _say(
-                ctx,
-                rep,
-                "meeting_known",
-                account=account,
-                when=format_when(known.starts_at, locale=loc, tz=rep.timezone),
-            )
-        await add_meeting(
-            session=session,
-            person_id=rep.id,
-            account_id=account_id,
-            starts_at=when,
-            source="manual",
-            external_uid=f"manual:{account_id}:{when:%Y%m%dT%H%M}",
-            tz=rep.timezone,
-            policy=ctx.schedule,
-            now=now,
-        )
-    return _say(
-        ctx,
-        rep,
-        "meeting_saved",
-        "saved",
-        account=account,
-        when=shown,
-        lead=format_duration(ctx.schedule.lead_minutes, locale=loc),
-    )
 
 
 async def pause(

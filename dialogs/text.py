@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from jinja2 import (
     ChoiceLoader,
@@ -29,11 +30,14 @@ from jinja2 import (
     FunctionLoader,
     StrictUndefined,
     Template,
+    TemplateNotFound,
+    TemplateSyntaxError,
     pass_context,
 )
 from jinja2.runtime import Context
 
 from dialogs.checklist import FIELDS, NONE_ASKED, OUTCOMES, POINTS, RATINGS
+from dialogs.coaching_rules import check_wording, load_rules
 from storage.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -218,6 +222,18 @@ class Texts:
         for p in POINTS:
             if not isinstance(tips.get(p), dict) or "default" not in tips[p]:
                 raise ConfigError(f"{self.dir / locale / 'tips.yaml'}: key '{p}.default' is missing")
+        coaching = self.dir / locale / "coaching.yaml"
+        rules = load_rules(self.dir)
+        check_wording(rules, coaching=self.data(locale, "coaching"), tactics=self.data(locale, "tactics"),
+                      where=coaching)
+        for rule in rules.rules:  # a template that does not compile fails now, not at a rep's debrief
+            for part in ("tip", "say"):
+                try:
+                    self._template(f"{locale}/coaching/tips/{rule.id}/{part}")
+                except TemplateSyntaxError as exc:
+                    raise ConfigError(f"{coaching}: key 'tips.{rule.id}.{part}': {exc.message}") from None
+                except TemplateNotFound:
+                    pass  # `say` is optional
 
     # -- rendering --------------------------------------------------------------------------
     def _render(self, name: str, ctx: dict[str, Any]) -> Text:
@@ -335,6 +351,18 @@ def weekday_name(short: str, *, locale: str) -> str:
     return Text(format_date(
         date(2024, 1, 1) + timedelta(days=_WEEKDAY_INDEX[short]), "EEEE", locale=_babel(locale)
     ))
+
+
+def format_choices(labels: Iterable[str], *, locale: str) -> str:
+    """Options as a person lists them: "Yes, Partly or No" / "Ja, Deels of Nee" (Babel's "or"
+    list), each label keeping its user spans."""
+    parts = list(labels)
+    marks = [chr(0xE100 + i) for i in range(len(parts))]  # private use: never in a label
+    pattern = format_list(marks, style="or", locale=_babel(locale)) if parts else ""
+    out: list[str] = []
+    for chunk in re.split(f"([{''.join(marks)}])", pattern) if parts else []:
+        out.append(parts[marks.index(chunk)] if chunk in marks else Text(chunk))
+    return join("", out)
 
 
 def format_number(value: float, *, locale: str) -> str:

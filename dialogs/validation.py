@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -18,7 +19,7 @@ from dialogs.checklist import (
     ChecklistField,
 )
 from dialogs.dates import parse_due_date, parse_meeting_time
-from dialogs.text import Texts, format_when, join
+from dialogs.text import LOCALES, Texts, format_choices, format_when
 from storage.errors import CoachError
 
 # Control characters except newline and tab; also the Unicode "format" class (bidi overrides,
@@ -111,9 +112,14 @@ def _choices(texts: Texts, f: ChecklistField) -> dict[str, str]:
     The first choice that claims a word keeps it."""
     words: dict[str, str] = {}
     for i, choice in enumerate(f.choices, start=1):
-        labels = (texts.choice(loc, f.key, choice).casefold() for loc in ("en", "nl"))
+        labels = (texts.choice(loc, f.key, choice).casefold() for loc in LOCALES)
         for word in (choice.casefold(), str(i), *labels):
             words.setdefault(word, choice)
+    if f.is_rating:  # "y", "j", "n": the short words of prompts/<locale>/checklist.yaml
+        for loc in LOCALES:
+            for choice, typed in (texts.data(loc, "checklist").get("rating_shortcuts") or {}).items():
+                for word in typed if choice in f.choices else ():
+                    words.setdefault(str(word).casefold(), choice)
     return words
 
 
@@ -181,8 +187,18 @@ def combine_date_time(day: str | None, clock: str | None, *, tz: str) -> datetim
         raise ValueError(f"{day} {clock} is out of range") from None
 
 
+def choice_list(labels: Iterable[str], *, texts: Texts, locale: str) -> str:
+    """The options to pick from, readably: "Yes, Partly or No"; labels with a comma of their own
+    in quotes ("“The customer, formally”, “I did, informally” or “Nobody really”")."""
+    shown = list(labels)
+    if any("," in label for label in shown):
+        shown = [texts.message(locale, "quoted", text=label) for label in shown]
+    return format_choices(shown, locale=locale)
+
+
 def _require(f: ChecklistField, *, texts: Texts, loc: Locality) -> Any:
-    labels = join(", ", (texts.choice(loc.locale, f.key, c) for c in f.choices))
+    labels = choice_list((texts.choice(loc.locale, f.key, c) for c in f.choices), texts=texts,
+                         locale=loc.locale)
     raise FieldError(f.key, texts.message(loc.locale, "pick_one", choices=labels))
 
 

@@ -9,12 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.engine import session_insert
-from storage.models import Account, not_null, table_of, utcnow
+from storage.models import Account, Debrief, Meeting, not_null, table_of, utcnow
 
 
 def account_key(name: str) -> str:
     return " ".join(name.split()).casefold()
-
 
 
 async def get_or_create_account(*, session: AsyncSession, workspace_id: int, name: str) -> int:
@@ -58,3 +57,26 @@ async def account_names(*, session: AsyncSession, account_ids: Sequence[int]) ->
 
 async def account_name(*, session: AsyncSession, account_id: int) -> str | None:
     return await session.scalar(sa.select(col(Account.name)).where(col(Account.id) == account_id))
+
+
+async def recent_account_names(*, session: AsyncSession, person_id: int, limit: int = 100) -> list[str]:
+    """The names of the accounts this person debriefed or has meetings with, most recent first.
+
+    Two index reads (ix_debrief_person_created, ix_meeting_person_starts) grouped by account; the
+    limit keeps the answer to the accounts a rep is working on, however long their history.
+    """
+    used = sa.union_all(
+        sa.select(col(Debrief.account_id).label("account_id"), col(Debrief.created_at).label("at"))
+        .where(col(Debrief.person_id) == person_id),
+        sa.select(col(Meeting.account_id).label("account_id"), col(Meeting.starts_at).label("at"))
+        .where(col(Meeting.person_id) == person_id, sa.not_(col(Meeting.cancelled))),
+    ).subquery()
+    latest = sa.func.max(used.c.at)
+    rows = await session.execute(
+        sa.select(col(Account.name))
+        .join(used, used.c.account_id == col(Account.id))
+        .group_by(col(Account.id), col(Account.name))
+        .order_by(latest.desc(), col(Account.id))
+        .limit(limit)
+    )
+    return [str(name) for name in rows.scalars().all()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -176,3 +177,96 @@ async def debriefs_by_id(*, session: AsyncSession, debrief_ids: Sequence[int]) -
         ):
             by_debrief[a.debrief_id][a.point] = a
     return {d.id: StoredDebrief(d, by_debrief[d.id], name) for d, name in rows if d.id is not None}
+
+
+@dataclass(frozen=True)
+class DebriefMoment:
+    """A debrief, by whom and when: where "the rep's debriefs before it" starts."""
+
+    debrief_id: int
+    person_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PastDebrief:
+    """An earlier debrief as plain values: its columns by name, and per point the rating and note."""
+
+    debrief_id: int
+    fields: dict[str, Any]
+    ratings: dict[str, str]
+    notes: dict[str, str | None]
+
+
+def _earlier_ids(person: Any, debrief: Any, before: Any, limit: Any) -> Any:
+    """The ids of a person's `limit` debriefs before one, labelled with that one's id (for_id)."""
+    d = _DEBRIEFS.c
+    pick = (
+        sa.select(debrief.label("for_id"), d.id.label("past_id"))
+        .where(d.person_id == person, d.id != debrief,
+               sa.or_(d.created_at < before, sa.and_(d.created_at == before, d.id < debrief)))
+        .order_by(d.created_at.desc(), d.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    return sa.select(pick.c.for_id, pick.c.past_id)
+
+
+def _past_rows(picks: Sequence[Any], columns: tuple[str, ...], notes: bool) -> Any:
+    picked: Any = sa.union_all(*picks).subquery() if len(picks) > 1 else picks[0].subquery()
+    d, a = _DEBRIEFS.c, _ANSWERS.c
+    return (
+        sa.select(picked.c.for_id, d.id, d.created_at, *(d[c] for c in columns), a.point, a.rating,
+                  a.note if notes else sa.null())
+        .join(_DEBRIEFS, d.id == picked.c.past_id)
+        .outerjoin(_ANSWERS, a.debrief_id == d.id)
+    )
+
+
+@functools.cache
+def _one_statement(columns: tuple[str, ...], notes: bool) -> Any:
+    """One debrief's earlier ones (the usual case): built once, its values bound per call."""
+    return _past_rows([_earlier_ids(
+        sa.bindparam("person"), sa.bindparam("debrief", type_=sa.Integer),
+        sa.bindparam("before", type_=_DEBRIEFS.c.created_at.type), sa.bindparam("limit", type_=sa.Integer),
+    )], columns, notes)
+
+
+async def earlier_debriefs(
+    *,
+    session: AsyncSession,
+    moments: Sequence[DebriefMoment],
+    limit: int,
+    columns: Sequence[str] = DEBRIEF_FIELDS,
+    notes: bool = True,
+) -> dict[int, list[PastDebrief]]:
+    """For each debrief, the same person's `limit` debriefs before it (newest first) with their
+    ratings, in one query for any number: each pick walks ix_debrief_person_created backwards and
+    stops after `limit`, so the cost does not grow with the rep's history. Only the debrief
+    `columns` asked for are read (and the notes when `notes`): the rest stays out of `fields`."""
+    if not moments or limit <= 0:
+        return {}
+    wanted = tuple(c for c in columns if c in DEBRIEF_FIELDS and c not in ("id", "created_at"))
+    if len(moments) == 1:
+        m = moments[0]
+        rows = await session.execute(_one_statement(wanted, notes), {
+            "person": m.person_id, "debrief": m.debrief_id, "before": m.created_at, "limit": limit})
+    else:
+        rows = await session.execute(_past_rows([
+            _earlier_ids(m.person_id, sa.literal(m.debrief_id, sa.Integer), m.created_at, limit)
+            for m in moments
+        ], wanted, notes))
+    found: dict[int, dict[int, tuple[tuple[datetime, int], PastDebrief]]] = {
+        m.debrief_id: {} for m in moments}
+    width = len(wanted)
+    for for_id, past_id, created_at, *values in rows:
+        entry = found[for_id].get(past_id)
+        if entry is None:
+            past = PastDebrief(past_id, dict(zip(wanted, values[:width], strict=True)), {}, {})
+            entry = found[for_id][past_id] = ((created_at, past_id), past)
+        point, rating, note = values[width:]
+        if point is not None:
+            entry[1].ratings[point] = rating
+            entry[1].notes[point] = note
+    return {for_id: [past for _, past in sorted(by_id.values(), key=lambda e: e[0], reverse=True)]
+            for for_id, by_id in found.items()}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,9 @@ from storage.follow_ups import FollowUps, follow_up_rows, write_follow_ups
 
 # What a new debrief plans, given the rep's timezone (its times are in the rep's working hours).
 FollowUpPlanner = Callable[[str], FollowUps]
+# A read the caller's reply needs right after the filing (the rep's earlier debriefs), given the
+# session: the filing's own transaction where there is one, so it costs no transaction of its own.
+ReadAfter = Callable[[AsyncSession, FiledDebrief], Awaitable[None]]
 
 
 async def file_debrief(
@@ -33,9 +36,11 @@ async def file_debrief(
     timezone: str | None,
     default_timezone: str,
     owner: SignedOwner | None = None,
+    read_after: ReadAfter | None = None,
 ) -> FiledDebrief:
     """Store a debrief once (atomically) with its answers and, when it is new, what it plans; a
-    repeated key stores nothing and returns the first debrief (created=False).
+    repeated key stores nothing and returns the first debrief (created=False). `read_after` runs
+    in the same transaction (statement by statement) or right after it (PostgreSQL's one statement).
 
     `timezone` is the rep's when the caller knows it: PostgreSQL's one statement plans with it (else
     `default_timezone`) before the insert says the stored one, and moves the planned rows (same
@@ -57,13 +62,20 @@ async def file_debrief(
                                       account_id=filed.account_id, meeting_id=at_once.meeting_id)
                 async with sessions() as session, session.begin():
                     await outbox.enqueue_many(session=session, rows=rows)
+            if read_after is not None:  # a read on its own: no BEGIN / ROLLBACK around it
+                async with sessions() as session:
+                    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                    await read_after(session, filed)
             return filed
     async with sessions() as session, session.begin():
-        return await file_debrief_in(
+        filed = await file_debrief_in(
             session=session, person_id=person_id, account_name=account_name,
             idempotency_key=idempotency_key, fields=fields, answers=answers, created_at=created_at,
             plan=plan, timezone=None, default_timezone=default_timezone, owner=owner,
         )
+        if read_after is not None:
+            await read_after(session, filed)
+        return filed
 
 
 async def file_debrief_in(

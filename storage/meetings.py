@@ -236,3 +236,36 @@ async def upcoming(*, session: AsyncSession, person_id: int, now: datetime, limi
             )
         ).all()
     )
+
+
+async def count_upcoming(*, session: AsyncSession, person_id: int, now: datetime) -> int:
+    """How many live meetings the person has after `now` (the list of `upcoming` may be cut)."""
+    return int(
+        await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Meeting)
+            .where(
+                col(Meeting.person_id) == person_id,
+                col(Meeting.cancelled).is_(False),
+                col(Meeting.starts_at) > now,
+            )
+        )
+        or 0
+    )
+
+
+async def cancel_meeting(*, session: AsyncSession, meeting_id: int, person_id: int) -> MeetingView | None:
+    """Mark one of this person's live meetings cancelled; the meeting as it was, or None when it
+    is not theirs or already cancelled (a second press of the same button changes nothing)."""
+    result = await session.execute(
+        sa.update(Meeting)
+        .where(
+            col(Meeting.id) == meeting_id,
+            col(Meeting.person_id) == person_id,
+            col(Meeting.cancelled).is_(False),
+        )
+        .values(cancelled=True)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return await load_meeting(session=session, meeting_id=meeting_id, person_id=person_id)

@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.dml import ReturningUpdate
 
 OPEN = (OutboxStatus.PENDING, OutboxStatus.CLAIMED)
+REPLY = "reply"  # a channel's answer sent after its acknowledgement (dialogs/answers.py)
+# Kinds whose payload is the message itself, not a reference to rows that say it: emptied once the
+# row is finished (sent, failed, cancelled, expired), so nothing said to a person outlives its
+# delivery here, where neither `forget` (beyond names) nor retention would find it.
+MESSAGE_KINDS = frozenset({REPLY})
+_EMPTIED = sa.case(
+    (col(Outbox.kind).in_(sorted(MESSAGE_KINDS)), sa.literal({}, sa.JSON)), else_=col(Outbox.payload)
+)
 
 
 @dataclass(frozen=True)
@@ -218,8 +226,14 @@ async def _finish(session: AsyncSession, ids: Sequence[int], worker: str, **valu
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def _finish_for_good(session: AsyncSession, ids: Sequence[int], worker: str, **values: Any) -> int:
+    return await _finish(session, ids, worker, payload=_EMPTIED, **values)
+
+
 async def mark_sent(*, session: AsyncSession, ids: Sequence[int], worker: str, now: datetime) -> int:
-    return await _finish(session, ids, worker, status=OutboxStatus.SENT, sent_at=now, last_error=None)
+    return await _finish_for_good(
+        session, ids, worker, status=OutboxStatus.SENT, sent_at=now, last_error=None
+    )
 
 
 async def mark_retry(
@@ -240,7 +254,7 @@ async def mark_final(
     *, session: AsyncSession, item_id: int, worker: str, status: str, error: str | None = None
 ) -> int:
     """failed / expired / cancelled, with the reason kept for operators."""
-    return await _finish(
+    return await _finish_for_good(
         session, [item_id], worker, status=status, last_error=error[:2000] if error else None
     )
 

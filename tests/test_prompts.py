@@ -126,6 +126,7 @@ def test_a_locale_missing_a_needed_text_fails_at_start(tmp_path: Path) -> None:
 
     for locale in LOCALES:
         shutil.copytree(PROMPTS_DIR / locale, tmp_path / locale)
+    shutil.copy(PROMPTS_DIR / "coaching_rules.yaml", tmp_path)
     checklist = tmp_path / "nl" / "checklist.yaml"
     data = yaml.safe_load(checklist.read_text(encoding="utf-8"))
     del data["points"]["situation"]["question"]

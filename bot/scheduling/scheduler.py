@@ -7,12 +7,11 @@ Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
 its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
-A kind that is work, not a message (a CRM write), is an action in `app[ACTIONS]`: `(ctx, item) -> None`
-doing it itself, raising DeliveryError to retry (`retry_after`) or fail (`permanent`); run even for
-people chat can't reach.
+Work, not a message (a CRM write), is an action in app[ACTIONS]: (ctx, item) -> None, or DeliveryError.
 A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
-debrief's tips, kind dialogs.debrief.TIPS) is followed by `Scheduler.wake()` (`wake_scheduler(app)`),
-so it is claimed within moments instead of at the next poll.
+debrief's tips, kind dialogs.debrief.TIPS; a channel's answer after its ack, dialogs.answers.REPLY)
+is followed by `Scheduler.wake()` (`wake_scheduler(app)`), so it is claimed within moments instead
+of at the next poll.
 
 Outcomes: sent; retried with exponential backoff (or after `Retry-After`) up to `max_attempts`;
 failed (permanent error, kept with `last_error`); cancelled (person unreachable: skipped, or the
@@ -40,7 +39,8 @@ from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
 from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
-from dialogs import debrief, followup, meetings, nudge
+from bot.scheduling.reply_jobs import render_reply
+from dialogs import answers, debrief, followup, meetings, nudge
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
@@ -52,7 +52,6 @@ _NOT_RENDERED = object()
 
 Rendered = list[Reply] | Outgoing | None
 Renderer = Callable[[CoachContext, outbox.Item], Awaitable[Rendered]]
-
 BatchRenderer = Callable[[CoachContext, Sequence[outbox.Item]], Awaitable[Mapping[int, Rendered]]]
 Action = Callable[[CoachContext, outbox.Item], Awaitable[None]]
 
@@ -66,6 +65,7 @@ def renderers() -> dict[str, Renderer]:
         meetings.FOLLOW_THROUGH: followup.render_follow_through,
         meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
         debrief.TIPS: debrief.render_tips,
+        answers.REPLY: render_reply,
         **DIGEST_KINDS,
     }
 
@@ -131,9 +131,12 @@ class Scheduler:
         self._queued: list[tuple[int, asyncio.Future[None]]] = []
         self._marking = False
         self._woken = asyncio.Event()
+        self._at_once = False
 
-    def wake(self) -> None:
-        """Look for due rows now instead of at the next poll (a row was just stored to send at once)."""
+    def wake(self, *, at_once: bool = False) -> None:
+        """Look for due rows now instead of at the next poll (a row was just stored to send at once).
+        `at_once`: without waiting `wake_gather` for more rows of a burst (someone awaits an answer)."""
+        self._at_once = self._at_once or at_once
         self._woken.set()
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -149,6 +152,7 @@ class Scheduler:
         while not stop.is_set():
             if woken:
                 self._woken.clear()  # a wake during this batch is kept: the wait returns at once
+                self._at_once = False
             try:
                 handled = await self.run_once()
             except Exception as exc:  # the database is away; keep the replica alive and retry
@@ -167,7 +171,7 @@ class Scheduler:
         )
         for task in pending:
             task.cancel()
-        if woken and self._woken.is_set() and not stop.is_set():
+        if woken and self._woken.is_set() and not stop.is_set() and not self._at_once:
             await asyncio.sleep(self.config.wake_gather)
 
     async def run_once(self) -> int:
@@ -198,9 +202,8 @@ class Scheduler:
 
         async def one(item: outbox.Item) -> None:
             async with gate:
-                if item.kind in self.actions:
-                    return await self.act(item)
-                await self.deliver(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
+                pre, to = prerendered.get(item.id, _NOT_RENDERED), people[item.person_id]
+                await (self.act(item) if item.kind in self.actions else self.deliver(item, to, pre))
 
         await asyncio.gather(*(one(i) for i in ready))
         return len(items)
@@ -235,15 +238,13 @@ class Scheduler:
 
     # -- one row ----------------------------------------------------------------------------------
     async def act(self, item: outbox.Item) -> None:
-        """Run an action row: done (sent), retried, or failed for good, as it says."""
-        try:
+        try:  # done (sent); a DeliveryError retries (after retry_after) or fails (permanent)
             await self.actions[item.kind](self.ctx, item)
         except DeliveryError as exc:
-            if exc.permanent:  # else retried, after retry_after when it says
+            if exc.permanent:
                 return await self._final(item, OutboxStatus.FAILED, f"permanent: {exc.message}")
             return await self._retry(item, exc.message, exc.retry_after)
         except Exception as exc:  # the network, or a fault in the action: retried with backoff
-            log.warning(msg.SCHEDULER_FAILED.format(id=item.id, kind=item.kind, reason=repr(exc)))
             return await self._retry(item, repr(exc), None)
         await self._mark_sent(item.id)
         self._count(item.kind, "sent")
@@ -366,17 +367,16 @@ class Scheduler:
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 # Every outbox kind's renderer, built per app in create_app (an app may add its own kinds).
 RENDERERS = web.AppKey("renderers", dict[str, Renderer])
-# Action kinds (work run instead of sent: CRM writes), filled before the scheduler starts.
-ACTIONS = web.AppKey("actions", dict[str, Action])
+ACTIONS = web.AppKey("actions", dict[str, Action])  # work run instead of sent (CRM writes), set before start
 # Tests and operators may set this before the app starts (shorter lease, faster backoff).
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
 
 
-def wake_scheduler(app: web.Application) -> None:
-    """Have the app's scheduler look for due rows now (when it runs)."""
+def wake_scheduler(app: web.Application, *, at_once: bool = False) -> None:
+    """Have the app's scheduler look for due rows now (when it runs); see `Scheduler.wake`."""
     scheduler = app.get(SCHEDULER)
     if scheduler is not None:
-        scheduler.wake()
+        scheduler.wake(at_once=at_once)
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -3,11 +3,11 @@
 Listeners answer Slack themselves (Bolt's process_before_response) and hand the rest here: no
 polling for the ack, a bound on how much runs at once, and a drain when the app stops.
 
-Two lanes: work with a deadline (a modal must open within its trigger's 3 seconds) and messages
-that have none (a file, a button's answer). The messages get few workers, so in a burst they queue
-behind the answers to Slack and the modals instead of slowing them down. The tips DM after a
-submission is not here: it is an outbox row stored with the debrief, which
-bot/scheduling/scheduler.py delivers once, retrying (bench/bench_slack.py reports how long after).
+No message is sent from here: the tips DM after a submission is an outbox row stored with the
+debrief, and the answer to a DM or a button (its file too) is an outbox row stored as soon as the
+answer is known (dialogs/answers.py); bot/scheduling/scheduler.py delivers each once, retrying,
+apart from the answers to Slack and the modals (bench/bench_slack.py reports how long after). The
+one exception is the answer to `forget confirm`: there is no one left to store it for.
 """
 
 from __future__ import annotations
@@ -23,37 +23,27 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from bot import log_messages as msg
 
 log = logging.getLogger("coach.slack")
-WORKERS = 16  # pieces of work with a deadline running at once
-MESSAGE_WORKERS = 4  # messages without one (DMs, files) running at once
+WORKERS = 16  # pieces of work running at once
 
 
 class AfterAckWork:
     """The tasks started after answers to Slack, tracked so none is lost silently."""
 
-    def __init__(self, workers: int = WORKERS, message_workers: int = MESSAGE_WORKERS) -> None:
+    def __init__(self, workers: int = WORKERS) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
         self.workers = asyncio.Semaphore(workers)
-        self.message_workers = asyncio.Semaphore(message_workers)
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` after the answer to Slack has gone out; drained when the app stops.
 
         At most `workers` pieces run at once: a burst queues here (cheaply) instead of crowding the
         event loop, so the answers to the next requests stay quick."""
-        self._start(self._bounded(self.workers, work))
-
-    def message(self, work: Coroutine[Any, Any, None]) -> None:
-        """`later`, for a message that has no deadline: it yields to the answers and the modals."""
-        self._start(self._bounded(self.message_workers, work))
-
-    def _start(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
+        task = asyncio.ensure_future(self._bounded(work))
         self.tasks.add(task)
         task.add_done_callback(self._finished)
 
-    @staticmethod
-    async def _bounded(lane: asyncio.Semaphore, work: Coroutine[Any, Any, None]) -> None:
-        async with lane:
+    async def _bounded(self, work: Coroutine[Any, Any, None]) -> None:
+        async with self.workers:
             await work
 
     def _finished(self, task: asyncio.Task[None]) -> None:
@@ -71,7 +61,7 @@ class AfterAckWork:
         return listener
 
     async def drain(self, within: float = 5.0) -> None:
-        """Let work in flight finish (a file, a Home refresh); cancel what takes longer."""
+        """Let work in flight finish (a modal, a Home refresh); cancel what takes longer."""
         if self.tasks:
             _, late = await asyncio.wait(set(self.tasks), timeout=within)
             for task in late:

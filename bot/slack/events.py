@@ -9,10 +9,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot import log_messages as msg
-from bot.escape import for_slack
 from bot.slack import modal, views
 from bot.slack.people import SlackUser, mark_departed
+from dialogs.answers import OPEN_FORM
 from dialogs.commands import parse_command
+from dialogs.debrief import EDIT_OF
 from dialogs.messages import Reply
 from dialogs.text import format_when
 from storage import slack_store
@@ -53,31 +54,29 @@ class WorkspaceEvents:
         rep = await self.on.rep(await self.on.person(body, user_id, client))
         text = str(event.get("text") or "")
         command = parse_command(text)
+        key = str(body.get("event_id") or "") or None  # one answer per event, however often handled
         if command.name == "debrief":
             # A message can't open a modal (no trigger): answer with a button that can.
             account = command.arg or None
-            key, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
-            await client.chat_postMessage(
-                channel=user_id,
-                text=for_slack(self.texts.render(rep.locale, "slack", key, **ctx)),
-                blocks=views.open_prompt(self.texts, rep.locale, account),
-                mrkdwn=False,
-            )
+            prompt, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
+            offer = Reply(text=self.texts.render(rep.locale, "slack", prompt, **ctx),
+                          meta={OPEN_FORM: account or ""})
+            await self.on.answer(client, user_id, rep, [offer], key=key)
             return
         if command.name == "edit":  # "edit 2": a button that opens the filled modal
             target = await self.on.route_words(rep, text)
             if isinstance(target, list):
-                await self.on.dm(client, user_id, target)
+                await self.on.answer(client, user_id, rep, target, words=text, key=key)
             else:
                 meta = modal.ModalMeta.load(target.private_metadata)
                 if meta.edit_of is not None:
-                    button = views.edit_button(self.texts, rep.locale, meta.edit_of)
-                    label = Reply(text=self.texts.render(rep.locale, "slack", "edit_button"))
-                    await self.on.dm(client, user_id, [label], [button])
+                    label = Reply(text=self.texts.render(rep.locale, "slack", "edit_button"),
+                                  meta={EDIT_OF: meta.edit_of})
+                    await self.on.answer(client, user_id, rep, [label], key=key)
             return
         replies = await self.on.converse(rep, text)
         if replies:
-            await self.on.dm(client, user_id, replies)
+            await self.on.answer(client, user_id, rep, replies, words=text, key=key)
 
     async def home(self, args: AsyncArgs) -> None:
         body, event, client = args.body, args.event or {}, args.client

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +20,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import log_messages as msg
-from bot.delivery import DeliveryError, to_outgoing
 from bot.escape import for_slack
 from bot.slack import modal, views
 from bot.slack.background import AfterAckWork
 from bot.slack.mentions import person_references
 from bot.slack.people import RecentPeople, SlackUser, resolve_person, team_of
-from bot.slack.sender import send_dm
-from dialogs import conversation
+from dialogs import answers, conversation
 from dialogs.commands import parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import (
@@ -40,13 +39,12 @@ from dialogs.debrief import (
 )
 from dialogs.messages import Reply
 from dialogs.text import format_when
-from dialogs.validation import Locality, clean_account, combine_date_time, parse_id, validate_form
+from dialogs.validation import Locality, clean_account, parse_id, validate_form
 from storage import slack_store
 from storage.debrief_insert import SignedOwner
 from storage.debriefs import get_debrief, latest_debriefs
 from storage.errors import CoachError, EditWindowClosed, NotFound
 from storage.models import Person, Platform
-from storage.people import get_person
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -65,10 +63,11 @@ class SlackDebriefFlow:
         ctx: CoachContext,
         runtime: SlackRuntime,
         metrics: Metrics | None = None,
-        wake: Callable[[], None] | None = None,
+        wake: Callable[..., None] | None = None,
     ) -> None:
         self.ctx = ctx
-        self.wake = wake or (lambda: None)  # the outbox scheduler: a tips DM was just stored
+        # The outbox scheduler's wake (scheduler.wake_scheduler): a DM (tips, an answer) was just stored.
+        self.wake = wake or (lambda **_: None)
         self.runtime = runtime
         self.metrics = metrics
         self.texts = ctx.texts
@@ -106,14 +105,31 @@ class SlackDebriefFlow:
         except SlackApiError as exc:
             log.warning(msg.SLACK_MODAL_FAILED.format(error=exc.response.get("error")))
 
-    async def dm(
-        self, client: AsyncWebClient, user_id: str, replies: list[Reply], extra: list[Any] | None = None
+    async def answer(
+        self, client: AsyncWebClient, user_id: str, rep: Rep, replies: list[Reply], *, words: str = "",
+        key: str | None = None, shown: bool = False,
     ) -> None:
-        blocks = [*views.reply_blocks(replies), *(extra or [])]
+        """Send an answer after the ack: outbox rows (delivered once, retried; a file made again
+        when sent), the scheduler woken so it goes out at once. `shown`: answered in place, only
+        its files go to the DM. The answer to `forget confirm` has no one left to store it for:
+        it goes straight to Slack (once at most)."""
+        if any(r.meta.get("forgotten") for r in replies):
+            await self.dm(client, user_id, replies)
+            return
+        every_file = await answers.answer_later(
+            ctx=self.ctx, person_id=rep.id, key=key or uuid.uuid4().hex, channel=CHANNEL,
+            replies=replies, words=words, shown=shown,
+        )
+        if not every_file:
+            log.warning(msg.SLACK_FILE_LEFT_OUT.format(user=user_id))
+        self.wake(at_once=True)  # the rep waits for it: no pause to gather a burst
+
+    async def dm(self, client: AsyncWebClient, user_id: str, replies: list[Reply]) -> None:
         text = views.fallback_text(replies) or for_slack(
             self.texts.render(self.ctx.default_locale, "slack", "open_prompt_blank")
         )
-        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks, mrkdwn=False)
+        await client.chat_postMessage(channel=user_id, text=text, blocks=views.reply_blocks(replies),
+                                      mrkdwn=False)
 
     def owner(self, rep: Rep) -> tuple[str, str, int, str, str] | None:
         who = self.recent.who(rep.id)
@@ -189,28 +205,13 @@ class SlackDebriefFlow:
 
     async def converse(self, rep: Rep, text: str) -> list[Reply]:
         """The platform-neutral conversation; it may change the person (language, forget).
-
-        Replies that carry a file (`export`, the `team` chart) answer in place and also go to
-        the rep's DM with the file uploaded there, since a command's answer can't hold a file.
-        """
+        Files some replies carry (`export`, the `team` chart) reach Slack through `answer`."""
         try:
-            replies = await conversation.reply_to(
+            return await conversation.reply_to(
                 ctx=self.ctx, person_id=rep.id, channel=CHANNEL, text=person_references(text)
             )
         finally:
             self.recent.forget_id(rep.id)
-        with_files = [r for r in replies if r.attachment is not None]
-        if with_files:
-            self.work.message(self.send_files(rep.id, with_files))
-        return replies
-
-    async def send_files(self, person_id: int, replies: list[Reply]) -> None:
-        async with self.ctx.db() as session:
-            person = await get_person(session=session, person_id=person_id)
-        try:
-            await send_dm(self.runtime, self.ctx.db, person=person, message=to_outgoing(replies))
-        except DeliveryError as exc:
-            log.warning(msg.SLACK_SEND_FAILED.format(user=person.platform_user_id, error=exc.message))
 
     # -- /debrief -------------------------------------------------------------------------------
     async def command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -219,9 +220,11 @@ class SlackDebriefFlow:
             await ack()  # answered at once; the modal opens within the trigger's 3 s
             self.later(self.words_then_act(body, client, text, user_id=body["user_id"]))
             return
-        person = await self.person(body, body["user_id"], client)
-        target = await self.route_words(await self.rep(person), text)
+        rep = await self.rep(await self.person(body, body["user_id"], client))
+        target = await self.route_words(rep, text)
         if isinstance(target, list):
+            if any(r.attachment is not None for r in target):  # an answer can't hold a file: the DM
+                await self.answer(client, body["user_id"], rep, target, words=text, shown=True)
             await ack(views.response(target))
             return
         await ack()  # "edit 2": the filled modal
@@ -262,18 +265,7 @@ class SlackDebriefFlow:
             rep = await self.rep(await self.person(body, user_id, client))
             person_id, locale, tz = rep.id, rep.locale, rep.timezone
         now = self.ctx.clock()
-        raw: dict[str, Any] = dict(modal.read_state(view.get("state", {}).get("values", {})))
-        raw["account"] = meta.account or raw.get(modal.ACCOUNT)
-        errors: dict[str, str] = {}
-        day, clock = raw.pop("next_meeting_at", None), raw.pop(modal.MEETING_TIME, None)
-        if bool(day) != bool(clock):
-            missing = modal.MEETING_TIME if day else "next_meeting_at"
-            errors[missing] = self.texts.render(locale, "slack", "time_missing")
-        else:
-            try:
-                raw["next_meeting_at"] = combine_date_time(day, clock, tz=tz)
-            except ValueError:  # not what Slack's pickers send: a crafted value
-                errors["next_meeting_at"] = self.texts.render(locale, "slack", "bad_picker")
+        raw, errors = modal.submitted_answers(view, meta, texts=self.texts, locale=locale, tz=tz)
         debrief, field_errors = validate_form(raw, texts=self.texts, loc=Locality(locale, tz, now))
         errors.update(field_errors)
         if errors or debrief is None:
@@ -336,7 +328,7 @@ class SlackDebriefFlow:
         target = await self.route_words(rep, text)
         if isinstance(target, list):
             if target:
-                await self.dm(client, user_id, target)
+                await self.answer(client, user_id, rep, target, words=text)
         else:
             await self.open_modal(client, body["trigger_id"], target)
 
@@ -349,9 +341,14 @@ class SlackDebriefFlow:
             return
         target = await self.edit_or_error(rep, debrief_id)
         if isinstance(target, Reply):
-            await self.dm(client, user_id, [target])
+            await self.answer(client, user_id, rep, [target])
         else:
             await self.open_modal(client, body["trigger_id"], target)
+
+
+async def link_opened(args: AsyncArgs) -> None:
+    """A link button (a mailto: draft): Slack opens the link itself and still tells us; only ack."""
+    await args.ack()
 
 
 async def skip_retried_events(

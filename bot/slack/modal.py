@@ -1,15 +1,16 @@
-"""The debrief modal: the whole checklist as Block Kit (slack_sdk models), and reading it back.
+"""The debrief modal: the five ratings and the outcome first, each point's details drawn as it is
+rated (Block Kit, slack_sdk models), and reading a submission back.
 
-Built once per language and timezone and reused (see new_modal); the customer's name, the only
-user text in a new modal, goes in escaped. An edit's stored answers are input values: form data
-handed back to us, not rendered text.
+A new modal is built once per language and timezone and reused (see new_modal); the customer's
+name, the only user text in a new modal, goes in escaped. An edit's stored answers, and what the
+rep typed before a redraw, are input values: form data handed back to us, not rendered text.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,29 +18,27 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
-    DatePickerElement,
-    DividerBlock,
     ExternalDataSelectElement,
-    HeaderBlock,
     InputBlock,
     Option,
-    PlainTextInputElement,
-    RadioButtonsElement,
     SectionBlock,
-    TimePickerElement,
 )
 from slack_sdk.models.views import View
 
-from bot.slack.views import HEADER_LIMIT, OPTION_TEXT_LIMIT, OPTION_VALUE_LIMIT, plain
+from bot.slack.modal_fields import MEETING_TIME, VALUE, checklist_blocks, stored_answers
+from bot.slack.views import OPTION_TEXT_LIMIT, OPTION_VALUE_LIMIT, plain
 from bot.slack.views import label as slack_label
-from dialogs.checklist import FIELDS, NOTE_LIMIT, POINTS, ChecklistField
+from dialogs.checklist import FIELDS_BY_KEY, NOTE_LIMIT
+from dialogs.checklist_path import form_fields, settle
 from dialogs.text import Texts
-from dialogs.validation import parse_id
+from dialogs.validation import combine_date_time, parse_id
 
 CALLBACK_DEBRIEF = "debrief"
 ACCOUNT = "account"  # block id and action id of the customer select
-VALUE = "value"  # action id of every other input
-MEETING_TIME = "next_meeting_time"
+METADATA_LIMIT = 3000  # Slack's private_metadata
+# What a redraw keeps aside while its block is hidden (a note typed before the rating changed).
+KEEPABLE = frozenset({*FIELDS_BY_KEY, MEETING_TIME})
+__all__ = ["MEETING_TIME", "VALUE"]
 
 
 # -- the debrief modal -----------------------------------------------------------------------------
@@ -56,9 +55,19 @@ class ModalMeta:
     account: str | None = None  # fixed customer (named in the command, or an edit)
     edit_of: int | None = None
     owner: tuple[str, str, int, str, str] | None = None
+    # Answers typed into blocks a redraw hid, shown again if their block returns; never stored.
+    kept: Mapping[str, str] = field(default_factory=dict)
 
     def dump(self) -> str:
-        return json.dumps({"account": self.account, "edit_of": self.edit_of, "owner": self.owner})
+        """The metadata as JSON within Slack's limit: kept answers that do not fit are let go, the
+        longest first (a hidden answer is a convenience; the rest is what a submission needs)."""
+        data: dict[str, Any] = {"account": self.account, "edit_of": self.edit_of, "owner": self.owner}
+        kept = dict(self.kept)
+        while True:
+            text = json.dumps({**data, "kept": kept} if kept else data)
+            if len(text) <= METADATA_LIMIT or not kept:
+                return text
+            del kept[max(kept, key=lambda k: len(kept[k]))]
 
     @classmethod
     def load(cls, raw: str | None) -> ModalMeta:
@@ -73,6 +82,7 @@ class ModalMeta:
                 account=data.get("account"),
                 edit_of=_id(edit_of) if edit_of is not None else None,
                 owner=owner,
+                kept=_kept(data.get("kept")),
             )
         except (ValueError, TypeError, AttributeError, KeyError):  # KeyError: ZoneInfoNotFoundError
             return cls()
@@ -82,6 +92,12 @@ class ModalMeta:
         if self.owner is None or (self.owner[0], self.owner[1]) != (team, user):
             return None
         return self.owner[2], self.owner[3], self.owner[4]
+
+
+def _kept(raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v[:NOTE_LIMIT] for k, v in raw.items() if k in KEEPABLE and isinstance(v, str) and v}
 
 
 def _id(value: object) -> int:
@@ -106,61 +122,63 @@ def debrief_modal(
     meta: ModalMeta | None = None,
     edit_when: str | None = None,
 ) -> View:
-    """The whole checklist in one modal. `initial` holds stored answers when correcting."""
+    """The modal for these answers: `initial` holds the stored answers when correcting (their
+    details are shown), else the five ratings and the outcome are asked first."""
     meta = meta or ModalMeta()
-    initial = initial or {}
-    blocks: list[Block] = []
+    intro: list[Block] = []
     if meta.edit_of is not None and meta.account is not None:
-        blocks.append(
-            SectionBlock(
-                text=slack_label(texts, loc, "modal_intro_edit", account=meta.account, when=edit_when or "")
-            )
-        )
+        text = slack_label(texts, loc, "modal_intro_edit", account=meta.account, when=edit_when or "")
+        intro.append(SectionBlock(text=text))
     elif meta.account is not None:  # named in the command: shown, carried in private_metadata
-        blocks.append(SectionBlock(text=slack_label(texts, loc, "modal_account", account=meta.account)))
-        blocks.append(ContextBlock(elements=[slack_label(texts, loc, "modal_intro")]))
+        intro.append(SectionBlock(text=slack_label(texts, loc, "modal_account", account=meta.account)))
+        intro.append(ContextBlock(elements=[slack_label(texts, loc, "modal_intro")]))
     else:
-        blocks.append(ContextBlock(elements=[slack_label(texts, loc, "modal_intro")]))
-        select = ExternalDataSelectElement(
-            action_id=ACCOUNT,
-            placeholder=plain(texts.render(loc, "slack", "account_placeholder"), 150),
-            min_query_length=0,
-        )
-        blocks.append(
-            InputBlock(block_id=ACCOUNT, label=slack_label(texts, loc, "account_label"), element=select)
-        )
-    current: str | None = None
-    for f in FIELDS:
-        if f.point != current and f.point is not None:
-            current = f.point
-            number = POINTS.index(f.point) + 1
-            blocks.append(DividerBlock())
-            blocks.append(
-                HeaderBlock(
-                    text=plain(
-                        texts.render(
-                            loc,
-                            "slack",
-                            "point_label",
-                            number=number,
-                            title=texts.point(loc, f.point, "title"),
-                        ),
-                        HEADER_LIMIT,
-                    )
-                )
-            )
-            blocks.append(ContextBlock(elements=[plain(texts.point(loc, f.point, "hint"), 2000)]))
-        if f.key == "outcome":
-            blocks.append(DividerBlock())
-        blocks.extend(_field_blocks(texts, loc, tz, f, initial))
+        intro.append(ContextBlock(elements=[slack_label(texts, loc, "modal_intro")]))
+        intro.append(_account_select(texts, loc, None))
+    return _modal(texts, loc, tz, meta, intro, stored_answers(initial or {}, tz))
+
+
+def redrawn_modal(texts: Texts, loc: str, tz: str, view: Mapping[str, Any]) -> View:
+    """The open modal drawn again for what it holds now (a rating or the outcome just chosen):
+    the same intro, every answer carried over as the input's initial value, the details that
+    apply shown, and what a hidden block held kept aside in the metadata."""
+    meta = ModalMeta.load(view.get("private_metadata"))
+    state = read_state((view.get("state") or {}).get("values") or {})
+    answers = {**meta.kept, **state}
+    intro: list[Block] = []
+    for raw in view.get("blocks") or []:
+        if raw.get("type") == "divider":
+            break  # the intro ends where the checklist starts
+        if raw.get("block_id") == ACCOUNT:
+            intro.append(_account_select(texts, loc, state.get(ACCOUNT)))
+        elif (block := Block.parse(raw)) is not None:
+            intro.append(block)
+    return _modal(texts, loc, tz, meta, intro, answers)
+
+
+def _account_select(texts: Texts, loc: str, chosen: str | None) -> InputBlock:
+    select = ExternalDataSelectElement(
+        action_id=ACCOUNT,
+        placeholder=plain(texts.render(loc, "slack", "account_placeholder"), 150),
+        min_query_length=0,
+        initial_option=account_option(texts, loc, name=chosen, new=False) if chosen else None,
+    )
+    return InputBlock(block_id=ACCOUNT, label=slack_label(texts, loc, "account_label"), element=select)
+
+
+def _modal(
+    texts: Texts, loc: str, tz: str, meta: ModalMeta, intro: list[Block], answers: Mapping[str, str | None]
+) -> View:
+    checklist, shown = checklist_blocks(texts, loc, tz, answers)
+    kept = {k: v for k, v in answers.items() if k in KEEPABLE and k not in shown and v}
     return View(
         type="modal",
         callback_id=CALLBACK_DEBRIEF,
         title=plain(texts.render(loc, "slack", "modal_title_edit" if meta.edit_of else "modal_title"), 24),
         submit=plain(texts.render(loc, "slack", "modal_submit"), 24),
         close=plain(texts.render(loc, "slack", "modal_close"), 24),
-        private_metadata=meta.dump(),
-        blocks=blocks,
+        private_metadata=replace(meta, kept=kept).dump(),
+        blocks=[*intro, *checklist],
     )
 
 
@@ -182,66 +200,28 @@ def new_modal(texts: Texts, loc: str, tz: str, meta: ModalMeta) -> dict[str, Any
     return view
 
 
-def _options(texts: Texts, loc: str, f: ChecklistField) -> list[Option]:
-    return [Option(value=c, text=plain(texts.choice(loc, f.key, c), OPTION_TEXT_LIMIT)) for c in f.choices]
-
-
-def _field_blocks(texts: Texts, loc: str, tz: str, f: ChecklistField, initial: dict[str, Any]) -> list[Block]:
-    value = initial.get(f.key)
-    optional = not f.required
-    if f.kind in ("rating", "choice"):
-        options = _options(texts, loc, f)
-        chosen = next((o for o in options if o.value == value), None)
-        if f.is_rating:
-            assert f.point is not None
-            label = plain(texts.point(loc, f.point, "question"), 2000)
-        elif f.key == "outcome":
-            label = slack_label(texts, loc, "outcome_label")
-        else:
-            label = plain(texts.field_question(loc, f.key), 2000)
-        element = RadioButtonsElement(action_id=VALUE, options=options, initial_option=chosen)
-        return [InputBlock(block_id=f.key, label=label, element=element, optional=optional)]
-    label = plain(texts.field_question(loc, f.key), 2000)
-    placeholder = plain(texts.render(loc, "slack", "optional_placeholder"), 150)
-    if f.kind == "text":
-        text_input = PlainTextInputElement(
-            action_id=VALUE,
-            multiline=True,
-            max_length=NOTE_LIMIT,
-            placeholder=placeholder,
-            initial_value=str(value) if value else None,
-        )
-        return [InputBlock(block_id=f.key, label=label, element=text_input, optional=True)]
-    if f.kind == "date":
-        day = value.isoformat() if isinstance(value, date) else None
-        picker = DatePickerElement(
-            action_id=VALUE,
-            initial_date=day,
-            placeholder=plain(texts.render(loc, "slack", "date_placeholder"), 150),
-        )
-        return [InputBlock(block_id=f.key, label=label, element=picker, optional=True)]
-    # datetime: a date picker and a time picker, combined in the person's timezone
-    local = value.astimezone(ZoneInfo(tz)) if isinstance(value, datetime) else None
-    day_picker = DatePickerElement(
-        action_id=VALUE,
-        initial_date=local.date().isoformat() if local else None,
-        placeholder=plain(texts.render(loc, "slack", "date_placeholder"), 150),
-    )
-    time_picker = TimePickerElement(
-        action_id=VALUE,
-        initial_time=local.strftime("%H:%M") if local else None,
-        timezone=tz,
-        placeholder=plain(texts.render(loc, "slack", "time_placeholder"), 150),
-    )
-    return [
-        InputBlock(block_id=f.key, label=label, element=day_picker, optional=True),
-        InputBlock(
-            block_id=MEETING_TIME,
-            label=slack_label(texts, loc, "next_meeting_time"),
-            element=time_picker,
-            optional=True,
-        ),
-    ]
+# -- reading a submission back ----------------------------------------------------------------
+def submitted_answers(
+    view: Mapping[str, Any], meta: ModalMeta, *, texts: Texts, locale: str, tz: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The submitted answers as the rules settle them (a detail that does not apply, say a block
+    left over from a drawing that lost a race, is dropped, never stored) and the pickers' errors."""
+    raw: dict[str, Any] = settle(read_state((view.get("state") or {}).get("values") or {}))
+    raw["account"] = meta.account or raw.get(ACCOUNT)
+    errors: dict[str, str] = {}
+    meeting_applies = "next_meeting_at" in form_fields(raw)
+    day, clock = raw.pop("next_meeting_at", None), raw.pop(MEETING_TIME, None)
+    if not meeting_applies:
+        day = clock = None
+    if bool(day) != bool(clock):
+        missing = MEETING_TIME if day else "next_meeting_at"
+        errors[missing] = texts.render(locale, "slack", "time_missing")
+    else:
+        try:
+            raw["next_meeting_at"] = combine_date_time(day, clock, tz=tz)
+        except ValueError:  # not what Slack's pickers send: a crafted value
+            errors["next_meeting_at"] = texts.render(locale, "slack", "bad_picker")
+    return raw, errors
 
 
 def read_state(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, str | None]:

@@ -39,7 +39,8 @@ from bot.slack.background import AFTER_ACK_WORK
 from bot.slack.bolt_internals import bolt_request
 from bot.slack.client import SLACK, SlackRuntime, web_client
 from bot.slack.events import WorkspaceEvents
-from bot.slack.listeners import SlackDebriefFlow, skip_retried_events
+from bot.slack.listeners import SlackDebriefFlow, link_opened, skip_retried_events
+from bot.slack.modal_redraw import ModalRedraws
 from bot.slack.own_team import OwnWorkspace, own_teams_only
 from bot.slack.sender import SlackSender
 from bot.slack.verification import SignatureCheck, refusal
@@ -186,7 +187,7 @@ def register_listeners(
     ctx: CoachContext,
     runtime: SlackRuntime,
     metrics: Metrics | None = None,
-    wake: Callable[[], None] | None = None,
+    wake: Callable[..., None] | None = None,
 ) -> SlackDebriefFlow:
     listeners = SlackDebriefFlow(ctx, runtime, metrics, wake)
     bolt.middleware(skip_retried_events)
@@ -196,5 +197,7 @@ def register_listeners(
     bolt.action(views.ACTION_OPEN)(listeners.work.acked(listeners.open_button))
     bolt.action(views.ACTION_EDIT)(listeners.work.acked(listeners.edit_button))
     bolt.action(re.compile(rf"^{views.ACTION_REPLY}:\d+$"))(listeners.work.acked(listeners.reply_button))
+    ModalRedraws(listeners).register(bolt)
+    bolt.action(re.compile(rf"^{views.ACTION_LINK}:\d+$"))(link_opened)
     WorkspaceEvents(listeners).register(bolt)
     return listeners

@@ -1,4 +1,5 @@
-"""The Slack Sender: messages the coach starts itself (nudges, prompts, digests) to a person's DM."""
+"""The Slack Sender: what the outbox sends to a person's DM (nudges, prompts, digests, tips, and
+the answers the Slack listeners leave for after their ack)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from bot.delivery import DeliveryError, Outgoing
 from bot.keys import COACH, DB
 from bot.slack import views
 from bot.slack.client import SLACK, SlackRuntime
+from dialogs.answers import OPEN_FORM
 from dialogs.debrief import EDIT_OF
+from dialogs.messages import Reply
+from dialogs.text import Texts
 from storage import directory
 from storage.models import Person, Platform
 
@@ -56,10 +60,19 @@ class SlackSender:
             raise DeliveryError("Slack is not running")
         ctx = self._app[COACH]
         locale = person.locale if person.locale in ("en", "nl") else ctx.default_locale
-        edits = [views.edit_button(ctx.texts, locale, int(str(r.meta[EDIT_OF])))
-                 for r in message.replies if EDIT_OF in r.meta]
-        await send_dm(runtime, self._app[DB], person=person, message=message, extra=edits,
-                      team_ids=self._team_ids)
+        await send_dm(runtime, self._app[DB], person=person, message=message,
+                      extra=buttons(ctx.texts, locale, message.replies), team_ids=self._team_ids)
+
+
+def buttons(texts: Texts, locale: str, replies: Sequence[Reply]) -> list[Block]:
+    """The buttons replies offer through their meta: edit a debrief, open the debrief form."""
+    blocks: list[Block] = []
+    for reply in replies:
+        if EDIT_OF in reply.meta:
+            blocks.append(views.edit_button(texts, locale, int(str(reply.meta[EDIT_OF]))))
+        if OPEN_FORM in reply.meta:
+            blocks.append(views.open_button(texts, locale, str(reply.meta[OPEN_FORM] or "") or None))
+    return blocks
 
 
 async def send_dm(
@@ -89,14 +102,18 @@ async def send_dm(
         raise DeliveryError("the app is not installed in this workspace", permanent=True)
     user = person.platform_user_id
     try:
-        answer = await runtime.client.chat_postMessage(
-            token=token,
-            channel=user,
-            text=views.fallback_text(message.replies) or "Closing Coach",
-            blocks=[*views.reply_blocks(message.replies), *extra],
-            mrkdwn=False,  # the notification text may carry user text: escaped, and not formatted
-        )
-        channel = str(answer.get("channel") or user)
+        if message.replies or extra:
+            answer = await runtime.client.chat_postMessage(
+                token=token,
+                channel=user,
+                text=views.fallback_text(message.replies) or "Closing Coach",
+                blocks=[*views.reply_blocks(message.replies), *extra],
+                mrkdwn=False,  # the notification text may carry user text: escaped, and not formatted
+            )
+            channel = str(answer.get("channel") or user)
+        else:  # files alone (a row of their own, so a retry never posts the text twice)
+            opened = await runtime.client.conversations_open(token=token, users=user)
+            channel = str((opened.get("channel") or {}).get("id") or user)
         for item in message.attachments:
             await runtime.client.files_upload_v2(
                 token=token,

@@ -31,6 +31,8 @@ from dialogs.text import Texts
 ACTION_OPEN = "open_debrief"
 ACTION_EDIT = "edit_debrief"
 ACTION_REPLY = "reply"  # buttons of rendered replies: reply:<n>, value = the words to act on
+ACTION_LINK = "link"  # link buttons of rendered replies (link:<n>): Slack opens the URL, we only ack
+URL_LIMIT = 3000
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
 BUTTON_LIMIT = 75
@@ -67,29 +69,43 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
             blocks.append(HeaderBlock(text=plain(reply.title, HEADER_LIMIT)))
         if reply.text:
             blocks.append(SectionBlock(text=plain(reply.text)))
-        chunk: list[str] = []
-        for item in reply.items:
-            line = f"• {item}"
-            if chunk and sum(len(for_slack(x)) + 1 for x in [*chunk, line]) > SECTION_LIMIT:
-                blocks.append(SectionBlock(text=plain("\n".join(chunk))))
-                chunk = []
-            chunk.append(line)
-        if chunk:
-            blocks.append(SectionBlock(text=plain("\n".join(chunk))))
-        if reply.buttons:
+        blocks += _bullets(reply.items)
+        for group in reply.groups:  # a divider between topics, each its title over its items
+            blocks.append(DividerBlock())
+            blocks += _bullets(group.items, title=group.title)
+        if any(not b.url or len(b.url) <= URL_LIMIT for b in reply.buttons[:25]):
             blocks.append(
                 ActionsBlock(
                     elements=[
+                        ButtonElement(text=plain(b.label, BUTTON_LIMIT), action_id=f"{ACTION_LINK}:{i}",
+                                      url=b.url)
+                        if b.url else
                         ButtonElement(
                             text=plain(b.label, BUTTON_LIMIT),
                             action_id=f"{ACTION_REPLY}:{i}",
                             value=b.value[:2000],
                         )
                         for i, b in enumerate(reply.buttons[:25])
+                        if not b.url or len(b.url) <= URL_LIMIT  # a longer link Slack refuses: left out
                     ]
                 )
             )
     return blocks[:50]
+
+
+def _bullets(items: Sequence[str], title: str | None = None) -> list[Block]:
+    """Items as "• item" lines in as few plain-text sections as Slack's limit allows."""
+    blocks: list[Block] = []
+    chunk: list[str] = [title] if title else []
+    for item in items:
+        line = f"• {item}"
+        if chunk and sum(len(for_slack(x)) + 1 for x in [*chunk, line]) > SECTION_LIMIT:
+            blocks.append(SectionBlock(text=plain("\n".join(chunk))))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(SectionBlock(text=plain("\n".join(chunk))))
+    return blocks
 
 
 def fallback_text(replies: Sequence[Reply]) -> str:
@@ -116,22 +132,19 @@ def edit_button(texts: Texts, loc: str, debrief_id: int) -> ActionsBlock:
     )
 
 
-def open_prompt(texts: Texts, loc: str, account: str | None) -> list[Block]:
-    """A message with a button that opens the modal (a DM can't open one by itself)."""
-    key, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
-    return [
-        SectionBlock(text=label(texts, loc, key, **ctx)),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text=label(texts, loc, "open_button"),
-                    action_id=ACTION_OPEN,
-                    value=(account or "")[:2000],
-                    style="primary",
-                )
-            ]
-        ),
-    ]
+def open_button(texts: Texts, loc: str, account: str | None) -> ActionsBlock:
+    """The button that opens the modal for `account` (blank: the rep picks one); a message
+    offers it because a DM can't open a modal by itself."""
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text=label(texts, loc, "open_button"),
+                action_id=ACTION_OPEN,
+                value=(account or "")[:2000],
+                style="primary",
+            )
+        ]
+    )
 
 
 # -- App Home -------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes
 
 from bot.escape import teams_text
-from dialogs.checklist import ACCOUNT_LIMIT, FIELDS, NOTE_LIMIT, POINTS, ChecklistField
+from dialogs.checklist import ACCOUNT_LIMIT, FIELDS_BY_KEY, NONE_ASKED, NOTE_LIMIT, POINTS, ChecklistField
+from dialogs.checklist_path import RULES, form_fields
 from dialogs.messages import Reply
 from dialogs.text import Texts, format_day, format_when
 from dialogs.validation import CleanDebrief
@@ -64,9 +65,22 @@ def _error(text: str) -> dict[str, Any]:
 
 
 # -- the debrief form ---------------------------------------------------------------------------
+# Two cards, on the rules every channel follows (prompts/checklist_rules.yaml): the first asks the
+# five ratings and the outcome; its button puts the second in its place, with exactly the details
+# those answers make useful (`form_fields`) and the ratings still open to change; saving stores
+# `settle(...)` of what was sent. Not Action.ToggleVisibility: in Adaptive Cards 1.5 an
+# Input.ChoiceSet has no change event and a toggle cannot read an input, so a "details" toggle
+# could only reveal every detail of a point whatever its rating: asking what does not apply, and
+# dropping what was typed there on saving.
+RATINGS_STEP: tuple[str, ...] = tuple(form_fields({}))  # the five ratings and the outcome
+IMPLIED_RATINGS = frozenset(f"rating:{point}" for point in RULES.implied)  # the outcome can answer
+# Typed answers a redrawn card keeps in its button's data while their input is not shown.
+KEEPABLE = frozenset({*FIELDS_BY_KEY, MEETING_DATE, MEETING_TIME} - {"next_meeting_at"})
+
+
 def new_debrief_card(texts: Texts, locale: str, *, key: str, account: str) -> dict[str, Any]:
-    """A fresh form: the same for everyone in a language but for the account and the card key,
-    so it is rendered once per language (about fifty templates) and filled in per request."""
+    """The first card: the same for everyone in a language but for the account and the card key,
+    so it is rendered once per language and filled in per request."""
     card: dict[str, Any] = json.loads(_blank_form(texts, locale))
     card["body"][2]["value"] = account
     card["actions"][0]["data"]["key"] = key
@@ -80,19 +94,29 @@ def _blank_form(texts: Texts, locale: str) -> str:
     return json.dumps(card)
 
 
+def shown_inputs(keys: tuple[str, ...]) -> set[str]:
+    """The input ids a card showing these fields has (the next meeting is a date and a time)."""
+    ids = set(keys) - {"next_meeting_at"}
+    return ids | ({MEETING_DATE, MEETING_TIME} if "next_meeting_at" in keys else set())
+
+
 def debrief_card(
     texts: Texts, locale: str, *, key: str, values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None, shown: tuple[str, ...] = RATINGS_STEP, changed: bool = False,
 ) -> dict[str, Any]:
-    """The whole checklist on one card; `values` and `errors` refill it after a refused submit."""
+    """A debrief card showing the fields `shown` (in the rules' order), refilled with `values`
+    and `errors` after a submit; what `values` holds for an input not shown rides along in the
+    button's data, so a later card can show it again."""
     values, errors = values or {}, errors or {}
 
     def t(k: str, **kw: Any) -> str:
         return texts.render(locale, "teams", k, **kw)
 
+    details = shown != RATINGS_STEP
+    intro = ("details_changed" if changed else "details_intro") if details else "card_intro"
     body: list[dict[str, Any]] = [
         _text(t("card_title"), size="large", weight="bolder"),
-        _text(t("card_intro"), isSubtle=True, spacing="small"),
+        _text(t(intro), isSubtle=True, spacing="small"),
     ]
     if errors:
         body.append(_text(t("fix_errors", count=len(errors)), color="attention", weight="bolder"))
@@ -103,20 +127,29 @@ def debrief_card(
     })
     if "account" in errors:
         body.append(_error(errors["account"]))
-    for number, point in enumerate(POINTS, start=1):
-        items: list[dict[str, Any]] = [
-            _text(texts.message(locale, "point_heading", number=number,
-                                title=texts.point(locale, point, "title")), weight="bolder"),
-            _text(texts.point(locale, point, "hint"), isSubtle=True, size="small", spacing="none"),
-        ]
-        for f in (f for f in FIELDS if f.point == point):
-            items += _inputs(texts, locale, f, values, errors)
-        body.append({"type": "Container", "separator": True, "spacing": "medium", "items": items})
-    outcome = next(f for f in FIELDS if f.key == "outcome")
-    body.append({"type": "Container", "separator": True, "spacing": "medium",
-                 "items": _inputs(texts, locale, outcome, values, errors)})
-    submit = {"type": "Action.Submit", "title": t("submit"), "style": "positive",
-              "data": {"coach": SUBMIT_ACTION, "key": key}}
+    current: str | None = None
+    for field_key in shown:
+        f = FIELDS_BY_KEY[field_key]
+        group = f.point if field_key != "outcome" else "outcome"
+        if group != current:
+            current = group
+            items: list[dict[str, Any]] = []
+            if f.point is not None and field_key != "outcome":
+                number = POINTS.index(f.point) + 1
+                items += [
+                    _text(texts.message(locale, "point_heading", number=number,
+                                        title=texts.point(locale, f.point, "title")), weight="bolder"),
+                    _text(texts.point(locale, f.point, "hint"), isSubtle=True, size="small", spacing="none"),
+                ]
+            body.append({"type": "Container", "separator": True, "spacing": "medium", "items": items})
+        body[-1]["items"] += _inputs(texts, locale, f, values, errors)
+    kept = {k: str(v)[:NOTE_LIMIT] for k, v in values.items()
+            if k in KEEPABLE and k not in shown_inputs(shown) and isinstance(v, str) and v}
+    data: dict[str, Any] = {"coach": SUBMIT_ACTION, "key": key, "shown": list(shown)}
+    if kept:
+        data["kept"] = kept
+    submit = {"type": "Action.Submit", "title": t("submit" if details else "next"), "style": "positive",
+              "data": data}
     return _card(body, [submit])
 
 
@@ -130,14 +163,17 @@ def _inputs(texts: Texts, locale: str, f: ChecklistField, values: dict[str, Any]
     if f.kind in ("rating", "choice"):
         label = (texts.point(locale, f.point, "question") if f.is_rating and f.point
                  else texts.field_question(locale, f.key))
+        # A rating the outcome can answer (point 5 of a closed deal) is checked on the server only.
+        required = f.required and f.key not in IMPLIED_RATINGS
         choice_set: dict[str, Any] = {
             "type": "Input.ChoiceSet", "id": f.key, "label": label,
             "style": "expanded" if f.is_rating else "compact",
             "choices": [{"title": texts.choice(locale, f.key, c), "value": c} for c in f.choices],
-            "isRequired": f.required,
+            "isRequired": required,
         }
-        if f.required:
-            choice_set["errorMessage"] = t("rating_required")
+        if required:
+            choice_set["errorMessage"] = t("concessions_required" if NONE_ASKED in f.choices
+                                           else "rating_required")
         if not f.is_rating:
             choice_set["placeholder"] = t("choice_placeholder")
         if value in f.choices:
@@ -220,7 +256,7 @@ def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: 
 # -- neutral replies as Teams messages ----------------------------------------------------------
 def is_plain(reply: Reply) -> bool:
     """A reply of text only (no title, list or buttons): it can go as a plain message."""
-    return bool(reply.text) and not (reply.title or reply.items or reply.buttons)
+    return bool(reply.text) and not (reply.title or reply.items or reply.groups or reply.buttons)
 
 
 def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
@@ -230,6 +266,9 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
         body.append(_text(teams_text(reply.title), weight="bolder", size="medium"))
     body += [_text(line) for line in teams_text(reply.text).split("\n") if line.strip()]
     body += [_text(f"• {teams_text(item)}", spacing="small") for item in reply.items]
+    for group in reply.groups:  # each topic its bold title over its items
+        body.append(_text(teams_text(group.title), weight="bolder", spacing="medium"))
+        body += [_text(f"• {teams_text(item)}", spacing="small") for item in group.items]
     return body
 
 
@@ -243,6 +282,9 @@ def replies_card(replies: list[Reply]) -> dict[str, Any]:
             body.append({"type": "Container", "items": blocks, "separator": bool(body),
                          "spacing": "medium" if body else "none"})
         for b in reply.buttons:
+            if b.url:  # a link (a mailto: draft): Teams opens it, nothing comes back to the bot
+                actions.append({"type": "Action.OpenUrl", "title": str(b.label), "url": b.url})
+                continue
             value = {"coach": ANSWER_ACTION, "text": b.value, "expect": reply.expect}
             # Teams posts messageBack's text and value as a message; the Emulator posts the data as value.
             messageback = {"type": "messageBack", "text": b.value, "displayText": b.label, "value": value}

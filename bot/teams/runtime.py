@@ -35,8 +35,10 @@ from bot.teams import people
 from bot.teams.auth import CoachBotAuthentication
 from bot.teams.cards import (
     ANSWER_ACTION,
+    KEEPABLE,
     MEETING_DATE,
     MEETING_TIME,
+    RATINGS_STEP,
     SUBMIT_ACTION,
     attachment,
     debrief_card,
@@ -52,7 +54,8 @@ from bot.teams.mode import teams_mode
 from bot.teams.people import TeamsPerson
 from bot.teams.sender import TeamsSender, outgoing_activities
 from dialogs import conversation
-from dialogs.checklist import FIELDS
+from dialogs.checklist import FIELDS, FIELDS_BY_KEY, NOTE_LIMIT
+from dialogs.checklist_path import form_fields, settle
 from dialogs.commands import parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import submit_debrief
@@ -121,14 +124,20 @@ class CoachTeamsBot(TeamsActivityHandler):
             await turn_context.send_activities(outgoing_activities(to_outgoing(replies), locale))
 
     async def submit(self, turn_context: TurnContext, who: TeamsPerson, value: dict[str, Any]) -> None:
-        """Validate the card; refill it with errors, or store once, show the summary, coach."""
+        """Validate the card; refill it with errors, or show the details the answers call for
+        (the second card), or store the settled answers once, show the summary, coach."""
         ctx, texts = self.ctx, self.ctx.texts
         card_id = turn_context.activity.reply_to_id
         key = str(value.get("key") or card_id or "")
+        drawn = _shown(value.get("shown"))
         raw: dict[str, Any] = {f.key: _scalar(value.get(f.key)) for f in FIELDS}
+        raw = settle(raw)  # a detail that does not apply is never stored
         raw["account"] = _scalar(value.get("account"))
         errors: dict[str, str] = {}
+        needed = tuple(form_fields(raw))
         day, clock = _scalar(value.get(MEETING_DATE)), _scalar(value.get(MEETING_TIME))
+        if "next_meeting_at" not in needed:
+            day = clock = None
         try:
             raw["next_meeting_at"] = combine_date_time(day, clock, tz=who.timezone)
         except ValueError:
@@ -138,9 +147,18 @@ class CoachTeamsBot(TeamsActivityHandler):
         loc = Locality(locale=who.locale, timezone=who.timezone, now=ctx.clock())
         debrief, form_errors = validate_form(raw, texts=texts, loc=loc)
         errors = {**form_errors, **errors}
-        if errors or debrief is None or not key:
-            card = debrief_card(texts, who.locale, key=key or uuid.uuid4().hex,
-                                values={k: _scalar(v) for k, v in value.items()}, errors=errors)
+        # A card from before the two steps showed every field: what it sent is what the rep saw.
+        shown = drawn if drawn is not None else needed
+        more = not set(needed) <= set(shown)
+        if errors or debrief is None or not key or more:
+            entered = {**_kept(value.get("kept")),
+                       **{k: _scalar(v) for k, v in value.items() if k not in ("kept", "shown")}}
+            # With errors the same card again (and a required rating it lacked, to show the error
+            # on); else the card with the details these answers call for.
+            draw = (tuple(k for k in needed if k in shown or FIELDS_BY_KEY[k].required) if errors
+                    else needed)
+            card = debrief_card(texts, who.locale, key=key or uuid.uuid4().hex, values=entered,
+                                errors=errors, shown=draw, changed=not errors and shown != RATINGS_STEP)
             await self.show(turn_context, card_id, card)
             return
         # Filed for the authenticated sender (from.aadObjectId in its tenant), checked in the insert.
@@ -252,6 +270,20 @@ class CoachTeamsBot(TeamsActivityHandler):
         who = await self.remember(turn_context)
         text = self.ctx.texts.render(who.locale, "teams", "extension_unsupported")
         return MessagingExtensionActionResponse(task=TaskModuleMessageResponse(value=text))
+
+
+def _shown(value: Any) -> tuple[str, ...] | None:
+    """The fields the submitted card showed (its button's data); None for a card without them."""
+    if not isinstance(value, list) or not value or not all(k in FIELDS_BY_KEY for k in value):
+        return None
+    return tuple(str(k) for k in value)
+
+
+def _kept(value: Any) -> dict[str, str]:
+    """Answers a redrawn card carried for inputs it did not show (to show them again, not to store)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v[:NOTE_LIMIT] for k, v in value.items() if k in KEEPABLE and isinstance(v, str)}
 
 
 def _scalar(value: Any) -> Any:

@@ -22,7 +22,8 @@ from bot.escape import for_web
 from bot.keys import COACH, METRICS, SETTINGS, TEXTS
 from bot.request_guard import MalformedBody, json_body, refused
 from bot.webchat.inbox import WebChatSender, unseen_messages
-from dialogs import conversation
+from dialogs import button_press, conversation
+from dialogs.account_suggestions import suggest_accounts
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.text import LOCALES
@@ -41,7 +42,7 @@ WORKSPACE_ID = "local"
 DEMO_PERSON = "demo:rep:1"
 EXPECT_LIMIT = 100
 # The strings the page itself shows (title, composer), sent with every answer as webchat_<key>.
-UI_STRINGS = ("title", "placeholder", "send", "offline", "label")
+UI_STRINGS = ("title", "placeholder", "send", "offline", "label", "suggestions")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -58,6 +59,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/webchat/session", start_session)
     app.router.add_post("/webchat/messages", post_message)
     app.router.add_get("/webchat/inbox", _loopback_only(poll))
+    app.router.add_get("/webchat/accounts", accounts)
     register_sender(app, WebChatSender(app))
 
 
@@ -153,8 +155,7 @@ async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[in
     if len(token) < 32:
         token = secrets.token_urlsafe(32)
         new_cookie["token"] = token
-    demo = request.app[SETTINGS].demo
-    user_id = DEMO_PERSON if demo else "web:" + hashlib.sha256(token.encode()).hexdigest()
+    user_id = _user_id(request, token)
     async with ctx.db() as session:
         visitor = await directory.web_visitor(session=session, workspace=WORKSPACE_ID, user_id=user_id)
     if visitor is not None:
@@ -171,6 +172,21 @@ async def _visitor(request: web.Request, new_cookie: dict[str, str]) -> tuple[in
             )
         person_id, stored = not_null(person.id), person.locale
     return person_id, stored if stored in LOCALES else ctx.default_locale
+
+
+def _user_id(request: web.Request, token: str) -> str:
+    return DEMO_PERSON if request.app[SETTINGS].demo else "web:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _known_visitor(request: web.Request) -> int | None:
+    """The person behind the cookie, if the chat knows them already; never creates a row."""
+    token = request.cookies.get(COOKIE, "")
+    if len(token) < 32:
+        return None
+    async with _coach(request).db() as session:
+        visitor = await directory.web_visitor(
+            session=session, workspace=WORKSPACE_ID, user_id=_user_id(request, token))
+    return None if visitor is None else visitor.id
 
 
 def preferred_locale(accept: str, default: str) -> str:
@@ -236,7 +252,7 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     ctx = _coach(request)
     new_cookie: dict[str, str] = {}
     person_id, locale = await _visitor(request, new_cookie)
-    replies = await conversation.welcome(ctx=ctx, person_id=person_id)
+    replies = await conversation.welcome(ctx=ctx, person_id=person_id, channel=CHANNEL)
     return _respond(replies, locale, ctx, new_cookie)
 
 
@@ -255,14 +271,19 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     text = payload.get("text", "")
     expect = payload.get("expect")
     expect = expect if isinstance(expect, str) and len(expect) <= EXPECT_LIMIT else None
+    command = payload.get("command") is True  # a button that is a command, not an answer
     ctx = _coach(request)
     new_cookie: dict[str, str] = {}
     person_id, locale = await _visitor(request, new_cookie)
     metrics = request.app[METRICS]
     metrics.messages.labels(CHANNEL).inc()
-    replies = await conversation.reply_to(
-        ctx=ctx, person_id=person_id, channel=CHANNEL, text=text, expect=expect
-    )
+    if command:
+        replies = await button_press.press_command(ctx=ctx, person_id=person_id, channel=CHANNEL, value=text)
+    elif expect is not None:
+        replies = await button_press.press_answer(
+            ctx=ctx, person_id=person_id, channel=CHANNEL, value=text, expect=expect)
+    else:
+        replies = await conversation.reply_to(ctx=ctx, person_id=person_id, channel=CHANNEL, text=text)
     if any(reply.kind == "saved" for reply in replies):
         metrics.debriefs.labels(CHANNEL, "stored").inc()
     return _respond(replies, _locale_after(replies, locale, ctx.default_locale), ctx, new_cookie)
@@ -275,3 +296,22 @@ async def poll(request: web.Request) -> web.StreamResponse:
     person_id, _ = await _visitor(request, {})
     messages = await unseen_messages(_coach(request), person_id)
     return web.json_response({"messages": messages}, headers={"Cache-Control": "no-store"})
+
+
+@_loopback_only
+async def accounts(request: web.Request) -> web.StreamResponse:
+    """GET /webchat/accounts?q=<what is typed>: the visitor's own customers matching it (see
+    dialogs.account_suggestions). Same origin only; without a known cookie, nothing."""
+    origin = request.headers.get("Origin")
+    cross_site = request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
+    if cross_site or (origin is not None and origin not in (f"http://{request.host}", f"https://{request.host}")):
+        log.warning(msg.WEBCHAT_CROSS_ORIGIN.format(origin=(origin or "?")[:100]))
+        raise web.HTTPForbidden(text=_refusal(request, "webchat_cross_origin"))
+    person_id = await _known_visitor(request)
+    found = None
+    if person_id is not None:
+        found = await suggest_accounts(ctx=_coach(request), person_id=person_id, channel=CHANNEL,
+                                       typed=request.query.get("q", ""))
+    body = {"names": list(found.names) if found else [], "prefix": found.prefix if found else "",
+            "complete": bool(found and found.complete)}
+    return web.json_response(body, headers={"Cache-Control": "no-store"})

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from bot.app import COACH, create_app
 from bot.slack.background import AFTER_ACK_WORK
-from tests.bot.slack.conftest import BOT_TOKEN, SIGNING_SECRET, SlackClient
+from tests.bot.slack.conftest import BOT_TOKEN, DECIDING, SIGNING_SECRET, SlackClient, answers, opened
 from tests.bot.teams.conftest import emulator_on
 from tests.factories import make_settings
 from tests.fakes.connector import FakeConnector, start_connector
@@ -223,8 +223,11 @@ ACTIVITY_FIELDS = st.dictionaries(
 # What a card's button or form sends in `value` (ANSWER_ACTION, SUBMIT_ACTION), with odd contents.
 CARD_VALUE = st.dictionaries(
     st.sampled_from(["coach", "text", "expect", "key", "account", "rating:opening", "note:opening",
-                     "next_step_due", "next_meeting_at_date", "next_meeting_at_time", "outcome"]),
+                     "next_step_due", "next_meeting_at_date", "next_meeting_at_time", "outcome", "shown",
+                     "kept"]),
     st.one_of(st.sampled_from(["answer", "debrief", "9999-12-31", "0001-01-01", "25:99", "1" * 40]),
+              st.lists(st.sampled_from(["rating:opening", "outcome", "note:opening", "next_meeting_at"])),
+              st.dictionaries(st.sampled_from(["note:opening", "next_meeting_at_date", "x"]), JSON_VALUE),
               ANSWERS.filter(lambda a: "\ud800" not in a and "\udfff" not in a), JSON_VALUE),
     max_size=6,
 )
@@ -244,9 +247,19 @@ def submit(running: Running, view: dict[str, Any], answers_: dict[str, Any], vie
 
 
 
-def open_debrief_view(running: Running) -> dict[str, Any]:
-    """The modal `/debrief Acme` opens (from the fake Slack API's views.open)."""
+def open_debrief_view(running: Running, form: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The modal `/debrief Acme` opens (from the fake Slack API's views.open), with the ratings
+    and outcome of `form` (else `answers()`) chosen, so it shows their details as the bot redrew it."""
     body = command_body("Acme")
     assert running.post("/slack/events", body, {"Content-Type": FORM, **signed(body)})[0] == 200
     running.settle()
-    return dict(running.slack_api.to("views.open")[-1].view)
+    view = dict(opened(running.slack_api.to("views.open")[-1]))
+    form = form or answers()
+    for block_id in DECIDING:
+        if block_id not in {b.get("block_id") for b in view["blocks"]}:
+            continue  # answered by the outcome
+        choice = SlackClient.choice_body(view, form, block_id).encode()
+        assert running.post("/slack/events", choice, {"Content-Type": FORM, **signed(choice)})[0] == 200
+        running.settle()
+        view = opened(running.slack_api.to("views.update")[-1])
+    return view

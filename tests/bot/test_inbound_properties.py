@@ -10,6 +10,7 @@ The cases the probe found are explicit examples in test_inbound_cases.py.
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from tests.bot.inbound import (
     CONTENT_TYPES,
     FORM,
     HEADER_TEXT,
+    JSON_VALUE,
     MODAL_FIELDS,
     PROPERTY,
     SLACK_BODIES,
@@ -36,7 +38,7 @@ from tests.bot.inbound import (
     report,
     signed,
 )
-from tests.bot.slack.conftest import SlackClient, answers
+from tests.bot.slack.conftest import DECIDING, SlackClient, answers
 
 
 # -- the web chat ---------------------------------------------------------------------------------
@@ -122,5 +124,30 @@ def test_slack_modal_answers_never_5xx(
 
     check()
     report("slack modal")
+
+
+def test_slack_modal_redraws_never_fail(
+    running: Running, errors: pytest.LogCaptureFixture, debrief_view: dict[str, Any]
+) -> None:
+    """A rating chosen in a modal whose state holds odd values (and odd kept answers): the redraw
+    is drawn or skipped, never an error."""
+
+    @PROPERTY
+    @given(overrides=st.dictionaries(st.sampled_from(MODAL_FIELDS), st.none() | ANSWERS, max_size=4),
+           kept=st.dictionaries(st.sampled_from(MODAL_FIELDS), ANSWERS | JSON_VALUE, max_size=3),
+           block_id=st.sampled_from(DECIDING))
+    def check(overrides: dict[str, Any], kept: dict[str, Any], block_id: str) -> None:
+        errors.clear()
+        meta = {**json.loads(debrief_view["private_metadata"]), "kept": kept}
+        view = {**debrief_view, "private_metadata": json.dumps(meta)}
+        form = answers(**overrides)
+        form[block_id] = form.get(block_id) or "yes"
+        body = SlackClient.choice_body(view, form, block_id)
+        probe(running, "slack redraw", "/slack/events", body.encode(),
+              {"Content-Type": FORM, **signed(body.encode())})
+        no_errors(errors)
+
+    check()
+    report("slack redraw")
 
 

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from bot.delivery import DeliveryError
 from bot.scheduling.scheduler import SCHEDULER, Scheduler, SchedulerConfig
+from dialogs.answers import answer_later
 from dialogs.debrief import EDIT_OF, submit_debrief
+from dialogs.messages import Button, Reply
 from dialogs.text import format_when
 from dialogs.validation import Locality, validate_form
 from storage.models import Outbox, Person
@@ -210,7 +212,7 @@ async def test_tips_are_stored_in_the_debriefs_one_write_and_rendered_from_it(
     assert to == person.id
     assert result.replies == []  # rendered when sent, from what was stored
     saved_at = format_when(clock(), locale="en", tz="Europe/Amsterdam")
-    assert [r.kind for r in message.replies] == ["saved", "tips", "info"]
+    assert [r.kind for r in message.replies] == ["saved", "tips", "recap", "info"]
     assert message.replies[0].text == coach.texts.message("en", "saved", account="Acme", when=saved_at)
     assert message.replies[-1].meta == {EDIT_OF: result.debrief_id}
     assert (await outbox_rows(coach.db))[-1].status == "sent"
@@ -239,6 +241,36 @@ async def test_a_wake_delivers_at_once_instead_of_at_the_next_poll(coach, clock)
                     break
                 await asyncio.sleep(0.01)
         assert [m.replies[0].kind for _, m in sender.sent] == ["saved"]
+    finally:
+        stop.set()
+        await running
+
+
+async def test_a_wake_for_an_answer_someone_waits_for_does_not_pause_to_gather_a_burst(coach):
+    person = await make_person(coach.db)
+    assert person.id is not None
+    sender = RecordingSender()
+    config = SchedulerConfig(poll_interval=30, wake_gather=2.0)
+    scheduler = Scheduler(ctx=coach, senders={"web": sender}, config=config)
+    stop = asyncio.Event()
+    running = asyncio.create_task(scheduler.run(stop))
+    answer = Reply(kind="help", text="What I can do", items=("debrief",), buttons=(Button("Help", "help"),),
+                   meta={EDIT_OF: 7})
+    try:
+        await asyncio.sleep(0.1)  # nothing due: it waits for its next poll, 30 s away
+        for n, at_once in enumerate((True, False)):
+            assert await answer_later(ctx=coach, person_id=person.id, key=f"k{n}", channel="web",
+                                      replies=[answer], words="help")
+            scheduler.wake(at_once=at_once)
+            await asyncio.sleep(1.0)
+            assert len(sender.sent) == 1  # the first at once; the second still gathering (2 s)
+        async with asyncio.timeout(3):
+            while True:  # after the gathering pause
+                if len(sender.sent) == 2:
+                    break
+                await asyncio.sleep(0.01)
+        assert [m.replies for _, m in sender.sent] == [[answer], [answer]]  # as stored, meta included
+        assert [m.replies[0].meta for _, m in sender.sent] == [{EDIT_OF: 7}] * 2
     finally:
         stop.set()
         await running

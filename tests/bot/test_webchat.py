@@ -28,15 +28,23 @@ from tests.factories import make_settings
 
 TEXTS = default_texts()
 
-# Every step of the debrief after `debrief Acme`, as a rep would answer them (typed or clicked).
-ANSWERS = [
-    "partly", "customer_formal", "They mailed a formal agenda.",
-    "yes", "How fast is onboarding?", "Six weeks with a pilot team.", "/skip",
-    "no", "/skip", "not_asked", "/skip",
-    "yes", "Their framework agreement", "/skip", "/skip", "/skip",
-    "yes", "Pilot proposal", "I send it, they book IT", "friday", "next Tuesday 2pm", "/skip",
-    "next_step",
-]
+# A debrief after `debrief Acme` as a rep answers it (typed, or a button's value), by the field
+# asked: two weak points (opening partly, situation no) and a next meeting: 12 questions.
+ANSWERS = {
+    "rating:opening": "partly", "agenda_set_by": "customer_formal",
+    "note:opening": "They mailed a formal agenda.",
+    "rating:interaction": "yes", "customer_questions": "How fast is onboarding?",
+    "rating:situation": "no", "supplier_check": "not_asked", "note:situation": "/skip",
+    "rating:concessions": "yes",
+    "outcome": "next_step", "next_step_what": "Pilot proposal: I send it, they book IT",
+    "next_meeting_at": "next Tuesday 2pm",
+}
+
+
+def field_of(body: dict[str, Any]) -> str | None:
+    """The field the open question asks (from its token), or None when none is open."""
+    last = body["messages"][-1] if body["messages"] else {}
+    return last["expect"].split("@")[0] if last.get("expect") else None
 
 
 @pytest.fixture
@@ -69,11 +77,18 @@ class Chat:
             assert r.status == 200, await r.text()
             return dict(await r.json())
 
-    async def debrief(self, account: str = "Acme", answers: list[str] = ANSWERS) -> dict[str, Any]:
-        body = await self.say(f"debrief {account}")
-        for answer in answers:
-            body = await self.say(answer)
-            assert body["messages"][0]["kind"] != "error", (answer, body)
+    async def debrief(self, account: str = "Acme", answers: dict[str, str] = ANSWERS) -> dict[str, Any]:
+        """`debrief <account>`, then every question answered from `answers` until it is saved."""
+        return await self.answer(await self.say(f"debrief {account}"), answers)
+
+    async def answer(self, body: dict[str, Any], answers: dict[str, str], until: str | None = None
+                     ) -> dict[str, Any]:
+        """Answer the open question and the ones after it by field, typed, until none is open (or
+        `until` is asked); a question the answers do not cover fails the test."""
+        while (field := field_of(body)) is not None and field != until:
+            assert field in answers, (field, body)
+            body = await self.say(answers[field])
+            assert body["messages"][0]["kind"] != "error", (field, body)
         return body
 
 
@@ -237,10 +252,15 @@ async def test_full_debrief_over_http_stores_exactly_one(chat: Chat, live_app: L
     welcome = await chat.session()
     assert [b["value"] for b in welcome["messages"][0]["buttons"]] == ["debrief", "history", "help"]
     body = await chat.debrief("Acme")
-    assert [m["kind"] for m in body["messages"]] == ["saved", "tips", "info"]
-    tips = body["messages"][1]
+    assert [m["kind"] for m in body["messages"]] == ["info", "saved", "tips", "recap", "info"]
+    assert body["messages"][0]["text"].startswith("“next Tuesday 2pm” → ")  # the typed time, as read
+    tips = body["messages"][2]
     assert tips["title"] == TEXTS.message("en", "tips_title")
-    assert tips["items"][0].startswith(TEXTS.point("en", "situation", "title"))  # "no" is the weakest
+    # a weak opening comes first, whatever else is weak (here the current situation, rated "no")
+    assert tips["items"][0].startswith(TEXTS.point("en", "opening", "title"))
+    assert any(item.startswith(TEXTS.point("en", "situation", "title")) for item in tips["items"])
+    (mail,) = body["messages"][3]["buttons"]
+    assert mail["url"].startswith("mailto:?subject=")
     assert await count(live_app, Debrief) == 1
     assert await count(live_app, DebriefAnswer) == 5
     assert await count(live_app, DialogState) == 0  # nothing half-written left behind
@@ -258,7 +278,7 @@ async def test_full_debrief_over_http_stores_exactly_one(chat: Chat, live_app: L
     assert (local.strftime("%A"), local.hour, local.minute) == ("Tuesday", 14, 0)
     assert d.next_meeting_at > datetime.now(UTC)
     # What happens next is said, and the metrics count the stored debrief.
-    assert TEXTS.message("en", "next_private") in body["messages"][2]["text"]
+    assert TEXTS.message("en", "next_private") in body["messages"][-1]["text"]
     async with chat.http.get(f"{live_app.url}/metrics") as r:
         assert 'coach_debriefs_total{channel="web",result="stored"} 1.0' in await r.text()
 
@@ -278,17 +298,17 @@ async def test_double_click_applies_an_answer_once(database_url: str, chat: Chat
     assert late["messages"][0]["text"] == TEXTS.message("en", "stale_click")
     assert late["messages"][1]["expect"] == "agenda_set_by@2"
 
-    for answer in ANSWERS[1:-1]:
-        body = await chat.say(answer)
+    body = await chat.answer(late, ANSWERS, until="next_meeting_at")  # the last question
     last = body["messages"][-1]
-    results = await asyncio.gather(*(chat.say(b["value"], last["expect"]) for b in last["buttons"][:1] * 2))
+    skip = [b for b in last["buttons"] if b["value"] == "/skip"]
+    results = await asyncio.gather(*(chat.say(b["value"], last["expect"]) for b in skip * 2))
     saved = [m for r in results for m in r["messages"] if m["kind"] == "saved"]
     assert len(saved) == 1
     assert await count(live_app, Debrief) == 1
     assert await count(live_app, DebriefAnswer) == 5
     stored = await only_debrief(live_app)
     assert stored.answers["opening"].rating == "no"
-    assert stored.debrief.outcome == last["buttons"][0]["value"]
+    assert stored.debrief.outcome == "next_step" and stored.debrief.next_meeting_at is None
 
 
 # -- bad input -------------------------------------------------------------------------------------
@@ -299,8 +319,9 @@ async def test_over_long_note_is_refused_with_the_limit_and_nothing_is_stored(
     await chat.say("taal nl" if language == "nl" else "language en")
     body = await chat.say("debrief Acme")
     await chat.say("partly")
-    body = await chat.say("/skip")
+    body = await chat.say("/skip")  # who set the agenda: skipped
     asked = body["messages"][-1]
+    assert field_of(body) == "note:opening"
     note = "x" * (NOTE_LIMIT + 1)
     body = await chat.say(note)
     error, again = body["messages"]
@@ -320,19 +341,15 @@ async def test_over_long_note_is_refused_with_the_limit_and_nothing_is_stored(
 async def test_control_characters_are_stripped(chat: Chat, live_app: LiveApp) -> None:
     body = await chat.say("debrief \x00Ac\x07me\u202e Corp\x1b")
     assert body["messages"][0]["text"] == TEXTS.message("en", "start_debrief", account="Acme Corp")
-    answers = list(ANSWERS)
-    answers[4] = "How\x00 fast\x08 is\u200b onboarding?\r\nAnd the price?"
-    for answer in answers:
-        await chat.say(answer)
+    answers = {**ANSWERS, "customer_questions": "How\x00 fast\x08 is\u200b onboarding?\r\nAnd the price?"}
+    await chat.answer(body, answers)
     stored = await only_debrief(live_app)
     assert stored.account_name == "Acme Corp"
     assert stored.debrief.customer_questions == "How fast is onboarding?\nAnd the price?"
 
 
 async def test_unparseable_date_asks_again_with_an_example(chat: Chat, live_app: LiveApp) -> None:
-    await chat.say("debrief Acme")
-    for answer in ANSWERS[:20]:
-        body = await chat.say(answer)
+    body = await chat.answer(await chat.say("debrief Acme"), ANSWERS, until="next_meeting_at")
     asked = body["messages"][-1]
     assert asked["expect"].startswith("next_meeting_at@")
     body = await chat.say("when the cows come home")
@@ -343,7 +360,7 @@ async def test_unparseable_date_asks_again_with_an_example(chat: Chat, live_app:
     assert error["text"] == TEXTS.message("en", "bad_datetime", text=typed, example=example)
     assert again["expect"] == asked["expect"]
     body = await chat.say("next Tuesday 2pm")
-    assert body["messages"][-1]["expect"].startswith("note:next_step@")
+    assert [m["kind"] for m in body["messages"]] == ["info", "saved", "tips", "recap", "info"]
 
 
 async def test_empty_account_asks_for_one(chat: Chat, live_app: LiveApp) -> None:
@@ -359,8 +376,7 @@ async def test_empty_account_asks_for_one(chat: Chat, live_app: LiveApp) -> None
 
 
 async def test_a_text_answer_that_starts_with_debrief_is_an_answer(chat: Chat, live_app: LiveApp) -> None:
-    answers = list(ANSWERS)
-    answers[17] = "Debrief call with their CFO"  # "What is the agreed next step?"
+    answers = {**ANSWERS, "next_step_what": "Debrief call with their CFO"}  # "What is the next step?"
     await chat.debrief("Acme", answers)
     stored = await only_debrief(live_app)
     assert stored.debrief.next_step_what == "Debrief call with their CFO"
@@ -377,7 +393,9 @@ async def test_unknown_command_answers_with_help(chat: Chat) -> None:
     [reply] = body["messages"]
     assert reply["kind"] == "help"
     assert reply["text"] == TEXTS.message("en", "unknown_command", text="frobnicate the pipeline")
-    assert reply["items"] == TEXTS.items("en", "help_items")
+    data = TEXTS.data("en", "messages")["help_groups"]
+    assert reply["groups"] == [{"title": data[k]["title"], "items": data[k]["items"]}
+                               for k in ("debriefs", "meetings", "data", "other")]
 
 
 async def test_history_then_edit_corrects_and_keeps_the_original_time(chat: Chat, live_app: LiveApp) -> None:
@@ -389,21 +407,21 @@ async def test_history_then_edit_corrects_and_keeps_the_original_time(chat: Chat
     assert listing["buttons"] == [{"label": TEXTS.message("en", "button_edit", number=1), "value": "edit 1"}]
 
     body = await chat.say("edit 1")
-    assert "Acme" in body["messages"][0]["text"]
-    question = body["messages"][-1]
-    keep = {"label": TEXTS.message("en", "button_keep"), "value": "/keep"}
-    assert keep in question["buttons"]
-    steps = 0
-    while question["kind"] == "question":
-        field = question["expect"].split("@")[0]
-        answer = {"rating:situation": "yes", "outcome": "closed"}.get(field, "/keep")
-        body = await chat.say(answer, question["expect"])
-        question = body["messages"][-1]
-        steps += 1
-    assert steps == len(ANSWERS)
-    assert body["messages"][0]["kind"] == "saved"
+    [summary] = body["messages"]
+    assert "Acme" in summary["title"] and len(summary["items"]) == 7  # five points, outcome, meeting
+    assert [b["value"] for b in summary["buttons"]] == [
+        "opening", "interaction", "situation", "concessions", "next_step", "outcome", "next_meeting_at",
+        "cancel"]
     original = format_when(before.debrief.created_at, locale="en", tz="Europe/Amsterdam")
-    assert body["messages"][0]["text"] == TEXTS.message("en", "updated", account="Acme", when=original)
+    for part, answer in (("situation", "yes"), ("outcome", "closed")):  # one part, then another
+        body = await chat.say(f"edit 1 {part}" if part == "outcome" else part,
+                              None if part == "outcome" else summary["expect"])
+        question = body["messages"][-1]
+        assert question["expect"].startswith(("rating:situation@", "outcome@"))
+        assert {"label": TEXTS.message("en", "button_keep"), "value": "/keep"} in question["buttons"]
+        body = await chat.say(answer, question["expect"])  # the only question of that part
+        assert body["messages"][0]["kind"] == "saved"
+        assert body["messages"][0]["text"] == TEXTS.message("en", "updated", account="Acme", when=original)
 
     after = await only_debrief(live_app)
     assert await count(live_app, Debrief) == 1
@@ -411,6 +429,7 @@ async def test_history_then_edit_corrects_and_keeps_the_original_time(chat: Chat
     assert after.debrief.created_at == before.debrief.created_at
     assert after.debrief.updated_at is not None and after.debrief.updated_at >= before.debrief.created_at
     assert after.debrief.outcome == "closed" and after.answers["situation"].rating == "yes"
+    assert after.debrief.supplier_check is None  # a detail of "no", cleared with it
     # Kept answers are unchanged.
     assert after.answers["opening"].note == "They mailed a formal agenda."
     assert after.debrief.next_meeting_at == before.debrief.next_meeting_at

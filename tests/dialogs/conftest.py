@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -67,6 +67,25 @@ class Chat:
             await self.say(answers[field])
             assert "error" not in self.kinds, (field, answers[field], self.replies)
         return self.replies
+
+    async def debrief(self, account: str, answers: Mapping[str, str]) -> list[str]:
+        """`debrief <account>`, then answer every question from `answers` (by field, as
+        tests/debrief_paths.py has them) until the debrief is saved; the fields asked, in order.
+        A question the answers do not cover fails the test: the path is asked exactly."""
+        await self.say(f"debrief {account}")
+        return await self.answer_all(answers)
+
+    async def answer_all(self, answers: Mapping[str, str]) -> list[str]:
+        """Answer the open question and every one after it from `answers`, until none is open."""
+        asked: list[str] = []
+        while any(r.kind == "question" for r in self.replies):
+            field = self.field
+            assert field in answers, f"asked {field!r}, which the path does not answer ({asked})"
+            asked.append(field)
+            await self.say(answers[field])
+            assert "error" not in self.kinds, (field, answers[field], self.replies)
+        assert "saved" in self.kinds, self.replies
+        return asked
 
     async def dialog(self) -> DialogState | None:
         async with self.coach.db() as session:

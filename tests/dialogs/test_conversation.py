@@ -9,70 +9,17 @@ import pytest
 import sqlalchemy as sa
 
 from dialogs.checklist import FIELDS, NOTE_LIMIT
+from dialogs.checklist_path import questions
 from dialogs.context import CoachContext
-from dialogs.conversation import STEPS
-from dialogs.text import format_when
+from dialogs.debrief import stored_values
+from dialogs.help import help_groups
+from dialogs.text import format_choices, format_when
 from storage.debriefs import StoredDebrief, count_debriefs, latest_debriefs
 from storage.models import DebriefAnswer
 from storage.people import get_person
+from tests.debrief_paths import DUE, path
 from tests.dialogs.conftest import Chat, ChatFactory
 from tests.factories import make_person
-
-TYPED = {
-    "en": {
-        "rating:opening": "No",
-        "agenda_set_by": "The customer, formally",
-        "note:opening": "They sent a formal agenda by mail.",
-        "rating:interaction": "Yes",
-        "customer_questions": "How fast is onboarding?",
-        "answers_given": "Six weeks.",
-        "note:interaction": "/skip",
-        "rating:situation": "Partly",
-        "customer_tried": "An internal spreadsheet.",
-        "supplier_check": "Didn't ask",
-        "note:situation": "skip",
-        "rating:concessions": "Yes",
-        "concessions_asked": "Framework agreement",
-        "concessions_given": "Signed their framework",
-        "concessions_got": "Pilot start date agreed",
-        "note:concessions": "/skip",
-        "rating:next_step": "Yes",
-        "next_step_what": "Pilot proposal",
-        "next_step_who": "I send it, they book the IT review",
-        "next_step_due": "Friday",
-        "next_meeting_at": "next Tuesday 2pm",
-        "note:next_step": "/skip",
-        "outcome": "Next step agreed",
-    },
-    "nl": {
-        "rating:opening": "Nee",
-        "agenda_set_by": "De klant, formeel",
-        "note:opening": "Ze stuurden een formele agenda per mail.",
-        "rating:interaction": "Ja",
-        "customer_questions": "Hoe snel is de implementatie?",
-        "answers_given": "Zes weken.",
-        "note:interaction": "overslaan",
-        "rating:situation": "Deels",
-        "customer_tried": "Een eigen spreadsheet.",
-        "supplier_check": "Niet gevraagd",
-        "note:situation": "-",
-        "rating:concessions": "Ja",
-        "concessions_asked": "Raamovereenkomst",
-        "concessions_given": "Hun raamovereenkomst getekend",
-        "concessions_got": "Startdatum pilot afgesproken",
-        "note:concessions": "nvt",
-        "rating:next_step": "Ja",
-        "next_step_what": "Pilotvoorstel",
-        "next_step_who": "Ik stuur het, zij plannen de IT-review",
-        "next_step_due": "vrijdag",
-        "next_meeting_at": "volgende week dinsdag 14:00",
-        "note:next_step": "overslaan",
-        "outcome": "Volgende stap afgesproken",
-    },
-}
-# 2026-11-30 (the clock) is a Monday: "next Tuesday" is tomorrow, "volgende week dinsdag" the 8th;
-# 14:00 in Amsterdam (CET) is 13:00 UTC.
-MEETING = {"en": datetime(2026, 12, 1, 13, 0, tzinfo=UTC), "nl": datetime(2026, 12, 8, 13, 0, tzinfo=UTC)}
 
 
 def when_text(moment: datetime, locale: str) -> str:
@@ -105,45 +52,42 @@ async def test_full_conversation_typed_labels(make_chat: ChatFactory, database_u
     await chat.say("  Acme   Corp ")
     assert chat.kinds == ["info", "question"]
     assert "Acme Corp" in chat.replies[0].text
-    asked = []
-    while chat.kinds[-1] == "question":
-        asked.append(chat.field)
-        await chat.say(TYPED[locale][chat.field])
-        assert "error" not in chat.kinds, chat.replies
-    assert asked == list(STEPS[1:]), "every field is asked, in checklist order"
-    assert chat.kinds == ["saved", "tips", "info"]
+    answers = path("longest", locale)
+    asked = await chat.answer_all(answers)
+    assert chat.kinds == ["info", "saved", "tips", "info"]  # the typed due date echoed first
     assert await chat.dialog() is None
 
     row = await latest(chat)
     d = row.debrief
+    assert asked == questions(stored_values(row))[0], "the rules' questions, in their order"
     assert row.account_name == "Acme Corp"
     assert {p: a.rating for p, a in row.answers.items()} == {
         "opening": "no",
-        "interaction": "yes",
+        "interaction": "partly",
         "situation": "partly",
-        "concessions": "yes",
-        "next_step": "yes",
+        "concessions": "partly",
+        "next_step": "partly",
     }
-    assert row.answers["opening"].note == TYPED[locale]["note:opening"]
+    assert row.answers["opening"].note == answers["note:opening"]
     assert all(row.answers[p].note is None for p in ("interaction", "situation", "concessions", "next_step"))
     assert d.agenda_set_by == "customer_formal"
     assert d.supplier_check == "not_asked"
-    assert d.customer_questions == TYPED[locale]["customer_questions"]
-    assert d.concessions_got == TYPED[locale]["concessions_got"]
-    assert d.next_step_due == date(2026, 12, 4)
-    assert d.next_meeting_at == MEETING[locale]
-    assert d.outcome == "next_step"
+    assert d.customer_questions == answers["customer_questions"]
+    assert d.concessions_got == answers["concessions_got"]
+    assert d.next_step_due == DUE
+    assert d.next_meeting_at is None and d.next_step_who is None
+    assert d.outcome == "postponed"
     assert d.created_at == chat.coach.clock()
 
-    # the coaching answers in the rep's language, aimed at opening (no) then situation (partly)
+    # the coaching answers in the rep's language, aimed at the opening (no: the customer set the
+    # agenda and opened with a demand) then the situation (postponed), quoting what the rep typed
     texts = chat.coach.texts
     tips = chat.reply("tips")
     assert tips.title == texts.message(locale, "tips_title")
-    formal, _ = texts.tip(locale, "opening", "formal_agenda", account="Acme Corp")
-    supplier, _ = texts.tip(locale, "situation", "supplier_not_asked", account="Acme Corp")
-    assert any(formal in item for item in tips.items)
-    assert any(supplier in item for item in tips.items)
+    assert tips.meta["rules"] == ["opening_formal_agenda_with_demand", "situation_postponed"]
     assert tips.meta["points"] == ["opening", "situation"]
+    assert answers["concessions_asked"] in tips.items[0]
+    assert answers["customer_tried"].rstrip(".") in tips.items[2]
     assert chat.reply("saved").text == texts.message(
         locale, "saved", account="Acme Corp", when=when_text(chat.coach.clock(), locale)
     )
@@ -158,11 +102,10 @@ async def test_buttons_pressed_by_their_label(make_chat: ChatFactory, locale: st
         "rating:opening": texts.rating(locale, "yes"),
         "agenda_set_by": texts.choice(locale, "agenda_set_by", "rep_informal"),
         "rating:interaction": texts.rating(locale, "partly"),
-        "rating:situation": texts.rating(locale, "yes"),
+        "rating:situation": texts.rating(locale, "partly"),
         "supplier_check": texts.choice(locale, "supplier_check", "cannot_solve"),
         "rating:concessions": texts.rating(locale, "no"),
-        "rating:next_step": texts.rating(locale, "yes"),
-        "outcome": texts.choice(locale, "outcome", "closed"),
+        "outcome": texts.choice(locale, "outcome", "closed"),  # answers the next-step point too
     }
     skip = texts.message(locale, "button_skip")
     while chat.kinds[-1] == "question":
@@ -192,7 +135,7 @@ async def test_labels_of_the_other_language_and_numbers(make_chat: ChatFactory) 
     await chat.answer(
         {f.key: "/skip" for f in FIELDS if not f.required}
         | {
-            "rating:situation": "1",
+            "rating:situation": "2",
             "supplier_check": "2",
             "rating:concessions": "nee",
             "rating:next_step": "Ja",
@@ -204,9 +147,9 @@ async def test_labels_of_the_other_language_and_numbers(make_chat: ChatFactory) 
     assert {p: a.rating for p, a in row.answers.items()} == {
         "opening": "partly",
         "interaction": "no",
-        "situation": "yes",
+        "situation": "partly",
         "concessions": "no",
-        "next_step": "yes",
+        "next_step": "yes",  # asked: a lost deal does not answer it
     }
     assert row.debrief.agenda_set_by == "nobody"
     assert row.debrief.supplier_check == "could_solve"
@@ -221,7 +164,7 @@ async def test_a_rating_cannot_be_skipped_or_guessed(make_chat: ChatFactory, loc
     for typed in ("/skip", "maybe", "4", ""):
         await chat.say(typed)
         assert chat.kinds == ["error", "question"]
-        labels = ", ".join(texts.rating(locale, r) for r in ("yes", "partly", "no"))
+        labels = format_choices((texts.rating(locale, r) for r in ("yes", "partly", "no")), locale=locale)
         assert chat.replies[0].text == texts.message(locale, "pick_one", choices=labels)
         assert chat.field == "rating:opening"
 
@@ -240,33 +183,29 @@ async def finish_quickly(chat: Chat, account: str = "Acme", **answers: str) -> N
     }
     plan |= {k.replace("__", ":"): v for k, v in answers.items()}
     await chat.answer(plan)
-    assert chat.kinds == ["saved", "tips", "info"], chat.replies
+    assert chat.kinds[-3:] == ["saved", "tips", "info"], chat.replies
 
 
 @pytest.mark.parametrize("locale", ["en", "nl"])
 async def test_edit_within_the_window_keeps_created_at(make_chat: ChatFactory, clock, locale: str) -> None:
     chat = await make_chat(locale=locale)
-    await finish_quickly(
-        chat, rating__situation="no", customer_tried="Spreadsheets", next_meeting_at="3 December 2026 10:00"
-    )
+    await finish_quickly(chat, rating__situation="no", next_meeting_at="3 December 2026 10:00")
     original = await latest(chat)
     clock.advance(days=6, hours=23)
     await chat.say("history")
     assert chat.reply("history").buttons[0].value == "edit 1"
     await chat.say("edit 1" if locale == "en" else "wijzig 1")
     texts = chat.coach.texts
-    keep = texts.message(locale, "button_keep")
-    assert chat.field == "rating:opening"
-    assert texts.message(locale, "current_value", value=texts.rating(locale, "yes")) in chat.question.text
-    while chat.kinds[-1] == "question":
-        if chat.field == "rating:situation":
-            await chat.press(texts.rating(locale, "partly"))
-        elif chat.field == "customer_tried":
-            assert "Spreadsheets" in chat.question.text
-            await chat.say("Spreadsheets and a consultant")
-        else:
-            await chat.press(keep)
-        assert "error" not in chat.kinds, chat.replies
+    assert chat.field == "edit_part"
+    await chat.press(texts.point(locale, "situation", "title"))
+    assert chat.field == "rating:situation"
+    assert texts.message(locale, "current_value", value=texts.rating(locale, "no")) in chat.question.text
+    asked = await chat.answer_all({
+        "rating:situation": texts.rating(locale, "partly"),
+        "customer_tried": "Spreadsheets and a consultant",
+        "supplier_check": "/skip",
+    })
+    assert asked == ["rating:situation", "customer_tried", "supplier_check"]
     assert chat.kinds == ["saved", "tips", "info"]
     when = when_text(original.debrief.created_at, locale)
     assert chat.reply("saved").text == texts.message(locale, "updated", account="Acme", when=when)
@@ -314,10 +253,10 @@ async def test_edit_window_closing_during_the_edit_changes_nothing(make_chat: Ch
     await finish_quickly(chat)
     original = await latest(chat)
     await chat.say("edit 1")
-    await chat.answer({f.key: "/keep" for f in FIELDS if f.key != "outcome"})
+    await chat.press("Outcome")
     assert chat.field == "outcome"
     clock.advance(days=8)
-    await chat.say("lost")
+    await chat.say("/keep")
     assert chat.kinds == ["error"]
     assert chat.replies[0].text == chat.coach.texts.message(
         "en", "edit_window_closed", days=7, when=when_text(original.debrief.created_at, "en")
@@ -371,15 +310,15 @@ async def test_concurrent_finishes_store_one_debrief(concurrent_db, clock, datab
     chat = Chat(coach, person.id)
     await finish_quickly(chat)  # a first debrief, so "one more" is measurable
     await start(chat, "Globex")
-    plan = {f.key: "/skip" for f in FIELDS if not f.required} | {
-        f"rating:{p}": "partly" for p in ("opening", "interaction", "situation", "concessions", "next_step")
-    }
+    plan = {f.key: "/skip" for f in FIELDS if not f.required and f.key != "next_meeting_at"} | {
+        f"rating:{p}": "partly" for p in ("opening", "interaction", "situation", "concessions")
+    } | {"outcome": "closed"}
     await chat.answer(plan)
-    assert chat.field == "outcome"
+    assert chat.field == "next_meeting_at"  # the last question of this path
     token = chat.question.expect
     twin = Chat(coach, chat.person_id, chat.channel)
     first, second = await asyncio.gather(
-        chat.say("postponed", expect=token), twin.say("postponed", expect=token)
+        chat.say("/skip", expect=token), twin.say("/skip", expect=token)
     )
     kinds = sorted([[r.kind for r in first], [r.kind for r in second]])
     assert ["saved", "tips", "info"] in kinds
@@ -389,8 +328,9 @@ async def test_concurrent_finishes_store_one_debrief(concurrent_db, clock, datab
         n_answers = await session.scalar(sa.select(sa.func.count()).select_from(DebriefAnswer))
     assert sorted(r.account_name for r in rows) == ["Acme", "Globex"]
     assert n_answers == 10
-    # a button of the finished dialog is ignored
-    assert await chat.say("closed", expect=token) == []
+    # a button of the finished dialog changes nothing, and says so
+    assert [r.text for r in await chat.say("/skip", expect=token)] == [
+        coach.texts.message("en", "stale_finished")]
     assert await count(chat) == 2
 
 
@@ -438,7 +378,7 @@ async def test_help_and_unknown_commands(make_chat: ChatFactory, locale: str) ->
     texts = chat.coach.texts
     await chat.say("help")
     assert chat.kinds == ["help"]
-    assert list(chat.replies[0].items) == texts.items(locale, "help_items")
+    assert chat.replies[0].groups == help_groups(chat.coach, locale, manager=False)
     await chat.say("frobnicate the widgets")
     assert chat.kinds == ["help"]
     assert chat.replies[0].text == texts.message(locale, "unknown_command", text="frobnicate the widgets")
@@ -451,7 +391,7 @@ async def test_help_and_unknown_commands(make_chat: ChatFactory, locale: str) ->
     assert chat.kinds == ["help", "question"]
     assert chat.field == "rating:opening"
     # a text answer that merely starts with a command word is an answer, not a command
-    await chat.answer({"rating:opening": "1", "agenda_set_by": "1"})
+    await chat.answer({"rating:opening": "2", "agenda_set_by": "1"})
     await chat.say("help them see the roadmap")
     assert chat.field == "rating:interaction"
     state = await chat.dialog()
@@ -466,7 +406,7 @@ async def test_history(make_chat: ChatFactory, clock, locale: str) -> None:
     assert chat.replies[0].text == texts.message(locale, "history_empty")
     await finish_quickly(chat, "Acme", rating__situation="no")
     clock.advance(days=8)
-    await finish_quickly(chat, "Globex", rating__next_step="partly")
+    await finish_quickly(chat, "Globex", outcome="postponed", rating__next_step="partly")
     await chat.say("history")
     reply = chat.reply("history")
     assert len(reply.items) == 2
@@ -482,7 +422,7 @@ async def test_history(make_chat: ChatFactory, clock, locale: str) -> None:
 async def test_over_long_note_is_refused_never_cut(make_chat: ChatFactory, locale: str) -> None:
     chat = await make_chat(locale=locale)
     await start(chat)
-    await chat.answer({"rating:opening": "1", "agenda_set_by": "1"})
+    await chat.answer({"rating:opening": "2", "agenda_set_by": "1"})
     await chat.say("x" * (NOTE_LIMIT + 1))
     assert chat.kinds == ["error", "question"]
     text = chat.replies[0].text
@@ -500,12 +440,12 @@ async def test_over_long_note_is_refused_never_cut(make_chat: ChatFactory, local
 async def test_control_characters_are_stripped(make_chat: ChatFactory) -> None:
     chat = await make_chat()
     await chat.say("debrief Ac\x00me\u200b")
-    await chat.answer({"rating:opening": "ye\x07s", "agenda_set_by": "1"})
+    await chat.answer({"rating:opening": "Part\x07ly", "agenda_set_by": "1"})
     await chat.say("line one\r\nline\x1b[31m two\u202e\ttabbed\x7f")
     await finish_rest(chat)
     row = await latest(chat)
     assert row.account_name == "Acme"
-    assert row.answers["opening"].rating == "yes"
+    assert row.answers["opening"].rating == "partly"
     assert row.answers["opening"].note == "line one\nline[31m two\ttabbed"
 
 
@@ -533,7 +473,8 @@ async def test_unparseable_meeting_time_asks_again_with_an_example(
     await start(chat)
     await chat.answer(
         {f.key: "/skip" for f in FIELDS if not f.required and f.key != "next_meeting_at"}
-        | {f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions", "next_step")}
+        | {f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions")}
+        | {"outcome": "1"}
     )
     assert chat.field == "next_meeting_at"
     texts = chat.coach.texts
@@ -546,7 +487,7 @@ async def test_unparseable_meeting_time_asks_again_with_an_example(
     await chat.say("vrijdag" if locale == "nl" else "Friday")
     assert chat.kinds == ["error", "question"]
     await chat.say(good)
-    assert chat.field == "note:next_step"
+    assert chat.kinds == ["info", "saved", "tips", "info"]  # the last question: echoed and saved
 
 
 @pytest.mark.parametrize("locale", ["en", "nl"])
@@ -554,21 +495,25 @@ async def test_unparseable_due_date_and_past_meeting_time(make_chat: ChatFactory
     chat = await make_chat(locale=locale)
     await start(chat)
     await chat.answer(
-        {f.key: "/skip" for f in FIELDS if not f.required and f.key != "next_step_due"}
-        | {f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions", "next_step")}
+        {f.key: "/skip" for f in FIELDS if not f.required and f.kind not in ("date", "datetime")}
+        | {f"rating:{p}": "1" for p in ("opening", "interaction", "situation", "concessions")}
+        | {"outcome": "3", "rating:next_step": "2"}  # postponed, a vague next step
     )
-    assert chat.field == "next_step_due"
-    texts = chat.coach.texts
-    await chat.say("qwerty")
-    example = texts.message(locale, "date_example")
-    assert chat.replies[0].text == texts.message(locale, "bad_date", text="qwerty", example=example)
-    await chat.say("2026-12-11")
     assert chat.field == "next_meeting_at"
+    texts = chat.coach.texts
     await chat.say("1 November 2026 10:00" if locale == "en" else "1 november 2026 10:00")
     assert chat.kinds == ["error", "question"]
     when = when_text(datetime(2026, 11, 1, 9, 0, tzinfo=UTC), locale)
     assert chat.replies[0].text == texts.message(locale, "past_datetime", when=when)
     assert chat.field == "next_meeting_at"
+    await chat.say("/skip")
+    assert chat.field == "next_step_due"  # no meeting set: by when, then
+    await chat.say("qwerty")
+    example = texts.message(locale, "date_example")
+    assert chat.replies[0].text == texts.message(locale, "bad_date", text="qwerty", example=example)
+    await chat.say("2026-12-11")
+    assert "saved" in chat.kinds
+    assert (await latest(chat)).debrief.next_step_due == date(2026, 12, 11)
 
 
 @pytest.mark.parametrize("locale", ["en", "nl"])

@@ -19,7 +19,7 @@ import pytest
 from dialogs.checklist import FIELDS_BY_KEY
 from dialogs.dates import parse_due_date, parse_meeting_time
 from dialogs.debrief import Rep
-from dialogs.schedule_commands import split_meeting
+from dialogs.meeting_commands import split_meeting
 from dialogs.text import default_texts, format_when
 from dialogs.validation import FieldError, Locality, clean_field
 

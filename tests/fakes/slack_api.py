@@ -3,6 +3,7 @@
 Point SLACK_API_URL (Settings.slack_api_url) at `fake.api_url`. It implements the methods the
 coach uses: auth.test, users.info, views.open/update/publish, chat.postMessage,
 conversations.open, oauth.v2.access and the files upload (v2) steps. No sleeps, no fixed port.
+Opened views keep a hash, as Slack's do: views.update with another hash answers "hash_conflict".
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Call:
     status: int
     at: float  # time.monotonic() when it arrived
     error: str | None = None  # the error answered ({"ok": false}), None when the call succeeded
+    answer: dict[str, Any] | None = None  # what a successful call answered
 
     @property
     def ok(self) -> bool:
@@ -72,6 +74,7 @@ class FakeSlackApi:
     _socket: web.WebSocketResponse | None = None
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
+    view_hashes: dict[str, str] = field(default_factory=dict)  # open view id -> its current hash
 
     @property
     def api_url(self) -> str:
@@ -183,11 +186,12 @@ class FakeSlackApi:
         return web.Response(text="OK")
 
     async def _record(
-        self, method: str, params: dict[str, Any], token: str | None, status: int, error: str | None = None
+        self, method: str, params: dict[str, Any], token: str | None, status: int, error: str | None = None,
+        answer: dict[str, Any] | None = None,
     ) -> None:
         assert self._arrived is not None
         async with self._arrived:
-            self.calls.append(Call(method, params, token, status, time.monotonic(), error))
+            self.calls.append(Call(method, params, token, status, time.monotonic(), error, answer))
             self._arrived.notify_all()
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -204,7 +208,9 @@ class FakeSlackApi:
             await self._record(method, params, token, status, error)
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         answer = self._answer(method, params, token)
-        await self._record(method, params, token, 200)
+        # A view's refusal counts as a failed call (to() leaves it out); others as they always did.
+        error = str(answer.get("error")) if method.startswith("views.") and not answer.get("ok") else None
+        await self._record(method, params, token, 200, error, answer=answer)
         return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -228,7 +234,15 @@ class FakeSlackApi:
         if method in ("views.open", "views.update", "views.publish"):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else view
-            return {"ok": True, "view": {**(view or {}), "id": f"V{n:06d}", "hash": f"{n}.hash"}}
+            view_id = f"V{n:06d}"
+            if method == "views.update":
+                view_id = str(params.get("view_id"))
+                if view_id not in self.view_hashes:
+                    return {"ok": False, "error": "not_found"}
+                if params.get("hash") and params["hash"] != self.view_hashes[view_id]:
+                    return {"ok": False, "error": "hash_conflict"}
+            self.view_hashes[view_id] = f"{n}.hash"
+            return {"ok": True, "view": {**(view or {}), "id": view_id, "hash": f"{n}.hash"}}
         if method == "chat.postMessage":
             channel = str(params.get("channel"))
             dm = "D" + channel[1:] if channel.startswith(("U", "W")) else channel

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
-from storage.accounts import account_names, get_or_create_account
+from storage.accounts import account_names, get_or_create_account, recent_account_names
+from storage.meetings import upsert_meeting
 from storage.models import Account
-from tests.factories import make_person
+from tests.factories import make_person, store_debrief
 from tests.storage.debrief_rows import count
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -48,3 +50,27 @@ async def test_concurrent_account_creation_makes_one_account(concurrent_db) -> N
     ids = await asyncio.gather(create("Globex"), create("globex"), create(" GLOBEX "))
     assert len(set(ids)) == 1
     assert await count(db, Account) == 1
+
+
+async def test_recent_account_names_are_the_persons_own_most_recent_first(coach, clock) -> None:
+    db = coach.db
+    rep = await make_person(db)
+    colleague = await make_person(db, user_id="U-colleague")
+    await store_debrief(coach, rep, account="Acme", next_meeting_at=None)
+    clock.advance(days=1)
+    await store_debrief(coach, rep, account="Globex", next_meeting_at=None)
+    await store_debrief(coach, colleague, account="Initech", next_meeting_at=None)  # not the rep's
+    async with db() as session, session.begin():
+        umbrella, cancelled = [
+            await get_or_create_account(session=session, workspace_id=rep.workspace_id, name=name)
+            for name in ("Umbrella", "Hooli")
+        ]
+        for account_id, uid, gone in ((umbrella, "m1", False), (cancelled, "m2", True)):
+            await upsert_meeting(session=session, person=rep, account_id=account_id,
+                                 starts_at=clock() + timedelta(days=3), ends_at=None, source="calendar",
+                                 external_uid=uid, cancelled=gone)
+    async with db() as session:
+        names = await recent_account_names(session=session, person_id=rep.id)
+        first = await recent_account_names(session=session, person_id=rep.id, limit=1)
+    assert names == ["Umbrella", "Globex", "Acme"]  # a cancelled meeting names no account
+    assert first == ["Umbrella"]

@@ -134,3 +134,30 @@ async def test_cancel_prefix_touches_one_meetings_pending_rows(db):
     assert n == 1
     rows = await _rows(db)
     assert [k for k, r in sorted(rows.items()) if r.status == "cancelled"] == ["m1:nudge:x"]
+
+
+async def test_a_message_rows_payload_is_emptied_when_it_is_finished_and_a_reference_is_kept(db):
+    person = await make_person(db)
+    said = {"replies": [{"text": "Your note: Quokka-lantern 7731"}]}
+    planned = [(key, outbox.REPLY, said) for key in ("r:sent", "r:failed", "r:later")]
+    async with db() as session, session.begin():
+        for key, kind, payload in [*planned, ("d1:tips", "debrief_tips", {"debrief_id": 1})]:
+            await outbox.enqueue(session=session, dedup_key=key, kind=kind, person_id=person.id,
+                                 due_at=NOW, payload=payload)
+    async with db() as session, session.begin():
+        claimed = {c.dedup_key: c.id for c in await outbox.claim(
+            session=session, worker="w1", now=NOW, lease=LEASE, limit=10
+        )}
+        sent = [claimed["r:sent"], claimed["d1:tips"]]
+        await outbox.mark_sent(session=session, ids=sent, worker="w1", now=NOW)
+        await outbox.mark_final(session=session, item_id=claimed["r:failed"], worker="w1", status="failed",
+                                error="permanent: Slack: channel_not_found")
+        await outbox.mark_retry(session=session, item_id=claimed["r:later"], worker="w1",
+                                due_at=NOW + LEASE, error="Slack: fatal_error")
+    rows = await _rows(db)
+    assert {k: (r.status, r.payload) for k, r in rows.items()} == {
+        "r:sent": ("sent", {}),
+        "r:failed": ("failed", {}),
+        "r:later": ("pending", said),  # still to send: it keeps what it says
+        "d1:tips": ("sent", {"debrief_id": 1}),  # a reference, not the message: kept
+    }

@@ -10,6 +10,7 @@ import copy
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,13 +21,19 @@ import sqlalchemy as sa
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import OrgConfig, Settings
+from bot.scheduling.scheduler import SchedulerConfig
 from bot.slack.background import AFTER_ACK_WORK
 from storage.models import Debrief
 from tests.conftest import LiveApp, shared_path
 from tests.factories import make_settings
-from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_api import Call, FakeSlackApi
 
 SIGNING_SECRET = "test-signing-secret-1234567890ab"
+# The outbox for tests of what Slack is sent after an answer: retries a tenth of a second apart
+# (Slack's Retry-After, when it sends one, still rules).
+FAST_OUTBOX = SchedulerConfig(
+    poll_interval=0.1, backoff_base=timedelta(milliseconds=100), lease=timedelta(seconds=2)
+)
 BOT_TOKEN = "xoxb-test"
 TEAM = "T111"
 USER = "U111"
@@ -136,6 +143,49 @@ class SlackClient:
         payload["actions"][0].update(action_id=action_id, value=value, block_id="b")
         return await self.post(urlencode({"payload": json.dumps(payload)}))
 
+    @staticmethod
+    def choice_body(
+        view: dict[str, Any],
+        answers: dict[str, Any],
+        block_id: str,
+        *,
+        view_hash: str | None = None,
+        action_ts: str | None = None,
+        user: str = USER,
+        team: str = TEAM,
+    ) -> str:
+        """block_actions for choosing `answers[block_id]` in the open modal `view` (as views.open or
+        views.update answered it: with its id and hash); the view's state holds `answers`."""
+        payload = copy.deepcopy(oracle("block_actions.json"))
+        for key in ("channel", "response_url", "trigger_id"):
+            payload.pop(key, None)
+        payload["team"] = {"id": team, "domain": "example"}
+        payload["user"] = {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
+        payload["container"] = {"type": "view", "view_id": view["id"]}
+        payload["trigger_id"] = "111.333.trigger"
+        payload["view"] = {
+            **{k: view[k] for k in ("id", "type", "blocks", "callback_id", "title", "submit", "close")},
+            "team_id": team,
+            "private_metadata": view.get("private_metadata", ""),
+            "state": {"values": fill(view, answers)},
+            "hash": view_hash or view["hash"],
+            "root_view_id": view["id"],
+            "app_installed_team_id": team,
+        }
+        chosen = answers[block_id]
+        payload["actions"] = [{
+            "type": "radio_buttons",
+            "action_id": "value",
+            "block_id": block_id,
+            "selected_option": {"value": chosen, "text": {"type": "plain_text", "text": chosen}},
+            "action_ts": action_ts or f"{time.time():.6f}",
+        }]
+        return urlencode({"payload": json.dumps(payload)})
+
+    async def choose(self, view: dict[str, Any], answers: dict[str, Any], block_id: str, **kw: Any) -> int:
+        status, _ = await self.post(self.choice_body(view, answers, block_id, **kw))
+        return status
+
     async def options(self, value: str, *, user: str = USER, team: str = TEAM) -> tuple[int, Any]:
         payload = {
             "type": "block_suggestion",
@@ -233,12 +283,48 @@ async def debrief_count(live_app: LiveApp) -> int:
 async def open_modal(
     slack: SlackClient, slack_api: FakeSlackApi, text: str = "Acme", **kw: Any
 ) -> dict[str, Any]:
-    """/debrief <text> and the view it opened."""
+    """/debrief <text> and the view it opened (as Slack answered: with its id and hash)."""
     before = len(slack_api.to("views.open"))
     status, _ = await slack.command(text, **kw)
     assert status == 200
     calls = await slack_api.wait_for("views.open", before + 1)
-    return calls[-1].view
+    return opened(calls[-1])
+
+
+def opened(call: Call) -> dict[str, Any]:
+    """The view a views.open or views.update call drew, with the id and hash Slack gave it."""
+    assert call.answer is not None and call.answer["ok"], call
+    return dict(call.answer["view"])
+
+
+DECIDING = ("rating:opening", "rating:interaction", "rating:situation", "rating:concessions",
+            "outcome", "rating:next_step")
+
+
+async def redrawn(
+    slack: SlackClient, slack_api: FakeSlackApi, view: dict[str, Any], answers: dict[str, Any],
+    block_id: str, **kw: Any,
+) -> dict[str, Any]:
+    """Choose answers[block_id] in the open modal, as a rep clicks it: the view Slack redrew."""
+    before = len(slack_api.to("views.update", ok_only=False))
+    assert await slack.choose(view, answers, block_id, **kw) == 200
+    calls = await slack_api.wait_for("views.update", before + 1, ok_only=False)
+    return opened(calls[-1])
+
+
+async def fill_in(
+    slack: SlackClient, slack_api: FakeSlackApi, view: dict[str, Any], answers: dict[str, Any], **kw: Any
+) -> dict[str, Any]:
+    """Answer the open modal top to bottom, as a rep does: each rating and the outcome chosen
+    (the modal redraws with its details), what is shown filled in. The last drawing, to submit."""
+    chosen: set[str] = set()
+    while True:
+        present = [b.get("block_id") for b in view["blocks"]]
+        todo = [b for b in present if b in DECIDING and b not in chosen and answers.get(b) is not None]
+        if not todo:
+            return view
+        chosen.add(todo[0])
+        view = await redrawn(slack, slack_api, view, answers, todo[0], **kw)
 
 
 async def settle(live_app: LiveApp, within: float = 10.0) -> None:

@@ -1,4 +1,4 @@
-"""The work a Slack listener leaves for after its answer: modals are never held up by messages."""
+"""The work a Slack listener leaves for after its answer: bounded, drained when the app stops."""
 
 from __future__ import annotations
 
@@ -7,28 +7,27 @@ import asyncio
 from bot.slack.background import AfterAckWork
 
 
-async def test_a_modal_opens_while_messages_queue_and_the_messages_follow() -> None:
-    work = AfterAckWork(workers=2, message_workers=1)
-    done: list[str] = []
+async def test_a_burst_runs_at_most_the_workers_at_once_and_all_of_it_finishes() -> None:
+    work = AfterAckWork(workers=2)
+    running: list[int] = []
+    most = 0
     gate = asyncio.Event()
 
-    async def message(name: str) -> None:
-        await gate.wait()  # a slow DM (the API is busy)
-        done.append(name)
+    async def piece() -> None:
+        nonlocal most
+        running.append(1)
+        most = max(most, len(running))
+        await gate.wait()  # a slow Slack call (views.open on a busy API)
+        running.pop()
 
-    async def modal() -> None:
-        done.append("modal")
-
-    for n in range(3):
-        work.message(message(f"dm{n}"))
-    work.later(modal())
+    for _ in range(5):
+        work.later(piece())
     for _ in range(5):
         await asyncio.sleep(0)
-    assert done == ["modal"]  # three DMs waiting, one worker on them: the modal went first
+    assert len(running) == 2  # three wait their turn
     gate.set()
     await work.drain(within=1.0)
-    assert done == ["modal", "dm0", "dm1", "dm2"]
-    assert not work.tasks
+    assert most == 2 and not running and not work.tasks
 
 
 async def test_drain_cancels_what_outlives_the_grace_period() -> None:
@@ -42,8 +41,8 @@ async def test_drain_cancels_what_outlives_the_grace_period() -> None:
     async def quick() -> None:
         finished.append("quick")
 
-    work.message(stuck())
-    work.message(quick())
+    work.later(stuck())
+    work.later(quick())
     await work.drain(within=0.05)
     await asyncio.sleep(0)
     assert finished == ["quick"] and not work.tasks

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from slack_sdk.models.views import View
 
 from storage.models import Debrief, Person
-from tests.bot.slack.conftest import SlackClient, answers, debrief_count, open_modal, settle
+from tests.bot.slack.conftest import SlackClient, answers, debrief_count, fill_in, open_modal, settle
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi, default_user
 
@@ -21,20 +21,16 @@ async def test_command_opens_a_modal_that_slack_sdk_accepts(
     View(**view).validate_json()  # raises SlackObjectFormationError on any Block Kit limit
     assert view["type"] == "modal" and view["callback_id"] == "debrief"
     assert json.loads(view["private_metadata"])["account"] == "Acme"
-    block_ids = {b.get("block_id") for b in view["blocks"]}
-    for key in (
-        "rating:opening",
-        "agenda_set_by",
-        "note:opening",
-        "customer_questions",
-        "supplier_check",
-        "concessions_got",
-        "next_step_due",
-        "next_meeting_at",
-        "next_meeting_time",
-        "outcome",
-    ):
-        assert key in block_ids
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    # The five ratings and the outcome first (the outcome before point 5, which it can answer);
+    # each redraws the modal when chosen. No details yet.
+    assert [b["block_id"] for b in inputs] == [
+        "rating:opening", "rating:interaction", "rating:situation", "rating:concessions", "outcome",
+        "rating:next_step",
+    ]
+    assert all(b.get("dispatch_action") is True for b in inputs)
+    concessions = next(b for b in inputs if b["block_id"] == "rating:concessions")
+    assert [o["value"] for o in concessions["element"]["options"]] == ["yes", "partly", "no", "none"]
     call = slack_api.to("views.open")[0]
     assert call.params["trigger_id"] == "111.222.trigger"
 
@@ -42,7 +38,7 @@ async def test_command_opens_a_modal_that_slack_sdk_accepts(
 async def test_submission_stores_one_debrief_and_sends_tips_with_edit(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    view = await open_modal(slack, slack_api, "Acme")
+    view = await fill_in(slack, slack_api, await open_modal(slack, slack_api, "Acme"), answers())
     status, body = await slack.submit(view, answers())
     assert status == 200 and body == ""  # an empty ack closes the modal
     assert await debrief_count(live_app) == 1
@@ -65,10 +61,11 @@ async def test_submission_stores_one_debrief_and_sends_tips_with_edit(
 async def test_edit_button_reopens_the_modal_with_stored_answers(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    view = await open_modal(slack, slack_api, "Acme")
+    view = await fill_in(slack, slack_api, await open_modal(slack, slack_api, "Acme"), answers())
     await slack.submit(view, answers())
     (dm,) = await slack_api.wait_for("chat.postMessage")
-    debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
+    debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"]
+                          if e["action_id"] == "edit_debrief")  # the recap's mail link is a button too
     status, _ = await slack.action("edit_debrief", debrief_id)
     assert status == 200
     opened = (await slack_api.wait_for("views.open", 2))[1].view
@@ -89,19 +86,21 @@ async def test_edit_button_reopens_the_modal_with_stored_answers(
 async def test_invalid_answers_come_back_inline_per_block(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    view = await open_modal(slack, slack_api, "")
-    bad = answers(
-        account=None,
-        outcome=None,
-        next_meeting_time=None,
-        next_meeting_at="2031-12-09",
-        **{"note:opening": "x" * 2001},
-    )
+    bad = answers(account=None, next_meeting_time=None, **{"note:opening": "x" * 2001})
+    view = await fill_in(slack, slack_api, await open_modal(slack, slack_api, ""), bad)
     status, body = await slack.submit(view, bad)
     assert status == 200
     answer = json.loads(body)
     assert answer["response_action"] == "errors"
-    assert set(answer["errors"]) == {"account", "outcome", "next_meeting_time", "note:opening"}
+    assert set(answer["errors"]) == {"account", "next_meeting_time", "note:opening"}
+    # Only the opening rated: every rating still open and the outcome are named, each on its block.
+    only = {"account": "Acme", "rating:opening": "yes"}
+    view = await fill_in(slack, slack_api, await open_modal(slack, slack_api, ""), only)
+    _, body = await slack.submit(view, only)
+    errors = json.loads(body)["errors"]
+    assert set(errors) == {"rating:interaction", "rating:situation", "rating:concessions", "outcome",
+                           "rating:next_step"}
+    assert set(errors) <= {b.get("block_id") for b in view["blocks"]}
     assert await debrief_count(live_app) == 0
     await settle(live_app)
     assert slack_api.to("chat.postMessage") == []

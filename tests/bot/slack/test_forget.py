@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from storage.models import Person
 from tests.bot.database_scan import hits
-from tests.bot.slack.conftest import USER, SlackClient, answers, open_modal, settle
+from tests.bot.slack.conftest import USER, SlackClient, answers, fill_in, open_modal, settle
 from tests.conftest import LiveApp
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -15,8 +15,9 @@ NOTE = "Quokka-lantern clause 7731"
 async def test_forget_over_slack_leaves_no_trace(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    view = await open_modal(slack, slack_api)
-    status, text = await slack.submit(view, answers(**{"note:opening": NOTE}))
+    form = answers(**{"note:opening": NOTE})
+    view = await fill_in(slack, slack_api, await open_modal(slack, slack_api), form)
+    status, text = await slack.submit(view, form)
     assert (status, text) == (200, "")
     await settle(live_app)
     needles = [USER, f"Rep {USER}", f"{USER.lower()}@example.com", NOTE]

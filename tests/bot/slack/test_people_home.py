@@ -18,6 +18,7 @@ from tests.bot.slack.conftest import (
     SlackClient,
     answers,
     debrief_count,
+    fill_in,
     open_modal,
     settle,
 )
@@ -48,7 +49,7 @@ async def test_profile_comes_from_users_info_once(
 async def test_app_home_shows_latest_debriefs_and_profile(
     slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
 ) -> None:
-    view = await open_modal(slack, slack_api, "Acme")
+    view = await fill_in(slack, slack_api, await open_modal(slack, slack_api, "Acme"), answers())
     await slack.submit(view, answers())
     status, _ = await slack.event({"type": "app_home_opened", "user": "U111", "channel": "D1", "tab": "home"})
     assert status == 200
@@ -92,7 +93,8 @@ class TestTwoInstalledWorkspaces:
         view = await open_modal(slack, slack_api, "Acme")
         await slack.submit(view, answers())
         (dm,) = await slack_api.wait_for("chat.postMessage")
-        debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"])
+        debrief_id = next(e["value"] for b in dm.blocks if b["type"] == "actions" for e in b["elements"]
+                              if e["action_id"] == "edit_debrief")  # the recap's mail link is a button too
         # The same user id in another workspace is another person, with no history and no customers.
         status, body = await slack.command("history", team="T999")
         assert "Acme" not in body

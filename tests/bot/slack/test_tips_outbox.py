@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -18,15 +17,12 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.scheduling.scheduler import SCHEDULER_CONFIG, SchedulerConfig
 from storage.models import Debrief, Outbox
-from tests.bot.slack.conftest import SlackClient, answers, open_modal, settle
+from tests.bot.slack.conftest import FAST_OUTBOX, SlackClient, answers, open_modal, settle
 from tests.conftest import CoachRun, LiveApp
 from tests.fakes.slack_api import FakeSlackApi
 from tests.serving import serve
 
-# Retries a tenth of a second apart (Slack's Retry-After, when it sends one, still rules).
-FAST = SchedulerConfig(
-    poll_interval=0.1, backoff_base=timedelta(milliseconds=100), lease=timedelta(seconds=2)
-)
+FAST = FAST_OUTBOX
 
 
 @pytest.fixture

@@ -103,7 +103,8 @@ async def rep(live_app: LiveApp, http: aiohttp.ClientSession, connector: FakeCon
 
 
 def form_values(card: dict[str, Any], **answers: Any) -> dict[str, Any]:
-    """What Teams sends for a card: every input's id with its value ('' when empty) + the data."""
+    """What Teams sends for a card: every input's id with its value ('' when empty) + the data.
+    `answers` fill the card's inputs; an answer for an input the card does not have is not sent."""
     values: dict[str, Any] = {}
 
     def walk(items: list[dict[str, Any]]) -> None:
@@ -113,11 +114,23 @@ def form_values(card: dict[str, Any], **answers: Any) -> dict[str, Any]:
             walk(item.get("items", []))
 
     walk(card["body"])
+    values.update({k: v for k, v in answers.items() if k in values})
     for action in card.get("actions", []):
         if action["type"] == "Action.Submit":
             values.update(copy.deepcopy(action["data"]))
-    values.update(answers)
     return values
+
+
+async def fill_in(
+    rep: TeamsUser, card_id: str, card: dict[str, Any], answers: dict[str, Any]
+) -> dict[str, Any]:
+    """Answer the first card (the ratings and the outcome) and press Next: the card with the
+    details those answers call for, drawn in its place (the connector's record is cleared)."""
+    assert await rep.submit(card_id, form_values(card, **answers)) == 201
+    updates = rep.connector.updates()
+    assert len(updates) == 1 and updates[0].activity_id == card_id and updates[0].card is not None
+    rep.connector.clear()
+    return updates[0].card
 
 
 def good_answers() -> dict[str, str]:
@@ -157,6 +170,7 @@ __all__ = [
     "TeamsUser",
     "count",
     "emulator_on",
+    "fill_in",
     "form_values",
     "good_answers",
     "payload",

@@ -12,6 +12,7 @@ from tests.bot.teams.conftest import (
     Debrief,
     TeamsUser,
     count,
+    fill_in,
     form_values,
     good_answers,
     person,
@@ -65,6 +66,13 @@ async def open_card(rep: TeamsUser, text: str = "debrief Acme") -> tuple[str, di
     return activity_id, card
 
 
+async def open_details(rep: TeamsUser, answers: dict[str, Any] | None = None,
+                       text: str = "debrief Acme") -> tuple[str, dict[str, Any]]:
+    """`debrief Acme`, the ratings and outcome answered: the card with their details."""
+    card_id, card = await open_card(rep, text)
+    return card_id, await fill_in(rep, card_id, card, answers or good_answers())
+
+
 async def test_debrief_answers_with_a_valid_adaptive_card_1_5(rep: TeamsUser, card_schema: Any) -> None:
     _, card = await open_card(rep)
     errors = sorted(card_schema.iter_errors(card), key=str)
@@ -72,15 +80,35 @@ async def test_debrief_answers_with_a_valid_adaptive_card_1_5(rep: TeamsUser, ca
     assert card["version"] == "1.5"
     fields = inputs(card)
     assert fields["account"]["value"] == "Acme"
-    for point in ("opening", "interaction", "situation", "concessions", "next_step"):
+    # The first card: the five ratings and the outcome (before point 5, which it can answer).
+    assert list(fields) == ["account", "rating:opening", "rating:interaction", "rating:situation",
+                            "rating:concessions", "outcome", "rating:next_step"]
+    for point in ("opening", "interaction", "situation", "next_step"):
         rating = fields[f"rating:{point}"]
         assert rating["type"] == "Input.ChoiceSet"
         assert [c["value"] for c in rating["choices"]] == ["yes", "partly", "no"]
-        assert fields[f"note:{point}"]["type"] == "Input.Text"
-    assert fields["next_meeting_at_date"]["type"] == "Input.Date"
-    assert fields["next_meeting_at_time"]["type"] == "Input.Time"
+    assert [c["value"] for c in fields["rating:concessions"]["choices"]] == ["yes", "partly", "no", "none"]
+    assert fields["rating:next_step"]["isRequired"] is False  # a closed deal answers it
     assert [c["value"] for c in fields["outcome"]["choices"]] == ["closed", "next_step", "postponed", "lost"]
     assert [a["type"] for a in card["actions"]] == ["Action.Submit"]
+    assert card["actions"][0]["title"] == "Next"
+
+
+async def test_next_shows_only_the_details_that_apply(rep: TeamsUser, card_schema: Any) -> None:
+    _, card = await open_details(rep)
+    assert list(card_schema.iter_errors(card)) == []
+    fields = inputs(card)
+    assert list(fields) == [
+        "account", "rating:opening", "agenda_set_by", "note:opening",  # a weak opening: who, and a note
+        "rating:interaction", "customer_questions",  # good interaction: the questions only
+        "rating:situation", "customer_tried", "supplier_check",
+        "rating:concessions",  # concessions fine: nothing more
+        "outcome", "next_step_what", "next_meeting_at_date", "next_meeting_at_time",  # point 5 answered
+    ]
+    assert fields["rating:opening"]["value"] == "no" and fields["outcome"]["value"] == "next_step"
+    assert card["actions"][0]["title"] == "Save debrief"
+    assert await count(rep.live, Debrief) == 0  # nothing stored before Save
+    assert not any("For your next meeting" in c.shown for c in rep.connector.sent())
 
 
 async def test_card_speaks_the_language_of_the_teams_client(rep: TeamsUser, card_schema: Any) -> None:
@@ -88,11 +116,11 @@ async def test_card_speaks_the_language_of_the_teams_client(rep: TeamsUser, card
     _, card = await open_card(rep, "debrief Bakkerij Jansen")
     assert list(card_schema.iter_errors(card)) == []
     assert inputs(card)["rating:opening"]["choices"][0]["title"] == "Ja"
-    assert any("Nabespreking" in t for t in texts_of(card))
+    assert any("Debrief van je klantgesprek" in t for t in texts_of(card))
 
 
 async def test_submit_with_errors_comes_back_on_the_same_card(rep: TeamsUser, card_schema: Any) -> None:
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     answers = good_answers()
     answers["rating:situation"] = ""  # required
     answers["next_meeting_at_time"] = ""  # a date without a time
@@ -105,7 +133,7 @@ async def test_submit_with_errors_comes_back_on_the_same_card(rep: TeamsUser, ca
     assert again is not None
     assert list(card_schema.iter_errors(again)) == []
     shown = texts_of(again)
-    assert any("Please choose one of: Yes, Partly, No" in t for t in shown)
+    assert any("Pick one: Yes, Partly or No." in t for t in shown)  # the options as a list a person reads
     assert any("both a date and a time" in t for t in shown)
     assert any("customer's name" in t for t in shown)
     # What the rep already answered is kept on the card.
@@ -116,7 +144,7 @@ async def test_submit_with_errors_comes_back_on_the_same_card(rep: TeamsUser, ca
 
 
 async def test_valid_submit_stores_once_shows_summary_and_tips(rep: TeamsUser, card_schema: Any) -> None:
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     values = form_values(card, **good_answers())
     assert await rep.submit(card_id, values) == 201
 
@@ -147,7 +175,7 @@ async def test_valid_submit_stores_once_shows_summary_and_tips(rep: TeamsUser, c
 
 async def test_next_meeting_is_read_in_the_reps_timezone(rep: TeamsUser) -> None:
     rep.timezone = "America/Los_Angeles"
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     answers = good_answers()
     assert await rep.submit(card_id, form_values(card, **answers)) == 201
     async with rep.live.coach.db() as session:
@@ -161,7 +189,7 @@ async def test_next_meeting_is_read_in_the_reps_timezone(rep: TeamsUser) -> None
 
 
 async def test_user_text_is_escaped_on_the_summary(rep: TeamsUser) -> None:
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     answers = {**good_answers(), "account": "<at>Boss</at> **Acme**",
                "note:opening": "[click](https://evil.example)"}
     assert await rep.submit(card_id, form_values(card, **answers)) == 201
@@ -181,7 +209,7 @@ async def test_history_and_help_answer_as_messages(rep: TeamsUser) -> None:
 
 
 async def test_a_card_teams_will_not_update_is_replaced_by_a_new_message(rep: TeamsUser) -> None:
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     rep.connector.fail_next(404)  # the card's message is gone (deleted, too old)
     assert await rep.submit(card_id, form_values(card, **good_answers())) == 201
     assert await count(rep.live, Debrief) == 1

@@ -6,13 +6,13 @@ from __future__ import annotations
 from storage.models import Debrief, DebriefAnswer
 from tests.bot.database_scan import hits
 from tests.bot.teams.conftest import TeamsUser, count, form_values, good_answers
-from tests.bot.teams.test_debrief_card import open_card
+from tests.bot.teams.test_debrief_card import open_details
 
 NOTE = "Quokka-lantern clause 7731"
 
 
 async def test_forget_over_teams_leaves_no_trace(rep: TeamsUser) -> None:
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     assert await rep.submit(card_id, form_values(card, **{**good_answers(), "note:opening": NOTE})) == 201
     channel = rep.activity(text="debrief Acme", conversation={
         "conversationType": "channel", "tenantId": rep.activity()["conversation"]["tenantId"],
@@ -30,7 +30,7 @@ async def test_forget_over_teams_leaves_no_trace(rep: TeamsUser) -> None:
 
 async def test_card_data_is_no_identity_another_reps_key_stores_nothing(rep: TeamsUser) -> None:
     """The card's key (client-made data) of a debrief Megan filed, sent by another rep: refused."""
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     values = form_values(card, **good_answers())
     assert await rep.submit(card_id, values) == 201
     assert await count(rep.live, Debrief) == 1

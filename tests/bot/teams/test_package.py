@@ -59,7 +59,7 @@ def test_package_manifest_validates_and_icons_have_teams_sizes(
                 assert value == commands[int(index)]["title"]  # the words the bot reads
         else:
             assert key == "$schema" or key.split(".")[0] in manifest
-    assert dutch["bots[0].commandLists[0].commands[0].description"].startswith("Een klantgesprek nabespreken")
+    assert dutch["bots[0].commandLists[0].commands[0].description"].startswith("Een klantgesprek debriefen")
     assert dutch["description.short"] != manifest["description"]["short"]
     assert all(len(dutch[f"bots[0].commandLists[0].commands[{i}].description"]) <= 128 for i in range(4))
     assert color.size == (192, 192) and color.format == "PNG"

@@ -32,7 +32,7 @@ from dialogs.validation import CleanDebrief
 from storage.models import Debrief, Meeting
 from storage.planning_models import MeetingInvite
 from tests.bot.rendering_corpus import CORPUS, ORDINARY, rendered_corpus, templates
-from tests.bot.teams.conftest import TeamsUser, form_values, good_answers, person
+from tests.bot.teams.conftest import TeamsUser, fill_in, form_values, good_answers, person
 from tests.conftest import shared_path
 
 PUNCTUATION = set(string.punctuation)
@@ -271,7 +271,9 @@ async def test_a_debrief_with_the_corpus_answers_in_one_summary_and_one_card(
     notes = {f"note:{p}": "\n".join(CORPUS) for p in POINTS}
     answers = {**good_answers(), **notes, "account": evil[:200], "next_step_what": ORDINARY,
                "customer_questions": "\n".join(CORPUS)}
-    assert await rep.submit("activity-1", form_values(card, **answers)) == 201
+    details = await fill_in(rep, "activity-1", card, answers)
+    assert_clean_card(details, card_schema, "details")  # the typed account refilled, inert
+    assert await rep.submit("activity-1", form_values(details, **answers)) == 201
     (update,) = rep.connector.updates()
     assert update.card is not None
     assert_clean_card(update.card, card_schema, "summary")

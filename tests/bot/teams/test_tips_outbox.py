@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bot.scheduling.scheduler import SchedulerConfig
 from storage.models import Outbox
 from tests.bot.teams.conftest import TeamsUser, form_values, good_answers
-from tests.bot.teams.test_debrief_card import open_card
+from tests.bot.teams.test_debrief_card import open_details
 
 TIPS = ("For your next meeting", "Opening commitment")
 
@@ -33,7 +33,7 @@ def tips_sent(rep: TeamsUser) -> dict[str, int]:
 
 
 async def test_four_503s_then_the_tips_are_delivered_once(rep: TeamsUser) -> None:
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     rep.connector.fail_next(503, times=4, method="POST")  # every in-process try of one attempt
     assert await rep.submit(card_id, form_values(card, **good_answers())) == 201
     assert len(rep.connector.updates()) == 1  # the summary card, on the turn
@@ -51,7 +51,7 @@ async def test_four_503s_then_the_tips_are_delivered_once(rep: TeamsUser) -> Non
 
 
 async def test_a_repeated_submit_plans_no_second_tips(rep: TeamsUser) -> None:
-    card_id, card = await open_card(rep)
+    card_id, card = await open_details(rep)
     values = form_values(card, **good_answers())
     assert await rep.submit(card_id, values) == 201
     assert await rep.submit(card_id, values) == 201
