@@ -78,6 +78,7 @@ class QuietHours(_Strict):
 class NudgeConfig(_Strict):
     lead_minutes: int = Field(60, ge=5, le=24 * 60)
     debrief_prompt_delay_minutes: int = Field(10, ge=0, le=24 * 60)
+    prepare_working_days: int = Field(1, ge=1, le=2)
 
 
 class DigestConfig(_Strict):

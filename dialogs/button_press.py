@@ -42,7 +42,7 @@ async def press_answer(
         return replies
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
-    return [Reply(kind="info", text=ctx.texts.message(rep.locale, "button_closed"))]
+    return [Reply(kind="info", text=ctx.texts.message(rep.locale, "stale_finished"))]
 
 
 async def press_command(*, ctx: CoachContext, person_id: int, channel: str, value: str) -> list[Reply]:

@@ -24,6 +24,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "pause": ("pause", "pauze", "pauzeer"),
     "resume": ("resume", "hervat"),
     "nudges": ("nudges", "herinneringen"),
+    "tactic": ("tactic", "tactiek"),  # the rep's own counter-tactic for the meeting being prepared
     "team": ("team",),
     "export": ("export", "exporteer"),
     "forget": ("forget", "vergeet", "wis"),

@@ -18,6 +18,7 @@ from dialogs import (
     debrief_steps,
     meeting_commands,
     schedule_commands,
+    tactic_choice,
     team,
 )
 from dialogs.checklist import FIELDS_BY_KEY
@@ -215,5 +216,6 @@ COMMANDS: dict[str, CommandHandler] = {
     "pause": schedule_commands.pause,
     "resume": schedule_commands.resume,
     "nudges": schedule_commands.nudges,
+    "tactic": tactic_choice.own_tactic,
     "crm": crm_choice.crm_command,
 }

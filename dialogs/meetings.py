@@ -1,4 +1,5 @@
-"""Customer meetings and the messages planned around them (nudge, debrief prompt, reminder).
+"""Customer meetings and the messages planned around them (preparation, nudge, debrief prompt,
+reminder).
 
 A meeting's outbox rows share the dedup-key prefix `m<id>:` and carry its start time in the key,
 so moving a meeting cancels the old rows and plans new ones, and re-importing an unchanged calendar
@@ -16,6 +17,7 @@ from dialogs.timing import (
     SchedulePolicy,
     follow_through_due,
     nudge_due,
+    prepare_due,
     prompt_due,
     reminder_due,
 )
@@ -26,6 +28,7 @@ from storage.meetings import DEFAULT_LENGTH, SAME_MEETING, meeting_near, upsert_
 from storage.models import Meeting, Person, not_null
 
 NUDGE, PROMPT, REMINDER = "nudge", "debrief_prompt", "debrief_reminder"
+PREPARE = "prepare"  # a working day or two before: the preparation and the rep's two tactics
 FOLLOW_THROUGH, TACTIC_FEEDBACK = "follow_through", "tactic_feedback"
 PROMPT_USEFUL_FOR = timedelta(days=2)
 PROMPT_PLANNED_AFTER = timedelta(hours=12)
@@ -78,7 +81,8 @@ async def add_meeting(
 async def plan_meeting(
     *, session: AsyncSession, meeting: Meeting, tz: str, policy: SchedulePolicy, now: datetime
 ) -> list[str]:
-    """(Re)plan the nudge, the debrief prompt and the reminder of one meeting; returns the keys."""
+    """(Re)plan the preparation, the nudge, the debrief prompt and the reminder of one meeting;
+    returns the keys."""
     meeting_id = not_null(meeting.id)
     prefix = meeting_prefix(meeting_id)
     if meeting.cancelled:
@@ -104,7 +108,8 @@ def planned_messages(
     policy: SchedulePolicy,
     now: datetime,
 ) -> list[outbox.Planned]:
-    """The nudge before a live meeting, the debrief prompt after it and the prompt's reminder."""
+    """The preparation and the nudge before a live meeting, the debrief prompt after it and the
+    prompt's reminder."""
     messages = meeting_messages(starts_at=starts_at, ends_at=ends_at, tz=tz, policy=policy, now=now)
     return meeting_rows(meeting_id, person_id, starts_at, messages)
 
@@ -117,6 +122,9 @@ def meeting_messages(
     ends_at = ends_at or starts_at + DEFAULT_LENGTH
     planned: list[PlannedMessage] = []
     if starts_at > now:
+        prepare_at = prepare_due(starts_at, tz=tz, policy=policy, now=now)
+        if prepare_at is not None:
+            planned.append(PlannedMessage(PREPARE, f"{PREPARE}:{stamp}", prepare_at, starts_at))
         due = max(nudge_due(starts_at, tz=tz, policy=policy), now)
         planned.append(PlannedMessage(NUDGE, f"{NUDGE}:{stamp}", due, starts_at))
     if ends_at > now - PROMPT_PLANNED_AFTER:  # a calendar's old meetings get no late prompts
@@ -128,9 +136,10 @@ def meeting_messages(
 
 
 def plan_follow_ups(fields: dict[str, Any], *, tz: str, policy: SchedulePolicy, now: datetime) -> FollowUps:
-    """What a new debrief sets in motion, in the rep's timezone: its next meeting with the nudge
-    and prompts around it, the follow-through check on the promised date, and the question whether
-    the tactics last suggested on this account worked (asked only if some await a verdict)."""
+    """What a new debrief sets in motion, in the rep's timezone: its next meeting with the
+    preparation, nudge and prompts around it, the follow-through check on the promised date, and
+    the question whether the tactics last suggested on this account worked (asked only if some
+    await a verdict)."""
     next_at = fields.get("next_meeting_at")
     meeting_at = next_at if isinstance(next_at, datetime) and next_at > now else None
     step_due = fields.get("next_step_due")

@@ -1,17 +1,20 @@
 """The rep's commands around nudges: `pause until 2027-01-04`, `resume`, `nudges on|off`, and the
-buttons of nudges and prompts (sent back as `nudges <action>`). `meeting` is dialogs.meeting_commands."""
+buttons of preparations, nudges and prompts (sent back as `nudges <action>`). `meeting` is
+dialogs.meeting_commands."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
+from dialogs import tactic_choice
 from dialogs.commands import Command
 from dialogs.context import CoachContext
 from dialogs.dates import parse_due_date
 from dialogs.debrief import Rep
 from dialogs.meetings import NUDGE, PROMPT, meeting_prefix
 from dialogs.messages import Reply
+from dialogs.preparation import PICK
 from dialogs.text import format_clock, format_day, format_when
 from dialogs.timing import local_of, local_today, next_allowed
 from dialogs.validation import DATE_REACH_YEARS, parse_id, within_reach
@@ -59,12 +62,13 @@ _MEETING_BUTTONS = ("got", "snooze", "skip", "later", "nodebrief")
 
 
 def is_button(cmd: Command) -> bool:
-    """Whether `cmd` is what a nudge's or a prompt's button sends (`nudges snooze 12`), which is
-    never an answer to a debrief question even when one is open."""
+    """Whether `cmd` is what a preparation's, a nudge's or a prompt's button sends (`nudges snooze
+    12`, `nudges pick 12 ask_why_now`), which is never an answer to a debrief question even when
+    one is open."""
     words = cmd.arg.casefold().split()
     if cmd.name != "nudges" or not words:
         return False
-    if words[0] == "tactic":
+    if words[0] in ("tactic", PICK):
         return len(words) == 3 and parse_id(words[1]) is not None
     return words[0] in _MEETING_BUTTONS and len(words) == 2 and parse_id(words[1]) is not None
 
@@ -73,7 +77,7 @@ async def nudges(
     ctx: CoachContext, rep: Rep, channel: str, state: DialogState | None, cmd: Command
 ) -> list[Reply]:
     """`nudges on|off`, and the buttons: got / snooze / skip <meeting>, later / nodebrief <meeting>,
-    tactic <suggestion> <verdict>."""
+    tactic <suggestion> <verdict>, pick <meeting> <tactic> (a preparation's counter-tactic)."""
     words = cmd.arg.casefold().split()
     action = words[0] if words else ""
     if action in _ON | _OFF and len(words) == 1:
@@ -83,6 +87,8 @@ async def nudges(
     target = parse_id(words[1]) if len(words) > 1 else None  # ids as the buttons send them
     if action == "tactic" and len(words) == 3 and target is not None:
         return await _tactic_verdict(ctx, rep, target, words[2])
+    if action == PICK and len(words) == 3 and target is not None:
+        return await tactic_choice.pick(ctx, rep, target, words[2])
     if action in _MEETING_BUTTONS and len(words) == 2 and target is not None:
         return await _meeting_button(ctx, rep, action, target)
     return _say(ctx, rep, "nudges_usage")

@@ -38,6 +38,7 @@ from jinja2.runtime import Context
 
 from dialogs.checklist import FIELDS, NONE_ASKED, OUTCOMES, POINTS, RATINGS
 from dialogs.coaching_rules import check_wording, load_rules
+from dialogs.tactic_fit import check_tactics
 from storage.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -166,6 +167,7 @@ class Texts:
         self.env.filters["plural"] = plural
         for locale in LOCALES:
             self.validate(locale)
+        check_tactics(self.data, self.dir, LOCALES)
 
     # -- data -------------------------------------------------------------------------------
     def data(self, locale: str, name: str) -> dict[str, Any]:
@@ -326,6 +328,11 @@ def format_when(moment: datetime, *, locale: str, tz: str) -> str:
 
 def format_day(day: date, *, locale: str) -> str:
     return Text(format_date(day, "EEE d MMM y", locale=_babel(locale)))
+
+
+def format_long_day(day: date, *, locale: str) -> str:
+    """'Thursday 3 December' / 'donderdag 3 december': a day as one writes it in a mail."""
+    return Text(format_date(day, "EEEE d MMMM", locale=_babel(locale)))
 
 
 def format_clock(moment: Any, *, locale: str) -> str:

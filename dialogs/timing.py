@@ -4,7 +4,8 @@ All arithmetic on wall-clock times happens on local dates and times and is conve
 through zoneinfo, so a "60 minutes before 09:00" nudge is 08:00 local on both sides of a DST change.
 Rules: a pre-meeting nudge that would land in quiet hours moves *earlier* (to the last minutes
 before quiet hours start); prompts after a meeting that would land in quiet hours or on a
-non-working day move *later* (to the end of quiet hours on the next working day).
+non-working day move *later* (to the end of quiet hours on the next working day); the preparation
+goes out on a working morning one or two working days before the meeting.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class SchedulePolicy:
 
     lead_minutes: int = 60
     prompt_delay_minutes: int = 10
+    prepare_days: int = 1  # working days between the preparation message and the meeting
     quiet_start: time = time(20, 0)
     quiet_end: time = time(7, 30)
     working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -112,6 +114,24 @@ def follow_through_due(step_due: date, *, tz: str, policy: SchedulePolicy) -> da
     while not policy.is_working_day(day):
         day += timedelta(days=1)
     return next_allowed(at_local(day, MORNING, tz), tz=tz, policy=policy)
+
+
+def prepare_due(starts_at: datetime, *, tz: str, policy: SchedulePolicy, now: datetime) -> datetime | None:
+    """The preparation message: the morning of the `prepare_days`-th working day before the
+    meeting's day, moved later out of quiet hours; as soon as allowed when that moment has passed
+    (a meeting sooner than that: the same day). None when it could not go out before the nudge,
+    which then carries what matters."""
+    day = local_of(starts_at, tz).date()
+    counted = 0
+    for _ in range(7 * max(1, policy.prepare_days)):
+        if counted >= policy.prepare_days:
+            break
+        day -= timedelta(days=1)
+        counted += policy.is_working_day(day)
+    due = next_allowed(at_local(day, MORNING, tz), tz=tz, policy=policy)
+    if due < now:
+        due = next_allowed(now, tz=tz, policy=policy)
+    return due if due < nudge_due(starts_at, tz=tz, policy=policy) else None
 
 
 def local_today(now: datetime, tz: str) -> date:

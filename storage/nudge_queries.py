@@ -1,5 +1,5 @@
-"""What a batch of pre-meeting nudges reads, in a fixed handful of queries whatever the batch size,
-and the tactics they suggest."""
+"""What a batch of pre-meeting nudges or preparations reads, in a fixed handful of queries whatever
+the batch size, and the tactics they suggest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.chosen_tactics import ChosenTactic, chosen_for
 from storage.engine import session_insert
 from storage.meetings import MeetingView, load_meetings
 from storage.models import Debrief, DebriefAnswer, Person
@@ -45,10 +46,14 @@ class NudgeBatch:
     preferences: dict[int, CoachPreference] = field(default_factory=dict)
     history: dict[int, list[TacticHistory]] = field(default_factory=dict)  # per person, newest first
     last_debrief: dict[tuple[int, int], Debrief] = field(default_factory=dict)  # (person, account)
+    # last debrief's id: point: (rating, note), for those last debriefs
+    last_answers: dict[int, dict[str, tuple[str, str | None]]] = field(default_factory=dict)
     # person: debrief: point: rating, for each rep's last few debriefs
     recent_ratings: dict[int, dict[int, dict[str, str]]] = field(default_factory=dict)
     # meeting: the tactics already suggested for it, in suggestion order
     chosen_before: dict[int, list[str]] = field(default_factory=dict)
+    # meeting: the counter-tactics the rep chose for it in its preparation, oldest first
+    chosen: dict[int, list[ChosenTactic]] = field(default_factory=dict)
 
 
 def _newest_first(partition: Any, created: Any, row_id: Any) -> sa.Label[int]:
@@ -64,9 +69,10 @@ async def load_nudge_batch(
     tactic_history: int,
     recent_debriefs: int,
 ) -> NudgeBatch:
-    """Seven queries: the people, the meetings (account and invite), their preferences, each rep's
-    last `tactic_history` suggestions, the last debrief per rep and meeting account, the ratings of
-    each rep's last `recent_debriefs` debriefs, and the tactics already chosen for these meetings."""
+    """Nine queries: the people, the meetings (account and invite), their preferences, each rep's
+    last `tactic_history` suggestions, the last debrief per rep and meeting account and its answers,
+    the ratings of each rep's last `recent_debriefs` debriefs, the tactics already suggested for
+    these meetings, and those the rep chose for them."""
     batch = NudgeBatch()
     batch.people = {
         p.id: p
@@ -117,6 +123,19 @@ async def load_nudge_batch(
             )
         ).all()
     }
+    last_ids = [d.id for d in batch.last_debrief.values() if d.id is not None]
+    if last_ids:
+        for debrief_id, point, rating, note in (
+            await session.execute(
+                sa.select(
+                    col(DebriefAnswer.debrief_id),
+                    col(DebriefAnswer.point),
+                    col(DebriefAnswer.rating),
+                    col(DebriefAnswer.note),
+                ).where(col(DebriefAnswer.debrief_id).in_(last_ids))
+            )
+        ).all():
+            batch.last_answers.setdefault(debrief_id, {})[point] = (rating, note)
     rank = _newest_first(col(Debrief.person_id), col(Debrief.created_at), col(Debrief.id))
     inner = (
         sa.select(col(Debrief.id), col(Debrief.person_id), rank)
@@ -144,6 +163,7 @@ async def load_nudge_batch(
         )
     ).all():
         batch.chosen_before.setdefault(mid, []).append(tactic)
+    batch.chosen = await chosen_for(session=session, meeting_ids=meeting_ids)
     return batch
 
 

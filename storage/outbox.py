@@ -286,6 +286,14 @@ async def existing_keys(*, session: AsyncSession, dedup_keys: Sequence[str]) -> 
     )
 
 
+async def rows_by_key(*, session: AsyncSession, dedup_keys: Sequence[str]) -> dict[str, Outbox]:
+    """The rows with these dedup keys (in any state), by key, in one query."""
+    if not dedup_keys:
+        return {}
+    rows = await session.scalars(sa.select(Outbox).where(col(Outbox.dedup_key).in_(dedup_keys)))
+    return {row.dedup_key: row for row in rows.all()}
+
+
 async def list_rows(*, session: AsyncSession, limit: int = 200) -> list[Outbox]:
     """Pending and claimed rows (soonest first), then the most recent finished ones."""
     open_rows = (

@@ -7,7 +7,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from bot.app import COACH, create_app
 from bot.config import OrgConfig, Settings
-from bot.scheduling.scheduler import SCHEDULER_CONFIG, SchedulerConfig
+from bot.scheduling.scheduler import SCHEDULER_CONFIG, SchedulerConfig, wake_scheduler
 from dialogs.context import CoachContext
 from dialogs.text import default_texts
 from storage import migrate
@@ -169,6 +169,18 @@ class LiveApp:
         )
         async with self.coach.db() as session:
             return int(await session.scalar(sa.select(sa.func.count()).select_from(Outbox).where(due)) or 0)
+
+    async def send_due(self, kind: str) -> None:
+        """Make every pending row of `kind` due now, have the app's scheduler look, and wait until
+        it went out."""
+        async with self.coach.db() as session, session.begin():
+            await session.execute(
+                sa.update(Outbox)
+                .where(col(Outbox.kind) == kind, col(Outbox.status) == OutboxStatus.PENDING)
+                .values(due_at=self.coach.clock() - timedelta(seconds=1))
+            )
+        wake_scheduler(self.app)
+        await self.outbox_settled()
 
     async def outbox_settled(self, within: float = 10.0) -> None:
         """Wait until every outbox row due by now was sent, put off (a retry) or finished."""

@@ -16,6 +16,8 @@ from dialogs.text import LOCALES, PROMPTS_DIR, Texts
 FILES = sorted({p.name for locale in LOCALES for p in (PROMPTS_DIR / locale).glob("*.yaml")})
 # Words that are rightly the same in Dutch and English (the product name, loan words).
 SAME_IN_BOTH = {"Closing Coach", "Debrief", "Help"}
+# Keys whose values the code reads, not people: the same in every language by design.
+MACHINE_READABLE = {"fits"}
 _JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -97,6 +99,7 @@ def test_dutch_is_not_the_english_text(name: str) -> None:
         if isinstance(v, str)
         and nl.get(k) == v
         and not is_layout(v)
+        and not MACHINE_READABLE & set(k)
         and _JINJA.sub("", v).strip() not in SAME_IN_BOTH
     ]
     assert same == [], f"prompts/nl/{name} has English texts: {same}"
@@ -132,6 +135,31 @@ def test_a_locale_missing_a_needed_text_fails_at_start(tmp_path: Path) -> None:
     del data["points"]["situation"]["question"]
     checklist.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"checklist\.yaml: key 'points\.situation\.question'"):
+        Texts(tmp_path)
+
+
+def test_every_tactic_fits_known_tags_the_same_in_both_locales(tmp_path: Path) -> None:
+    import shutil
+
+    from dialogs.tactic_fit import FIT_TAGS
+    from storage.errors import ConfigError
+
+    en, nl = load("en", "tactics.yaml"), load("nl", "tactics.yaml")
+    assert {k: v["fits"] for k, v in en.items()} == {k: v["fits"] for k, v in nl.items()}
+    assert all(v["fits"] and set(v["fits"]) <= set(FIT_TAGS) for v in en.values())
+    assert set(FIT_TAGS) <= {tag for v in en.values() for tag in v["fits"]}, "a tag no tactic fits"
+    for locale in LOCALES:
+        shutil.copytree(PROMPTS_DIR / locale, tmp_path / locale)
+    tactics = tmp_path / "nl" / "tactics.yaml"
+    data = yaml.safe_load(tactics.read_text(encoding="utf-8"))
+    data["time_check"]["fits"] = ["short_slot", "long_lunch"]
+    tactics.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    unknown = r"nl/tactics\.yaml: key 'time_check\.fits': unknown tags long_lunch"
+    with pytest.raises(ConfigError, match=unknown):
+        Texts(tmp_path)
+    data["time_check"]["fits"] = ["short_slot"]
+    tactics.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"nl/tactics\.yaml: the tactics or their fits differ"):
         Texts(tmp_path)
 
 

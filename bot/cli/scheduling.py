@@ -1,4 +1,4 @@
-"""`coach outbox list` and `coach calendar import|add-feed|poll`, listed in
+"""`coach outbox list`, `coach nudge preview` and `coach calendar import|add-feed|poll`, listed in
 bot.cli.SUB_COMMANDS. Every command has --help; machine-readable output is --json."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.scheduling.calendar import check_size, import_calendar
 from bot.scheduling.feeds import add_feed
 from bot.scheduling.ical import shutdown_pool
+from dialogs.nudge_preview import KINDS, preview
 from storage import directory
 from storage.errors import CoachError, NotFound
 
@@ -71,6 +72,20 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_nudge_preview(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(ctx: CoachContext) -> dict[str, Any]:
+        person_id = await _person_id(ctx, args.person)
+        return await preview(ctx, person_id=person_id, meeting_id=args.meeting, kind=args.kind)
+
+    out = _run(settings, work)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        due = out["due_at"] or "not planned (too close to the meeting)"
+        print(f"{out['kind']} for meeting {out['meeting_id']} ({out['account']}), due {due}\n\n{out['text']}")
+    return 0
+
+
 def cmd_calendar_import(args: argparse.Namespace, settings: Settings) -> int:
 
     max_bytes = settings.org.calendar.max_feed_bytes
@@ -123,6 +138,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing.add_argument("--limit", type=int, default=200, help="rows per group (default 200)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=cmd_outbox_list)
+
+    nudge = sub.add_parser("nudge", help="the preparation and nudge a rep gets before a meeting")
+    nudge_sub = nudge.add_subparsers(dest="nudge_command", required=True, metavar="COMMAND")
+    show = nudge_sub.add_parser(
+        "preview", help="print the preparation or nudge a rep would get for their next (or a given) "
+        "meeting; sends and records nothing")
+    show.add_argument("--person", required=True, help="the rep: person id or email")
+    show.add_argument("--meeting", type=int, help="the meeting id (default: the rep's next meeting)")
+    show.add_argument("--kind", choices=KINDS, default="nudge",
+                      help="prepare: the preparation a working day or two before; nudge (default): "
+                      "the message just before the meeting")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=cmd_nudge_preview)
 
     cal = sub.add_parser("calendar", help="import iCalendar files, register calendar feeds")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True, metavar="COMMAND")

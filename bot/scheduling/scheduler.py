@@ -40,7 +40,7 @@ from bot.keys import COACH, METRICS, SETTINGS
 from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
 from bot.scheduling.reply_jobs import render_reply
-from dialogs import answers, debrief, followup, meetings, nudge
+from dialogs import answers, debrief, followup, meetings, nudge, preparation
 from dialogs.context import CoachContext
 from dialogs.messages import Reply
 from dialogs.timing import SchedulePolicy
@@ -59,6 +59,7 @@ Action = Callable[[CoachContext, outbox.Item], Awaitable[None]]
 def renderers() -> dict[str, Renderer]:
     """A new registry of every outbox kind's renderer (one per app, so apps never share one)."""
     return {
+        meetings.PREPARE: preparation.render_preparation,
         meetings.NUDGE: nudge.render_nudge,
         meetings.PROMPT: followup.render_prompt,
         meetings.REMINDER: followup.render_reminder,
@@ -72,13 +73,18 @@ def renderers() -> dict[str, Renderer]:
 
 def batch_renderers() -> dict[str, BatchRenderer]:
     """Kinds whose renderer can do a whole claimed batch in a few queries (by row id)."""
-    return {meetings.NUDGE: nudge.render_nudges, debrief.TIPS: debrief.render_tips_batch}
+    return {
+        meetings.PREPARE: preparation.render_preparations,
+        meetings.NUDGE: nudge.render_nudges,
+        debrief.TIPS: debrief.render_tips_batch,
+    }
 
 
 def schedule_policy(org: OrgConfig) -> SchedulePolicy:
     return SchedulePolicy(
         lead_minutes=org.nudge.lead_minutes,
         prompt_delay_minutes=org.nudge.debrief_prompt_delay_minutes,
+        prepare_days=org.nudge.prepare_working_days,
         quiet_start=org.quiet_hours.start,
         quiet_end=org.quiet_hours.end,
         working_days=tuple(org.working_days),

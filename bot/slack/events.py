@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("coach.slack")
 # Scheduled message kinds (dialogs/meetings.py) the Home tab names; others show as "a message".
-UPCOMING_KINDS = ("nudge", "debrief_prompt", "debrief_reminder", "follow_through", "tactic_feedback")
+UPCOMING_KINDS = (
+    "prepare", "nudge", "debrief_prompt", "debrief_reminder", "follow_through", "tactic_feedback",
+)
 
 
 class WorkspaceEvents:

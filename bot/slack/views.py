@@ -67,8 +67,7 @@ def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
     for reply in replies:
         if reply.title:
             blocks.append(HeaderBlock(text=plain(reply.title, HEADER_LIMIT)))
-        if reply.text:
-            blocks.append(SectionBlock(text=plain(reply.text)))
+        blocks += [SectionBlock(text=plain(part)) for part in _sections(reply.text)]
         blocks += _bullets(reply.items)
         for group in reply.groups:  # a divider between topics, each its title over its items
             blocks.append(DividerBlock())
@@ -106,6 +105,25 @@ def _bullets(items: Sequence[str], title: str | None = None) -> list[Block]:
     if chunk:
         blocks.append(SectionBlock(text=plain("\n".join(chunk))))
     return blocks
+
+
+def _sections(text: str) -> list[str]:
+    """A reply's text in pieces that each fit one section (a nudge runs long), split between lines;
+    a single over-long line is cut (`plain`)."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n") if text else []:
+        grown = size + len(for_slack(line)) + (1 if current else 0)
+        if current and grown > SECTION_LIMIT:
+            parts.append("\n".join(current).strip("\n"))
+            current, size = [], 0
+            grown = len(for_slack(line))
+        current.append(line)
+        size = grown
+    if current:
+        parts.append("\n".join(current).strip("\n"))
+    return [part for part in parts if part.strip()]
 
 
 def fallback_text(replies: Sequence[Reply]) -> str:

@@ -173,8 +173,10 @@ async def test_own_fixtures_import_as_customer_meetings_with_nudges(cal_coach):
     )
     replies = (await render_nudges(cal_coach, [claimed]))[globex.id]
     assert replies is not None
-    assert replies[0].text == cal_coach.texts.render("en", "nudge", "formal_organiser", account="Globex")
-    assert "tactics" in replies[1].meta
+    warning = cal_coach.texts.render("en", "nudge", "formal_organiser", account="Globex")
+    tactics_title = cal_coach.texts.render("en", "nudge", "tactics_title")
+    assert replies[0].text.startswith(warning + "\n\n" + tactics_title)
+    assert replies[0].meta["formal"] is True and len(replies[0].meta["tactics"]) == 2
 
 
 async def test_a_moved_or_cancelled_occurrence_reschedules_its_nudge(cal_coach):

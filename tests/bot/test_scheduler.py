@@ -37,6 +37,8 @@ async def nudge_row(db) -> Outbox:
 async def planned(coach, clock) -> Person:
     person = await make_person(coach.db)
     await store_debrief(coach, person, next_meeting_at="2026-12-03 14:00")
+    async with coach.db() as session, session.begin():  # these tests follow the nudge alone
+        await session.execute(sa.delete(Outbox).where(Outbox.kind == "prepare"))
     clock.now = (await nudge_row(coach.db)).due_at
     return person
 
@@ -147,8 +149,11 @@ async def test_the_web_chat_polls_its_nudges_from_the_inbox(live_app, http):
     await live_app.app[SCHEDULER].run_once()
     async with http.get(live_app.url + "/webchat/inbox") as resp:
         messages = (await resp.json())["messages"]
-    assert messages[0]["kind"] == "nudge" and messages[0]["title"].startswith("Coming up: Acme")
-    assert [b["value"].split()[:2] for b in messages[-1]["buttons"]] == [
+    # the preparation (due at once: the meeting is tomorrow) and the nudge, one message each
+    assert sorted(m["kind"] for m in messages) == ["nudge", "prepare"]
+    nudge = next(m for m in messages if m["kind"] == "nudge")
+    assert nudge["title"].startswith("Coming up: Acme")
+    assert [b["value"].split()[:2] for b in nudge["buttons"]] == [
         ["nudges", "got"],
         ["nudges", "snooze"],
         ["nudges", "skip"],
@@ -237,10 +242,11 @@ async def test_a_wake_delivers_at_once_instead_of_at_the_next_poll(coach, clock)
         scheduler.wake()
         async with asyncio.timeout(2):
             while True:  # well before the poll
-                if sender.sent:
+                if any(m.replies[0].kind == "saved" for _, m in sender.sent):
                     break
                 await asyncio.sleep(0.01)
-        assert [m.replies[0].kind for _, m in sender.sent] == ["saved"]
+        # the tips, and the preparation of the next meeting (due at once: it is tomorrow)
+        assert sorted(m.replies[0].kind for _, m in sender.sent) == ["prepare", "saved"]
     finally:
         stop.set()
         await running

@@ -8,6 +8,7 @@ import pytest
 
 from dialogs import button_press, conversation
 from dialogs.checklist import FIELDS_BY_KEY
+from dialogs.debrief_questions import SKIP
 from tests.dialogs.conftest import Chat, ChatFactory
 from tests.factories import make_person, store_debrief
 
@@ -23,7 +24,7 @@ async def to_a_text_question(chat: Chat) -> None:
     for _ in range(40):
         question = chat.question
         values = [b.value for b in question.buttons]
-        if chat.field == "account" or values in ([], [conversation.SKIP]):
+        if chat.field == "account" or values in ([], [SKIP]):
             return
         await chat.say("no" if "no" in values else values[0], expect=question.expect)
     raise AssertionError("no question took typed text")
@@ -80,7 +81,7 @@ async def test_a_closed_questions_button_says_nothing_changed(make_chat: ChatFac
     await chat.say("cancel")
     replies = await button_press.press_answer(ctx=chat.coach, person_id=chat.person_id, channel="web",
                                               value=question.buttons[0].value, expect=str(question.expect))
-    assert [r.text for r in replies] == [chat.coach.texts.message("en", "button_closed")]
+    assert [r.text for r in replies] == [chat.coach.texts.message("en", "stale_finished")]
     assert await chat.dialog() is None
 
 

@@ -155,7 +155,9 @@ async def test_one_statement_plans_what_the_general_way_plans(
     )
     assert fast_planned == slow_planned
     kinds = sorted(row[1] for row in fast_planned["outbox"] if "<D1>" in row[0] or "<M1>" in row[0])
-    assert kinds == ["debrief_prompt", "debrief_reminder", "follow_through", "nudge", "tactic_feedback"]
+    assert kinds == [
+        "debrief_prompt", "debrief_reminder", "follow_through", "nudge", "prepare", "tactic_feedback"
+    ]
     assert [row[-1] for row in fast_planned["outbox"] if row[1] == "tactic_feedback"] == [{"suggested": 2}]
     assert len(fast_planned["answers"]) == 10 and len(fast_planned["meetings"]) == 2
 
@@ -176,6 +178,7 @@ async def test_a_repeat_or_a_new_account_takes_the_general_way(coach, db, databa
         "debrief_reminder",
         "follow_through",
         "nudge",
+        "prepare",
     ]
     assert planned["meetings"][0][0] == datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 

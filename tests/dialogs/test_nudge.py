@@ -1,5 +1,5 @@
 """The pre-meeting nudge: planned from a debrief's next meeting, composed with the recap, two
-counter-tactics, opening checks and the weakest point, in English and Dutch."""
+counter-tactics, opening checks and the weakest point as one message, in English and Dutch."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bot.scheduling.scheduler import Scheduler
 from dialogs import conversation
 from dialogs.meetings import plan_meeting
-from dialogs.nudge import choose_tactics
+from dialogs.tactic_fit import choose_tactics
 from storage.debriefs import count_debriefs
 from storage.meetings import InviteFlags, upsert_meeting
 from storage.models import Meeting, Outbox, Person
@@ -67,12 +67,13 @@ async def test_a_debriefs_next_meeting_gets_a_nudge_with_recap_and_two_tactics(c
     }
 
     sender = await deliver_due(coach, clock, nudges[0].due_at)
-    assert len(sender.sent) == 1
-    replies = sender.sent[0][1].replies
+    (replies,) = nudges_in(sender)  # the preparation went out before it (tests/dialogs/test_preparation.py)
+    assert len(replies) == 1, "one message, not a bubble per section"
     text = all_text(replies)
-    # the recap of the last debrief with Acme: questions, concessions, the agreed next step
+    # the recap of the last debrief with Acme: questions and answers, concessions, the next step
     for fragment in (
         "How fast is onboarding?",
+        "Six weeks.",
         "Framework agreement",
         "Signed their framework",
         "Pilot start date agreed",
@@ -114,14 +115,18 @@ async def test_a_customer_organised_invite_leads_with_the_counter_tactics(coach,
             )
         )
     nudge = (await rows(coach, "nudge"))[0]
-    replies = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
-    assert replies[0].text == coach.texts.render(locale, "nudge", "formal_organiser", account="Acme")
-    assert "tactics" in replies[1].meta, "the counter-tactics come right after the warning"
+    (reply,) = nudges_in(await deliver_due(coach, clock, nudge.due_at))[0]
+    warning = coach.texts.render(locale, "nudge", "formal_organiser", account="Acme")
+    tactics_title = coach.texts.render(locale, "nudge", "tactics_title")
+    checks_title = coach.texts.render(locale, "nudge", "checks_title")
+    assert reply.text.startswith(warning + "\n\n" + tactics_title), "the counter-tactics right after it"
+    assert reply.meta["formal"] is True
     plain = await make_person(coach.db, user_id="U2", locale=locale)
-    await store_debrief(coach, plain, next_meeting_at="2026-12-04 14:00")
+    await store_debrief(coach, plain, next_meeting_at="2026-12-04 14:00", agenda_set_by="rep_informal")
     second = next(r for r in await rows(coach, "nudge") if r.person_id == plain.id)
-    replies = nudges_in(await deliver_due(coach, clock, second.due_at))[0]
-    assert "tactics" in replies[-1].meta and "tactics" not in replies[1].meta
+    (reply,) = nudges_in(await deliver_due(coach, clock, second.due_at))[0]
+    assert reply.meta["formal"] is False and warning not in reply.text
+    assert reply.text.index(checks_title) < reply.text.index(tactics_title), "the tactics come last"
 
 
 def test_tactic_rotation_uses_feedback_and_drops_not_for_me() -> None:
@@ -134,13 +139,17 @@ def test_tactic_rotation_uses_feedback_and_drops_not_for_me() -> None:
 
     # "b" worked twice (older meetings), "a" is not for this rep
     history = [seen("b", 3, "worked"), seen("c", 3), seen("b", 2, "worked"), seen("a", 1, "drop")]
-    for seed in range(20):
-        chosen = choose_tactics(keys, history, seed=seed)
-        assert "a" not in chosen and len(chosen) == 2
-        assert "b" in chosen, "a tactic that worked keeps coming back"
-    # without feedback, the last nudge's picks rotate out
+    chosen = choose_tactics(keys, history)
+    assert "a" not in chosen and len(chosen) == 2
+    assert "b" in chosen, "a tactic that worked keeps coming back"
+    assert chosen == choose_tactics(keys, history), "the same history, the same choice"
+    # without feedback, the last nudge's picks rotate out, the longest unsuggested first
     fresh = [seen("a", 5), seen("b", 5)]
-    assert set(choose_tactics(keys, fresh, seed=1)) == {"c", "d"}
+    assert choose_tactics(keys, fresh) == ["c", "d"]
+    assert choose_tactics(keys, [seen("d", 6), seen("c", 6), *fresh]) == ["a", "b"]
+    assert choose_tactics(keys, [seen("c", 7), seen("d", 6), seen("b", 5)]) == ["a", "b"]
+    # a fitting tactic comes before the rep's favourite
+    assert choose_tactics(keys, history, fits={"d": frozenset({"x"})}, tags={"x"})[0] == "d"
 
 
 async def test_tactic_feedback_is_asked_on_the_next_debrief_and_steers_the_next_nudge(coach, clock):

@@ -11,6 +11,7 @@ from dialogs.timing import (
     SchedulePolicy,
     follow_through_due,
     nudge_due,
+    prepare_due,
     prompt_due,
     reminder_due,
 )
@@ -103,3 +104,57 @@ def test_custom_working_days():
     policy = SchedulePolicy(working_days=("sun", "mon", "tue", "wed", "thu"))
     due = follow_through_due(datetime(2026, 12, 3).date(), tz="Asia/Jerusalem", policy=policy)
     assert local(due, "Asia/Jerusalem").replace(tzinfo=None) == datetime(2026, 12, 6, 9, 0)
+
+
+# -- the preparation, a working day or two before ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("days", "start", "expected"),
+    [
+        # Monday after a weekend: the Friday before, or the Thursday
+        (1, (2026, 12, 7, 10, 0), datetime(2026, 12, 4, 9, 0)),
+        (2, (2026, 12, 7, 10, 0), datetime(2026, 12, 3, 9, 0)),
+        # Monday 26 October, the day after the clocks went back: the Friday before was still CEST
+        (1, (2026, 10, 26, 10, 0), datetime(2026, 10, 23, 9, 0)),
+        # a Wednesday: the Tuesday, or the Monday
+        (1, (2026, 12, 9, 15, 0), datetime(2026, 12, 8, 9, 0)),
+        (2, (2026, 12, 9, 15, 0), datetime(2026, 12, 7, 9, 0)),
+    ],
+)
+def test_the_preparation_is_on_a_working_morning_before_the_meeting(days, start, expected):
+    policy = SchedulePolicy(prepare_days=days)
+    now = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+    due = prepare_due(meeting(*start, AMS), tz=AMS, policy=policy, now=now)
+    assert due is not None and local(due, AMS).replace(tzinfo=None) == expected
+
+
+def test_the_preparation_across_dst_keeps_its_local_morning():
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    before = prepare_due(meeting(2026, 10, 26, 10, 0, AMS), tz=AMS, policy=POLICY, now=now)
+    assert before == datetime(2026, 10, 23, 7, 0, tzinfo=UTC)  # 09:00 CEST (UTC+2)
+    after = prepare_due(meeting(2026, 10, 27, 10, 0, AMS), tz=AMS, policy=POLICY, now=now)
+    assert after == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)  # 09:00 CET (UTC+1)
+
+
+def test_the_preparation_waits_for_quiet_hours_and_working_days():
+    late_morning = SchedulePolicy(quiet_start=time(19, 0), quiet_end=time(9, 30))
+    now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    due = prepare_due(meeting(2026, 12, 3, 14, 0, NY), tz=NY, policy=late_morning, now=now)
+    assert due is not None and local(due, NY).replace(tzinfo=None) == datetime(2026, 12, 2, 9, 30)
+    # Sunday to Thursday working week (Jerusalem): a Sunday meeting is prepared on Thursday
+    week = SchedulePolicy(working_days=("sun", "mon", "tue", "wed", "thu"))
+    jlm = "Asia/Jerusalem"
+    due = prepare_due(meeting(2026, 12, 6, 11, 0, jlm), tz=jlm, policy=week, now=now)
+    assert due is not None and local(due, jlm).replace(tzinfo=None) == datetime(2026, 12, 3, 9, 0)
+
+
+def test_a_sooner_meeting_is_prepared_at_once_and_one_about_to_start_not_at_all():
+    now = meeting(2026, 12, 1, 10, 0, AMS)  # Tuesday 10:00
+    assert prepare_due(meeting(2026, 12, 1, 16, 0, AMS), tz=AMS, policy=POLICY, now=now) == now
+    evening = meeting(2026, 12, 1, 21, 30, AMS)  # quiet hours: the next working morning, before the nudge
+    due = prepare_due(meeting(2026, 12, 2, 14, 0, AMS), tz=AMS, policy=POLICY, now=evening)
+    assert due is not None and local(due, AMS).replace(tzinfo=None) == datetime(2026, 12, 2, 7, 30)
+    assert prepare_due(meeting(2026, 12, 1, 10, 45, AMS), tz=AMS, policy=POLICY, now=now) is None
+    # a Monday 08:00 meeting after a Friday-evening debrief: its nudge moves to Sunday evening, so
+    # no working moment is left for a preparation
+    friday = meeting(2026, 12, 4, 20, 30, AMS)
+    assert prepare_due(meeting(2026, 12, 7, 8, 0, AMS), tz=AMS, policy=POLICY, now=friday) is None

@@ -8,7 +8,8 @@ from dialogs.messages import Button, ItemGroup, Reply, reply_from_record, reply_
 def test_a_stored_reply_keeps_its_groups_and_its_link_buttons() -> None:
     reply = Reply(
         kind="help", title="What I can do", text="lead",
-        groups=(ItemGroup("After a meeting", ("debrief Acme", "history")), ItemGroup("Your data", ("export",))),
+        groups=(ItemGroup("After a meeting", ("debrief Acme", "history")),
+                ItemGroup("Your data", ("export",))),
         buttons=(Button("Mail the recap", "", "mailto:?subject=Recap"), Button("Edit 1", "edit 1")),
         meta={"edit_debrief": 7, "dropped": object()},
     )

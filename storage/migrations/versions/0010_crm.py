@@ -1,7 +1,7 @@
 """CRM connections per workspace, matched companies and owners, written records, deal outcomes
 
 Revision ID: 0010_crm
-Revises: 0008
+Revises: 0009
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic import op
 import storage.models
 
 revision = '0010_crm'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import jsonschema
 import pytest
 import sqlalchemy as sa
 
@@ -34,6 +35,13 @@ def settings(tmp_path: Path, org: OrgConfig) -> Settings:
 def emulator_on(org: OrgConfig) -> OrgConfig:
     server = ServerConfig(**{**org.server.model_dump(), "teams_emulator": True})
     return org.model_copy(update={"server": server})
+
+
+@pytest.fixture(scope="module")
+def card_schema() -> jsonschema.Draft6Validator:
+    """The Adaptive Card 1.5 schema (../shared/oracles) every card the bot sends must satisfy."""
+    path = shared_path("oracles", "adaptive-card", "adaptive-card-1.5.json")
+    return jsonschema.Draft6Validator(json.loads(path.read_text(encoding="utf-8")))
 
 
 @pytest.fixture

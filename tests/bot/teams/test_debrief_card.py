@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema
-import pytest
-
 from tests.bot.teams.conftest import (
     Debrief,
     TeamsUser,
@@ -17,14 +14,6 @@ from tests.bot.teams.conftest import (
     good_answers,
     person,
 )
-from tests.conftest import shared_path
-
-
-@pytest.fixture(scope="module")
-def card_schema() -> jsonschema.Draft6Validator:
-    path = shared_path("oracles", "adaptive-card", "adaptive-card-1.5.json")
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    return jsonschema.Draft6Validator(schema)
 
 
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
