@@ -229,9 +229,8 @@ class Settings(BaseSettings):
     # The JWT bearer flow (a server install): the integration user and the connected app's key.
     salesforce_username: str | None = Field(None, validation_alias="SALESFORCE_USERNAME")
     salesforce_private_key_file: str | None = Field(None, validation_alias="SALESFORCE_PRIVATE_KEY_FILE")
-    salesforce_api_version: str = Field(
-        DEFAULT_SALESFORCE_API_VERSION, validation_alias="SALESFORCE_API_VERSION"
-    )
+    salesforce_api_version: str = Field(DEFAULT_SALESFORCE_API_VERSION, pattern=r"^v\d{2,3}\.\d$",
+                                        validation_alias="SALESFORCE_API_VERSION")  # v62.0
     # Encrypts the CRM tokens the database stores.
     secret_key: SecretStr | None = Field(None, validation_alias="COACH_SECRET_KEY")
 
@@ -266,13 +265,6 @@ class Settings(BaseSettings):
                 Fernet(value.get_secret_value().encode())
             except (ValueError, TypeError):
                 raise ValueError(msg.CONFIG_SECRET_KEY_FORMAT) from None
-        return value
-
-    @field_validator("salesforce_api_version")
-    @classmethod
-    def _api_version(cls, value: str) -> str:
-        if not re.fullmatch(r"v\d{2,3}\.\d", value):
-            raise ValueError(msg.CONFIG_SALESFORCE_VERSION.format(value=value))
         return value
 
     @field_validator("database_pool_size", mode="before")

@@ -71,7 +71,6 @@ TEAMS_UNSIGNED = "Teams request from {remote} refused (401): no Bot Framework to
 MALFORMED_BODY = "{path}: refused a malformed request with {status} ({reason})"
 # CRM (bot/crm/)
 CONFIG_SECRET_KEY_FORMAT = "is not a Fernet key (32 url-safe base64-encoded bytes; make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
-CONFIG_SALESFORCE_VERSION = "must look like v62.0 ({value!r})"
 CRM_OFF_NO_KEY = "CRM: off (COACH_SECRET_KEY is not set: stored CRM tokens would be unencrypted)"
 CRM_OFF_NOTHING = "CRM: off (set HUBSPOT_ACCESS_TOKEN, HUBSPOT_CLIENT_ID/HUBSPOT_CLIENT_SECRET, or SALESFORCE_CLIENT_ID with SALESFORCE_CLIENT_SECRET or the JWT settings)"
 CRM_ON = "CRM: on ({ways})"

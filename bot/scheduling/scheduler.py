@@ -208,8 +208,7 @@ class Scheduler:
 
         async def one(item: outbox.Item) -> None:
             async with gate:
-                pre, to = prerendered.get(item.id, _NOT_RENDERED), people[item.person_id]
-                await (self.act(item) if item.kind in self.actions else self.deliver(item, to, pre))
+                await self.deliver(item, people[item.person_id], prerendered.get(item.id, _NOT_RENDERED))
 
         await asyncio.gather(*(one(i) for i in ready))
         return len(items)
@@ -243,24 +242,14 @@ class Scheduler:
         return out
 
     # -- one row ----------------------------------------------------------------------------------
-    async def act(self, item: outbox.Item) -> None:
-        try:  # done (sent); a DeliveryError retries (after retry_after) or fails (permanent)
-            await self.actions[item.kind](self.ctx, item)
-        except DeliveryError as exc:
-            if exc.permanent:
-                return await self._final(item, OutboxStatus.FAILED, f"permanent: {exc.message}")
-            return await self._retry(item, exc.message, exc.retry_after)
-        except Exception as exc:  # the network, or a fault in the action: retried with backoff
-            return await self._retry(item, repr(exc), None)
-        await self._mark_sent(item.id)
-        self._count(item.kind, "sent")
-
     async def deliver(
         self,
         item: outbox.Item,
         recipient: outbox.Recipient,
         prerendered: Rendered | Exception | object = None,
     ) -> None:
+        if item.kind in self.actions:  # work, not a message: done (sent), or as its DeliveryError says
+            return await self._attempt(item, recipient, self.actions[item.kind](self.ctx, item))
         if prerendered is _NOT_RENDERED:
             try:
                 rendered = await self.kinds[item.kind](self.ctx, item)
@@ -279,8 +268,11 @@ class Scheduler:
             return await self._final(
                 item, OutboxStatus.FAILED, f"no sender for platform {recipient.platform!r}"
             )
+        await self._attempt(item, recipient, sender.send(person=recipient.person, message=message))
+
+    async def _attempt(self, item: outbox.Item, recipient: outbox.Recipient, work: Awaitable[None]) -> None:
         try:
-            await sender.send(person=recipient.person, message=message)
+            await work
         except DeliveryError as exc:
             if exc.unreachable:
                 await self._mark_unreachable(recipient.person)
