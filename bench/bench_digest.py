@@ -3,9 +3,11 @@
     .venv/bin/python bench/bench_digest.py [--admin-url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 Builds a throw-away database (dropped at the end) holding one organisation of 1,000 reps with a
-year of history each (260 debriefs per rep, five answers each, a customer meeting a week): one
-manager with 50 reps (13,000 debriefs) and 95 managers with 10 reps. Bulk-inserted with
-INSERT ... SELECT generate_series. Then measures (warm, median of runs):
+year of history each (260 debriefs per rep, five answers each, a customer meeting a week, an
+action point 10 days old, open or done): one manager with 50 reps (13,000 debriefs) and 95
+managers with 10 reps. Bulk-inserted with INSERT ... SELECT generate_series. Then measures (warm,
+median of runs), with every figure of the digest: the weekly grid, the win rate per deal and per
+month, the closing rate, the team's evidence, the action points proposed and followed up:
 - the digest of the 50-rep manager (queries + figures; the chart separately) — goal < 100 ms;
 - every digest of the organisation in one batch — goal < 2 s;
 - the number of SQL statements for a 10-rep and a 50-rep manager (must be equal).
@@ -78,6 +80,15 @@ SEED = [
        FROM person p CROSS JOIN generate_series(1, 52) w WHERE p.manager_id IS NOT NULL""",
     "ANALYZE",
 ]
+# Added to a database of an earlier run too (--keep), once.
+ACTION_POINTS = """
+    INSERT INTO actionpoint (workspace_id, person_id, manager_id, text, pattern, point, status,
+                             created_at, done_at)
+    SELECT 1, p.id, p.manager_id, 'Ask for their agenda before every meeting', 'rating:opening',
+           'opening', CASE WHEN p.id % 2 = 0 THEN 'open' ELSE 'done' END,
+           CAST(:now AS timestamptz) - interval '10 days',
+           CASE WHEN p.id % 2 = 0 THEN NULL ELSE CAST(:now AS timestamptz) - interval '2 days' END
+    FROM person p WHERE p.manager_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM actionpoint)"""
 
 
 async def admin(url: str, sql: str) -> None:
@@ -123,6 +134,7 @@ async def main(admin_url: str, keep: str | None = None) -> int:
             for sql in SEED[:-1] if fresh else []:
                 used = {k: v for k, v in params.items() if f":{k}" in sql}
                 await conn.execute(text(sql), used)
+            await conn.execute(text(ACTION_POINTS), {"now": NOW})
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("ANALYZE"))
@@ -151,7 +163,9 @@ async def main(admin_url: str, keep: str | None = None) -> int:
         d = digests[0]
         print(
             f"digest of 1 manager, {len(d.reps)} reps, a year of history: {ms:.1f} ms median "
-            f"({d.team.debriefs} debriefs this week, close rate {d.team.close_rate:.0%}) [goal < 100 ms]"
+            f"({d.team.debriefs} debriefs this week, {d.team.deals.concluded} deals concluded, "
+            f"win rate {d.team.deals.win_rate or 0:.0%}, {sum(1 for r in d.reps if r.action_point)} "
+            f"action points proposed) [goal < 100 ms]"
         )
         start = time.perf_counter()
         png = chart_png(d, default_texts())

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.checklist import DEBRIEF_COLUMNS, POINTS, SCORE
 from dialogs.coaching_rules import CoachingRules, Condition, Rule, load_rules
 from dialogs.messages import Reply
+from dialogs.tactic_fit import choose_tactics, debrief_tags, fits_of
 from dialogs.text import Texts, format_day, format_when
 from dialogs.validation import CleanDebrief
 from storage.debriefs import DebriefMoment, PastDebrief, earlier_debriefs
@@ -176,7 +177,8 @@ def _context(texts: Texts, locale: str, tz: str, now: datetime, debrief: CleanDe
         ctx["next_meeting"] = format_when(meeting, locale=locale, tz=tz)
     if "due" in names and isinstance(due, date):
         ctx["due"] = format_day(due, locale=locale)
-    for n, key in enumerate(tip.rule.tactics if tip.rule else (), start=1):
+    for n, key in enumerate(fitting_tactics(texts, locale, debrief, tip.rule.tactics if tip.rule else ()),
+                            start=1):
         ctx[f"tactic_{n}"] = _tactic(texts, locale, key, "name")
         ctx[f"tactic_{n}_say"] = _tactic(texts, locale, key, "say")
     return ctx
@@ -185,6 +187,20 @@ def _context(texts: Texts, locale: str, tz: str, now: datetime, debrief: CleanDe
 # Every value a rule's tip may use (prompts/<locale>/coaching.yaml says what each is).
 TIP_VALUES: tuple[str, ...] = (*_SAID, "account", "note", "next_meeting", "due", "count", "total",
                                "tactic_1", "tactic_2", "tactic_1_say", "tactic_2_say")
+
+
+def fitting_tactics(
+    texts: Texts, locale: str, debrief: CleanDebrief, named: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The counter-tactics a tip names: picked by fit for what this debrief says (the same tags and
+    order the next nudge for the account uses, dialogs.tactic_fit), the rule's own pair when the
+    library has too few that fit."""
+    if not named:
+        return ()
+    library = texts.data(locale, "tactics")
+    tags = debrief_tags(debrief.fields, debrief.ratings, texts.data(locale, "tactic_signals"))
+    chosen = choose_tactics(list(library), (), fits=fits_of(library), tags=tags, n=len(named))
+    return tuple(chosen) if len(chosen) == len(named) else named
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,29 +1,28 @@
-"""The manager's digest as figures: pure computation over storage.digest_queries results.
+"""The manager's digest: pure computation over the storage.digest_queries results.
 
 `compute_digests` runs the fixed set of aggregate queries once for any number of managers and
-turns them into one `Digest` per manager (team summary + one `RepDigest` per rep). Rendering to
-Replies is dialogs.digest_render, the chart dialogs.digest_chart; `Digest.as_json()` is what
-`coach digest preview --json` prints.
-
-Definitions (also in the README):
-- score of a point: yes = 1, partly = ½, no = 0, averaged over the period's debriefs;
-- weakest point: the lowest score below 1; ties go to the earlier checklist point;
-- trend: the overall checklist score against the previous period of equal length; "up"/"down"
-  from a change of 5 percentage points, else "steady"; None when either period has no debriefs;
-- close rate: closed outcomes / debriefs in the period.
+turns them into one `Digest` per manager (team summary + one `RepDigest` per rep, each with the
+action point proposed from the rep's own debriefs). Definitions of the figures are in
+dialogs.digest_figures; rendering to Replies is dialogs.digest_render, the chart
+dialogs.digest_chart; `Digest.as_json()` is what `coach digest preview --json` prints.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.action_proposal import ActionProgress, ActionProposal, chosen_pattern, progress, propose
 from dialogs.checklist import POINTS
+from dialogs.digest_figures import Deals, Figures, MonthDeals, PointEvidence, PointProfile, WeekCell
+from dialogs.text import Texts, default_texts
+from storage.action_points import ActionCounts
+from storage.debrief_patterns import ExampleMeeting, PatternCount, example_meetings
 from storage.digest_queries import (
     DigestData,
     ManagerRow,
@@ -35,101 +34,6 @@ from storage.digest_queries import (
     load_digest_data,
 )
 
-TREND_STEP = 0.05  # a change of 5 percentage points in the checklist score is a trend
-
-
-@dataclass(frozen=True)
-class PointProfile:
-    yes: int = 0
-    partly: int = 0
-    no: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.yes + self.partly + self.no
-
-    @property
-    def score(self) -> float | None:
-        return (self.yes + self.partly / 2) / self.total if self.total else None
-
-    def plus(self, other: PointProfile) -> PointProfile:
-        return PointProfile(self.yes + other.yes, self.partly + other.partly, self.no + other.no)
-
-
-@dataclass(frozen=True)
-class Figures:
-    """What is counted the same way for one rep and for the whole team."""
-
-    debriefs: int
-    debriefs_previous: int
-    closed: int
-    closed_previous: int
-    profile: dict[str, PointProfile]
-    profile_previous: dict[str, PointProfile]
-    concessions_given: int
-    concessions_got: int
-
-    @property
-    def close_rate(self) -> float | None:
-        return self.closed / self.debriefs if self.debriefs else None
-
-    @property
-    def close_rate_previous(self) -> float | None:
-        return self.closed_previous / self.debriefs_previous if self.debriefs_previous else None
-
-    @property
-    def score(self) -> float | None:
-        return _overall(self.profile)
-
-    @property
-    def score_previous(self) -> float | None:
-        return _overall(self.profile_previous)
-
-    @property
-    def weakest(self) -> str | None:
-        scored = [
-            (s, POINTS.index(p), p)
-            for p, prof in self.profile.items()
-            if (s := prof.score) is not None and s < 1
-        ]
-        return min(scored)[2] if scored else None
-
-    @property
-    def trend(self) -> str | None:
-        now, before = self.score, self.score_previous
-        if now is None or before is None:
-            return None
-        if now - before >= TREND_STEP - 1e-9:
-            return "up"
-        if before - now >= TREND_STEP - 1e-9:
-            return "down"
-        return "steady"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "debriefs": self.debriefs,
-            "debriefs_previous": self.debriefs_previous,
-            "closed": self.closed,
-            "closed_previous": self.closed_previous,
-            "close_rate": self.close_rate,
-            "close_rate_previous": self.close_rate_previous,
-            "profile": {p: asdict(v) for p, v in self.profile.items()},
-            "profile_previous": {p: asdict(v) for p, v in self.profile_previous.items()},
-            "score": self.score,
-            "score_previous": self.score_previous,
-            "trend": self.trend,
-            "weakest": self.weakest,
-            "concessions_given": self.concessions_given,
-            "concessions_got": self.concessions_got,
-        }
-
-
-def _overall(profile: dict[str, PointProfile]) -> float | None:
-    total = PointProfile()
-    for prof in profile.values():
-        total = total.plus(prof)
-    return total.score
-
 
 @dataclass(frozen=True)
 class RepDigest:
@@ -139,12 +43,23 @@ class RepDigest:
     meetings_without_debrief: tuple[MissedMeeting, ...]
     missed_next_steps: tuple[MissedStep, ...]
     notes: tuple[NoteRow, ...] = ()
+    action_point: ActionProposal | None = None
+    action_points_open: int = 0
+    action_points_done: int = 0  # done by the rep, or closed by the manager, in the period
+    progress: ActionProgress | None = None
+    weeks: tuple[WeekCell, ...] = ()
+    pattern_meetings: int = 0  # debriefs in the pattern window the action point was chosen from
 
     def as_json(self) -> dict[str, Any]:
         return {
             "person_id": self.person_id,
             "name": self.name,
+            "action_point": self.action_point.as_json() if self.action_point else None,
+            "action_points_open": self.action_points_open,
+            "action_points_done": self.action_points_done,
+            "action_point_progress": self.progress.as_json() if self.progress else None,
             **self.figures.as_json(),
+            "weeks": [w.as_json() for w in self.weeks],
             "meetings_without_debrief": [
                 {"meeting_id": m.meeting_id, "account": m.account, "starts_at": m.starts_at.isoformat()}
                 for m in self.meetings_without_debrief
@@ -166,17 +81,6 @@ class RepDigest:
 
 
 @dataclass(frozen=True)
-class TrendPoint:
-    start: datetime
-    debriefs: int
-    closed: int
-
-    @property
-    def close_rate(self) -> float | None:
-        return self.closed / self.debriefs if self.debriefs else None
-
-
-@dataclass(frozen=True)
 class Digest:
     manager_id: int
     workspace_id: int
@@ -190,7 +94,11 @@ class Digest:
     share_notes: bool
     team: Figures
     reps: tuple[RepDigest, ...]
-    trend: tuple[TrendPoint, ...] = field(default=())  # team close rate per period, oldest first
+    weeks: tuple[WeekCell, ...] = ()  # the team's checklist score per period, oldest first
+    months: tuple[MonthDeals, ...] = ()  # the team's deals per calendar month, oldest first
+    evidence: dict[str, PointEvidence] = field(default_factory=dict)
+    evidence_since: datetime | None = None
+    pattern_start: datetime | None = None
 
     @property
     def meetings_without_debrief(self) -> int:
@@ -199,6 +107,14 @@ class Digest:
     @property
     def missed_next_steps(self) -> int:
         return sum(len(r.missed_next_steps) for r in self.reps)
+
+    @property
+    def action_points_open(self) -> int:
+        return sum(r.action_points_open for r in self.reps)
+
+    @property
+    def action_points_done(self) -> int:
+        return sum(r.action_points_done for r in self.reps)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -211,35 +127,138 @@ class Digest:
             "summary": {
                 "reps": len(self.reps),
                 **self.team.as_json(),
+                "action_points_open": self.action_points_open,
+                "action_points_done": self.action_points_done,
                 "meetings_without_debrief": self.meetings_without_debrief,
                 "missed_next_steps": self.missed_next_steps,
-                "close_rate_trend": [
-                    {
-                        "start": t.start.isoformat(),
-                        "debriefs": t.debriefs,
-                        "closed": t.closed,
-                        "close_rate": t.close_rate,
-                    }
-                    for t in self.trend
-                ],
+                "point_evidence": {p: self.evidence.get(p, PointEvidence()).as_json() for p in POINTS},
+                "evidence_since": self.evidence_since.isoformat() if self.evidence_since else None,
+                "win_rate_by_month": [m.as_json() for m in self.months],
+                "weeks": [w.as_json() for w in self.weeks],
             },
             "reps": [r.as_json() for r in self.reps],
         }
 
 
-def _figures(outcomes: Sequence[OutcomeCount], points: dict[tuple[int, str], PointProfile]) -> Figures:
-    cur = [o for o in outcomes if o.bucket == 0]
-    prev = [o for o in outcomes if o.bucket == 1]
+Ratings = dict[str, tuple[int, int, int]]  # point -> (yes, partly, no)
+_NONE = (0, 0, 0)
+
+
+def _by_bucket(outcomes: Sequence[OutcomeCount]) -> dict[int, list[OutcomeCount]]:
+    out: dict[int, list[OutcomeCount]] = defaultdict(list)
+    for o in outcomes:
+        out[o.bucket].append(o)
+    return out
+
+
+def _figures(
+    outcomes: Sequence[OutcomeCount], ratings: dict[int, Ratings], deals: dict[int, Deals]
+) -> Figures:
+    buckets = _by_bucket(outcomes)
+    cur, prev = buckets[0], buckets[1]
+    now, before = ratings.get(0, {}), ratings.get(1, {})
     return Figures(
         debriefs=sum(o.debriefs for o in cur),
         debriefs_previous=sum(o.debriefs for o in prev),
-        closed=sum(o.closed for o in cur),
-        closed_previous=sum(o.closed for o in prev),
-        profile={p: points.get((0, p), PointProfile()) for p in POINTS},
-        profile_previous={p: points.get((1, p), PointProfile()) for p in POINTS},
+        closing=sum(o.closing for o in cur),
+        closing_previous=sum(o.closing for o in prev),
+        profile={p: PointProfile(*now.get(p, _NONE)) for p in POINTS},
+        profile_previous={p: PointProfile(*before.get(p, _NONE)) for p in POINTS},
         concessions_given=sum(o.concessions_given for o in cur),
         concessions_got=sum(o.concessions_got for o in cur),
+        deals=deals.get(0, Deals()),
+        deals_previous=deals.get(1, Deals()),
     )
+
+
+def _weeks(
+    period: Period, outcomes: Sequence[OutcomeCount], ratings: dict[int, Ratings]
+) -> tuple[WeekCell, ...]:
+    debriefs = {b: sum(o.debriefs for o in rows) for b, rows in _by_bucket(outcomes).items()}
+    cells = []
+    for i in reversed(range(period.buckets)):
+        counts = ratings.get(i, {}).values()
+        answers = PointProfile(
+            sum(c[0] for c in counts), sum(c[1] for c in counts), sum(c[2] for c in counts)
+        )
+        cells.append(
+            WeekCell(period.bucket_start(i), period.bucket_start(i - 1), debriefs.get(i, 0), answers)
+        )
+    return tuple(cells)
+
+
+def example_ids(data: DigestData) -> list[int]:
+    """The example meetings the proposals will name: one per rep, known before rendering."""
+    ids = []
+    for counts in data.coaching.patterns:
+        chosen = chosen_pattern(counts)
+        if chosen is not None and chosen[1] in counts.examples:
+            ids.append(counts.examples[chosen[1]])
+    return ids
+
+
+class _HasPerson(Protocol):
+    @property
+    def person_id(self) -> int: ...
+
+
+R = TypeVar("R", bound=_HasPerson)
+
+
+def _by_person(rows: Iterable[R]) -> dict[int, list[R]]:
+    out: dict[int, list[R]] = defaultdict(list)
+    for row in rows:
+        out[row.person_id].append(row)
+    return out
+
+
+@dataclass
+class _RepRows:
+    """One rep's rows out of the batch, and the sums the team adds up."""
+
+    outcomes: list[OutcomeCount] = field(default_factory=list)
+    ratings: dict[int, Ratings] = field(default_factory=dict)  # by trend bucket
+    deals: dict[int, Deals] = field(default_factory=dict)  # by period bucket
+    months: dict[int, Deals] = field(default_factory=dict)  # by month index
+    evidence: dict[str, PointEvidence] = field(default_factory=dict)
+
+    def add(self, other: _RepRows) -> None:
+        self.outcomes += other.outcomes
+        for bucket, theirs in other.ratings.items():
+            mine = self.ratings.setdefault(bucket, {})
+            for p, (y, partly, n) in theirs.items():
+                a = mine.get(p, _NONE)
+                mine[p] = (a[0] + y, a[1] + partly, a[2] + n)
+        for bucket, deals in other.deals.items():
+            self.deals[bucket] = self.deals.get(bucket, Deals()).plus(deals)
+        for month, deals in other.months.items():
+            self.months[month] = self.months.get(month, Deals()).plus(deals)
+        for point, e in other.evidence.items():
+            self.evidence[point] = self.evidence.get(point, PointEvidence()).plus(e)
+
+    def figures(self) -> Figures:
+        return _figures(self.outcomes, self.ratings, self.deals)
+
+
+def _rep_rows(data: DigestData) -> dict[int, _RepRows]:
+    rows: dict[int, _RepRows] = defaultdict(_RepRows)
+    for o in data.outcomes:
+        rows[o.person_id].outcomes.append(o)
+    for c in data.weekly:
+        rows[c.person_id].ratings[c.bucket] = c.ratings
+    for d in data.coaching.deals:
+        r = rows[d.person_id]
+        r.deals[d.bucket] = r.deals.get(d.bucket, Deals()).plus(Deals(d.won, d.lost))
+        r.months[d.month] = r.months.get(d.month, Deals()).plus(Deals(d.won, d.lost))
+    for e in data.coaching.evidence:
+        r = rows[e.person_id]
+        for p in POINTS:
+            well, weak = e.well.get(p, 0), e.weak.get(p, 0)
+            if well or weak:
+                r.evidence[p] = r.evidence.get(p, PointEvidence()).plus(
+                    PointEvidence(well * e.won, well, weak * e.won, weak)
+                )
+    return rows
 
 
 def build_digests(
@@ -248,79 +267,78 @@ def build_digests(
     share_notes: bool,
     default_locale: str = "en",
     default_timezone: str = "Europe/Amsterdam",
+    texts: Texts | None = None,
+    examples: dict[int, ExampleMeeting] | None = None,
 ) -> list[Digest]:
     """One Digest per manager in `data`, reps in name order. Pure: no I/O."""
-    period = data.period
-    outcomes: dict[int, list[OutcomeCount]] = defaultdict(list)
-    for o in data.outcomes:
-        outcomes[o.person_id].append(o)
-    profiles_of: dict[int, dict[tuple[int, str], PointProfile]] = defaultdict(dict)
-    for c in data.points:
-        profiles_of[c.person_id][(c.bucket, c.point)] = PointProfile(c.yes, c.partly, c.no)
-    missed_m: dict[int, list[MissedMeeting]] = defaultdict(list)
-    for m in data.missed_meetings:
-        missed_m[m.person_id].append(m)
-    missed_s: dict[int, list[MissedStep]] = defaultdict(list)
-    for s in data.missed_steps:
-        missed_s[s.person_id].append(s)
-    notes: dict[int, list[NoteRow]] = defaultdict(list)
-    for n in data.notes:
-        notes[n.person_id].append(n)
+    texts = texts or default_texts()
+    period, coaching = data.period, data.coaching
+    rows = _rep_rows(data)
+    patterns = {c.person_id: c for c in coaching.patterns}
+    tracked = {a.person_id: a for a in coaching.tracked}
+    tracked_phases: dict[int, dict[int, PatternCount]] = defaultdict(dict)
+    for c in coaching.tracked_patterns:
+        tracked_phases[c.person_id][c.tracked] = c
+    missed_m, missed_s = _by_person(data.missed_meetings), _by_person(data.missed_steps)
+    notes = _by_person(data.notes)
+    locale_of = {m.id: _locale(m, default_locale) for m in data.managers}
     reps_of: dict[int, list[RepDigest]] = defaultdict(list)
     for rep in data.reps:
-        profiles = profiles_of[rep.id]
+        counts = coaching.action_counts.get(rep.id, ActionCounts())
+        pattern = patterns.get(rep.id)
         reps_of[rep.manager_id].append(
             RepDigest(
                 person_id=rep.id,
                 name=rep.name or rep.email or f"#{rep.id}",
-                figures=_figures(outcomes[rep.id], profiles),
-                meetings_without_debrief=tuple(missed_m[rep.id]),
-                missed_next_steps=tuple(missed_s[rep.id]),
-                notes=tuple(notes[rep.id]) if share_notes else (),
+                figures=rows[rep.id].figures(),
+                meetings_without_debrief=tuple(missed_m.get(rep.id, ())),
+                missed_next_steps=tuple(missed_s.get(rep.id, ())),
+                notes=tuple(notes.get(rep.id, ())) if share_notes else (),
+                action_point=propose(
+                    texts, locale_of.get(rep.manager_id, default_locale), pattern, examples or {}
+                ),
+                action_points_open=counts.open,
+                action_points_done=counts.done,
+                progress=progress(tracked.get(rep.id), tracked_phases[rep.id]),
+                weeks=_weeks(period, rows[rep.id].outcomes, rows[rep.id].ratings),
+                pattern_meetings=pattern.meetings if pattern else 0,
             )
         )
-    return [
-        _digest(m, reps_of[m.id], outcomes, period, share_notes, default_locale, default_timezone)
-        for m in data.managers
-    ]
-
-
-def _digest(
-    manager: ManagerRow,
-    reps: list[RepDigest],
-    outcomes: dict[int, list[OutcomeCount]],
-    period: Period,
-    share_notes: bool,
-    default_locale: str,
-    default_timezone: str,
-) -> Digest:
-    team_profile = {key: PointProfile() for key in ((b, p) for b in (0, 1) for p in POINTS)}
-    for r in reps:
-        for p in POINTS:
-            team_profile[(0, p)] = team_profile[(0, p)].plus(r.figures.profile[p])
-            team_profile[(1, p)] = team_profile[(1, p)].plus(r.figures.profile_previous[p])
-    team_outcomes = [o for r in reps for o in outcomes[r.person_id]]
-    trend = []
-    for i in reversed(range(period.buckets)):
-        rows = [o for o in team_outcomes if o.bucket == i]
-        trend.append(
-            TrendPoint(period.bucket_start(i), sum(o.debriefs for o in rows), sum(o.closed for o in rows))
+    month_starts = period.month_starts()
+    digests = []
+    for manager in data.managers:
+        reps = reps_of[manager.id]
+        team = _RepRows()
+        for r in reps:
+            team.add(rows[r.person_id])
+        digests.append(
+            Digest(
+                manager_id=manager.id,
+                workspace_id=manager.workspace_id,
+                manager_name=manager.name or manager.email or f"#{manager.id}",
+                team_name=manager.team_name,
+                channel_id=manager.channel_id,
+                locale=locale_of[manager.id],
+                timezone=manager.timezone or default_timezone,
+                period_start=period.start,
+                period_end=period.end,
+                share_notes=share_notes,
+                team=team.figures(),
+                reps=tuple(reps),
+                weeks=_weeks(period, team.outcomes, team.ratings),
+                months=tuple(
+                    MonthDeals(start, team.months.get(i, Deals())) for i, start in enumerate(month_starts)
+                ),
+                evidence=team.evidence,
+                evidence_since=period.evidence_start,
+                pattern_start=period.pattern_start,
+            )
         )
-    return Digest(
-        manager_id=manager.id,
-        workspace_id=manager.workspace_id,
-        manager_name=manager.name or manager.email or f"#{manager.id}",
-        team_name=manager.team_name,
-        channel_id=manager.channel_id,
-        locale=manager.locale if manager.locale in ("en", "nl") else default_locale,
-        timezone=manager.timezone or default_timezone,
-        period_start=period.start,
-        period_end=period.end,
-        share_notes=share_notes,
-        team=_figures(team_outcomes, team_profile),
-        reps=tuple(reps),
-        trend=tuple(trend),
-    )
+    return digests
+
+
+def _locale(manager: ManagerRow, default_locale: str) -> str:
+    return manager.locale if manager.locale in ("en", "nl") else default_locale
 
 
 async def compute_digests(
@@ -334,6 +352,7 @@ async def compute_digests(
     default_timezone: str = "Europe/Amsterdam",
     due_from: date | None = None,
     due_to: date | None = None,
+    texts: Texts | None = None,
 ) -> list[Digest]:
     """The digests of these managers (None: every manager with reps), in a fixed number of queries."""
     data = await load_digest_data(
@@ -345,6 +364,12 @@ async def compute_digests(
         due_from=due_from,
         due_to=due_to,
     )
+    examples = await example_meetings(session=session, debrief_ids=example_ids(data))
     return build_digests(
-        data, share_notes=share_notes, default_locale=default_locale, default_timezone=default_timezone
+        data,
+        share_notes=share_notes,
+        default_locale=default_locale,
+        default_timezone=default_timezone,
+        texts=texts,
+        examples=examples,
     )

@@ -1,5 +1,8 @@
 """A Digest as neutral Replies: team summary first, then one Reply per rep, then the chart.
 
+The digest leads with the HOW: the team part opens with what to coach on, each rep's part with
+the proposed action point and a question for the one-to-one; the figures follow.
+
 Files travel with a Reply as `Reply.attachment` (a dialogs.messages.FileAttachment).
 bot.delivery.to_outgoing lifts them into bot.delivery.Outgoing.attachments for the Slack/Teams
 senders; the web chat shows images inline.
@@ -10,10 +13,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from dialogs.checklist import POINTS
-from dialogs.digest import Digest, Figures, RepDigest
+from dialogs import digest_lines as lines
+from dialogs.digest import Digest, RepDigest
 from dialogs.messages import FileAttachment, Reply
-from dialogs.text import Texts, format_day, format_ratio, format_when
+from dialogs.text import Texts, format_day, format_when
 
 CHANNEL_MINIMUM_REPS = 3
 NOTES_PER_REP = 5
@@ -40,80 +43,20 @@ def _title(texts: Texts, digest: Digest, key: str = "title") -> str:
     )
 
 
-def _rate(value: float | None, loc: str) -> str:
-    return format_ratio(value, locale=loc) if value is not None else ""
-
-
-def _close_rate(texts: Texts, loc: str, f: Figures) -> list[str]:
-    rate = f.close_rate
-    if rate is None:
-        return [_t(texts, loc, "close_rate_none")]
-    line = _t(
-        texts,
-        loc,
-        "close_rate",
-        closed=f.closed,
-        debriefs=f.debriefs,
-        rate=_rate(rate, loc),
-        in_ten=round(rate * 10),
-        previous=_rate(f.close_rate_previous, loc),
-    )
-    level = "low" if rate < 0.15 else ("mid" if rate < 0.25 else "high")
-    return [line, _t(texts, loc, f"close_goal.{level}")]
-
-
-def _profile(texts: Texts, loc: str, f: Figures) -> list[str]:
-    lines = [_t(texts, loc, "profile_title")]
-    for p in POINTS:
-        prof = f.profile[p]
-        lines.append(
-            _t(
-                texts,
-                loc,
-                "profile_line",
-                title=texts.point(loc, p, "title"),
-                yes=prof.yes,
-                partly=prof.partly,
-                no=prof.no,
-            )
-        )
-    return lines
-
-
-def _score(texts: Texts, loc: str, f: Figures) -> list[str]:
-    if f.score is None:
-        return []
-    key = f"score.{f.trend}" if f.trend else "score.new"
-    return [_t(texts, loc, key, score=_rate(f.score, loc), previous=_rate(f.score_previous, loc))]
-
-
-def _weakest(texts: Texts, loc: str, f: Figures, name: str) -> list[str]:
-    if f.debriefs == 0:
-        return []
-    if f.weakest is None:
-        return [_t(texts, loc, "weakest_none")]
-    return [
-        _t(texts, loc, "weakest", title=texts.point(loc, f.weakest, "title")),
-        _t(texts, loc, "action", action=_t(texts, loc, f"actions.{f.weakest}", name=name)),
-    ]
-
-
-def _concessions(texts: Texts, loc: str, f: Figures) -> list[str]:
-    if not (f.concessions_given or f.concessions_got):
-        return []
-    lines = [_t(texts, loc, "concessions", given=f.concessions_given, got=f.concessions_got)]
-    if f.concessions_given > f.concessions_got:
-        lines.append(_t(texts, loc, "concessions_behind"))
-    return lines
-
-
 def _summary_reps(texts: Texts, digest: Digest) -> str:
     f = digest.team
-    return _t(texts, digest.locale, "summary_reps", reps=len(digest.reps), debriefs=f.debriefs,
-              previous=f.debriefs_previous)
+    return _t(
+        texts,
+        digest.locale,
+        "summary_reps",
+        reps=len(digest.reps),
+        debriefs=f.debriefs,
+        previous=f.debriefs_previous,
+    )
 
 
 def summary_reply(texts: Texts, digest: Digest) -> Reply:
+    """The team part, for the manager: what to coach on first, then the figures."""
     loc, f = digest.locale, digest.team
     if not digest.reps:
         return Reply(kind="digest", title=_title(texts, digest), text=_t(texts, loc, "no_reps"))
@@ -121,14 +64,19 @@ def summary_reply(texts: Texts, digest: Digest) -> Reply:
     quiet = [r.name for r in digest.reps if r.figures.debriefs == 0]
     if quiet:
         items.append(_t(texts, loc, "summary_quiet_reps", names=", ".join(quiet)))
-    items += _close_rate(texts, loc, f) + _score(texts, loc, f) + _profile(texts, loc, f)
     if f.debriefs and f.weakest:
-        items.append(_t(texts, loc, "weakest", title=texts.point(loc, f.weakest, "title")))
+        targeted = sum(1 for r in digest.reps if r.action_point and r.action_point.point == f.weakest)
+        items.append(_t(texts, loc, "team_focus", title=texts.point(loc, f.weakest, "title"), reps=targeted))
     elif f.debriefs:
-        items.append(_t(texts, loc, "weakest_none"))
+        items.append(_t(texts, loc, "team_focus_none"))
+    items += lines.action_points(texts, loc, digest.action_points_open, digest.action_points_done)
+    items += lines.win_rate(texts, loc, f, goal=True) + lines.closing_rate(texts, loc, f)
+    items += lines.score(texts, loc, f) + lines.profile(texts, loc, f)
+    items += lines.evidence(texts, loc, digest.evidence, digest.evidence_since)
     items.append(_t(texts, loc, "missed_meetings", count=digest.meetings_without_debrief))
     items.append(_t(texts, loc, "missed_steps", count=digest.missed_next_steps))
-    items += _concessions(texts, loc, f)
+    items += lines.concessions(texts, loc, f, rep_name=None)
+    items.append(_t(texts, loc, "definitions"))
     return Reply(
         kind="digest",
         title=_title(texts, digest),
@@ -139,13 +87,20 @@ def summary_reply(texts: Texts, digest: Digest) -> Reply:
 
 
 def rep_reply(texts: Texts, digest: Digest, rep: RepDigest) -> Reply:
+    """One rep, for the manager: the action point and the one-to-one question first."""
     loc, f = digest.locale, rep.figures
+    items = lines.proposal(texts, loc, rep.name, rep.action_point, rep.pattern_meetings, digest.pattern_start)
+    items += lines.action_points(texts, loc, rep.action_points_open, rep.action_points_done)
+    items += lines.progress(texts, loc, rep.progress)
     if f.debriefs:
-        items = [_t(texts, loc, "debriefs", debriefs=f.debriefs, previous=f.debriefs_previous)]
-        items += _profile(texts, loc, f) + _weakest(texts, loc, f, rep.name) + _score(texts, loc, f)
-        items += _close_rate(texts, loc, f)[:1] + _concessions(texts, loc, f)
+        items.append(_t(texts, loc, "debriefs", debriefs=f.debriefs, previous=f.debriefs_previous))
+        items += lines.win_rate(texts, loc, f, goal=False) + lines.closing_rate(texts, loc, f)
+        items += lines.score(texts, loc, f) + lines.profile(texts, loc, f)
+        items += lines.concessions(texts, loc, f, rep_name=rep.name)
     else:
-        items = [_t(texts, loc, "no_debriefs", previous=f.debriefs_previous)]
+        items.append(_t(texts, loc, "no_debriefs", previous=f.debriefs_previous))
+        if f.deals.concluded:
+            items += lines.win_rate(texts, loc, f, goal=False)
     if rep.meetings_without_debrief:
         items.append(_t(texts, loc, "missed_meetings", count=len(rep.meetings_without_debrief)))
         items += [
@@ -189,14 +144,16 @@ def rep_reply(texts: Texts, digest: Digest, rep: RepDigest) -> Reply:
 
 
 def chart_reply(texts: Texts, digest: Digest) -> Reply:
+    """The chart image, with its alt text as the message text (every channel shows it)."""
     loc = digest.locale
-    from dialogs.digest_chart import chart_png  # matplotlib is heavy: load it on first chart
+    from dialogs.digest_chart import chart_alt_text, chart_png  # matplotlib is heavy: load on first chart
 
     png = chart_png(digest, texts)
     day = digest.period_end.date().isoformat()
     return Reply(
         kind="digest",
         title=_t(texts, loc, "chart_title"),
+        text=chart_alt_text(digest, texts),
         meta={"section": "chart"},
         attachment=FileAttachment(
             filename=f"digest-{day}.png",
@@ -229,12 +186,14 @@ def channel_replies(texts: Texts, digest: Digest) -> list[Reply]:
             )
         ]
     items = [_summary_reps(texts, digest)]
-    items += _close_rate(texts, loc, f) + _score(texts, loc, f) + _profile(texts, loc, f)
+    items += lines.win_rate(texts, loc, f, goal=False) + lines.closing_rate(texts, loc, f)
+    items += lines.score(texts, loc, f) + lines.profile(texts, loc, f)
     if f.debriefs and f.weakest:
         items.append(_t(texts, loc, "weakest", title=texts.point(loc, f.weakest, "title")))
     items.append(_t(texts, loc, "missed_meetings", count=digest.meetings_without_debrief))
     items.append(_t(texts, loc, "missed_steps", count=digest.missed_next_steps))
-    items += _concessions(texts, loc, f)
+    items += lines.concessions(texts, loc, f, rep_name=None)[:1]
+    items.append(_t(texts, loc, "definitions"))
     return [
         Reply(
             kind="digest",

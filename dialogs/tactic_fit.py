@@ -90,25 +90,40 @@ def situation(
         tags.add("short_slot")
     if last is None:
         return frozenset(tags | {"why_now_unknown"})
-    formal = last.agenda_set_by == "customer_formal"
+    answers = {k: getattr(last, k) for k in DEBRIEF_KEYS}
+    return frozenset(tags | debrief_tags(answers, ratings, demand_words))
+
+
+DEBRIEF_KEYS = ("agenda_set_by", "concessions_asked", "customer_questions", "supplier_check", "outcome")
+
+
+def debrief_tags(
+    answers: Mapping[str, Any], ratings: Mapping[str, str], demand_words: Mapping[str, str]
+) -> set[str]:
+    """The tags a debrief's answers give the next meeting with that account (the coach's tip after
+    the debrief and the next nudge read the same ones, so they name the same tactics)."""
+    tags: set[str] = set()
+    formal = answers.get("agenda_set_by") == "customer_formal"
     if formal:
         tags.add("agenda_by_mail")
-    if last.concessions_asked:
-        tags |= demand_tags(last.concessions_asked, demand_words)
+    asked = answers.get("concessions_asked")
+    if isinstance(asked, str) and asked.strip():
+        tags |= demand_tags(asked, demand_words)
     few_questions = ratings.get("interaction") in WEAK
     if few_questions:
         tags.add("few_questions")
-    if (formal and ratings.get("opening") in WEAK) or (few_questions and not last.customer_questions):
+    no_questions = few_questions and not answers.get("customer_questions")
+    if (formal and ratings.get("opening") in WEAK) or no_questions:
         tags.add("pitch_first")
-    if ratings.get("situation") in WEAK or last.supplier_check == "not_asked":
+    if ratings.get("situation") in WEAK or answers.get("supplier_check") == "not_asked":
         tags.add("history_unknown")
-    if last.supplier_check == "could_solve":
+    if answers.get("supplier_check") == "could_solve":
         tags.add("supplier_could_solve")
-    if last.outcome == "postponed":
+    if answers.get("outcome") == "postponed":
         tags |= {"why_now_unknown", "no_next_step"}
     if ratings.get("next_step") in WEAK:
         tags.add("no_next_step")
-    return frozenset(tags)
+    return tags
 
 
 def fits_of(library: Mapping[str, Any]) -> dict[str, frozenset[str]]:

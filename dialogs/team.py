@@ -52,6 +52,7 @@ async def team_digest(ctx: CoachContext, manager_id: int, session: AsyncSession)
         share_notes=ctx.share_notes,
         default_locale=ctx.default_locale,
         default_timezone=ctx.default_timezone,
+        texts=ctx.texts,
     )
     return digests[0]
 

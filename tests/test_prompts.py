@@ -148,8 +148,7 @@ def test_every_tactic_fits_known_tags_the_same_in_both_locales(tmp_path: Path) -
     assert {k: v["fits"] for k, v in en.items()} == {k: v["fits"] for k, v in nl.items()}
     assert all(v["fits"] and set(v["fits"]) <= set(FIT_TAGS) for v in en.values())
     assert set(FIT_TAGS) <= {tag for v in en.values() for tag in v["fits"]}, "a tag no tactic fits"
-    for locale in LOCALES:
-        shutil.copytree(PROMPTS_DIR / locale, tmp_path / locale)
+    shutil.copytree(PROMPTS_DIR, tmp_path, dirs_exist_ok=True)  # the shared rules files too
     tactics = tmp_path / "nl" / "tactics.yaml"
     data = yaml.safe_load(tactics.read_text(encoding="utf-8"))
     data["time_check"]["fits"] = ["short_slot", "long_lunch"]

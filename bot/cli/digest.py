@@ -73,11 +73,12 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
                 share_notes=org.share_notes,
                 default_locale=org.default_locale,
                 default_timezone=org.default_timezone,
+                texts=texts,
             )
         )[0]
 
-    digest = _run(settings, work)
     texts = default_texts()
+    digest = _run(settings, work)
     if args.chart:
         Path(args.chart).write_bytes(chart_png(digest, texts))
     if args.json:

@@ -53,6 +53,7 @@ async def render_digest(ctx: CoachContext, item: outbox.Item) -> Outgoing | None
             share_notes=ctx.share_notes,
             default_locale=ctx.default_locale,
             default_timezone=ctx.default_timezone,
+            texts=ctx.texts,
         )
     if not digests or not digests[0].reps:
         return None  # no team any more: nothing to send

@@ -182,6 +182,7 @@ async def test_a_typical_debrief_by_clicking(me: Visitor, live_app: LiveApp) -> 
         prompts.append(await answer_open_question(me))
         assert len(prompts) < 40, prompts
     seconds = time.perf_counter() - started
+    assert prompts[0] == "account" and len(prompts) - 1 <= 14, prompts  # the typical path's target
     print(f"\ntypical web chat debrief: {len(prompts) - 1} prompts after the customer's name, "
           f"{seconds:.2f} s in headless Chromium ({prompts})")
     async with live_app.coach.db() as session:

@@ -18,7 +18,7 @@ from bot.scheduling.scheduler import renderers
 from storage import outbox
 from storage.models import Outbox, Person
 from storage.sales_teams import Team
-from tests.digest_history import seed_history
+from tests.digest_history import seed_coaching, seed_history
 from tests.factories import make_person, make_settings
 
 
@@ -140,11 +140,46 @@ def test_cli_digest_preview(tmp_path, monkeypatch, capsys):
         == 0
     )
     data = json.loads(capsys.readouterr().out)
-    assert data["summary"]["debriefs"] == 5 and data["summary"]["close_rate"] == 0.4
+    assert data["summary"]["debriefs"] == 5
+    assert data["summary"]["deals"] == {"won": 2, "lost": 1, "win_rate": None}  # 3 deals: too few
+    assert data["summary"]["meetings"] == {"count": 5, "closing": 4, "closing_rate": 0.8}
+    assert data["summary"]["point_evidence"]["opening"] == {
+        "well_won": 2, "well_n": 2, "weak_won": 1, "weak_n": 2, "interval": None
+    }
     assert [r["name"] for r in data["reps"]] == ["Anna Aalders", "Bram Bos", "Cor Claes"]
+    anna = data["reps"][0]
+    assert anna["deals"] == {"won": 1, "lost": 1, "win_rate": None}
+    assert anna["meetings"] == {"count": 3, "closing": 2, "closing_rate": 2 / 3}
+    assert (anna["action_point"]["pattern"], anna["action_point"]["count"]) == ("rating:opening", 3)
+    assert anna["action_point"]["text"] and anna["action_point"]["example_debrief_id"] > 0
+    assert (anna["action_points_open"], anna["action_points_done"]) == (0, 0)
+    assert data["reps"][2]["action_point"] is None
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
     assert cli.main(["digest", "preview", "--manager", "mira@example.com", "--at", at]) == 0
     out = capsys.readouterr().out
-    assert "Close rate: 2 of 5 closed (40%)" in out and "Anna Aalders" in out  # Mira's own locale: en
+    assert "Win rate per deal: 2 of 3 concluded deals won this period, too few to tell" in out
+    assert "Anna Aalders" in out and "Action point on Opening commitment" in out  # Mira's own locale: en
     assert cli.main(["digest", "preview", "--manager", "nobody@example.com"]) == 2
     assert "no person with e-mail or user id 'nobody@example.com'" in capsys.readouterr().err
+
+
+async def test_the_next_digest_reports_the_action_points(coach, db, clock):
+    """The weekly digest after action points were sent: open and done per rep, and how the
+    pattern each targets moved since (worked out in tests/digest_history.py)."""
+    h = await seed_coaching(db)
+    async with db() as s, s.begin():
+        assert await enqueue_due_digests(session=s, ctx=coach, now=clock()) == 1
+    async with db() as s:
+        row = await s.scalar(sa.select(Outbox).where(Outbox.person_id == h.manager.id))
+    item = outbox.Item(
+        row.id, row.dedup_key, row.kind, row.person_id, row.payload, row.due_at, row.expires_at, 0
+    )
+    message = await render_digest(coach, item)
+    summary, rita, sem, chart = message.replies
+    assert "Action points: 1 open, 1 done this period." in summary.items
+    assert rita.items[0].startswith("Action point on Opening commitment: 4 of 10 meetings")
+    assert "Action points: 1 open, 0 done this period." in rita.items
+    assert any(i.startswith("Since the action point of Mon 16 Nov 2026 (still open)") and "2 of 8" in i
+               for i in rita.items)
+    assert any(i.startswith("Since the action point of Mon 2 Nov 2026 (done)") for i in sem.items)
+    assert chart.text.startswith("Chart. Left:") and message.attachments[0].mime_type == "image/png"

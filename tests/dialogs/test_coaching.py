@@ -130,12 +130,22 @@ async def test_a_formal_agenda_names_the_two_counter_tactics_for_the_situation(c
     with_demand = coaching(ctx=coach, rep=rep, debrief=clean(
         coach, locale, **{"rating:opening": "no", "agenda_set_by": "customer_formal",
                           "concessions_asked": "All suppliers sign our framework first"}))
-    for reply, tactics in ((by_mail, ("add_one_point", "ask_why_now")),
-                           (with_demand, ("process_before_content", "mirror_the_question"))):
-        for key in tactics:
-            assert texts.render(locale, "tactics", f"{key}.name") in reply.items[0]
+    library = texts.data(locale, "tactics")
+    named = []
+    demand = {"demand_on_price", "demand_on_process"}
+    for reply, answered in ((by_mail, {"agenda_by_mail"}), (with_demand, demand)):
+        name = {key: texts.render(locale, "tactics", f"{key}.name") for key in library}
+        tip = reply.items[0]
+        tactics = sorted((k for k in library if name[k] in tip), key=lambda k: tip.index(name[k]))
+        assert len(tactics) == 2, tip
+        # picked by fit: one answers what the customer did (the mailed agenda, the demand), and
+        # each fits something this debrief says
+        assert any(answered & set(library[k]["fits"]) for k in tactics), tactics
+        assert all(set(library[k]["fits"]) & {"agenda_by_mail", "pitch_first", *demand} for k in tactics)
         # the line to say is the first tactic's own
         assert texts.render(locale, "tactics", f"{tactics[0]}.say") in reply.items[1]
+        named.append(tactics)
+    assert named[0] != named[1]  # a demand on top of the agenda changes the pick
 
 
 @pytest.mark.parametrize("locale", ["en", "nl"])

@@ -34,4 +34,9 @@ async def test_team_command_shows_the_chart_inline(
     url = images[0]["contentUrl"]
     assert url.startswith("data:image/png;base64,")
     assert base64.b64decode(url.split(",", 1)[1]).startswith(b"\x89PNG\r\n\x1a\n")
-    assert "Tom" in " ".join(call.shown for call in connector.sent())
+    shown = " ".join(call.shown for call in connector.sent())
+    assert "Tom" in shown
+    # the chart's alt text travels in the message with the image; Tom has no debriefs yet, so
+    # the HOW for him is a question for the one-to-one
+    assert "Chart. Left: each rep's checklist score per week (weeks ending on" in shown
+    assert "For your one-to-one, ask Tom:" in shown
