@@ -25,6 +25,7 @@ from storage.models import (
     not_null,
     table_of,
 )
+from storage.rated_debriefs import Ids, Moment
 
 CRM_WRITE = "crm_write"  # outbox kind: write one debrief (its note and next-step task) into the CRM
 CRM_QUESTION = "crm_question"  # outbox kind: ask the rep which CRM company (or deal) an account is
@@ -347,3 +348,31 @@ async def server_workspace(*, session: AsyncSession, named: str | None) -> tuple
     if len(ids) == 1:
         return not_null(ids[0]), ""
     return None, "no workspace yet" if not ids else "several workspaces: set crm.workspace in app.yaml"
+
+
+def crm_conclusions(team_ids: Ids, since: Moment, until: Moment) -> sa.Select[Any]:
+    """The CRM's won and lost deals as deal conclusions (a storage.deals.DealSource): rows
+    (person_id, account_id, at, outcome, debrief_id NULL) of these reps closed in [since, until),
+    leaving out a deal whose account the same rep's own debrief concluded in that window (the
+    debrief source counts it already)."""
+    outcomes, debriefs = table_of(CrmDealOutcome), _DEBRIEFS
+    reps = team_ids if isinstance(team_ids, sa.BindParameter) else list(team_ids)
+    concluded = sa.exists().where(
+        debriefs.c.person_id == outcomes.c.person_id,
+        debriefs.c.account_id == outcomes.c.account_id,
+        debriefs.c.outcome.in_(("closed", "lost")),
+        debriefs.c.created_at >= since,
+        debriefs.c.created_at < until,
+    )
+    return sa.select(
+        outcomes.c.person_id.label("person_id"),
+        outcomes.c.account_id.label("account_id"),
+        outcomes.c.closed_at.label("at"),
+        outcomes.c.outcome.label("outcome"),
+        sa.cast(sa.null(), sa.Integer).label("debrief_id"),
+    ).where(
+        outcomes.c.person_id.in_(reps),
+        outcomes.c.closed_at >= since,
+        outcomes.c.closed_at < until,
+        ~concluded,
+    )

@@ -14,6 +14,7 @@ from bot.crm.runtime import CRM
 from dialogs import conversation
 from storage import crm
 from storage.crm_links import account_link
+from storage.deals import deal_counts
 from storage.inbox import take_unseen
 from storage.models import Person
 from tests.bot.crm.conftest import file, settled, tick
@@ -132,6 +133,21 @@ async def test_a_button_that_was_never_offered_is_refused(
         assert await account_link(session=session, account_id=1) is None
 
 
+async def win_rate(live_app: LiveApp, person_id: int) -> tuple[int, int]:
+    """(won, lost) deals of the rep this week and last, as the manager's digest counts them."""
+    now = live_app.coach.clock()
+    async with live_app.coach.db() as session:
+        counts = await deal_counts(
+            session=session,
+            team_ids=[person_id],
+            period_start=now - timedelta(days=7),
+            previous_start=now - timedelta(days=14),
+            end=now + timedelta(days=1),
+            month_starts=[],
+        )
+    return sum(c.won for c in counts), sum(c.lost for c in counts)
+
+
 async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
     live_app: LiveApp, hubspot: FakeHubSpot, rep: Person
 ) -> None:
@@ -149,6 +165,7 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
             )
             == []
         )
+    assert await win_rate(live_app, rep.id) == (0, 0)
     hubspot.close_deal(deal, won=True)
     live_app.app[CRM].polled.clear()  # the poll interval has passed
     await tick(live_app)
@@ -157,6 +174,7 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
             session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)
         )
     assert row.outcome == "won" and row.person_id == rep.id
+    assert await win_rate(live_app, rep.id) == (1, 0)  # the win rate per deal counts it
     hubspot.deals[deal].update(hs_is_closed="false", hs_is_closed_won="false")  # reopened
     hubspot.deals[deal]["hs_lastmodifieddate"] = hubspot.deals[deal]["closedate"]
     live_app.app[CRM].polled.clear()

@@ -65,8 +65,13 @@ async def test_none_asked_and_who_sees_what(
     assert rep.id is not None
     coach = live_app.coach
     loc = Locality(locale="en", timezone="Europe/Amsterdam", now=coach.clock())
-    form = full_form(account="Acme", **{"rating:concessions": "none"}, concessions_asked=None,
-                     concessions_given=None, concessions_got=None)
+    form = full_form(
+        account="Acme",
+        **{"rating:concessions": "none"},
+        concessions_asked=None,
+        concessions_given=None,
+        concessions_got=None,
+    )
     debrief, errors = validate_form(form, texts=coach.texts, loc=loc)
     assert debrief is not None, errors
     result = await submit_debrief(ctx=coach, person_id=rep.id, debrief=debrief, idempotency_key="none-asked")
