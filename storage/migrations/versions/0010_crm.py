@@ -1,6 +1,6 @@
 """CRM connections per workspace, matched companies and owners, written records, deal outcomes
 
-Revision ID: 0010_crm
+Revision ID: 0010
 Revises: 0009
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import storage.models
 
-revision = '0010_crm'
-down_revision = '0009'
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
