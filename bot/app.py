@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import log_messages as msg
 from bot.config import Settings
+from bot.crm.runtime import crm_status_line
+from bot.crm.runtime import setup as setup_crm
 from bot.delivery import SENDERS
 from bot.demo import seed_demo
 from bot.keys import COACH, DB, ENGINE, METRICS, SETTINGS, TEXTS
@@ -113,6 +115,7 @@ def create_app(settings: Settings, *, texts: Texts | None = None) -> web.Applica
     if settings.org.server.webchat:
         setup_webchat(app)
     setup_teams(app)  # POST /api/messages: with an app id, or the Emulator (loopback) if turned on
+    setup_crm(app)  # CRM writes (an outbox action), installs, deal read-back; before the scheduler
     # The outbox scheduler and calendar feeds; last, so every channel's sender is running.
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(_freeze_gc)  # last: after every context above has started
@@ -130,6 +133,7 @@ def channel_status(settings: Settings, host: str, port: int) -> list[str]:
     mode = slack_mode(settings)
     lines.append(msg.SLACK_ON.format(mode=mode) if mode else msg.SLACK_OFF)
     lines.append(_teams_status(settings))
+    lines.append(crm_status_line(settings))
     return lines
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from cryptography.fernet import Fernet
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -39,6 +40,9 @@ MAX_POOL_SIZE = 500
 DEFAULT_CONFIG_PATH = "./app.yaml"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
+DEFAULT_HUBSPOT_APP_URL = "https://app.hubspot.com"  # where a HubSpot admin approves an OAuth install
+DEFAULT_SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
+DEFAULT_SALESFORCE_API_VERSION = "v62.0"
 
 # The fields that hold secrets: SecretStr (hidden in a repr, a log line, an error), and a
 # placeholder value ("changeme", "<your token>") is refused.
@@ -49,6 +53,8 @@ SECRET_FIELDS = (
     "slack_client_secret",
     "microsoft_app_password",
     "hubspot_access_token",
+    "hubspot_client_secret",
+    "salesforce_client_secret",
     "secret_key",
 )
 
@@ -83,6 +89,20 @@ class DigestConfig(_Strict):
 class CalendarConfig(_Strict):
     # A calendar file or feed larger than this is refused (parsing it would take minutes).
     max_feed_bytes: int = Field(20 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+
+
+class CrmConfig(_Strict):
+    """The CRM sync (HubSpot, Salesforce); credentials come from the environment."""
+
+    # The rep's own free-text notes per point go to the CRM only when this is true (as share_notes).
+    include_notes: bool = False
+    # The workspace a server-wide credential serves (HUBSPOT_ACCESS_TOKEN, the Salesforce JWT
+    # flow): "slack:T0123", "teams:<tenant id>" or "web:local"; unset: the only workspace there is.
+    workspace: str | None = None
+    # The public HTTPS address of `coach serve`, for the OAuth redirect (default: the request's).
+    public_url: str | None = None
+    # How often deal stages are read back from the CRM.
+    poll_minutes: int = Field(15, ge=1, le=24 * 60)
 
 
 class ServerConfig(_Strict):
@@ -139,6 +159,7 @@ class OrgConfig(_Strict):
     retention_days: int = Field(730, ge=1)
     edit_window_days: int = Field(7, ge=0, le=90)
     share_notes: bool = False
+    crm: CrmConfig = CrmConfig()
     server: ServerConfig = ServerConfig()
     logging: LoggingConfig = LoggingConfig()
     teams: list[TeamConfig] = Field(default_factory=list)
@@ -199,6 +220,17 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MicrosoftAppTenantId")
     hubspot_access_token: SecretStr | None = Field(None, validation_alias="HUBSPOT_ACCESS_TOKEN")
     hubspot_api_url: str = Field(DEFAULT_HUBSPOT_API_URL, validation_alias="HUBSPOT_API_URL")
+    hubspot_app_url: str = Field(DEFAULT_HUBSPOT_APP_URL, validation_alias="HUBSPOT_APP_URL")
+    hubspot_client_id: str | None = Field(None, validation_alias="HUBSPOT_CLIENT_ID")
+    hubspot_client_secret: SecretStr | None = Field(None, validation_alias="HUBSPOT_CLIENT_SECRET")
+    salesforce_login_url: str = Field(DEFAULT_SALESFORCE_LOGIN_URL, validation_alias="SALESFORCE_LOGIN_URL")
+    salesforce_client_id: str | None = Field(None, validation_alias="SALESFORCE_CLIENT_ID")
+    salesforce_client_secret: SecretStr | None = Field(None, validation_alias="SALESFORCE_CLIENT_SECRET")
+    # The JWT bearer flow (a server install): the integration user and the connected app's key.
+    salesforce_username: str | None = Field(None, validation_alias="SALESFORCE_USERNAME")
+    salesforce_private_key_file: str | None = Field(None, validation_alias="SALESFORCE_PRIVATE_KEY_FILE")
+    salesforce_api_version: str = Field(DEFAULT_SALESFORCE_API_VERSION, pattern=r"^v\d{2,3}\.\d$",
+                                        validation_alias="SALESFORCE_API_VERSION")  # v62.0
     # Encrypts the CRM tokens the database stores.
     secret_key: SecretStr | None = Field(None, validation_alias="COACH_SECRET_KEY")
 
@@ -223,6 +255,16 @@ class Settings(BaseSettings):
                 return None
             if _PLACEHOLDER.match(value.strip()):
                 raise ValueError(msg.CONFIG_PLACEHOLDER.format(value=value.strip()))
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value().encode())
+            except (ValueError, TypeError):
+                raise ValueError(msg.CONFIG_SECRET_KEY_FORMAT) from None
         return value
 
     @field_validator("database_pool_size", mode="before")

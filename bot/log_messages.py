@@ -70,3 +70,15 @@ SLACK_BOLT_QUOTED = "Slack: {start}... (Bolt's line quotes the request; left out
 # Inbound requests (bot/request_guard.py)
 TEAMS_UNSIGNED = "Teams request from {remote} refused (401): no Bot Framework token"
 MALFORMED_BODY = "{path}: refused a malformed request with {status} ({reason})"
+# CRM (bot/crm/)
+CONFIG_SECRET_KEY_FORMAT = "is not a Fernet key (32 url-safe base64-encoded bytes; make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+CRM_OFF_NO_KEY = "CRM: off (COACH_SECRET_KEY is not set: stored CRM tokens would be unencrypted)"
+CRM_OFF_NOTHING = "CRM: off (set HUBSPOT_ACCESS_TOKEN, HUBSPOT_CLIENT_ID/HUBSPOT_CLIENT_SECRET, or SALESFORCE_CLIENT_ID with SALESFORCE_CLIENT_SECRET or the JWT settings)"
+CRM_ON = "CRM: on ({ways})"
+CRM_TOKEN_WORKSPACE = "CRM: {crm} credential in the environment waits for its workspace ({reason})"
+CRM_CONNECTED = "CRM: workspace {workspace} connected to {crm} ({source})"
+CRM_BROKEN = "CRM: the {crm} connection of workspace {workspace} is broken: {reason}"
+CRM_POLL_FAILED = "CRM: reading deal stages from {crm} for workspace {workspace} failed: {error}"
+CRM_POLLED = "CRM: {count} closed deals read back from {crm} for workspace {workspace}"
+CRM_INSTALL_REFUSED = "CRM: install request refused ({reason})"
+CRM_TICK_FAILED = "CRM: background tick failed, retrying next tick: {error}"

@@ -32,6 +32,7 @@ WORDS: dict[str, tuple[str, ...]] = {
     "not_yet": ("not-yet", "nog-niet"),
     "export": ("export", "exporteer"),
     "forget": ("forget", "vergeet", "wis"),
+    "crm": ("crm",),  # the buttons of the CRM question (dialogs.crm_choice)
 }
 _BY_WORD = {word: name for name, words in WORDS.items() for word in words}
 _SPLIT = re.compile(r"^\s*/?(\S+)\s*(.*)$", re.S)

@@ -26,3 +26,5 @@ class CoachContext:
     schedule: SchedulePolicy = field(default_factory=SchedulePolicy)  # time rules
     texts: Texts = field(default_factory=default_texts)
     clock: Callable[[], datetime] = utcnow
+    # workspace id -> its CRM ("hubspot", "salesforce"), kept current by bot.crm (who sees what).
+    crm_of: dict[int, str] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from dialogs import (
     account_choice,
     action_assign,
     action_points,
+    crm_choice,
     data_rights,
     debrief_edit,
     debrief_steps,
@@ -108,6 +109,9 @@ async def _mid_debrief(
         return [*acted, question(ctx, rep, state)]
     if action_assign.is_form(command):  # the digest's form, sent while a debrief is open
         acted = await action_assign.assign_reply(ctx, rep, channel, state, command)
+        return [*acted, question(ctx, rep, state)]
+    if crm_choice.is_choice(command):  # the CRM question's button: acted on, then the question again
+        acted = await crm_choice.crm_command(ctx, rep, channel, state, command)
         return [*acted, question(ctx, rep, state)]
     if expect is not None and expect != token(state):  # a button of an earlier question
         return debrief_steps.stale(ctx, rep, state)
@@ -228,4 +232,5 @@ COMMANDS: dict[str, CommandHandler] = {
     "resume": schedule_commands.resume,
     "nudges": schedule_commands.nudges,
     "tactic": tactic_choice.own_tactic,
+    "crm": crm_choice.crm_command,
 }

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.checklist import FIELDS, POINTS, weakest_points
 from dialogs.coaching import coaching_histories, coaching_history, coaching_reply, needs_history, rules_of
 from dialogs.context import CoachContext
+from dialogs.crm_entry import crm_name
 from dialogs.customer_recap import offers_recap, recap_reply
 from dialogs.meetings import plan_follow_ups
 from dialogs.messages import Button, Reply
 from dialogs.text import format_clock, format_duration, format_when, join, weekday_name
 from dialogs.timing import SchedulePolicy
 from dialogs.validation import CleanDebrief, Locality, assemble
-from storage import filing, outbox
+from storage import crm, filing, outbox
 from storage.debrief_insert import FiledDebrief, SignedOwner
 from storage.debriefs import (
     AnswerRow,
@@ -139,6 +140,7 @@ async def store_correction(
         session=session, debrief_id=debrief_id, person_id=rep.id, fields=fields, answers=answers,
         updated_at=ctx.clock(),
     )
+    await crm.plan_write(session=session, debrief_id=debrief_id, due_at=ctx.clock(), edit_of=ctx.clock())
     return stored.debrief.created_at
 
 
@@ -289,6 +291,9 @@ def what_next(*, ctx: CoachContext, rep: Rep, debrief: CleanDebrief | None = Non
     else:
         lines.append(texts.message(loc, "next_private"))
     lines.append(texts.message(loc, "next_edit", days=ctx.edit_window_days))
+    if debrief is not None and rep.workspace_id in ctx.crm_of:  # the CRM's copy is the company's record
+        lines.append(texts.render(loc, "crm", "record_line", account=debrief.account,
+                                  crm=crm_name(ctx.crm_of[rep.workspace_id])))
     next_at = debrief.fields.get("next_meeting_at") if debrief is not None else None
     if isinstance(next_at, datetime) and next_at > ctx.clock():  # the pre-meeting nudge
         lines.append(texts.message(

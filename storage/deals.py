@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from storage.crm import crm_conclusions
 from storage.models import Debrief
 from storage.rated_debriefs import (
     CHECKLIST_POINTS,
@@ -82,7 +83,8 @@ def debrief_conclusions(team_ids: Ids, since: Moment, until: Moment) -> sa.Selec
 
 
 DEBRIEFS = DealSource("debrief", debrief_conclusions)
-SOURCES: tuple[DealSource, ...] = (DEBRIEFS,)  # the CRM read-back joins here
+CRM = DealSource("crm", crm_conclusions)  # won / lost read back from the CRM (storage.crm)
+SOURCES: tuple[DealSource, ...] = (DEBRIEFS, CRM)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class FiledDebrief:
     timezone: str | None
     manager_name: str | None  # None: no manager
     tactics_open: bool  # the rep has suggested tactics on this account without a verdict
+    crm_connected: bool = False  # the workspace has a CRM: the debrief's CRM write is to be planned
 
 
 async def insert_debrief(
@@ -101,7 +102,8 @@ async def insert_debrief(
         statements.answers,
         [{"debrief_id": debrief_id, "point": a.point, "rating": a.rating, "note": a.note} for a in answers],
     )
-    return FiledDebrief(debrief_id, True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
+    return FiledDebrief(debrief_id, True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]),
+                        bool(row[8]))
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ RETURNING_REP: tuple[sa.Label[Any], ...] = tuple(sa.literal_column(sql).label(na
      " END FROM person AS p JOIN person AS m ON m.id = p.manager_id WHERE p.id = debrief.person_id)"),
     ("tactics_open", "EXISTS (SELECT 1 FROM suggestedtactic AS t WHERE t.person_id = debrief.person_id"
      " AND t.account_id = debrief.account_id AND t.verdict IS NULL AND t.suggested_at < debrief.created_at)"),
+    ("crm_connected",
+     "EXISTS (SELECT 1 FROM crm_connection AS c WHERE c.workspace_id = debrief.workspace_id)"),
 ))
 
 

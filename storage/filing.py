@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import outbox
+from storage import crm, outbox
 from storage.debrief_insert import FiledDebrief, SignedOwner, insert_debrief
 from storage.debriefs import AnswerRow
 from storage.engine import sessions_dialect, sessions_engine
@@ -110,4 +110,6 @@ async def file_debrief_in(
             plan=plan(timezone or filed.timezone or default_timezone), now=created_at,
             tactics_open=filed.tactics_open,
         )
+        if filed.crm_connected:  # the insert said so: no statement for workspaces without a CRM
+            await crm.plan_write(session=session, debrief_id=filed.debrief_id, due_at=created_at)
     return filed

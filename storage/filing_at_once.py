@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.crm import CRM_WRITE, WRITE_HEAD, connected
 from storage.debrief_insert import RETURNING_REP, FiledDebrief, SignedOwner, filing_params, filing_source
 from storage.debriefs import DEBRIEF_FIELDS, AnswerRow
 from storage.engine import driver_connection
@@ -108,8 +109,9 @@ async def file_debrief_at_once(
         row = await conn.fetchrow(sql, *values)
     if row is None:
         return None
-    filed = FiledDebrief(row[0], True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
-    return FiledAtOnce(filed, None if row[8] is None else int(row[8]))
+    filed = FiledDebrief(row[0], True, row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]),
+                         bool(row[8]))
+    return FiledAtOnce(filed, None if row[9] is None else int(row[9]))
 
 
 _BUILT: list[Any] = []
@@ -290,6 +292,10 @@ def _statement() -> Any:
     follow_through = debrief_row(FOLLOW_THROUGH, "ft")
     feedback = debrief_row(TACTIC_FEEDBACK, "fb").where(filed.c.tactics_open)
     tips = debrief_row(TIPS, "tp")
+    crm_write = sa.select(*later(  # the debrief's CRM write, when its workspace has a CRM
+        sa.func.concat(WRITE_HEAD, filed.c.id), sa.literal(CRM_WRITE, sa.String),
+        sa.func.json_build_object("debrief_id", filed.c.id), created, sa.cast(sa.null(), _TS),
+    )).select_from(filed).where(connected(filed.c.workspace_id))
     planned = (
         sa.insert(_OUTBOX)
         .from_select(
@@ -309,6 +315,7 @@ def _statement() -> Any:
                 follow_through.select_from(filed),
                 feedback.select_from(filed),
                 tips.select_from(filed),
+                crm_write,
             ),
         )
         .cte("planned")

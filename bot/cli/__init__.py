@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot import log_messages as msg
 from bot import logging_setup
 from bot.app import channel_status, create_app
-from bot.cli import digest, scheduling, teams
+from bot.cli import crm, digest, scheduling, teams
 from bot.cli.database import opened
 from bot.config import Settings
 from bot.teams.mode import with_teams_emulator
@@ -145,6 +145,7 @@ SUB_COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser
     digest.register,  # digest preview, export, import, retention run
     teams.register,  # teams package, send-test
     scheduling.register,  # outbox list, calendar import / add-feed / poll
+    crm.register,  # crm status, connect, poll
 )
 
 

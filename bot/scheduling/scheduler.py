@@ -7,6 +7,7 @@ Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
 its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
 Returning None cancels the row (nothing to say any more); raising retries it with backoff.
+Work, not a message (a CRM write), is an action in app[ACTIONS]: (ctx, item) -> None, or DeliveryError.
 A row past `expires_at` is marked expired instead of sent late. A row stored to go out at once (a
 debrief's tips, kind dialogs.debrief.TIPS; a channel's answer after its ack, dialogs.answers.REPLY)
 is followed by `Scheduler.wake()` (`wake_scheduler(app)`), so it is claimed within moments instead
@@ -51,9 +52,8 @@ _NOT_RENDERED = object()
 
 Rendered = list[Reply] | Outgoing | None
 Renderer = Callable[[CoachContext, outbox.Item], Awaitable[Rendered]]
-
 BatchRenderer = Callable[[CoachContext, Sequence[outbox.Item]], Awaitable[Mapping[int, Rendered]]]
-
+Action = Callable[[CoachContext, outbox.Item], Awaitable[None]]
 
 
 def renderers() -> dict[str, Renderer]:
@@ -73,10 +73,9 @@ def renderers() -> dict[str, Renderer]:
 
 
 def batch_renderers() -> dict[str, BatchRenderer]:
-    """Kinds whose renderer can do a whole claimed batch in a few queries (by row id)."""
+    """Kinds whose renderer can do a whole claimed batch in a few queries (by row id). Preparations
+    and nudges end with the rep's open action points; a new debrief's tips ask about one."""
     return {
-        # A preparation and a nudge remind the rep of their open action points; a new debrief's
-        # tips ask about the latest one.
         meetings.PREPARE: action_points.reminding_batch(preparation.render_preparations),
         meetings.NUDGE: action_points.reminding_batch(nudge.render_nudges),
         debrief.TIPS: action_points.asking_after_tips(debrief.render_tips_batch),
@@ -123,12 +122,14 @@ class Scheduler:
         batch_kinds: Mapping[str, BatchRenderer] | None = None,
         worker: str | None = None,
         outcomes: Callable[[str, str], None] | None = None,
+        actions: Mapping[str, Action] | None = None,
     ) -> None:
         self.ctx = ctx
         self.outcomes = outcomes  # told (kind, "sent" | "retried" | "failed" | "cancelled"): /metrics
         self.senders = senders
         self.config = config or SchedulerConfig()
         self.kinds = renderers() if kinds is None else kinds
+        self.actions = actions or {}
         self.batch_kinds = batch_renderers() if batch_kinds is None and kinds is None else (batch_kinds or {})
         self.worker = worker or worker_name()
         bind = getattr(ctx.db, "kw", {}).get("bind")
@@ -222,9 +223,9 @@ class Scheduler:
             return OutboxStatus.CANCELLED, "person no longer exists"
         if item.expires_at is not None and now >= item.expires_at:
             return OutboxStatus.EXPIRED, "no longer useful"
-        if not recipient.person.reachable:
+        if not recipient.person.reachable and item.kind not in self.actions:
             return OutboxStatus.CANCELLED, "skipped: person unreachable"
-        if item.kind not in self.kinds and item.kind not in self.batch_kinds:
+        if item.kind not in {**self.kinds, **self.batch_kinds, **self.actions}:
             return OutboxStatus.FAILED, f"no renderer for kind {item.kind!r}"
         return None
 
@@ -249,6 +250,8 @@ class Scheduler:
         recipient: outbox.Recipient,
         prerendered: Rendered | Exception | object = None,
     ) -> None:
+        if item.kind in self.actions:  # work, not a message: done (sent), or as its DeliveryError says
+            return await self._attempt(item, recipient, self.actions[item.kind](self.ctx, item))
         if prerendered is _NOT_RENDERED:
             try:
                 rendered = await self.kinds[item.kind](self.ctx, item)
@@ -267,8 +270,11 @@ class Scheduler:
             return await self._final(
                 item, OutboxStatus.FAILED, f"no sender for platform {recipient.platform!r}"
             )
+        await self._attempt(item, recipient, sender.send(person=recipient.person, message=message))
+
+    async def _attempt(self, item: outbox.Item, recipient: outbox.Recipient, work: Awaitable[None]) -> None:
         try:
-            await sender.send(person=recipient.person, message=message)
+            await work
         except DeliveryError as exc:
             if exc.unreachable:
                 await self._mark_unreachable(recipient.person)
@@ -361,6 +367,7 @@ class Scheduler:
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 # Every outbox kind's renderer, built per app in create_app (an app may add its own kinds).
 RENDERERS = web.AppKey("renderers", dict[str, Renderer])
+ACTIONS = web.AppKey("actions", dict[str, Action])  # work run instead of sent (CRM writes), set before start
 # Tests and operators may set this before the app starts (shorter lease, faster backoff).
 SCHEDULER_CONFIG = web.AppKey("scheduler_config", SchedulerConfig)
 
@@ -377,7 +384,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     senders = app[SENDERS]  # its own statement: inline, mypy infers AppKey[Mapping] from the parameter
     scheduler = Scheduler(ctx=app[COACH], senders=senders, config=app.get(SCHEDULER_CONFIG),
                           kinds=app[RENDERERS], batch_kinds=batch_renderers(),
-                          outcomes=app[METRICS].outbox_outcome)
+                          outcomes=app[METRICS].outbox_outcome, actions=app.get(ACTIONS))
     app[SCHEDULER] = scheduler
     stop = asyncio.Event()
     tasks = [

@@ -174,7 +174,7 @@ SECRETS = {
     "SLACK_CLIENT_SECRET": "c1i3nt-5ecr3t-0f-slack",
     "MicrosoftAppPassword": "Ms~app~pa55~9876",
     "HUBSPOT_ACCESS_TOKEN": "pat-eu1-realhubspottoken",
-    "COACH_SECRET_KEY": "k3y-0f-the-vault-32-bytes-long!!",
+    "COACH_SECRET_KEY": "azN5LTBmLXRoZS12YXVsdC0zMi1ieXRlcy1sb25nISE=",  # a Fernet key
 }
 DB_PASSWORD = "db-pa55word"
 
