@@ -67,7 +67,8 @@ def _in(reps: Ids) -> sa.ColumnElement[bool]:
     return col(Debrief.person_id).in_(reps if isinstance(reps, sa.BindParameter) else list(reps))
 
 
-def debrief_conclusions(team_ids: Ids, since: Moment, until: Moment) -> sa.Select[*tuple[Any, ...]]:
+def _debrief_rows(team_ids: Ids, since: Moment, until: Moment) -> sa.Select[*tuple[Any, ...]]:
+    """The team's debriefs in [since, until) as deal rows: who, which account, when, how it ended."""
     return sa.select(
         col(Debrief.person_id).label("person_id"),
         col(Debrief.account_id).label("account_id"),
@@ -76,10 +77,13 @@ def debrief_conclusions(team_ids: Ids, since: Moment, until: Moment) -> sa.Selec
         col(Debrief.id).label("debrief_id"),
     ).where(
         _in(team_ids),
-        col(Debrief.outcome).in_(("closed", "lost")),
         col(Debrief.created_at) >= since,
         col(Debrief.created_at) < until,
     )
+
+
+def debrief_conclusions(team_ids: Ids, since: Moment, until: Moment) -> sa.Select[*tuple[Any, ...]]:
+    return _debrief_rows(team_ids, since, until).where(col(Debrief.outcome).in_(("closed", "lost")))
 
 
 DEBRIEFS = DealSource("debrief", debrief_conclusions)
@@ -148,17 +152,7 @@ async def deal_counts(
 
 
 def _meetings(team_ids: Ids, lo: Moment, until: Moment) -> sa.Select[*tuple[Any, ...]]:
-    return sa.select(
-        col(Debrief.person_id).label("person_id"),
-        col(Debrief.account_id).label("account_id"),
-        col(Debrief.created_at).label("at"),
-        _debrief_outcome().label("outcome"),
-        col(Debrief.id).label("debrief_id"),
-    ).where(
-        _in(team_ids),
-        col(Debrief.created_at) >= lo,
-        col(Debrief.created_at) < until,
-    )
+    return _debrief_rows(team_ids, lo, until)
 
 
 @lru_cache(maxsize=1)
