@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dialogs.checklist import FIELDS_BY_KEY, OUTCOMES, POINTS, RATINGS
+from dialogs.yaml_file import read_mapping
 from storage.errors import ConfigError
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "prompts" / "checklist_rules.yaml"
@@ -123,12 +122,7 @@ def _holds(cond: Condition, values: Mapping[str, Any]) -> bool:
 # -- reading and checking the rules file ----------------------------------------------------------
 def load_rules(path: Path = RULES_FILE) -> ChecklistRules:
     """Read and check the rules; a mistake stops the bot at start with the file and key named."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping")
+    raw = read_mapping(path)
 
     def fail(key: str, why: str) -> ConfigError:
         return ConfigError(f"{path}: key '{key}' {why}")

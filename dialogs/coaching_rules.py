@@ -13,10 +13,10 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dialogs.checklist import FIELDS_BY_KEY, OUTCOMES, POINTS, RATINGS
+from dialogs.yaml_file import read_mapping
 from storage.errors import ConfigError
 
 RULES_FILE = "coaching_rules.yaml"
@@ -154,10 +154,7 @@ class CoachingRules(BaseModel):
 def load_rules(prompts_dir: Path) -> CoachingRules:
     """The rules file, parsed and checked; a ConfigError names the file, the rule and the fault."""
     path = prompts_dir / RULES_FILE
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc})") from None
+    raw = read_mapping(path)
     try:
         return CoachingRules.model_validate(raw)
     except ValidationError as exc:

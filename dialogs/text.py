@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.lists import format_list
@@ -39,6 +38,7 @@ from jinja2.runtime import Context
 from dialogs.checklist import FIELDS, NONE_ASKED, OUTCOMES, POINTS, RATINGS
 from dialogs.coaching_rules import check_wording, load_rules
 from dialogs.tactic_fit import check_tactics
+from dialogs.yaml_file import read_mapping
 from storage.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -173,14 +173,7 @@ class Texts:
     def data(self, locale: str, name: str) -> dict[str, Any]:
         key = (locale, name)
         if key not in self._data:
-            path = self.dir / locale / f"{name}.yaml"
-            try:
-                loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as exc:
-                raise ConfigError(f"{path}: cannot be read ({exc})") from None
-            if not isinstance(loaded, dict):
-                raise ConfigError(f"{path}: the top level must be a mapping")
-            self._data[key] = loaded
+            self._data[key] = read_mapping(self.dir / locale / f"{name}.yaml")
         return self._data[key]
 
     def _yaml_source(self, name: str) -> str | None:
