@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -250,6 +251,7 @@ async def render_tips_batch(ctx: CoachContext, items: Sequence[Item]) -> dict[in
         ])
     out: dict[int, list[Reply] | None] = {}
     for item in items:
+        await asyncio.sleep(0)  # a batch renders for tens of ms: let the requests waiting meanwhile in
         debrief_id = int(item.payload["debrief_id"])
         found, known = debriefs.get(debrief_id), people.get(item.person_id)
         if found is None or known is None or found[0].debrief.person_id != item.person_id:

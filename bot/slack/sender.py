@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from aiohttp import ClientError, web
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
 
 from bot import log_messages as msg
 from bot.delivery import DeliveryError, Outgoing
@@ -64,9 +63,9 @@ class SlackSender:
                       extra=buttons(ctx.texts, locale, message.replies), team_ids=self._team_ids)
 
 
-def buttons(texts: Texts, locale: str, replies: Sequence[Reply]) -> list[Block]:
+def buttons(texts: Texts, locale: str, replies: Sequence[Reply]) -> list[views.Json]:
     """The buttons replies offer through their meta: edit a debrief, open the debrief form."""
-    blocks: list[Block] = []
+    blocks: list[views.Json] = []
     for reply in replies:
         if EDIT_OF in reply.meta:
             blocks.append(views.edit_button(texts, locale, int(str(reply.meta[EDIT_OF]))))
@@ -81,7 +80,7 @@ async def send_dm(
     *,
     person: Person,
     message: Outgoing,
-    extra: Sequence[Block] = (),
+    extra: Sequence[views.Json] = (),
     team_ids: dict[int, str] | None = None,
 ) -> None:
     """Post the replies to the person's DM and upload its files there (the one Slack send path);

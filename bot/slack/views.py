@@ -1,4 +1,10 @@
-"""Block Kit messages and the App Home, built with slack_sdk's models (limits checked on to_dict()).
+"""Block Kit for Slack: messages as Block Kit JSON, views (the App Home) with slack_sdk's models.
+
+Messages (tips, nudges, answers) are built as the JSON Slack takes: there is one of them per
+debrief, and slack_sdk's models cost more CPU to build and serialize (to_dict validates every
+object) than the rest of the message's delivery. Every limit those models check is kept here
+(texts cut by `cut`, at most 25 buttons and 50 blocks, links over 3,000 characters left out), and
+tests/bot/slack/test_rendering.py parses every message back through slack_sdk's models to prove it.
 
 Every piece of text that can carry user input goes through `bot.escape.for_slack` and into
 plain_text objects, so it can never mention, link or format. Input values (an edited modal's
@@ -62,61 +68,79 @@ def label(texts: Texts, loc: str, key: str, **ctx: Any) -> PlainTextObject:
     return plain(texts.render(loc, "slack", key, **ctx), 2000)
 
 
-# -- messages -------------------------------------------------------------------------------------
-def reply_blocks(replies: Sequence[Reply]) -> list[Block]:
+# -- messages, as Block Kit JSON ------------------------------------------------------------------
+Json = dict[str, Any]
+
+
+def plain_json(text: str, limit: int = SECTION_LIMIT) -> Json:
+    """`plain` as JSON: escaped, cut to the limit, emoji shortcodes left as typed."""
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": False}
+
+
+def _section(text: str) -> Json:
+    return {"type": "section", "text": plain_json(text)}
+
+
+def _button(text: str, action_id: str, *, value: str | None = None, url: str | None = None,
+            style: str | None = None) -> Json:
+    button: Json = {"type": "button", "text": plain_json(text, BUTTON_LIMIT), "action_id": action_id}
+    if url:
+        button["url"] = url
+    if value:  # Slack refuses an empty value: a button without one sends none
+        button["value"] = value[:2000]
+    if style:
+        button["style"] = style
+    return button
+
+
+def _actions(*elements: Json) -> Json:
+    return {"type": "actions", "elements": list(elements)}
+
+
+def reply_blocks(replies: Sequence[Reply]) -> list[Json]:
     """Neutral replies as blocks: a header per title, plain text, bullet items, buttons."""
-    blocks: list[Block] = []
+    blocks: list[Json] = []
     for reply in replies:
         if reply.title:
-            blocks.append(HeaderBlock(text=plain(reply.title, HEADER_LIMIT)))
-        blocks += [SectionBlock(text=plain(part)) for part in _sections(reply.text)]
+            blocks.append({"type": "header", "text": plain_json(reply.title, HEADER_LIMIT)})
+        blocks += [_section(part) for part in _sections(reply.text)]
         blocks += _bullets(reply.items)
         for group in reply.groups:  # a divider between topics, each its title over its items
-            blocks.append(DividerBlock())
+            blocks.append({"type": "divider"})
             blocks += _bullets(group.items, title=group.title)
-        if any(not b.url or len(b.url) <= URL_LIMIT for b in reply.buttons[:25]):
-            blocks.append(
-                ActionsBlock(
-                    elements=[
-                        ButtonElement(text=plain(b.label, BUTTON_LIMIT), action_id=f"{ACTION_LINK}:{i}",
-                                      url=b.url)
-                        if b.url else
-                        ButtonElement(
-                            text=plain(b.label, BUTTON_LIMIT),
-                            action_id=f"{ACTION_REPLY}:{i}",
-                            value=b.value[:2000],
-                        )
-                        for i, b in enumerate(reply.buttons[:25])
-                        if not b.url or len(b.url) <= URL_LIMIT  # a longer link Slack refuses: left out
-                    ]
-                )
-            )
+        buttons = [
+            _button(b.label, f"{ACTION_LINK}:{i}", url=b.url) if b.url else
+            _button(b.label, f"{ACTION_REPLY}:{i}", value=b.value)
+            for i, b in enumerate(reply.buttons[:25])
+            if not b.url or len(b.url) <= URL_LIMIT  # a longer link Slack refuses: left out
+        ]
+        if buttons:
+            blocks.append(_actions(*buttons))
         if reply.form is not None:
-            blocks.append(ActionsBlock(elements=[form_button(reply.form)]))
+            blocks.append(_actions(form_button(reply.form)))
     return blocks[:50]
 
 
-def form_button(form: TextForm) -> ButtonElement:
+def form_button(form: TextForm) -> Json:
     """The button that opens a TextForm's modal; its value carries what the modal shows (the
     modal's submission is acted on for the signed user, as if they had typed the words)."""
     shown = {"command": form.command, "text": form.text[: form.limit], "label": form.label[:200],
              "title": form.title[:24], "hint": form.hint[:300], "limit": form.limit}
-    return ButtonElement(text=plain(form.button, BUTTON_LIMIT), action_id=ACTION_FORM,
-                         value=json.dumps(shown, ensure_ascii=False)[:2000])
+    return _button(form.button, ACTION_FORM, value=json.dumps(shown, ensure_ascii=False))
 
 
-def _bullets(items: Sequence[str], title: str | None = None) -> list[Block]:
+def _bullets(items: Sequence[str], title: str | None = None) -> list[Json]:
     """Items as "• item" lines in as few plain-text sections as Slack's limit allows."""
-    blocks: list[Block] = []
+    blocks: list[Json] = []
     chunk: list[str] = [title] if title else []
     for item in items:
         line = f"• {item}"
         if chunk and sum(len(for_slack(x)) + 1 for x in [*chunk, line]) > SECTION_LIMIT:
-            blocks.append(SectionBlock(text=plain("\n".join(chunk))))
+            blocks.append(_section("\n".join(chunk)))
             chunk = []
         chunk.append(line)
     if chunk:
-        blocks.append(SectionBlock(text=plain("\n".join(chunk))))
+        blocks.append(_section("\n".join(chunk)))
     return blocks
 
 
@@ -151,31 +175,18 @@ def fallback_text(replies: Sequence[Reply]) -> str:
 
 def response(replies: Sequence[Reply]) -> dict[str, Any]:
     """The replies as one message payload (a slash command's answer), with `mrkdwn: false`."""
-    return {"text": fallback_text(replies), "blocks": [b.to_dict() for b in reply_blocks(replies)],
-            "mrkdwn": False}
+    return {"text": fallback_text(replies), "blocks": reply_blocks(replies), "mrkdwn": False}
 
 
-def edit_button(texts: Texts, loc: str, debrief_id: int) -> ActionsBlock:
-    return ActionsBlock(
-        elements=[
-            ButtonElement(text=label(texts, loc, "edit_button"), action_id=ACTION_EDIT, value=str(debrief_id))
-        ]
-    )
+def edit_button(texts: Texts, loc: str, debrief_id: int) -> Json:
+    return _actions(_button(texts.render(loc, "slack", "edit_button"), ACTION_EDIT, value=str(debrief_id)))
 
 
-def open_button(texts: Texts, loc: str, account: str | None) -> ActionsBlock:
+def open_button(texts: Texts, loc: str, account: str | None) -> Json:
     """The button that opens the modal for `account` (blank: the rep picks one); a message
     offers it because a DM can't open a modal by itself."""
-    return ActionsBlock(
-        elements=[
-            ButtonElement(
-                text=label(texts, loc, "open_button"),
-                action_id=ACTION_OPEN,
-                value=(account or "")[:2000],
-                style="primary",
-            )
-        ]
-    )
+    text = texts.render(loc, "slack", "open_button")
+    return _actions(_button(text, ACTION_OPEN, value=account or "", style="primary"))
 
 
 # -- App Home -------------------------------------------------------------------------------------

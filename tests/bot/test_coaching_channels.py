@@ -65,7 +65,7 @@ def _feedback_with(coach, locale: str) -> list:
 def test_slack_blocks_quote_the_rep_escaped_and_carry_the_mail_link(coach, locale: str) -> None:
     replies = _feedback_with(coach, locale)
     assert replies[1].meta["rules"][0] == "opening_noted"
-    blocks = [b.to_dict() for b in reply_blocks(replies)]
+    blocks = reply_blocks(replies)
     shown = json.dumps(blocks, ensure_ascii=False)
     assert "<@U123>" not in shown and "<!channel>" not in shown and "<b>" not in shown
     assert "&lt;@U123&gt; &lt;!channel&gt; &lt;b&gt;bold&lt;/b&gt; &amp; *stars*" in shown

@@ -96,7 +96,7 @@ def test_a_cut_never_splits_an_entity(limit: int) -> None:
 def test_only_the_three_entities_and_no_mention_or_link() -> None:
     evil = "<!channel> <@U123> <https://evil.example|click> R&D &amp; a_b *x* `c` ~s~"
     (section,) = views.reply_blocks([Reply(text=evil)])
-    text = section.to_dict()["text"]
+    text = section["text"]
     assert text == {"type": "plain_text", "emoji": False, "text": (
         "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|click&gt; R&amp;D &amp;amp; "
         "a_b *x* `c` ~s~")}
