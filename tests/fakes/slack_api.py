@@ -4,6 +4,9 @@ Point SLACK_API_URL (Settings.slack_api_url) at `fake.api_url`. It implements th
 coach uses: auth.test, users.info, views.open/update/publish, chat.postMessage,
 conversations.open, oauth.v2.access and the files upload (v2) steps. No sleeps, no fixed port.
 Opened views keep a hash, as Slack's do: views.update with another hash answers "hash_conflict".
+Blocks are checked as Slack checks them: a message with more than 50 blocks, or a message or view
+with a block that slack_sdk's Block Kit models refuse (unknown type, a text over its limit, more
+than 25 buttons), answers "invalid_blocks".
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
 
 from tests.serving import serve
 
@@ -44,6 +49,24 @@ class Call:
     def blocks(self) -> list[dict[str, Any]]:
         blocks = self.params.get("blocks")
         return json.loads(blocks) if isinstance(blocks, str) else list(blocks or [])
+
+
+def blocks_refused(blocks: object, most: int) -> bool:
+    """What Slack answers `invalid_blocks` for: not a list of at most `most` valid blocks."""
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    if blocks is None:
+        return False
+    if not isinstance(blocks, list) or len(blocks) > most:
+        return True
+    for raw in blocks:
+        try:
+            block = Block.parse(raw) if isinstance(raw, dict) else None
+            if block is None:
+                return True
+            block.validate_json()
+        except (SlackObjectFormationError, TypeError, KeyError, ValueError):
+            return True
+    return False
 
 
 def default_user(user_id: str, team_id: str = "T111") -> dict[str, Any]:
@@ -208,8 +231,9 @@ class FakeSlackApi:
             await self._record(method, params, token, status, error)
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         answer = self._answer(method, params, token)
-        # A view's refusal counts as a failed call (to() leaves it out); others as they always did.
-        error = str(answer.get("error")) if method.startswith("views.") and not answer.get("ok") else None
+        # A view's or a message's refusal counts as a failed call (to() leaves it out)
+        refused = method.startswith("views.") or answer.get("error") == "invalid_blocks"
+        error = str(answer.get("error")) if refused and not answer.get("ok") else None
         await self._record(method, params, token, 200, error, answer=answer)
         return web.json_response(answer)
 
@@ -234,6 +258,8 @@ class FakeSlackApi:
         if method in ("views.open", "views.update", "views.publish"):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else view
+            if blocks_refused((view or {}).get("blocks"), 100):
+                return {"ok": False, "error": "invalid_blocks"}
             view_id = f"V{n:06d}"
             if method == "views.update":
                 view_id = str(params.get("view_id"))
@@ -244,6 +270,8 @@ class FakeSlackApi:
             self.view_hashes[view_id] = f"{n}.hash"
             return {"ok": True, "view": {**(view or {}), "id": view_id, "hash": f"{n}.hash"}}
         if method == "chat.postMessage":
+            if blocks_refused(params.get("blocks"), 50):
+                return {"ok": False, "error": "invalid_blocks"}
             channel = str(params.get("channel"))
             dm = "D" + channel[1:] if channel.startswith(("U", "W")) else channel
             return {

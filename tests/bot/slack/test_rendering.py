@@ -157,3 +157,41 @@ async def test_a_slash_command_answer_is_one_payload_without_mrkdwn(slack: Slack
     payload = json.loads(body) if isinstance(body, str) else body
     assert payload["mrkdwn"] is False
     assert_valid_blocks(payload["blocks"], "history")
+
+
+async def test_the_fake_refuses_blocks_slack_refuses(slack_api: FakeSlackApi, http: Any) -> None:
+    """The boundary check every message test relies on: Slack's `invalid_blocks`."""
+    section = {"type": "section", "text": {"type": "plain_text", "text": "ok"}}
+    refused = [
+        [section] * 51,  # over 50 blocks
+        [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}],
+        [{"type": "section", "text": {"type": "plain_text", "text": "s" * 3001}}],
+        [{"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b"},
+                                           "action_id": f"a{i}"} for i in range(26)]}],
+        [{"type": "no_such_block"}],
+    ]
+
+    async def post(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        async with http.post(f"{slack_api.api_url}chat.postMessage", json={
+            "channel": "U1", "text": "x", "blocks": blocks}, headers={"Authorization": "Bearer xoxb-test"},
+        ) as resp:
+            answer: dict[str, Any] = await resp.json()
+            return answer
+
+    assert (await post([section] * 50))["ok"] is True
+    for blocks in refused:
+        assert await post(blocks) == {"ok": False, "error": "invalid_blocks"}, blocks[0]["type"]
+
+
+async def test_a_reply_past_every_limit_is_still_a_message_slack_takes(
+    slack: SlackClient, slack_api: FakeSlackApi, live_app: LiveApp
+) -> None:
+    await slack.command("help")
+    long = "R&D <x> " * 600  # every text over its element's limit once escaped
+    reply = Reply(title=long, text="\n".join([long] * 4), items=tuple([long] * 60),
+                  buttons=tuple(Button(long, long) for _ in range(30)))
+    before = len(slack_api.to("chat.postMessage"))
+    await live_app.app[SENDERS]["slack"].send(person=await person(live_app), message=Outgoing([reply] * 3))
+    (call,) = slack_api.to("chat.postMessage")[before:]  # accepted: to() lists only what Slack took
+    assert len(call.blocks) == 50
+    assert_valid_blocks(call.blocks, "past every limit")
