@@ -19,7 +19,8 @@ from bot.demo import seed_demo
 from bot.keys import COACH, DB, ENGINE, METRICS, SETTINGS, TEXTS
 from bot.metrics import Metrics
 from bot.scheduling.digest_jobs import digest_jobs_ctx
-from bot.scheduling.scheduler import RENDERERS, renderers, schedule_policy, scheduler_ctx
+from bot.scheduling.kinds import renderers, schedule_policy
+from bot.scheduling.scheduler import RENDERERS, scheduler_ctx
 from bot.slack.mode import slack_mode
 from bot.slack.runtime import setup as setup_slack
 from bot.teams.mode import teams_mode

@@ -2,7 +2,7 @@
 the person's platform Sender, and records the outcome. Any number of replicas may run it on one
 PostgreSQL database; each row is delivered once.
 
-Extending: `renderers()` maps an outbox `kind` to a renderer, an async callable
+Extending: `bot.scheduling.kinds.renderers()` maps an outbox `kind` to a renderer, an async callable
 `(ctx: CoachContext, item: storage.outbox.Item) -> list[Reply] | Outgoing | None`; each app builds
 its own registry from it. Enqueue rows with `storage.outbox.enqueue(session=..., dedup_key=...,
 kind=..., person_id=..., due_at=..., payload=..., expires_at=...)` and add the renderer there.
@@ -34,64 +34,16 @@ import aiohttp
 from aiohttp import web
 
 from bot import log_messages as msg
-from bot.config import OrgConfig
 from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
 from bot.keys import COACH, METRICS, SETTINGS
-from bot.scheduling.digest_jobs import DIGEST_KINDS
 from bot.scheduling.feeds import poll_feeds_forever
-from bot.scheduling.reply_jobs import render_reply
-from dialogs import action_points, answers, debrief, followup, meetings, nudge, preparation
+from bot.scheduling.kinds import Action, BatchRenderer, Rendered, Renderer, batch_renderers, renderers
 from dialogs.context import CoachContext
-from dialogs.messages import Reply
-from dialogs.timing import SchedulePolicy
 from storage import directory, outbox
 from storage.models import OutboxStatus, Person, not_null
 
 log = logging.getLogger("coach.scheduler")
 _NOT_RENDERED = object()
-
-Rendered = list[Reply] | Outgoing | None
-Renderer = Callable[[CoachContext, outbox.Item], Awaitable[Rendered]]
-BatchRenderer = Callable[[CoachContext, Sequence[outbox.Item]], Awaitable[Mapping[int, Rendered]]]
-Action = Callable[[CoachContext, outbox.Item], Awaitable[None]]
-
-
-def renderers() -> dict[str, Renderer]:
-    """A new registry of every outbox kind's renderer (one per app, so apps never share one)."""
-    return {
-        meetings.PREPARE: action_points.reminding(preparation.render_preparation),
-        meetings.NUDGE: action_points.reminding(nudge.render_nudge),
-        meetings.PROMPT: followup.render_prompt,
-        meetings.REMINDER: followup.render_reminder,
-        meetings.FOLLOW_THROUGH: followup.render_follow_through,
-        meetings.TACTIC_FEEDBACK: followup.render_tactic_feedback,
-        debrief.TIPS: debrief.render_tips,
-        action_points.NOTICE: action_points.render_notice,
-        answers.REPLY: render_reply,
-        **DIGEST_KINDS,
-    }
-
-
-def batch_renderers() -> dict[str, BatchRenderer]:
-    """Kinds whose renderer can do a whole claimed batch in a few queries (by row id). Preparations
-    and nudges end with the rep's open action points; a new debrief's tips ask about one."""
-    return {
-        meetings.PREPARE: action_points.reminding_batch(preparation.render_preparations),
-        meetings.NUDGE: action_points.reminding_batch(nudge.render_nudges),
-        debrief.TIPS: action_points.asking_after_tips(debrief.render_tips_batch),
-    }
-
-
-def schedule_policy(org: OrgConfig) -> SchedulePolicy:
-    return SchedulePolicy(
-        lead_minutes=org.nudge.lead_minutes,
-        prompt_delay_minutes=org.nudge.debrief_prompt_delay_minutes,
-        prepare_days=org.nudge.prepare_working_days,
-        quiet_start=org.quiet_hours.start,
-        quiet_end=org.quiet_hours.end,
-        working_days=tuple(org.working_days),
-        internal_domains=tuple(org.internal_domains),
-    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from bot.scheduling.digest_jobs import (
     sync_teams,
     tick,
 )
-from bot.scheduling.scheduler import renderers
+from bot.scheduling.kinds import renderers
 from storage import outbox
 from storage.models import Outbox, Person
 from storage.sales_teams import Team

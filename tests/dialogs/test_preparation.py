@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import OrgConfig
-from bot.scheduling.scheduler import Scheduler, schedule_policy
+from bot.scheduling.kinds import schedule_policy
+from bot.scheduling.scheduler import Scheduler
 from dialogs import conversation
 from dialogs.meetings import plan_meeting
 from dialogs.preparation import pick_value
