@@ -24,7 +24,7 @@ from dialogs.messages import Reply, TextForm
 from dialogs.text import Texts
 from dialogs.validation import clean_text
 from storage import outbox, sales_teams
-from storage.action_points import TEXT_LIMIT, assign_action_point, same_open_point
+from storage.action_points import TEXT_LIMIT, assign_action_point
 from storage.debrief_patterns import PATTERN_POINTS
 from storage.models import Debrief, DialogState, Person
 
@@ -155,17 +155,16 @@ async def assign_reply(
         if len(request.text) > TEXT_LIMIT:
             return [Reply(kind="error", text=t(texts, loc, "assign_too_long", limit=TEXT_LIMIT,
                                                length=len(request.text)))]
-        already = await same_open_point(session=session, person_id=target.id, manager_id=rep.id,
-                                        text=request.text)
-        if already is not None:  # the same form sent twice, a double click: one point
-            return [Reply(kind="info", text=t(texts, loc, "already_assigned", rep=_name(target),
-                                              text=request.text), meta={REPEAT: True})]
         pattern = request.pattern if request.pattern in PATTERN_POINTS else None  # what it targets
-        row = await assign_action_point(
+        assigned = await assign_action_point(
             session=session, workspace_id=me.workspace_id, person_id=target.id, manager_id=rep.id,
             text=request.text, pattern=pattern, point=PATTERN_POINTS.get(pattern or ""),
             example_debrief_id=await _own_debrief(session, target, request.example_debrief_id), now=now,
         )
+        if not assigned.created:  # the same form sent twice (a double click, a retry): one point
+            return [Reply(kind="info", text=t(texts, loc, "already_assigned", rep=_name(target),
+                                              text=request.text), meta={REPEAT: True})]
+        row = assigned.point
         await outbox.enqueue(
             session=session, dedup_key=f"{NOTICE}:{row.id}", kind=NOTICE, person_id=target.id,
             due_at=now, payload={"action_id": row.id},

@@ -3,6 +3,13 @@
 A point belongs to the rep (deleted with them); the manager who set it is a reference that
 `forget` clears. `pattern` names what the point targets in the rep's debriefs (e.g.
 "agenda:customer_formal" or a checklist point), so the next digests can say how it moved.
+
+A manager sets a rep one open point per text: the database holds that (a partial unique index
+over the open points), so a form sent twice at once (a double click, two replicas, a retried
+request) stores one point and both senders get it. Points whose manager was forgotten
+(manager_id NULL) are outside the rule: NULLs never equal each other in a unique index, on either
+engine, so forgetting managers never trips over it (two forgotten managers may have set the rep
+the same text), and no one is left to send those points twice.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col
 
-from storage.models import Person, UTCDateTime, utcnow
+from storage.engine import session_insert
+from storage.errors import CoachError
+from storage.models import MERGES_DUPLICATES, Person, UTCDateTime, utcnow
 
 TEXT_LIMIT = 500
 
@@ -29,7 +38,23 @@ class ActionStatus(StrEnum):
     CLOSED = "closed"  # the manager closed it
 
 
+# One open point per (rep, manager, text). The predicate is literal SQL, in the index and in the
+# insert's ON CONFLICT target alike: PostgreSQL matches a partial index to ON CONFLICT by proving
+# one predicate implies the other, which a bound parameter would defeat.
+OPEN_POINT_KEY = ("person_id", "manager_id", "text")
+OPEN_ONLY = sa.text(f"status = '{ActionStatus.OPEN}'")
+OPEN_POINT_INDEX = "uq_actionpoint_open_point"
+ASSIGN_ATTEMPTS = 3  # the open point an insert met was finished before it could be read: again
+
+
 class ActionPoint(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index(OPEN_POINT_INDEX, *OPEN_POINT_KEY, unique=True,
+                 sqlite_where=OPEN_ONLY, postgresql_where=OPEN_ONLY),
+        # forget_mentions: a point that cutting a name out makes equal to another open one goes
+        {"info": {MERGES_DUPLICATES: True}},
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", ondelete="CASCADE")
     person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
@@ -51,6 +76,12 @@ class ActionCounts:
     done: int = 0
 
 
+@dataclass(frozen=True)
+class Assigned:
+    point: ActionPoint
+    created: bool  # False: the manager had already set the rep this open point (a form sent twice)
+
+
 async def assign_action_point(
     *,
     session: AsyncSession,
@@ -62,29 +93,44 @@ async def assign_action_point(
     point: str | None = None,
     example_debrief_id: int | None = None,
     now: datetime | None = None,
-) -> ActionPoint:
-    """Store a new open action point for the rep (inside the caller's transaction)."""
-    row = ActionPoint(
-        workspace_id=workspace_id, person_id=person_id, manager_id=manager_id,
-        text=text[:TEXT_LIMIT], pattern=pattern, point=point, example_debrief_id=example_debrief_id,
-        created_at=now or utcnow(),
+) -> Assigned:
+    """Store a new open action point for the rep (inside the caller's transaction), or return the
+    open point this manager already set the rep with exactly this text (created=False).
+
+    One INSERT ... ON CONFLICT DO NOTHING on the open-point index: a concurrent twin's insert
+    waits for the first to commit (PostgreSQL) or queues behind it (SQLite), then meets its row
+    and reads it instead."""
+    text = text[:TEXT_LIMIT]
+    insert = (
+        session_insert(session, ActionPoint)
+        .values(
+            workspace_id=workspace_id, person_id=person_id, manager_id=manager_id, text=text,
+            pattern=pattern, point=point, example_debrief_id=example_debrief_id,
+            status=ActionStatus.OPEN, created_at=now or utcnow(), done_at=None,
+        )
+        .on_conflict_do_nothing(index_elements=list(OPEN_POINT_KEY), index_where=OPEN_ONLY)
+        .returning(ActionPoint)
     )
-    session.add(row)
-    await session.flush()
-    return row
+    for _ in range(ASSIGN_ATTEMPTS):
+        row = await session.scalar(insert)
+        if row is not None:
+            return Assigned(row, created=True)
+        existing = await _open_point(session, person_id=person_id, manager_id=manager_id, text=text)
+        if existing is not None:
+            return Assigned(existing, created=False)
+    raise CoachError("the open action point keeps changing", person_id=person_id, manager_id=manager_id)
 
 
-async def same_open_point(
-    *, session: AsyncSession, person_id: int, manager_id: int, text: str
+async def _open_point(
+    session: AsyncSession, *, person_id: int, manager_id: int | None, text: str
 ) -> ActionPoint | None:
-    """An open point this manager already set this rep with exactly this text (a form sent twice)."""
     return await session.scalar(
         sa.select(ActionPoint).where(
             col(ActionPoint.person_id) == person_id,
             col(ActionPoint.manager_id) == manager_id,
             col(ActionPoint.status) == ActionStatus.OPEN,
-            col(ActionPoint.text) == text[:TEXT_LIMIT],
-        ).limit(1)
+            col(ActionPoint.text) == text,
+        )
     )
 
 

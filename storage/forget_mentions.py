@@ -7,7 +7,8 @@ SQLModel.metadata but the person table is searched, so tables added later are co
 statement per column finds candidate rows (a case-insensitive LIKE); the matches are rewritten in
 Python: a JSON object holding one of the person's platform ids is that person's account record
 and becomes {}, and the name, e-mail and ids are cut out of every other string (whole words only,
-so "Ann" leaves "Annual" alone).
+so "Ann" leaves "Annual" alone). A table that merges duplicates (MERGES_DUPLICATES: a manager's
+open action points, one per text) loses the row a rewrite would make equal to another instead.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (every table on the metadata)
+from storage.models import MERGES_DUPLICATES
 
 FREE_TEXT_LENGTH = 100  # a String this long or longer holds free text, not a code
 SHORTEST_NAME = 3  # a shorter name would cut too much out of other people's words
@@ -103,6 +106,19 @@ async def forget_mentions(*, session: AsyncSession, identity: Identity) -> int:
             if after == before:
                 continue
             where = sa.and_(*[key == row[i] for i, key in enumerate(keys)])
-            await session.execute(sa.update(table).where(where).values({column.name: after}))
+            await _rewrite(session, table, where, {column.name: after})
             changed += 1
     return changed
+
+
+async def _rewrite(session: AsyncSession, table: sa.Table, where: sa.ColumnElement[bool],
+                   values: dict[str, Any]) -> None:
+    update = sa.update(table).where(where).values(values)
+    if not table.info.get(MERGES_DUPLICATES):
+        await session.execute(update)
+        return
+    try:
+        async with session.begin_nested():  # a unique index refusing it must not end the forget
+            await session.execute(update)
+    except IntegrityError:  # now the same as another row: that one stands for both
+        await session.execute(sa.delete(table).where(where))

@@ -48,6 +48,11 @@ def table_of(model: type[SQLModel]) -> sa.Table:
     return table
 
 
+# Table.info key: a row that rewriting a text column (forget_mentions) would make equal to another
+# under one of the table's unique indexes is deleted instead; the other row stands for both.
+MERGES_DUPLICATES = "merges_duplicates"
+
+
 def not_null(value: _T | None) -> _T:
     """A value read back that the query guarantees is set: a primary key (SQLModel types `id` as
     `int | None` because it is None before insert), or a column its WHERE or inner join rules NULL out of."""

@@ -250,7 +250,7 @@ async def seed_coaching(
                 s, reps[rep], f"{code} Logistics", at(month, day), ratings, outcome, **fields
             )
         assert manager.id is not None and rita.id is not None and sem.id is not None
-        rita_point = await assign_action_point(
+        rita_point = (await assign_action_point(
             session=s,
             workspace_id=rita.workspace_id,
             person_id=rita.id,
@@ -259,8 +259,8 @@ async def seed_coaching(
             pattern="agenda:customer_formal",
             point="opening",
             now=at(11, 16, 9),
-        )
-        sem_point = await assign_action_point(
+        )).point
+        sem_point = (await assign_action_point(
             session=s,
             workspace_id=sem.workspace_id,
             person_id=sem.id,
@@ -269,8 +269,8 @@ async def seed_coaching(
             pattern="next_step:no_date",
             point="next_step",
             now=at(11, 2, 10),
-        )
-        old = await assign_action_point(
+        )).point
+        old = (await assign_action_point(
             session=s,
             workspace_id=sem.workspace_id,
             person_id=sem.id,
@@ -279,7 +279,7 @@ async def seed_coaching(
             pattern="situation:supplier_not_asked",
             point="situation",
             now=at(9, 1),
-        )
+        )).point
         assert sem_point.id is not None and old.id is not None and rita_point.id is not None
         await finish_action_point(session=s, action_id=sem_point.id, by_person_id=sem.id, now=at(11, 25))
         await finish_action_point(session=s, action_id=old.id, by_person_id=manager.id, now=at(10, 1))

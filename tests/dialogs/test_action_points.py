@@ -4,13 +4,16 @@ optional question after a debrief; the manager closes one. Both languages."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from bot.scheduling.scheduler import Scheduler
+from dialogs.action_assign import REPEAT
 from dialogs.context import CoachContext
+from dialogs.text import default_texts
 from storage.action_points import ActionPoint, ActionStatus
 from storage.models import Outbox, OutboxStatus
 from tests.debrief_paths import path
@@ -84,6 +87,23 @@ async def test_the_same_point_sent_twice_is_one_point_and_one_notice(coach):
     await maartje.say("assign Sanne: ask for their agenda")  # a double click, a form sent twice
     assert maartje.kinds == ["info"] and "already" in maartje.replies[0].text
     assert len(await points(coach)) == 1 and len(await notices(coach)) == 1
+
+
+async def test_the_form_sent_several_times_at_once_is_one_point_and_one_notice(concurrent_db, clock):
+    """A double click, two replicas, a retried request: the submissions race, one stores the point
+    and tells the rep, every other one gets the answer a form sent twice gets."""
+    coach = CoachContext(db=concurrent_db, texts=default_texts(), clock=clock)
+    maartje, sanne, _ = await team(coach)
+    form = f"assign #{sanne.person_id} (agenda:customer_formal): ask for their agenda"
+    sent = [Chat(coach, maartje.person_id) for _ in range(4)]
+    answers = await asyncio.gather(*(chat.say(form) for chat in sent))
+    assert sorted(r.kind for replies in answers for r in replies) == ["info", "info", "info", "saved"]
+    repeats = [r for replies in answers for r in replies if r.kind == "info"]
+    assert all(r.text == repeats[0].text and "already" in r.text and r.meta.get(REPEAT) for r in repeats)
+    (row,) = await points(coach)
+    assert (row.person_id, row.pattern, row.status) == (sanne.person_id, "agenda:customer_formal", "open")
+    (notice,) = await notices(coach)
+    assert notice.payload == {"action_id": row.id}
 
 
 async def test_a_name_without_a_colon_an_email_and_a_mention_id_find_the_rep(coach):

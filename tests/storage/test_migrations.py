@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlmodel import SQLModel
 import storage.tables  # noqa: F401  (every table on the metadata, as Alembic sees it)
 from storage import migrate
 from storage.engine import create_engine
+from storage.models import UTCDateTime
 
 
 async def schema_diff(engine: AsyncEngine) -> list[Any]:
@@ -183,3 +185,68 @@ async def test_sqlite_rebuild_for_autoincrement_keeps_every_row(tmp_path) -> Non
         assert new_id == 3
     finally:
         await engine.dispose()
+
+
+# -- one open action point per rep, manager and text (0012) -----------------------------------------
+POINT_COLUMNS = ("id", "person", "manager", "text", "pattern", "point", "status", "created_at")
+POINTS_BEFORE = [
+    (1, 3, 1, "Ask for their agenda", None, None, "open", "2026-03-02 09:00:00"),
+    (2, 3, 1, "Ask for their agenda", "agenda:customer_formal", "opening", "open", "2026-03-02 09:00:01"),
+    (3, 3, 1, "Ask for their agenda", "agenda:rep_informal", "opening", "open", "2026-03-02 09:00:02"),
+    (4, 3, 1, "Ask for their agenda", None, None, "done", "2026-02-01 09:00:00"),
+    (5, 3, 1, "Put a date on every next step", None, None, "open", "2026-03-02 09:00:00"),
+    (6, 3, 2, "Ask for their agenda", None, None, "open", "2026-03-02 09:00:00"),
+    (7, 3, None, "Call first", None, None, "open", "2026-03-01 09:00:00"),
+    (8, 3, None, "Call first", None, None, "open", "2026-03-01 09:00:00"),
+    (9, 4, 1, "Call first", "next_step:no_date", "next_step", "open", "2026-03-01 09:00:00"),
+    (10, 4, 1, "Call first", None, None, "open", "2026-02-27 09:00:00"),  # the older one
+    (11, 4, 1, "Call first", "agenda:rep_informal", "opening", "open", "2026-03-03 09:00:00"),
+]
+
+
+async def test_open_action_point_twins_are_merged_before_the_index(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Open points stored twice before 0012 do not stop it: the oldest of each stays, with the
+    pattern of a later twin when it had none; finished points, other managers' points and points
+    of forgotten managers stay as they are. Afterwards the database refuses a new open twin."""
+    await wipe(engine)
+    await migrate.upgrade(engine, "0010")
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(
+            "INSERT INTO workspace (id, platform, external_id, name, created_at)"
+            " VALUES (1, 'web', 'local', '', '2026-01-01')"))
+        await conn.execute(sa.text(
+            "INSERT INTO person (id, workspace_id, platform_user_id, display_name, role, reachable,"
+            " created_at) VALUES (1, 1, 'm1', 'Maartje', 'manager', true, '2026-01-01'),"
+            " (2, 1, 'm2', 'Piet', 'manager', true, '2026-01-01'),"
+            " (3, 1, 'r1', 'Sanne', 'rep', true, '2026-01-01'),"
+            " (4, 1, 'r2', 'Tom', 'rep', true, '2026-01-01')"))
+        await conn.execute(sa.text(
+            "INSERT INTO actionpoint (id, workspace_id, person_id, manager_id, text, pattern, point, status,"
+            " created_at) VALUES (:id, 1, :person, :manager, :text, :pattern, :point, :status, :created_at)"
+        ).bindparams(sa.bindparam("created_at", type_=UTCDateTime)), [
+            {**dict(zip(POINT_COLUMNS, p, strict=True)),
+             "created_at": datetime.fromisoformat(f"{p[-1]}+00:00")}
+            for p in POINTS_BEFORE
+        ])
+    await migrate.upgrade(engine)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT id, pattern, point, status FROM actionpoint ORDER BY id"))).all()
+    assert [tuple(r) for r in rows] == [
+        (1, "agenda:customer_formal", "opening", "open"),
+        (4, None, None, "done"),
+        (5, None, None, "open"),
+        (6, None, None, "open"),
+        (7, None, None, "open"),
+        (8, None, None, "open"),
+        (10, "next_step:no_date", "next_step", "open"),
+    ]
+    assert await schema_diff(engine) == []
+    refused = r"uq_actionpoint_open_point|actionpoint\.person_id, actionpoint\.manager_id, actionpoint\.text"
+    with pytest.raises(sa.exc.IntegrityError, match=refused):
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(
+                "INSERT INTO actionpoint (id, workspace_id, person_id, manager_id, text, status, created_at)"
+                " VALUES (99, 1, 3, 1, 'Ask for their agenda', 'open', '2026-03-04')"))
