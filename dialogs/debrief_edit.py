@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from dialogs.checklist import FIELDS_BY_KEY, POINTS
@@ -60,8 +61,15 @@ def with_part(data: dict[str, Any], part: str) -> dict[str, Any]:
             "asked_before": questions(values_of(original))[0]}
 
 
-async def start_edit(ctx: CoachContext, rep: Rep, channel: str, arg: str) -> list[Reply] | None:
-    """`edit 2`, `edit 2 outcome`, `edit id:17 next_meeting_at`; None when `arg` names nothing."""
+def names_whole_debrief(arg: str) -> bool:
+    """`edit 2`, `edit #2`, `edit id:17`: a debrief and no part of it (a form shows it whole)."""
+    match = _EDIT_ARG.match(arg.strip())
+    return match is not None and match.group("part") is None
+
+
+async def editable(ctx: CoachContext, rep: Rep, arg: str) -> StoredDebrief | list[Reply] | None:
+    """The rep's own debrief `edit <arg>` names, when it can be corrected now; else the answer why
+    not (no such number, gone or someone else's, past the edit window); None when `arg` names none."""
     match = _EDIT_ARG.match(arg.strip())
     if match is None:
         return None
@@ -75,9 +83,24 @@ async def start_edit(ctx: CoachContext, rep: Rep, channel: str, arg: str) -> lis
     try:
         check_edit_window(ctx, row.debrief.created_at)
     except EditWindowClosed:
-        when = format_when(row.debrief.created_at, locale=loc, tz=rep.timezone)
-        return [Reply(kind="error", text=t.message(
-            loc, "edit_window_closed", when=when, days=ctx.edit_window_days))]
+        return [window_closed(ctx, row.debrief.created_at, locale=loc, timezone=rep.timezone)]
+    return row
+
+
+def window_closed(ctx: CoachContext, created_at: datetime, *, locale: str, timezone: str) -> Reply:
+    """The answer to correcting a debrief from `created_at`, past the edit window."""
+    when = format_when(created_at, locale=locale, tz=timezone)
+    return Reply(kind="error", text=ctx.texts.message(
+        locale, "edit_window_closed", when=when, days=ctx.edit_window_days))
+
+
+async def start_edit(ctx: CoachContext, rep: Rep, channel: str, arg: str) -> list[Reply] | None:
+    """`edit 2`, `edit 2 outcome`, `edit id:17 next_meeting_at`; None when `arg` names nothing."""
+    row = await editable(ctx, rep, arg)
+    if row is None or isinstance(row, list):
+        return row
+    match = _EDIT_ARG.match(arg.strip())
+    assert match is not None
     original = {key: to_json(value) for key, value in stored_values(row).items()}
     data: dict[str, Any] = {
         "draft_id": uuid.uuid4().hex, "answers": {}, "account": row.account_name,

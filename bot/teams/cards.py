@@ -11,6 +11,7 @@ weight and size: no markdown built around user text.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -21,7 +22,8 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTyp
 from bot.escape import teams_text
 from dialogs.checklist import ACCOUNT_LIMIT, FIELDS_BY_KEY, NONE_ASKED, NOTE_LIMIT, POINTS, ChecklistField
 from dialogs.checklist_path import RULES, form_fields
-from dialogs.messages import Reply, TextForm
+from dialogs.debrief import EDIT_OF
+from dialogs.messages import Button, Reply, TextForm
 from dialogs.text import Texts, format_day, format_when
 from dialogs.validation import CleanDebrief
 
@@ -96,6 +98,23 @@ def _blank_form(texts: Texts, locale: str) -> str:
     return json.dumps(card)
 
 
+@dataclass(frozen=True)
+class EditOf:
+    """The stored debrief a pair of cards corrects: its id (the cards' only reference to it,
+    checked against the sender on every submit), its customer, and when it was filed."""
+
+    debrief_id: int
+    account: str
+    created_at: datetime
+    when: str  # created_at as the rep reads it
+
+
+# The wording of a card that corrects a stored debrief, instead of a new one's.
+_EDIT_WORDING = {"card_title": "edit_title", "card_intro": "edit_intro",
+                 "details_intro": "edit_details_intro", "details_changed": "edit_details_changed",
+                 "fix_errors": "edit_fix_errors", "submit": "edit_submit"}
+
+
 def shown_inputs(keys: tuple[str, ...]) -> set[str]:
     """The input ids a card showing these fields has (the next meeting is a date and a time)."""
     ids = set(keys) - {"next_meeting_at"}
@@ -105,28 +124,33 @@ def shown_inputs(keys: tuple[str, ...]) -> set[str]:
 def debrief_card(
     texts: Texts, locale: str, *, key: str, values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None, shown: tuple[str, ...] = RATINGS_STEP, changed: bool = False,
+    edit: EditOf | None = None,
 ) -> dict[str, Any]:
     """A debrief card showing the fields `shown` (in the rules' order), refilled with `values`
     and `errors` after a submit; what `values` holds for an input not shown rides along in the
-    button's data, so a later card can show it again."""
+    button's data, so a later card can show it again. `edit`: the card corrects that stored
+    debrief (its customer is fixed, named in the title; the button's data carries its id)."""
     values, errors = values or {}, errors or {}
+    wording = _EDIT_WORDING if edit is not None else {}
+    account = teams_text(edit.account) if edit is not None else ""
 
     def t(k: str, **kw: Any) -> str:
-        return texts.render(locale, "teams", k, **kw)
+        return texts.render(locale, "teams", wording.get(k, k), **kw)
 
     details = shown != RATINGS_STEP
     intro = ("details_changed" if changed else "details_intro") if details else "card_intro"
     body: list[dict[str, Any]] = [
-        _text(t("card_title"), size="large", weight="bolder"),
-        _text(t(intro), isSubtle=True, spacing="small"),
+        _text(t("card_title", account=account), size="large", weight="bolder"),
+        _text(t(intro, when=edit.when if edit else ""), isSubtle=True, spacing="small"),
     ]
     if errors:
         body.append(_text(t("fix_errors", count=len(errors)), color="attention", weight="bolder"))
-    body.append({
-        "type": "Input.Text", "id": "account", "label": t("account_label"),
-        "placeholder": t("account_placeholder"), "maxLength": ACCOUNT_LIMIT, "isRequired": True,
-        "errorMessage": t("account_required"), "value": str(values.get("account") or ""),
-    })
+    if edit is None:
+        body.append({
+            "type": "Input.Text", "id": "account", "label": t("account_label"),
+            "placeholder": t("account_placeholder"), "maxLength": ACCOUNT_LIMIT, "isRequired": True,
+            "errorMessage": t("account_required"), "value": str(values.get("account") or ""),
+        })
     if "account" in errors:
         body.append(_error(errors["account"]))
     current: str | None = None
@@ -150,6 +174,8 @@ def debrief_card(
     data: dict[str, Any] = {"coach": SUBMIT_ACTION, "key": key, "shown": list(shown)}
     if kept:
         data["kept"] = kept
+    if edit is not None:
+        data["edit"] = edit.debrief_id
     submit = {"type": "Action.Submit", "title": t("submit" if details else "next"), "style": "positive",
               "data": data}
     return _card(body, [submit])
@@ -220,7 +246,7 @@ def _iso_date(value: Any) -> bool:
 
 # -- the read-only summary that replaces the form -----------------------------------------------
 def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: datetime,
-                 timezone: str) -> dict[str, Any]:
+                 timezone: str, corrected: bool = False) -> dict[str, Any]:
     def t(k: str, **kw: Any) -> str:
         return texts.render(locale, "teams", k, **kw)
 
@@ -247,8 +273,9 @@ def summary_card(texts: Texts, locale: str, *, debrief: CleanDebrief, saved_at: 
                       "value": format_day(due, locale=locale)})
     facts.append({"title": t("summary_outcome"), "value": texts.outcome(locale, fields["outcome"])})
     when = format_when(saved_at, locale=locale, tz=timezone)
+    title = t("summary_updated_title" if corrected else "summary_title", account=debrief.account)
     return _card([
-        _text(teams_text(t("summary_title", account=debrief.account)), size="large", weight="bolder"),
+        _text(teams_text(title), size="large", weight="bolder"),
         {"type": "FactSet", "facts": facts},
         *typed,
         _text(t("summary_saved", when=when), isSubtle=True, size="small"),
@@ -273,6 +300,14 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
         body.append(_text(teams_text(group.title), weight="bolder", spacing="medium"))
         body += [_text(f"• {teams_text(item)}", spacing="small") for item in group.items]
     return body
+
+
+def with_edit_buttons(texts: Texts, locale: str, replies: list[Reply]) -> list[Reply]:
+    """The replies, each that offers to correct a debrief (meta EDIT_OF: the tips) with an *Edit
+    answers* button; it sends `edit id:<n>`, as if typed, which brings the cards filled in."""
+    label = texts.render(locale, "teams", "edit_button")
+    return [replace(r, buttons=(*r.buttons, Button(label, f"edit id:{int(str(r.meta[EDIT_OF]))}")))
+            if EDIT_OF in r.meta else r for r in replies]
 
 
 def replies_card(replies: list[Reply]) -> dict[str, Any]:

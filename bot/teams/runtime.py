@@ -31,7 +31,7 @@ from bot.delivery import register_sender, to_outgoing
 from bot.keys import COACH, METRICS, SETTINGS
 from bot.request_guard import MalformedBody, refused
 from bot.scheduling.scheduler import wake_scheduler
-from bot.teams import people
+from bot.teams import correction, people
 from bot.teams.auth import CoachBotAuthentication
 from bot.teams.cards import (
     ANSWER_ACTION,
@@ -42,6 +42,7 @@ from bot.teams.cards import (
     MEETING_TIME,
     RATINGS_STEP,
     SUBMIT_ACTION,
+    EditOf,
     attachment,
     debrief_card,
     new_debrief_card,
@@ -61,8 +62,9 @@ from dialogs.checklist_path import form_fields, settle
 from dialogs.commands import parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import submit_debrief
+from dialogs.debrief_edit import names_whole_debrief
 from dialogs.messages import Reply
-from dialogs.validation import Locality, combine_date_time, validate_form
+from dialogs.validation import CleanDebrief, Locality, combine_date_time, validate_form
 from storage.debrief_insert import SignedOwner
 from storage.errors import NotFound
 
@@ -113,6 +115,9 @@ class CoachTeamsBot(TeamsActivityHandler):
         if command.name == "debrief" and expect is None:
             await self.send_form(turn_context, who, command.arg)
             return
+        if command.name == "edit" and expect is None and names_whole_debrief(command.arg):
+            await self.send_edit(turn_context, who, command.arg)  # the cards, as `debrief` does
+            return
         replies = await conversation.reply_to(
             ctx=self.ctx, person_id=who.person_id, channel=CHANNEL, text=text, expect=expect)
         await self.send_replies(turn_context, replies, who.locale)
@@ -121,22 +126,35 @@ class CoachTeamsBot(TeamsActivityHandler):
         card = new_debrief_card(self.ctx.texts, who.locale, key=uuid.uuid4().hex, account=account[:200])
         await turn_context.send_activity(MessageFactory.attachment(attachment(card)))
 
+    async def send_edit(self, turn_context: TurnContext, who: TeamsPerson, arg: str) -> None:
+        card = await correction.edit_card(self.ctx, who, arg)
+        if isinstance(card, list):  # not found, someone else's, past the edit window
+            await self.send_replies(turn_context, card, who.locale)
+            return
+        await turn_context.send_activity(MessageFactory.attachment(attachment(card)))
+
     async def send_replies(self, turn_context: TurnContext, replies: list[Reply], locale: str) -> None:
         # The replies of one answer go as one message (one card, or one plain text); a reply's
         # file (the `team` chart) goes inline after it, as the scheduled digest's does.
         if replies:
-            await turn_context.send_activities(outgoing_activities(to_outgoing(replies), locale))
+            message = to_outgoing(replies)
+            await turn_context.send_activities(outgoing_activities(message, locale, self.ctx.texts))
 
     async def submit(self, turn_context: TurnContext, who: TeamsPerson, value: dict[str, Any]) -> None:
         """Validate the card; refill it with errors, or show the details the answers call for
-        (the second card), or store the settled answers once, show the summary, coach."""
+        (the second card), or store the settled answers once (a correction: over the stored
+        debrief the card names, if it is the sender's), show the summary, coach."""
         ctx, texts = self.ctx, self.ctx.texts
         card_id = turn_context.activity.reply_to_id
+        edit = await correction.checked_edit(ctx, who, value)
+        if isinstance(edit, list):  # gone, someone else's, past the edit window: nothing changes
+            await self.send_replies(turn_context, edit, who.locale)
+            return
         key = str(value.get("key") or card_id or "")
         drawn = _shown(value.get("shown"))
         raw: dict[str, Any] = {f.key: _scalar(value.get(f.key)) for f in FIELDS}
         raw = settle(raw)  # a detail that does not apply is never stored
-        raw["account"] = _scalar(value.get("account"))
+        raw["account"] = edit.account if edit is not None else _scalar(value.get("account"))
         errors: dict[str, str] = {}
         needed = tuple(form_fields(raw))
         day, clock = _scalar(value.get(MEETING_DATE)), _scalar(value.get(MEETING_TIME))
@@ -162,8 +180,12 @@ class CoachTeamsBot(TeamsActivityHandler):
             draw = (tuple(k for k in needed if k in shown or FIELDS_BY_KEY[k].required) if errors
                     else needed)
             card = debrief_card(texts, who.locale, key=key or uuid.uuid4().hex, values=entered,
-                                errors=errors, shown=draw, changed=not errors and shown != RATINGS_STEP)
+                                errors=errors, shown=draw, changed=not errors and shown != RATINGS_STEP,
+                                edit=edit)
             await self.show(turn_context, card_id, card)
+            return
+        if edit is not None:
+            await self.correct(turn_context, who, edit, debrief, key)
             return
         # Filed for the authenticated sender (from.aadObjectId in its tenant), checked in the insert.
         activity = turn_context.activity
@@ -185,6 +207,18 @@ class CoachTeamsBot(TeamsActivityHandler):
             wake_scheduler(self.app)
         else:
             await self.send_replies(turn_context, result.replies[:1], who.locale)
+
+    async def correct(self, turn_context: TurnContext, who: TeamsPerson, edit: EditOf,
+                      debrief: CleanDebrief, key: str) -> None:
+        """Store a correction; the summary in the card's place, the tips after it (an outbox row)."""
+        refused = await correction.store(self.ctx, who, edit, debrief, key)
+        if refused:
+            await self.send_replies(turn_context, refused, who.locale)
+            return
+        summary = summary_card(self.ctx.texts, who.locale, debrief=debrief, saved_at=edit.created_at,
+                               timezone=who.timezone, corrected=True)
+        await self.show(turn_context, turn_context.activity.reply_to_id, summary)
+        wake_scheduler(self.app)
 
     async def show(self, turn_context: TurnContext, card_id: str | None, card: dict[str, Any]) -> None:
         """Replace the submitted card in place (so it cannot be sent twice); else send it anew."""

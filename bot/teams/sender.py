@@ -24,8 +24,9 @@ from botbuilder.schema import Attachment as CardAttachment
 from bot import log_messages as msg
 from bot.delivery import DeliveryError, Outgoing
 from bot.keys import COACH, SETTINGS
-from bot.teams.cards import replies_activity
+from bot.teams.cards import replies_activity, with_edit_buttons
 from bot.teams.connector import ConnectorError
+from dialogs.text import Texts
 from storage import teams_store
 from storage.models import Person
 from storage.people import update_person
@@ -34,10 +35,11 @@ log = logging.getLogger("coach.teams")
 INLINE_IMAGE_LIMIT = 1024 * 1024  # Teams shows inline (data URI) images up to about this size
 
 
-def outgoing_activities(message: Outgoing, locale: str) -> list[Activity]:
-    """The activities for a message: its replies as one, then each image inline (Teams takes no
-    other files)."""
-    out = [replies_activity(message.replies, locale=locale)] if message.replies else []
+def outgoing_activities(message: Outgoing, locale: str, texts: Texts) -> list[Activity]:
+    """The activities for a message: its replies as one (the tips with their *Edit answers*),
+    then each image inline (Teams takes no other files)."""
+    replies = with_edit_buttons(texts, locale, message.replies)
+    out = [replies_activity(replies, locale=locale)] if replies else []
     for item in message.attachments:
         if item.mime_type.startswith("image/") and len(item.content) <= INLINE_IMAGE_LIMIT:
             data = base64.b64encode(item.content).decode("ascii")
@@ -70,7 +72,7 @@ class TeamsSender:
         async def logic(turn_context: TurnContext) -> None:
             # The adapter's turn-error handler would swallow a failure; keep it for the caller.
             try:
-                await turn_context.send_activities(outgoing_activities(message, locale))
+                await turn_context.send_activities(outgoing_activities(message, locale, ctx.texts))
             except Exception as exc:
                 failures.append(exc)
 

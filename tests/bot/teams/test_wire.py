@@ -25,6 +25,7 @@ from bot.teams.connector import activity_json
 from bot.teams.msrest_internals import _NotPlain, model_json
 from bot.teams.sender import outgoing_activities
 from dialogs.messages import Button, FileAttachment, Reply
+from dialogs.text import default_texts
 from tests.bot.teams.conftest import payload
 
 
@@ -60,7 +61,8 @@ def outgoing() -> list[Activity]:
         attachments=[Attachment(content_type="image/png", content_url="data:image/png;base64,AAAA")],
         value={"nested": [1, 2.5, True, None, {"k": "v"}]}))
     chart = FileAttachment(filename="chart.png", mime_type="image/png", content=b"\x89PNG", title="Chart")
-    activities += outgoing_activities(Outgoing([Reply(text="Digest")], attachments=[chart]), "en")
+    activities += outgoing_activities(Outgoing([Reply(text="Digest")], attachments=[chart]), "en",
+                                      default_texts())
     return activities
 
 
