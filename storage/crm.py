@@ -295,6 +295,28 @@ async def set_outcomes_since(*, session: AsyncSession, connection_id: int, since
     )
 
 
+async def claim_due_polls(*, session: AsyncSession, now: datetime, polled_before: datetime) -> list[int]:
+    """Connected connections not read back since `polled_before` (or never), stamped polled_at=now
+    by one conditional UPDATE ... RETURNING (of replicas asking at once, one gets each): ids taken."""
+    result = await session.execute(
+        sa.update(CrmConnection)
+        .where(
+            col(CrmConnection.status) == CrmStatus.CONNECTED,
+            sa.or_(col(CrmConnection.polled_at).is_(None), col(CrmConnection.polled_at) <= polled_before),
+        )
+        .values(polled_at=now)
+        .returning(col(CrmConnection.id))
+    )
+    return sorted(not_null(i) for i in result.scalars().all())
+
+
+async def mark_polled(*, session: AsyncSession, connection_id: int, now: datetime) -> None:
+    """A read-back done outside the claim (`coach crm poll`): the interval starts again from now."""
+    await session.execute(
+        sa.update(CrmConnection).where(col(CrmConnection.id) == connection_id).values(polled_at=now)
+    )
+
+
 @dataclass(frozen=True)
 class OutcomeRow:
     person_id: int | None

@@ -39,6 +39,9 @@ class CrmConnection(SQLModel, table=True):
     external_org: str | None = Field(default=None, max_length=64)  # HubSpot portal / Salesforce org
     last_sync_at: datetime | None = _ts(default=None)  # the last write that reached the CRM
     outcomes_since: datetime | None = _ts(default=None)  # read-back watermark (CRM modification time)
+    # When a replica (or `coach crm poll`) last took the read-back of deal stages: the interval's
+    # claim, so one replica polls per crm.poll_minutes; a poll that died is due again after it.
+    polled_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 

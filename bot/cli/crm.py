@@ -22,6 +22,7 @@ from dialogs.context import CoachContext
 from storage import crm
 from storage.crm_models import CrmStatus
 from storage.errors import CoachError
+from storage.models import not_null
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -81,6 +82,8 @@ def cmd_crm_connect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_crm_poll(args: argparse.Namespace, settings: Settings) -> int:
+    """Read every connection now, whatever the replicas' claim of this interval says (the operator
+    asked); a read that worked counts as the interval's poll, so the replicas' next is one later."""
     box = _box(settings)
 
     async def work(ctx: CoachContext) -> list[dict[str, Any]]:
@@ -90,12 +93,17 @@ def cmd_crm_poll(args: argparse.Namespace, settings: Settings) -> int:
         async with aiohttp.ClientSession() as http:
             connectors = Connectors(settings=settings, box=box, http=http, db=ctx.db, clock=ctx.clock)
             for conn in connections:
+                started = ctx.clock()
                 try:
                     stored, error = await read_outcomes(ctx, connectors, conn), None
                 except DeliveryError as exc:
-                    stored, error = 0, exc.message
-                out.append({"workspace_id": conn.workspace_id, "crm": conn.crm, "closed_deals": stored,
-                            "error": error})
+                    stored, error = [], exc.message
+                else:
+                    async with ctx.db() as session, session.begin():
+                        await crm.mark_polled(session=session, connection_id=not_null(conn.id), now=started)
+                won = sum(o.outcome == "won" for o in stored)
+                out.append({"workspace_id": conn.workspace_id, "crm": conn.crm, "closed_deals": len(stored),
+                            "won": won, "lost": len(stored) - won, "error": error})
         return out
 
     rows = _run(settings, work)
@@ -103,8 +111,9 @@ def cmd_crm_poll(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(rows))
     else:
         for r in rows:
-            print(f"workspace {r['workspace_id']} ({r['crm']}): {r['closed_deals']} closed deals"
-                  + (f"; failed: {r['error']}" if r["error"] else ""))
+            print(f"workspace {r['workspace_id']} ({r['crm']}): "
+                  + (f"could not read the deals: {r['error']}" if r["error"] else
+                     f"{r['closed_deals']} closed deals ({r['won']} won, {r['lost']} lost)"))
     return 0 if all(r["error"] is None for r in rows) else 1
 
 

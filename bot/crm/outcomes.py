@@ -19,8 +19,8 @@ log = logging.getLogger("coach.crm")
 FIRST_LOOK_BACK = timedelta(days=90)  # a new connection reads the deals closed this far back
 
 
-async def read_outcomes(ctx: CoachContext, connectors: Connectors, conn: CrmConnection) -> int:
-    """One read-back for one connection; returns the number of closed deals stored."""
+async def read_outcomes(ctx: CoachContext, connectors: Connectors, conn: CrmConnection) -> list[DealOutcome]:
+    """One read-back for one connection; returns the closed deals stored."""
     api = connectors.api(conn)
     since = conn.outcomes_since or (conn.created_at - FIRST_LOOK_BACK)
     changes = await api.stage_changes(since)
@@ -53,4 +53,4 @@ async def read_outcomes(ctx: CoachContext, connectors: Connectors, conn: CrmConn
             )
     if outcomes:
         log.info(msg.CRM_POLLED.format(count=len(outcomes), crm=conn.crm, workspace=conn.workspace_id))
-    return len(outcomes)
+    return outcomes

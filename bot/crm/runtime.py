@@ -84,7 +84,6 @@ class CrmRuntime:
             texts=app[TEXTS],
             on_connected=self.connected,
         )
-        self.polled: dict[int, float] = {}  # connection id -> loop time of its last read-back here
         self.environment_tried = False
 
     def wake(self) -> None:
@@ -94,33 +93,33 @@ class CrmRuntime:
         self.ctx.crm_of[workspace_id] = crm_id
 
     async def tick(self) -> None:
-        """Connect the environment's credential, refresh who has a CRM, read deal stages when due."""
+        """Connect the environment's credential, refresh who has a CRM, read deal stages when due:
+        each connection's poll of an interval is claimed in the database, so one replica polls it."""
         await self.connect_from_environment()
-        async with self.ctx.db() as session:
-            self.ctx.crm_of.clear()
-            self.ctx.crm_of.update(await crm.connected_crms(session=session))
-            connections = await crm.all_connections(session=session)
-        now = asyncio.get_running_loop().time()
-        every = self.settings.org.crm.poll_minutes * 60
+        now = self.ctx.clock()
+        every = timedelta(minutes=self.settings.org.crm.poll_minutes)
+        async with self.ctx.db() as session, session.begin():
+            crm_of = await crm.connected_crms(session=session)
+            due = await crm.claim_due_polls(session=session, now=now, polled_before=now - every)
+            connections = [c for c in await crm.all_connections(session=session) if c.id in due]
+        self.ctx.crm_of.clear()
+        self.ctx.crm_of.update(crm_of)
         for conn in connections:
-            if conn.status != CrmStatus.CONNECTED or now - self.polled.get(conn.id or 0, -every) < every:
-                continue
-            self.polled[conn.id or 0] = now
             await self.poll(conn)
         cutoff = self.ctx.clock() - timedelta(days=self.settings.org.retention_days)
         async with self.ctx.db() as session, session.begin():
             await crm.delete_outcomes_before(session=session, cutoff=cutoff)
 
-    async def poll(self, conn: CrmConnection) -> int:
+    async def poll(self, conn: CrmConnection) -> None:
+        """One claimed read-back; a failure waits for the next interval (the watermark stays)."""
         try:
-            return await read_outcomes(self.ctx, self.connectors, conn)
+            await read_outcomes(self.ctx, self.connectors, conn)
         except DeliveryError as exc:
             if isinstance(exc, CrmUnauthorized):
                 await self.sync.broken(self.ctx, conn, exc.message)
             log.warning(
                 msg.CRM_POLL_FAILED.format(crm=conn.crm, workspace=conn.workspace_id, error=exc.message)
             )
-            return 0
 
     async def connect_from_environment(self) -> None:
         """A server-wide credential (HUBSPOT_ACCESS_TOKEN, the Salesforce JWT settings) connects its

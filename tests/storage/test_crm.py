@@ -3,6 +3,7 @@ write (PostgreSQL's one statement included), a create is claimed once, outcomes 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from dialogs.context import CoachContext
@@ -84,3 +85,32 @@ async def test_outcomes_for_reps_within_a_period(db, database_url) -> None:
     async with db() as session:
         rows = await crm.crm_outcomes_for(session, [rep.id], NOW - timedelta(days=7), NOW + timedelta(days=1))
     assert rows == [crm.OutcomeRow(rep.id, account, "lost", NOW)]
+
+
+async def test_each_interval_poll_is_claimed_by_one_of_the_replicas_asking_at_once(
+    concurrent_db, database_url
+) -> None:
+    db = concurrent_db
+    reps = [await make_person(db, workspace=w) for w in ("w1", "w2", "w3")]
+    async with db() as session, session.begin():
+        ids = [
+            await crm.connect(
+                session=session, workspace_id=p.workspace_id, crm="hubspot", source="token", tokens="",
+                now=NOW,
+            )
+            for p in reps
+        ]
+        await crm.mark_broken(session=session, connection_id=ids[2], reason="revoked", now=NOW)
+    every = timedelta(minutes=15)
+
+    async def claim(at: datetime) -> list[int]:
+        async with db() as session, session.begin():
+            return await crm.claim_due_polls(session=session, now=at, polled_before=at - every)
+
+    taken = await asyncio.gather(*(claim(NOW) for _ in range(6)))
+    assert sorted(i for t in taken for i in t) == ids[:2], "each connected one once; a broken one never"
+    assert await claim(NOW + every - timedelta(seconds=1)) == []
+    assert await claim(NOW + every) == ids[:2], "the next interval (a poll that died included)"
+    async with db() as session, session.begin():
+        await crm.mark_polled(session=session, connection_id=ids[0], now=NOW + every + timedelta(minutes=5))
+    assert await claim(NOW + 2 * every) == [ids[1]], "polled by `coach crm poll` five minutes later"

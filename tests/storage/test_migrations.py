@@ -250,3 +250,41 @@ async def test_open_action_point_twins_are_merged_before_the_index(
             await conn.execute(sa.text(
                 "INSERT INTO actionpoint (id, workspace_id, person_id, manager_id, text, status, created_at)"
                 " VALUES (99, 1, 3, 1, 'Ask for their agenda', 'open', '2026-03-04')"))
+
+
+# -- the CRM read-back's claim (0011) ------------------------------------------------------------
+async def test_crm_connections_get_an_unclaimed_poll_and_keep_their_rows_both_ways(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """0011 adds crm_connection.polled_at: a connection made before is due for a poll at once (NULL);
+    downgrading drops the column and keeps the connection."""
+    await wipe(engine)
+    await migrate.upgrade(engine, "0010")
+    async with engine.begin() as conn:
+        for sql in (
+            "INSERT INTO workspace (id, platform, external_id, name, created_at)"
+            " VALUES (1, 'web', 'local', '', '2026-01-01')",
+            "INSERT INTO crm_connection (id, workspace_id, crm, source, status, tokens, created_at,"
+            " updated_at) VALUES (1, 1, 'hubspot', 'token', 'connected', '', '2026-01-01', '2026-01-01')",
+        ):
+            await conn.execute(sa.text(sql))
+    await migrate.upgrade(engine)
+    assert await migrate.current_revision(engine) == migrate.head_revision()
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT id, crm, polled_at FROM crm_connection"))).all()
+    assert [tuple(r) for r in rows] == [(1, "hubspot", None)]
+    cfg = migrate.alembic_config()
+
+    def down(conn: sa.Connection) -> None:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(down)
+        columns = await conn.run_sync(
+            lambda c: [column["name"] for column in sa.inspect(c).get_columns("crm_connection")]
+        )
+        kept = (await conn.execute(sa.text("SELECT id, crm FROM crm_connection"))).all()
+    assert "polled_at" not in columns and [tuple(r) for r in kept] == [(1, "hubspot")]
+    await migrate.upgrade(engine)
+    assert await schema_diff(engine) == []

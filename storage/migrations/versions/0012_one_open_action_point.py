@@ -6,7 +6,7 @@ notice still pending for one is cancelled when it is due, as for any point no lo
 Points whose manager was forgotten (manager_id NULL) are outside the index and left as they are.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,8 @@ a rep with an e-mail, a workspace admin, and helpers to file and correct debrief
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ from cryptography.fernet import Fernet
 
 from bot.config import OrgConfig, Settings
 from bot.crm.runtime import CRM
+from bot.keys import SETTINGS
 from bot.scheduling.scheduler import wake_scheduler
 from dialogs.debrief import submit_correction
 from dialogs.validation import Locality, validate_form
@@ -70,6 +73,33 @@ async def admin(live_app: LiveApp, rep: Person) -> Person:
 async def tick(live_app: LiveApp) -> None:
     """What the CRM's background tick does (connect the environment's token, read deal stages)."""
     await live_app.app[CRM].tick()
+
+
+async def interval_passed(live_app: LiveApp) -> None:
+    """Time passes: every connection's deal stages were last read one crm.poll_minutes ago."""
+    coach = live_app.coach
+    earlier = coach.clock() - timedelta(minutes=live_app.app[SETTINGS].org.crm.poll_minutes)
+    async with coach.db() as session, session.begin():
+        for conn in await crm.all_connections(session=session):
+            assert conn.id is not None
+            await crm.mark_polled(session=session, connection_id=conn.id, now=earlier)
+
+
+async def coach_crm_poll(
+    run_coach: Any, live_app: LiveApp, *args: str, **crm_env: str
+) -> subprocess.CompletedProcess[str]:
+    """`coach crm poll ARGS` in a subprocess on the live app's database, with its secret key and
+    `crm_env` (the CRM credential and address); the fakes answer from this test's event loop."""
+    settings = live_app.app[SETTINGS]
+    assert settings.config_path is not None
+    await asyncio.to_thread(Path(settings.config_path).write_text, "organisation: Test\n", encoding="utf-8")
+    env = {
+        "COACH_DATABASE_URL": settings.database_url,
+        "COACH_CONFIG": settings.config_path,
+        "COACH_SECRET_KEY": SECRET_KEY,
+        **crm_env,
+    }
+    return await asyncio.to_thread(run_coach, "crm", "poll", *args, **env)
 
 
 async def settled(live_app: LiveApp) -> None:

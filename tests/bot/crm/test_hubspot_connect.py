@@ -17,7 +17,7 @@ from storage.crm_links import account_link
 from storage.deals import deal_counts
 from storage.inbox import take_unseen
 from storage.models import Person
-from tests.bot.crm.conftest import file, settled, tick
+from tests.bot.crm.conftest import file, interval_passed, settled, tick
 from tests.conftest import LiveApp
 from tests.fakes.hubspot_api import FakeHubSpot
 
@@ -167,7 +167,7 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
         )
     assert await win_rate(live_app, rep.id) == (0, 0)
     hubspot.close_deal(deal, won=True)
-    live_app.app[CRM].polled.clear()  # the poll interval has passed
+    await interval_passed(live_app)
     await tick(live_app)
     async with live_app.coach.db() as session:
         [row] = await crm.crm_outcomes_for(
@@ -177,7 +177,7 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
     assert await win_rate(live_app, rep.id) == (1, 0)  # the win rate per deal counts it
     hubspot.deals[deal].update(hs_is_closed="false", hs_is_closed_won="false")  # reopened
     hubspot.deals[deal]["hs_lastmodifieddate"] = hubspot.deals[deal]["closedate"]
-    live_app.app[CRM].polled.clear()
+    await interval_passed(live_app)
     await tick(live_app)
     async with live_app.coach.db() as session:
         assert (

@@ -4,6 +4,7 @@ request limit backed off, and a closed-won Opportunity read back."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +23,16 @@ from bot.scheduling.calendar import import_calendar
 from storage import crm
 from storage.crm_models import CrmStatus
 from storage.models import Person
-from tests.bot.crm.conftest import SECRET_KEY, crm_writes, due_now, file, ics, tick
+from tests.bot.crm.conftest import (
+    SECRET_KEY,
+    coach_crm_poll,
+    crm_writes,
+    due_now,
+    file,
+    ics,
+    interval_passed,
+    tick,
+)
 from tests.conftest import LiveApp
 from tests.factories import make_person, make_settings
 from tests.fakes.salesforce_api import FakeSalesforce
@@ -210,7 +220,7 @@ async def test_jwt_server_install_and_a_closed_won_opportunity_comes_back(
         await file(live, rep, account="O'Brien & Co_")  # quotes and wildcards escaped in SOQL
         assert {t["WhatId"] for t in salesforce.tasks()} == {opp}
         salesforce.close_opportunity(opp, won=True)
-        live.app[CRM].polled.clear()
+        await interval_passed(live)
         await tick(live)
         assert rep.id is not None
         now = live.coach.clock()
@@ -221,3 +231,43 @@ async def test_jwt_server_install_and_a_closed_won_opportunity_comes_back(
         assert row.outcome == "won"
     finally:
         await runner.cleanup()
+
+
+async def test_coach_crm_poll_reads_a_closed_won_opportunity_with_a_refreshed_session(
+    run_coach: Any,
+    live_app: LiveApp,
+    salesforce: FakeSalesforce,
+    rep: Person,
+    acme: dict[str, str],
+    http: aiohttp.ClientSession,
+) -> None:
+    await connect_by_oauth(live_app, rep, http)
+    await file(live_app, rep, account="Acme")
+    salesforce.close_opportunity(acme["opportunity"], won=True)
+    salesforce.expire_sessions()
+    env = {
+        "SALESFORCE_CLIENT_ID": "3MVG9-app",
+        "SALESFORCE_CLIENT_SECRET": "s3cret",
+        "SALESFORCE_LOGIN_URL": salesforce.url,
+    }
+    result = await coach_crm_poll(run_coach, live_app, "--json", **env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        {"workspace_id": rep.workspace_id, "crm": "salesforce", "closed_deals": 1, "won": 1, "lost": 0,
+         "error": None}
+    ]
+    grants = [c.body["grant_type"] for c in salesforce.calls if c.path == "/services/oauth2/token"]
+    assert grants == ["authorization_code", "refresh_token"]  # the stored refresh token, refreshed once
+    assert rep.id is not None
+    now = live_app.coach.clock()
+    async with live_app.coach.db() as session:
+        [row] = await crm.crm_outcomes_for(
+            session, [rep.id], now - timedelta(days=2), now + timedelta(days=2)
+        )
+    assert row.outcome == "won" and row.person_id == rep.id
+    salesforce.refresh_tokens.clear()  # the connected app's access revoked in Salesforce
+    salesforce.expire_sessions()
+    refused = await coach_crm_poll(run_coach, live_app, **env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert refused.stdout.startswith(f"workspace {rep.workspace_id} (salesforce): could not read the deals: ")
+    assert "invalid_grant" in refused.stdout
