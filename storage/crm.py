@@ -1,9 +1,8 @@
-"""A workspace's CRM connection, the outbox rows that write debriefs into it, what `coach crm status`
-shows, and the won / lost deals read back (`crm_outcomes_for` feeds the per-deal win rate)."""
+"""A workspace's CRM connection, the outbox rows that write debriefs into it and what `coach crm
+status` shows; the won / lost deals read back are storage.crm_outcomes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.crm_models import CrmAccountLink, CrmConnection, CrmDealOutcome, CrmOwner, CrmStatus
+from storage.crm_models import CrmAccountLink, CrmConnection, CrmOwner, CrmStatus
 from storage.engine import session_insert
 from storage.models import (
     Account,
@@ -25,7 +24,6 @@ from storage.models import (
     not_null,
     table_of,
 )
-from storage.rated_debriefs import Ids, Moment
 
 CRM_WRITE = "crm_write"  # outbox kind: write one debrief (its note and next-step task) into the CRM
 CRM_QUESTION = "crm_question"  # outbox kind: ask the rep which CRM company (or deal) an account is
@@ -62,7 +60,8 @@ async def connect(
     external_org: str | None = None,
 ) -> int:
     """Store (or replace) the workspace's connection, connected; a different CRM than before drops
-    the matches made in the old one. Failed writes of the workspace go back to pending."""
+    the matches made in the old one. Failed writes of the workspace go back to pending, and its deals
+    are read back at the next tick (a reconnect does not wait out the last poll's interval)."""
     old = await connection_of(session=session, workspace_id=workspace_id)
     if old is not None and old.crm != crm:
         accounts = sa.select(col(Account.id)).where(col(Account.workspace_id) == workspace_id)
@@ -78,6 +77,7 @@ async def connect(
         "instance_url": instance_url,
         "external_org": external_org,
         "updated_at": now,
+        "polled_at": None,
     }
     stmt = session_insert(session, CrmConnection).values(workspace_id=workspace_id, created_at=now, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
@@ -234,127 +234,6 @@ async def status_by_workspace(*, session: AsyncSession) -> list[WorkspaceStatus]
     return out
 
 
-# -- won and lost, read back -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DealOutcome:
-    """One deal closed in the CRM, as the read-back found it (before it is stored)."""
-
-    account_id: int
-    person_id: int | None
-    outcome: str  # won | lost
-    closed_at: datetime
-    external_deal_id: str
-
-
-async def save_outcomes(
-    *, session: AsyncSession, workspace_id: int, crm: str, outcomes: Sequence[DealOutcome]
-) -> int:
-    """Store deals closed in the CRM once each (a deal reopened and closed again is updated)."""
-    if not outcomes:
-        return 0
-    stmt = session_insert(session, CrmDealOutcome)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["crm", "external_deal_id"],
-        set_={
-            "outcome": stmt.excluded.outcome,
-            "closed_at": stmt.excluded.closed_at,
-            "account_id": stmt.excluded.account_id,
-            "person_id": stmt.excluded.person_id,
-        },
-    )
-    await session.execute(
-        stmt,
-        [
-            {
-                "workspace_id": workspace_id,
-                "crm": crm,
-                "account_id": o.account_id,
-                "person_id": o.person_id,
-                "outcome": o.outcome,
-                "closed_at": o.closed_at,
-                "external_deal_id": o.external_deal_id,
-            }
-            for o in outcomes
-        ],
-    )
-    return len(outcomes)
-
-
-async def clear_outcome(*, session: AsyncSession, crm: str, external_deal_id: str) -> None:
-    """A deal reopened in the CRM: it has no outcome any more."""
-    await session.execute(
-        sa.delete(CrmDealOutcome).where(
-            col(CrmDealOutcome.crm) == crm, col(CrmDealOutcome.external_deal_id) == external_deal_id
-        )
-    )
-
-
-async def set_outcomes_since(*, session: AsyncSession, connection_id: int, since: datetime) -> None:
-    await session.execute(
-        sa.update(CrmConnection).where(col(CrmConnection.id) == connection_id).values(outcomes_since=since)
-    )
-
-
-async def claim_due_polls(*, session: AsyncSession, now: datetime, polled_before: datetime) -> list[int]:
-    """Connected connections not read back since `polled_before` (or never), stamped polled_at=now
-    by one conditional UPDATE ... RETURNING (of replicas asking at once, one gets each): ids taken."""
-    result = await session.execute(
-        sa.update(CrmConnection)
-        .where(
-            col(CrmConnection.status) == CrmStatus.CONNECTED,
-            sa.or_(col(CrmConnection.polled_at).is_(None), col(CrmConnection.polled_at) <= polled_before),
-        )
-        .values(polled_at=now)
-        .returning(col(CrmConnection.id))
-    )
-    return sorted(not_null(i) for i in result.scalars().all())
-
-
-async def mark_polled(*, session: AsyncSession, connection_id: int, now: datetime) -> None:
-    """A read-back done outside the claim (`coach crm poll`): the interval starts again from now."""
-    await session.execute(
-        sa.update(CrmConnection).where(col(CrmConnection.id) == connection_id).values(polled_at=now)
-    )
-
-
-@dataclass(frozen=True)
-class OutcomeRow:
-    person_id: int | None
-    account_id: int
-    outcome: str  # won | lost
-    closed_at: datetime
-
-
-async def crm_outcomes_for(
-    session: AsyncSession, person_ids: Sequence[int], since: datetime, until: datetime
-) -> list[OutcomeRow]:
-    """The CRM's won / lost deals of these reps closed in [since, until), oldest first (one
-    indexed query: person_id, closed_at)."""
-    if not person_ids:
-        return []
-    rows = await session.execute(
-        sa.select(
-            col(CrmDealOutcome.person_id),
-            col(CrmDealOutcome.account_id),
-            col(CrmDealOutcome.outcome),
-            col(CrmDealOutcome.closed_at),
-        )
-        .where(
-            col(CrmDealOutcome.person_id).in_(list(person_ids)),
-            col(CrmDealOutcome.closed_at) >= since,
-            col(CrmDealOutcome.closed_at) < until,
-        )
-        .order_by(col(CrmDealOutcome.closed_at), col(CrmDealOutcome.id))
-    )
-    return [OutcomeRow(p, int(a), str(o), c) for p, a, o, c in rows.all()]
-
-
-async def delete_outcomes_before(*, session: AsyncSession, cutoff: datetime) -> int:
-    """Retention: local copies of deals closed before `cutoff`."""
-    result = await session.execute(sa.delete(CrmDealOutcome).where(col(CrmDealOutcome.closed_at) < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 async def server_workspace(*, session: AsyncSession, named: str | None) -> tuple[int | None, str]:
     """The workspace a server-wide CRM credential serves: `named` ("slack:T0123"), else the only
     workspace there is; (None, why) when there is none yet or several to choose from."""
@@ -370,31 +249,3 @@ async def server_workspace(*, session: AsyncSession, named: str | None) -> tuple
     if len(ids) == 1:
         return not_null(ids[0]), ""
     return None, "no workspace yet" if not ids else "several workspaces: set crm.workspace in app.yaml"
-
-
-def crm_conclusions(team_ids: Ids, since: Moment, until: Moment) -> sa.Select[Any]:
-    """The CRM's won and lost deals as deal conclusions (a storage.deals.DealSource): rows
-    (person_id, account_id, at, outcome, debrief_id NULL) of these reps closed in [since, until),
-    leaving out a deal whose account the same rep's own debrief concluded in that window (the
-    debrief source counts it already)."""
-    outcomes, debriefs = table_of(CrmDealOutcome), _DEBRIEFS
-    reps = team_ids if isinstance(team_ids, sa.BindParameter) else list(team_ids)
-    concluded = sa.exists().where(
-        debriefs.c.person_id == outcomes.c.person_id,
-        debriefs.c.account_id == outcomes.c.account_id,
-        debriefs.c.outcome.in_(("closed", "lost")),
-        debriefs.c.created_at >= since,
-        debriefs.c.created_at < until,
-    )
-    return sa.select(
-        outcomes.c.person_id.label("person_id"),
-        outcomes.c.account_id.label("account_id"),
-        outcomes.c.closed_at.label("at"),
-        outcomes.c.outcome.label("outcome"),
-        sa.cast(sa.null(), sa.Integer).label("debrief_id"),
-    ).where(
-        outcomes.c.person_id.in_(reps),
-        outcomes.c.closed_at >= since,
-        outcomes.c.closed_at < until,
-        ~concluded,
-    )

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.crm import crm_conclusions
+from storage.crm_outcomes import crm_conclusions
 from storage.models import Debrief
 from storage.rated_debriefs import (
     CHECKLIST_POINTS,

@@ -19,7 +19,7 @@ from bot.crm.runtime import crm_on, crm_status_line
 from bot.crm.tokens import TokenBox
 from bot.delivery import DeliveryError
 from dialogs.context import CoachContext
-from storage import crm
+from storage import crm, crm_outcomes
 from storage.crm_models import CrmStatus
 from storage.errors import CoachError
 from storage.models import not_null
@@ -100,7 +100,9 @@ def cmd_crm_poll(args: argparse.Namespace, settings: Settings) -> int:
                     stored, error = [], exc.message
                 else:
                     async with ctx.db() as session, session.begin():
-                        await crm.mark_polled(session=session, connection_id=not_null(conn.id), now=started)
+                        await crm_outcomes.mark_polled(
+                            session=session, connection_id=not_null(conn.id), now=started
+                        )
                 won = sum(o.outcome == "won" for o in stored)
                 out.append({"workspace_id": conn.workspace_id, "crm": conn.crm, "closed_deals": len(stored),
                             "won": won, "lost": len(stored) - won, "error": error})

@@ -10,9 +10,9 @@ from datetime import timedelta
 from bot import log_messages as msg
 from bot.crm.connectors import Connectors
 from dialogs.context import CoachContext
-from storage import crm, crm_links
-from storage.crm import DealOutcome
+from storage import crm_links, crm_outcomes
 from storage.crm_models import CrmConnection
+from storage.crm_outcomes import DealOutcome
 from storage.models import not_null
 
 log = logging.getLogger("coach.crm")
@@ -41,14 +41,14 @@ async def read_outcomes(ctx: CoachContext, connectors: Connectors, conn: CrmConn
             )
             for deal, account in known
         ]
-        await crm.save_outcomes(
+        await crm_outcomes.save_outcomes(
             session=session, workspace_id=conn.workspace_id, crm=conn.crm, outcomes=outcomes
         )
         for deal_id in changes.reopened:
-            await crm.clear_outcome(session=session, crm=conn.crm, external_deal_id=deal_id)
+            await crm_outcomes.clear_outcome(session=session, crm=conn.crm, external_deal_id=deal_id)
         await crm_links.release_deals(session=session, deal_ids=[d.id for d in changes.closed])
         if changes.watermark is not None:
-            await crm.set_outcomes_since(
+            await crm_outcomes.set_outcomes_since(
                 session=session, connection_id=not_null(conn.id), since=changes.watermark
             )
     if outcomes:

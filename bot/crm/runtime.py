@@ -27,7 +27,7 @@ from bot.keys import COACH, SETTINGS, TEXTS
 from bot.scheduling.scheduler import ACTIONS, RENDERERS, wake_scheduler
 from dialogs import crm_choice
 from dialogs.context import CoachContext
-from storage import crm
+from storage import crm, crm_outcomes
 from storage.crm_models import CrmConnection, CrmStatus
 
 log = logging.getLogger("coach.crm")
@@ -100,7 +100,7 @@ class CrmRuntime:
         every = timedelta(minutes=self.settings.org.crm.poll_minutes)
         async with self.ctx.db() as session, session.begin():
             crm_of = await crm.connected_crms(session=session)
-            due = await crm.claim_due_polls(session=session, now=now, polled_before=now - every)
+            due = await crm_outcomes.claim_due_polls(session=session, now=now, polled_before=now - every)
             connections = [c for c in await crm.all_connections(session=session) if c.id in due]
         self.ctx.crm_of.clear()
         self.ctx.crm_of.update(crm_of)
@@ -108,7 +108,7 @@ class CrmRuntime:
             await self.poll(conn)
         cutoff = self.ctx.clock() - timedelta(days=self.settings.org.retention_days)
         async with self.ctx.db() as session, session.begin():
-            await crm.delete_outcomes_before(session=session, cutoff=cutoff)
+            await crm_outcomes.delete_outcomes_before(session=session, cutoff=cutoff)
 
     async def poll(self, conn: CrmConnection) -> None:
         """One claimed read-back; a failure waits for the next interval (the watermark stays)."""

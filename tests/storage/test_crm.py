@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from dialogs.context import CoachContext
-from storage import crm, crm_links, outbox
+from storage import crm, crm_links, crm_outcomes, outbox
 from storage.accounts import get_or_create_account
 from storage.crm_links import Claim
 from tests.factories import make_person, store_debrief
@@ -66,25 +66,27 @@ async def test_outcomes_for_reps_within_a_period(db, database_url) -> None:
     assert rep.id is not None and other.id is not None
     async with db() as session, session.begin():
         account = await get_or_create_account(session=session, workspace_id=rep.workspace_id, name="Acme")
-        await crm.save_outcomes(
+        await crm_outcomes.save_outcomes(
             session=session,
             workspace_id=rep.workspace_id,
             crm="hubspot",
             outcomes=[
-                crm.DealOutcome(account, rep.id, "won", NOW, "d1"),
-                crm.DealOutcome(account, other.id, "lost", NOW, "d2"),
-                crm.DealOutcome(account, rep.id, "lost", NOW - timedelta(days=30), "d3"),
+                crm_outcomes.DealOutcome(account, rep.id, "won", NOW, "d1"),
+                crm_outcomes.DealOutcome(account, other.id, "lost", NOW, "d2"),
+                crm_outcomes.DealOutcome(account, rep.id, "lost", NOW - timedelta(days=30), "d3"),
             ],
         )
-        await crm.save_outcomes(
+        await crm_outcomes.save_outcomes(
             session=session,
             workspace_id=rep.workspace_id,
             crm="hubspot",
-            outcomes=[crm.DealOutcome(account, rep.id, "lost", NOW, "d1")],
+            outcomes=[crm_outcomes.DealOutcome(account, rep.id, "lost", NOW, "d1")],
         )  # the same deal again: updated, not added
     async with db() as session:
-        rows = await crm.crm_outcomes_for(session, [rep.id], NOW - timedelta(days=7), NOW + timedelta(days=1))
-    assert rows == [crm.OutcomeRow(rep.id, account, "lost", NOW)]
+        rows = await crm_outcomes.crm_outcomes_for(
+            session, [rep.id], NOW - timedelta(days=7), NOW + timedelta(days=1)
+        )
+    assert rows == [crm_outcomes.OutcomeRow(rep.id, account, "lost", NOW)]
 
 
 async def test_each_interval_poll_is_claimed_by_one_of_the_replicas_asking_at_once(
@@ -105,12 +107,20 @@ async def test_each_interval_poll_is_claimed_by_one_of_the_replicas_asking_at_on
 
     async def claim(at: datetime) -> list[int]:
         async with db() as session, session.begin():
-            return await crm.claim_due_polls(session=session, now=at, polled_before=at - every)
+            return await crm_outcomes.claim_due_polls(session=session, now=at, polled_before=at - every)
 
     taken = await asyncio.gather(*(claim(NOW) for _ in range(6)))
     assert sorted(i for t in taken for i in t) == ids[:2], "each connected one once; a broken one never"
     assert await claim(NOW + every - timedelta(seconds=1)) == []
     assert await claim(NOW + every) == ids[:2], "the next interval (a poll that died included)"
     async with db() as session, session.begin():
-        await crm.mark_polled(session=session, connection_id=ids[0], now=NOW + every + timedelta(minutes=5))
+        await crm_outcomes.mark_polled(
+            session=session, connection_id=ids[0], now=NOW + every + timedelta(minutes=5)
+        )
     assert await claim(NOW + 2 * every) == [ids[1]], "polled by `coach crm poll` five minutes later"
+    async with db() as session, session.begin():  # the admin connects it again (a new token)
+        await crm.connect(session=session, workspace_id=reps[2].workspace_id, crm="hubspot", source="token",
+                          tokens="", now=NOW + 2 * every)
+        await crm.connect(session=session, workspace_id=reps[0].workspace_id, crm="hubspot", source="token",
+                          tokens="", now=NOW + 2 * every)
+    assert await claim(NOW + 2 * every) == [ids[0], ids[2]], "a (re)connected CRM is read at once"

@@ -19,7 +19,7 @@ from bot.keys import SETTINGS
 from bot.scheduling.scheduler import wake_scheduler
 from dialogs.debrief import submit_correction
 from dialogs.validation import Locality, validate_form
-from storage import crm
+from storage import crm, crm_outcomes
 from storage.models import Person
 from tests.conftest import LiveApp
 from tests.factories import full_form, make_person, make_settings, store_debrief
@@ -82,7 +82,7 @@ async def interval_passed(live_app: LiveApp) -> None:
     async with coach.db() as session, session.begin():
         for conn in await crm.all_connections(session=session):
             assert conn.id is not None
-            await crm.mark_polled(session=session, connection_id=conn.id, now=earlier)
+            await crm_outcomes.mark_polled(session=session, connection_id=conn.id, now=earlier)
 
 
 async def coach_crm_poll(

@@ -12,7 +12,7 @@ import pytest
 from bot.crm.install import install_grant
 from bot.crm.runtime import CRM
 from dialogs import conversation
-from storage import crm
+from storage import crm, crm_outcomes
 from storage.crm_links import account_link
 from storage.deals import deal_counts
 from storage.inbox import take_unseen
@@ -160,7 +160,7 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
     clock = live_app.coach.clock()
     async with live_app.coach.db() as session:
         assert (
-            await crm.crm_outcomes_for(
+            await crm_outcomes.crm_outcomes_for(
                 session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)
             )
             == []
@@ -170,7 +170,7 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
     await interval_passed(live_app)
     await tick(live_app)
     async with live_app.coach.db() as session:
-        [row] = await crm.crm_outcomes_for(
+        [row] = await crm_outcomes.crm_outcomes_for(
             session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)
         )
     assert row.outcome == "won" and row.person_id == rep.id
@@ -181,7 +181,7 @@ async def test_a_deal_closed_won_in_hubspot_becomes_the_outcome_of_that_deal(
     await tick(live_app)
     async with live_app.coach.db() as session:
         assert (
-            await crm.crm_outcomes_for(
+            await crm_outcomes.crm_outcomes_for(
                 session, [rep.id], clock - timedelta(days=1), clock + timedelta(days=1)
             )
             == []

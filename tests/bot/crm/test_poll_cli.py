@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from storage import crm
+from storage import crm_outcomes
 from storage.models import Person
 from tests.bot.crm.conftest import coach_crm_poll, file, tick
 from tests.conftest import LiveApp
@@ -47,7 +47,9 @@ async def outcomes(live_app: LiveApp, rep: Person) -> list[str]:
     assert rep.id is not None
     now = live_app.coach.clock()
     async with live_app.coach.db() as session:
-        rows = await crm.crm_outcomes_for(session, [rep.id], now - timedelta(days=1), now + timedelta(days=1))
+        rows = await crm_outcomes.crm_outcomes_for(
+            session, [rep.id], now - timedelta(days=1), now + timedelta(days=1)
+        )
     return sorted(r.outcome for r in rows)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
 from bot.config import OrgConfig, Settings
-from storage import crm
+from storage import crm, crm_outcomes
 from tests.bot.crm.conftest import SECRET_KEY, interval_passed, tick
 from tests.conftest import LiveApp
 from tests.factories import make_person, make_settings
@@ -93,7 +93,7 @@ async def test_a_replica_that_died_holding_the_claim_leaves_the_next_interval_to
     coach = first.coach
     async with coach.db() as session, session.begin():  # the first replica claims, then is killed
         now = coach.clock()
-        taken = await crm.claim_due_polls(session=session, now=now, polled_before=now)
+        taken = await crm_outcomes.claim_due_polls(session=session, now=now, polled_before=now)
     assert len(taken) == 1
     await tick(second)
     assert polls(hubspot) == 1, "the dead replica's claim holds for its interval"

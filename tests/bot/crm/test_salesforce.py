@@ -20,7 +20,7 @@ from bot.config import OrgConfig, Settings
 from bot.crm.install import install_grant
 from bot.crm.runtime import CRM
 from bot.scheduling.calendar import import_calendar
-from storage import crm
+from storage import crm, crm_outcomes
 from storage.crm_models import CrmStatus
 from storage.models import Person
 from tests.bot.crm.conftest import (
@@ -225,7 +225,7 @@ async def test_jwt_server_install_and_a_closed_won_opportunity_comes_back(
         assert rep.id is not None
         now = live.coach.clock()
         async with live.coach.db() as session:
-            [row] = await crm.crm_outcomes_for(
+            [row] = await crm_outcomes.crm_outcomes_for(
                 session, [rep.id], now - timedelta(days=2), now + timedelta(days=2)
             )
         assert row.outcome == "won"
@@ -261,7 +261,7 @@ async def test_coach_crm_poll_reads_a_closed_won_opportunity_with_a_refreshed_se
     assert rep.id is not None
     now = live_app.coach.clock()
     async with live_app.coach.db() as session:
-        [row] = await crm.crm_outcomes_for(
+        [row] = await crm_outcomes.crm_outcomes_for(
             session, [rep.id], now - timedelta(days=2), now + timedelta(days=2)
         )
     assert row.outcome == "won" and row.person_id == rep.id
