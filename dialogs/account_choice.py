@@ -3,7 +3,8 @@
 "acme" for a known "Acme" is that account (storage matches names with case and spacing
 ignored). A name close to one the rep knows ("Acme" next to "Acme Logistics", "Acme, Inc."
 next to "Acme Inc", a typo) is confirmed once, with the known accounts as buttons, so a typo does
-not become a second customer.
+not become a second customer. A meeting's "which customer?" (dialogs/meeting_question.py) reads
+the name typed the same way.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def close_names(typed: str, known: Sequence[str]) -> tuple[str | None, list[str]
     return None, [name for *_, name in sorted(close)[:OFFERED]]
 
 
-async def _known(ctx: CoachContext, rep: Rep) -> list[str]:
+async def known_names(ctx: CoachContext, rep: Rep) -> list[str]:
+    """The accounts the rep debriefed or has meetings with, most recent first."""
     async with ctx.db() as session:
         return await recent_account_names(session=session, person_id=rep.id)
 
@@ -102,7 +104,7 @@ async def start(ctx: CoachContext, rep: Rep, channel: str, account_text: str) ->
         except FieldError as exc:
             replies.append(Reply(kind="error", text=exc.text))
         else:
-            step = _place(data, name, await _known(ctx, rep))
+            step = _place(data, name, await known_names(ctx, rep))
     state = await save_new(ctx, rep, channel, step, data)
     if "account" in data:
         replies.append(_started(ctx, rep, data))
@@ -133,23 +135,30 @@ async def answer(ctx: CoachContext, rep: Rep, channel: str, state: DialogState, 
             name = clean_account(text, texts=ctx.texts, loc=rep.locality(ctx.clock()))
         except FieldError as exc:
             return [Reply(kind="error", text=exc.text), question(ctx, rep, state)]
-        step = _place(data, name, await _known(ctx, rep))
+        step = _place(data, name, await known_names(ctx, rep))
         if step == CONFIRM_STEP:
             return await move(ctx, rep, channel, state, data, step)
         return await advance(ctx, rep, channel, state, data, lead=(_started(ctx, rep, data),))
-    chosen = _confirmed(data, text)
+    chosen = confirmed(data, text)
     if chosen is None:
-        t, loc = ctx.texts, rep.locale
-        options = [*data["account_close"], t.message(loc, "button_new_account", typed=data["account_typed"])]
-        error = t.message(loc, "pick_one", choices=choice_list(options, texts=t, locale=loc))
-        return [Reply(kind="error", text=error), question(ctx, rep, state)]
+        return [not_a_choice(ctx, rep, data), question(ctx, rep, state)]
     for key in ("account_typed", "account_close"):
         data.pop(key)
     data["account"] = chosen
     return await advance(ctx, rep, channel, state, data, lead=(_started(ctx, rep, data),))
 
 
-def _confirmed(data: dict[str, Any], text: str) -> str | None:
+def not_a_choice(ctx: CoachContext, rep: Rep, data: dict[str, Any]) -> Reply:
+    """An answer to "did you mean …?" that is none of its choices: what the choices are."""
+    t, loc = ctx.texts, rep.locale
+    options = [*data["account_close"], t.message(loc, "button_new_account", typed=data["account_typed"])]
+    error = t.message(loc, "pick_one", choices=choice_list(options, texts=t, locale=loc))
+    return Reply(kind="error", text=error)
+
+
+def confirmed(data: dict[str, Any], text: str) -> str | None:
+    """The account an answer to "did you mean …?" picks (`account_typed`: the name typed, kept as
+    a new customer; `account_close`: the known ones offered), or None when it picks none."""
     typed, close = str(data["account_typed"]), list(data["account_close"])
     words = text.casefold().split()
     if words[:1] == [KNOWN_ACCOUNT] and len(words) == 2 and words[1].isdigit():

@@ -1,12 +1,12 @@
 """Customer names to offer while the rep types: their own accounts only, matching what they typed
-so far, when that is a customer's name (the open "which customer?" question, or `debrief Ac…` /
-`meeting Ac…` with no debrief open)."""
+so far, when that is a customer's name (the open "which customer?" question of a debrief or of a
+meeting, or `debrief Ac…` / `meeting Ac…` with no debrief open)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dialogs import conversation
+from dialogs import conversation, meeting_question
 from dialogs.commands import parse_command
 from dialogs.context import CoachContext
 from dialogs.validation import clean_text
@@ -33,12 +33,15 @@ async def suggest_accounts(*, ctx: CoachContext, person_id: int, channel: str, t
     text = clean_text(typed[:TYPED_LIMIT])
     async with ctx.db() as session:
         state = await load_dialog(session=session, person_id=person_id, channel=channel)
+        command = parse_command(text)
+        if state is not None and state.kind == meeting_question.KIND and (
+                command.name or not meeting_question.is_open(state, ctx.clock())):
+            state = None  # a command drops a meeting's question (and a lapsed one is gone)
         if state is not None:
-            if state.step != conversation.ACCOUNT_STEP:
+            if state.step not in (conversation.ACCOUNT_STEP, meeting_question.ACCOUNT_STEP):
                 return Suggestions()  # what they type answers another question
             names = await rep_accounts(session=session, person_id=person_id, typed=text, limit=SUGGESTIONS)
             return Suggestions(tuple(names), complete=True)
-        command = parse_command(text)
         if command.name not in NAMING_COMMANDS or not command.arg:
             return Suggestions()
         names = await rep_accounts(session=session, person_id=person_id, typed=command.arg,

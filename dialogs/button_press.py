@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dialogs import action_assign, action_points, conversation, meeting_commands, schedule_commands
+from dialogs import (
+    action_assign,
+    action_points,
+    conversation,
+    meeting_commands,
+    meeting_question,
+    schedule_commands,
+)
 from dialogs.commands import INTERRUPTING, Command, parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import load_rep
@@ -47,14 +54,16 @@ async def press_answer(
 
 
 async def press_command(*, ctx: CoachContext, person_id: int, channel: str, value: str) -> list[Reply]:
-    """A button that is a command. With no dialog open it is that command; with one open it is
-    done only when it cannot be confused with an answer, else refused with the question again."""
+    """A button that is a command. With no dialog open it is that command; with a debrief open it
+    is done only when it cannot be confused with an answer, else refused with the question again.
+    An open meeting question is dropped for it, as for a typed command (conversation.reply_to)."""
     text = clean_text(value or "")
     command = parse_command(text)
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         state = await load_dialog(session=session, person_id=person_id, channel=channel)
-    if state is None or _whole_command(command) or any(acts(command) for acts in _ACTS_MID_DIALOG):
+    if state is None or state.kind == meeting_question.KIND or _whole_command(command) or any(
+            acts(command) for acts in _ACTS_MID_DIALOG):
         return await conversation.reply_to(ctx=ctx, person_id=person_id, channel=channel, text=text)
     if meeting_commands.cancel_target(command) is not None:
         acted = await meeting_commands.meeting(ctx, rep, channel, state, command)

@@ -1,5 +1,6 @@
-"""The conversation with the coach (web chat, Slack DM, Teams chat): commands, and the debrief
-one question at a time (asked in dialogs/debrief_steps.py, corrected in dialogs/debrief_edit.py).
+"""The conversation with the coach (web chat, Slack DM, Teams chat): commands, the debrief one
+question at a time (asked in dialogs/debrief_steps.py, corrected in dialogs/debrief_edit.py), and
+the customer of a meeting typed without one (dialogs/meeting_question.py).
 
 State lives in the dialogstate table with a version number: any replica can continue a
 conversation, and a double click (two requests for the same question) is applied once. A button
@@ -19,6 +20,7 @@ from dialogs import (
     debrief_edit,
     debrief_steps,
     meeting_commands,
+    meeting_question,
     schedule_commands,
     tactic_choice,
     team,
@@ -49,10 +51,16 @@ async def welcome(
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         state = None if channel is None else await load_dialog(
             session=session, person_id=person_id, channel=channel)
+        if state is not None and state.kind == meeting_question.KIND and not meeting_question.is_open(
+                state, ctx.clock()):
+            state = None  # a lapsed meeting question: the next message is not its answer
         reminder = [] if state is not None else await action_points.open_points_reply(
             session=session, ctx=ctx, rep=rep)
     if state is None:
         return [_welcome(ctx, rep), *reminder]
+    if state.kind == meeting_question.KIND:
+        lead = lead or meeting_question.resumed(ctx, rep, state)
+        return [Reply(kind="info", text=lead), meeting_question.question(ctx, rep, state)]
     account = state.data.get("account")
     key = "resume_edit" if state.data.get("edit_of") else "resume_debrief"
     lead = lead or ctx.texts.message(rep.locale, key if account else "resume_blank", account=account or "")
@@ -80,6 +88,14 @@ async def reply_to(
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         state = await load_dialog(session=session, person_id=person_id, channel=channel)
     command = parse_command(text)
+    if state is not None and state.kind == meeting_question.KIND:
+        answered = await meeting_question.reply(ctx, rep, channel, state, text, command, expect)
+        if answered is not None:
+            return answered
+        if command.name == "cancel":
+            return await _cancel(ctx, rep, channel, state, command)
+        await meeting_question.drop(ctx, rep, channel, state)  # a command instead of the name
+        state, expect = None, None
     exact = command.name in INTERRUPTING and not command.arg
     if exact or (command.name == "language" and len(command.arg.split()) <= 1):
         return await COMMANDS[command.name](ctx, rep, channel, state, command)
@@ -184,6 +200,8 @@ async def _cancel(
         return [Reply(text=t.message(loc, "nothing_to_cancel"))]
     async with ctx.db() as session, session.begin():
         await clear_dialog(session=session, person_id=rep.id, channel=channel)
+    if state.kind == meeting_question.KIND:
+        return [meeting_question.not_planned(ctx, rep)]
     if state.data.get("edit_of") is not None:
         return [Reply(text=t.message(loc, "edit_cancelled", account=state.data.get("account", "")))]
     return [Reply(text=t.message(loc, "cancelled"))]
@@ -208,6 +226,9 @@ async def open_question(*, ctx: CoachContext, person_id: int, channel: str) -> R
     async with ctx.db() as session:
         rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
         state = await load_dialog(session=session, person_id=person_id, channel=channel)
+    if state is not None and state.kind == meeting_question.KIND:
+        open_ = meeting_question.is_open(state, ctx.clock())
+        return meeting_question.question(ctx, rep, state) if open_ else None
     return question(ctx, rep, state) if state is not None else None
 
 

@@ -1,6 +1,7 @@
 """`meeting`: the rep's customer meetings typed in the chat. `meeting Acme tomorrow 10:00` adds one,
 `meeting` lists the upcoming ones (numbered), `meeting cancel 2` (or the button) cancels one with
-the messages planned around it, and `meeting tomorrow 10:00` asks which customer it is with.
+the messages planned around it, and `meeting tomorrow 10:00` asks which customer it is with
+(dialogs/meeting_question.py). Planning one is dialogs/meeting_plan.py.
 
 The customer's name stops where the moment begins; a phrase where the two cannot be told apart
 ("tomorrow Acme 10:00") is refused rather than guessed.
@@ -12,40 +13,33 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from dialogs import meeting_question
 from dialogs.commands import Command
 from dialogs.context import CoachContext
 from dialogs.dates import parse_meeting_time
 from dialogs.debrief import Rep
-from dialogs.meetings import add_meeting, meeting_prefix
+from dialogs.meeting_plan import nudge_text, plan, refused_moment
+from dialogs.meetings import meeting_prefix
 from dialogs.messages import Button, Reply
-from dialogs.text import format_duration, format_when
-from dialogs.timing import local_of
-from dialogs.validation import DATE_REACH_YEARS, FieldError, clean_account, parse_id, within_reach
+from dialogs.text import format_when
+from dialogs.validation import FieldError, clean_account, parse_id
 from storage import outbox
-from storage.accounts import account_names, get_or_create_account
-from storage.known_accounts import rep_accounts
-from storage.meetings import MeetingView, cancel_meeting, count_upcoming, meeting_near, upcoming
+from storage.accounts import account_names
+from storage.meetings import MeetingView, cancel_meeting, count_upcoming, upcoming
 from storage.models import DialogState, not_null
-from storage.people import get_person
 
 LIST_SIZE = 10  # meetings `meeting` lists; it says how many more there are
 CANCEL_BUTTONS = 5  # the first meetings of the list get a cancel button (Teams shows few actions)
-CUSTOMER_BUTTONS = 4  # known customers offered when `meeting tomorrow 10:00` names none
 _CANCEL = re.compile(
     r"^(?:cancel|delete|remove|annuleer|annuleren|afzeggen|schrap|verwijder|verwijderen)"
     r"(?:\s+(?:#?(?P<number>\d{1,3})|m(?P<id>\d{1,18})))?$",
     re.I,
 )
 AROUND_SCAN = 12  # words looked at for a moment written around the name
-_BUTTON_MOMENT = "%Y-%m-%d %H:%M"  # how a button writes a moment back (read by dates.py)
 
 
 def _say(ctx: CoachContext, rep: Rep, key: str, kind: str = "info", **values: object) -> Reply:
     return Reply(kind=kind, text=ctx.texts.render(rep.locale, "meetings", key, **values))
-
-
-def _nudge_text(ctx: CoachContext, rep: Rep, key: str, kind: str = "info", **values: object) -> Reply:
-    return Reply(kind=kind, text=ctx.texts.render(rep.locale, "nudge", key, **values))
 
 
 # -- reading "Acme tomorrow 10:00" ---------------------------------------------------------------
@@ -120,62 +114,17 @@ async def meeting(
     if read.ambiguous:
         return [_say(ctx, rep, "name_first", "error", text=cmd.arg[:80])]
     if read.when is None:
-        return [_nudge_text(ctx, rep, "meeting_bad_time", "error", text=cmd.arg[:80])]
-    refusal = _refused_moment(ctx, rep, read.when, cmd.arg)
+        return [nudge_text(ctx, rep, "meeting_bad_time", "error", text=cmd.arg[:80])]
+    refusal = refused_moment(ctx, rep, read.when, cmd.arg)
     if refusal is not None:
         return [refusal]
     if read.account is None:
-        return await _which_customer(ctx, rep, read.when, cmd.arg)
+        return await meeting_question.ask(ctx, rep, channel, state, read.when)
     try:
         account = clean_account(read.account, texts=ctx.texts, loc=rep.locality(now))
     except FieldError as exc:
         return [Reply(kind="error", text=exc.text)]
-    return await _add(ctx, rep, account, read.when)
-
-
-def _refused_moment(ctx: CoachContext, rep: Rep, when: datetime, typed: str) -> Reply | None:
-    now = ctx.clock()
-    if not within_reach(when.date(), now):  # year 9999: no nudge could be planned around it
-        return Reply(kind="error", text=ctx.texts.message(rep.locale, "far_date", text=typed[:80],
-                                                          years=DATE_REACH_YEARS))
-    if when <= now:
-        return _nudge_text(ctx, rep, "meeting_past", "error",
-                           when=format_when(when, locale=rep.locale, tz=rep.timezone))
-    return None
-
-
-async def _add(ctx: CoachContext, rep: Rep, account: str, when: datetime) -> list[Reply]:
-    t, loc, now = ctx.texts, rep.locale, ctx.clock()
-    async with ctx.db() as session, session.begin():
-        await get_person(session=session, person_id=rep.id)  # NotFound once erased; add_meeting uses it
-        account_id = await get_or_create_account(session=session, workspace_id=rep.workspace_id, name=account)
-        known = await meeting_near(session=session, person_id=rep.id, account_id=account_id, starts_at=when)
-        if known is not None:
-            shown = format_when(known.starts_at, locale=loc, tz=rep.timezone)
-            return [_nudge_text(ctx, rep, "meeting_known", account=account, when=shown)]
-        added = await add_meeting(
-            session=session, person_id=rep.id, account_id=account_id, starts_at=when, source="manual",
-            external_uid=f"manual:{account_id}:{when:%Y%m%dT%H%M}", tz=rep.timezone,
-            policy=ctx.schedule, now=now,
-        )
-    saved = _nudge_text(ctx, rep, "meeting_saved", "saved", account=account,
-                        when=format_when(when, locale=loc, tz=rep.timezone),
-                        lead=format_duration(ctx.schedule.lead_minutes, locale=loc))
-    cancel = Button(t.render(loc, "meetings", "button_cancel_this"), f"meeting cancel m{not_null(added.id)}")
-    return [Reply(kind=saved.kind, text=saved.text, buttons=(cancel,))]
-
-
-async def _which_customer(ctx: CoachContext, rep: Rep, when: datetime, typed: str) -> list[Reply]:
-    """A moment without a customer: ask which one, offering the rep's own latest customers."""
-    async with ctx.db() as session:
-        names = await rep_accounts(session=session, person_id=rep.id, limit=CUSTOMER_BUTTONS)
-    moment = local_of(when, rep.timezone).strftime(_BUTTON_MOMENT)
-    return [Reply(
-        kind="info",
-        text=ctx.texts.render(rep.locale, "meetings", "which_customer", typed=typed[:80],
-                              when=format_when(when, locale=rep.locale, tz=rep.timezone)),
-        buttons=tuple(Button(name, f"meeting {name} {moment}") for name in names),
-    )]
+    return await plan(ctx, rep, account, read.when)
 
 
 # -- listing and cancelling ----------------------------------------------------------------------------
@@ -188,7 +137,7 @@ async def _listing(ctx: CoachContext, rep: Rep) -> list[Reply]:
             total = await count_upcoming(session=session, person_id=rep.id, now=now)
         names = await account_names(session=session, account_ids=[m.account_id for m in rows])
     if not rows:
-        return [_nudge_text(ctx, rep, "meetings_none"), _nudge_text(ctx, rep, "meeting_usage")]
+        return [nudge_text(ctx, rep, "meetings_none"), nudge_text(ctx, rep, "meeting_usage")]
     items = tuple(
         t.render(loc, "meetings", "row", number=n, account=names.get(m.account_id, ""),
                  when=format_when(m.starts_at, locale=loc, tz=rep.timezone))
@@ -220,7 +169,7 @@ async def _cancel_by_id(ctx: CoachContext, rep: Rep, meeting_id: int) -> list[Re
             await outbox.cancel_prefix(session=session, prefix=meeting_prefix(meeting_id),
                                        reason="rep: meeting cancelled")
     if view is None:  # not theirs, or cancelled already (a second press)
-        return [_nudge_text(ctx, rep, "gone")]
+        return [nudge_text(ctx, rep, "gone")]
     return [_cancelled(ctx, rep, view)]
 
 

@@ -59,7 +59,7 @@ async def test_a_moment_without_a_customer_asks_which_customer(coach, locale: st
 
     [asked] = await say(coach, person, f"{WORD[locale]} {TOMORROW[locale]}")
     when = datetime(2026, 12, 1, 10, 0, tzinfo=AMS)
-    assert asked.text == text(coach, locale, "which_customer", typed=TOMORROW[locale],
+    assert asked.text == text(coach, locale, "which_customer", offered=True,
                               when=format_when(when, locale=locale, tz="Europe/Amsterdam"))
     assert [b.label for b in asked.buttons] == ["Acme Logistics"]  # her own customers only
     assert await accounts(coach) == ["Acme Logistics", "Globex"]  # no customer called "tomorrow"
