@@ -221,17 +221,6 @@ async def _set_language(
     return replies + ([question(ctx, rep, state)] if state else [])
 
 
-async def open_question(*, ctx: CoachContext, person_id: int, channel: str) -> Reply | None:
-    """The question a person's debrief on this channel waits for, if one is open (a page reload)."""
-    async with ctx.db() as session:
-        rep = await load_rep(session=session, ctx=ctx, person_id=person_id)
-        state = await load_dialog(session=session, person_id=person_id, channel=channel)
-    if state is not None and state.kind == meeting_question.KIND:
-        open_ = meeting_question.is_open(state, ctx.clock())
-        return meeting_question.question(ctx, rep, state) if open_ else None
-    return question(ctx, rep, state) if state is not None else None
-
-
 # Command name (dialogs.commands.WORDS) -> handler: every command the conversation knows.
 COMMANDS: dict[str, CommandHandler] = {
     "debrief": _debrief,
