@@ -9,7 +9,9 @@ The question is the chat's dialog state (storage.dialog_state, kind "meeting"), 
 questions are: one per person and channel, versioned (a double send plans once), cleared once
 answered. A message that starts with a command word is that command and drops the question
 (conversation.reply_to does it), unless the whole message is one of the rep's customers ("Team
-Rockit"). The question lapses VALID_FOR after it was asked: a name typed later is not taken for it.
+Rockit"). A debrief form opened meanwhile (Slack's modal, Teams' card: answered by the channel, not
+in this dialog) leaves it open: the name typed after it still answers. The question lapses
+VALID_FOR after it was asked: a name typed later is not taken for it.
 The buttons are whole `meeting <customer> <moment>` commands, so they work in every channel and
 after the question is gone.
 """
@@ -30,7 +32,7 @@ from dialogs.text import format_when
 from dialogs.timing import local_of
 from dialogs.validation import FieldError, clean_account
 from storage.accounts import account_key
-from storage.dialog_state import clear_dialog, load_dialog, save_dialog
+from storage.dialog_state import clear_dialog, save_dialog
 from storage.known_accounts import rep_accounts
 from storage.models import DialogState
 
@@ -120,16 +122,6 @@ def not_planned(ctx: CoachContext, rep: Rep) -> Reply:
 async def drop(ctx: CoachContext, rep: Rep, channel: str, state: DialogState) -> None:
     async with ctx.db() as session, session.begin():
         await clear_dialog(session=session, person_id=rep.id, channel=channel, expected_version=state.version)
-
-
-async def drop_open(*, ctx: CoachContext, person_id: int, channel: str) -> None:
-    """A command a channel answers itself (Slack's and Teams' debrief form, Slack's edit): the
-    meeting question open on `channel`, if any, is dropped, as reply_to drops it for a command."""
-    async with ctx.db() as session, session.begin():
-        state = await load_dialog(session=session, person_id=person_id, channel=channel)
-        if state is not None and state.kind == KIND:
-            await clear_dialog(session=session, person_id=person_id, channel=channel,
-                               expected_version=state.version)
 
 
 async def reply(

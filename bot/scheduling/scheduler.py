@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.pool import StaticPool
 
 from bot import log_messages as msg
 from bot.delivery import SENDERS, DeliveryError, Outgoing, Sender
@@ -43,6 +44,7 @@ from storage import directory, outbox
 from storage.models import OutboxStatus, Person, not_null
 
 log = logging.getLogger("coach.scheduler")
+SQLITE_SENDS = 16  # sends at once on a SQLite file (their database work still goes one at a time)
 _NOT_RENDERED = object()
 
 
@@ -86,8 +88,12 @@ class Scheduler:
         self.worker = worker or worker_name()
         bind = getattr(ctx.db, "kw", {}).get("bind")
         if bind is not None and bind.dialect.name == "sqlite":
-            # SQLite has one writer (and an in-memory database one connection): send in turn.
-            self.config = replace(self.config, concurrency=1, pipelines=1)
+            # SQLite has one writer: one pipeline. A file's sessions queue for its one connection, so
+            # sends may overlap (and their marks share a commit); an in-memory database's one
+            # connection is shared outright (StaticPool): send in turn.
+            shared = isinstance(bind.pool, StaticPool)
+            self.config = replace(self.config, pipelines=1,
+                                  concurrency=1 if shared else min(self.config.concurrency, SQLITE_SENDS))
         self._queued: list[tuple[int, asyncio.Future[None]]] = []
         self._marking = False
         self._woken = asyncio.Event()

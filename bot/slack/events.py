@@ -59,7 +59,6 @@ class WorkspaceEvents:
         key = str(body.get("event_id") or "") or None  # one answer per event, however often handled
         if command.name == "debrief":
             # A message can't open a modal (no trigger): answer with a button that can.
-            await self.on.drop_open_question(rep)
             account = command.arg or None
             prompt, ctx = ("open_prompt", {"account": account}) if account else ("open_prompt_blank", {})
             offer = Reply(text=self.texts.render(rep.locale, "slack", prompt, **ctx),

@@ -25,7 +25,7 @@ from bot.slack import modal, views
 from bot.slack.background import AfterAckWork
 from bot.slack.mentions import person_references
 from bot.slack.people import RecentPeople, SlackUser, resolve_person, team_of
-from dialogs import answers, conversation, meeting_question
+from dialogs import answers, conversation
 from dialogs.commands import parse_command
 from dialogs.context import CoachContext
 from dialogs.debrief import (
@@ -190,8 +190,6 @@ class SlackDebriefFlow:
         """What typed words (a subcommand, a button's value) ask for: a modal to open, or replies."""
         command = parse_command(text)
         edit_number = command.name == "edit" and re.fullmatch(r"#?\d+", command.arg)
-        if command.name in ("debrief", "") or edit_number:
-            await self.drop_open_question(rep)
         if command.name in ("debrief", ""):
             account = command.arg if command.name == "debrief" else text.strip()
             if not account:
@@ -205,10 +203,6 @@ class SlackDebriefFlow:
             target = await self.edit_by_number(rep, int(command.arg.lstrip("#")))
             return [target] if isinstance(target, Reply) else target
         return await self.converse(rep, text)
-
-    async def drop_open_question(self, rep: Rep) -> None:
-        """A form instead of an answer (debrief, edit): a meeting's open question is dropped."""
-        await meeting_question.drop_open(ctx=self.ctx, person_id=rep.id, channel=CHANNEL)
 
     async def converse(self, rep: Rep, text: str) -> list[Reply]:
         """The platform-neutral conversation; it may change the person (language, forget).

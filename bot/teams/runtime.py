@@ -56,7 +56,7 @@ from bot.teams.mentions import plain_mentions
 from bot.teams.mode import teams_mode
 from bot.teams.people import TeamsPerson
 from bot.teams.sender import TeamsSender, outgoing_activities
-from dialogs import conversation, meeting_question
+from dialogs import conversation
 from dialogs.checklist import FIELDS, FIELDS_BY_KEY, NOTE_LIMIT
 from dialogs.checklist_path import form_fields, settle
 from dialogs.commands import parse_command
@@ -112,8 +112,7 @@ class CoachTeamsBot(TeamsActivityHandler):
             text = text or str(value.get("text") or "")
             expect = value.get("expect") if isinstance(value.get("expect"), str) else None
         command = parse_command(text)
-        if command.name == "debrief" and expect is None:  # the card, instead of a meeting's question
-            await meeting_question.drop_open(ctx=self.ctx, person_id=who.person_id, channel=CHANNEL)
+        if command.name == "debrief" and expect is None:  # the card
             await self.send_form(turn_context, who, command.arg)
             return
         if command.name == "edit" and expect is None and names_whole_debrief(command.arg):
