@@ -3,7 +3,9 @@
     .venv/bin/python bench/bench_calendar.py [--quick] [--feeds 50] [--mb 5] [--worker process]
 
 The coach app (`create_app`, a fresh SQLite file, Slack against the fake Web API of tests/fakes,
-the web chat) serves on 127.0.0.1 in this process; its calendar imports run here too, on its event
+the web chat) serves on 127.0.0.1 in this process (the fake in a process of its own, bench_slack.py's
+`--serve fake`: its log of every call would otherwise grow here, a million objects in a long run
+that the collector walks, pausing the loop for a second); its calendar imports run here too, on its event
 loop, as the feed poller runs them (`import_calendar`, each feed for its own rep, `--concurrency`
 at a time). Generated
 feeds: Exchange-style VTIMEZONE, years of past meetings with attendees, a few months ahead, one
@@ -154,6 +156,19 @@ async def measure(port: int, probe: str, seconds: float, work: Any = None) -> di
     return {"lags": lags, "requests": requests, "elapsed": elapsed, "rss": peak, "result": result}
 
 
+async def listening(port: int) -> None:
+    """Until something accepts connections on the port (a server process starting)."""
+    for _ in range(300):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
 async def main(args: argparse.Namespace) -> None:
     from aiohttp import web
 
@@ -163,18 +178,23 @@ async def main(args: argparse.Namespace) -> None:
     from bot.scheduling.calendar import import_calendar
     from bot.scheduling.ical import shutdown_pool
     from tests.factories import make_person
-    from tests.fakes.slack_api import FakeSlackApi
-
     asyncio.get_running_loop().slow_callback_duration = 0.1
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-calendar-"))
-    fake = await FakeSlackApi().start()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        fake_port = sock.getsockname()[1]
+    fake = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / "bench_slack.py"), "--serve", "fake", "--port", str(fake_port),
+        cwd=ROOT,
+    )
+    await listening(fake_port)
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'coach.db'}",
         org=OrgConfig(internal_domains=["ourco.nl"], server=ServerConfig(webchat=True)),
         slack_signing_secret=SECRET,
         slack_bot_token="xoxb-test",  # the fake Web API knows it (auth.test: team T111)
-        slack_api_url=fake.api_url,
+        slack_api_url=f"http://127.0.0.1:{fake_port}/api/",
     )
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
@@ -207,7 +227,8 @@ async def main(args: argparse.Namespace) -> None:
     load = await measure(port, args.probe, 0.0, imports())
     await asyncio.to_thread(shutdown_pool)
     await runner.cleanup()
-    await fake.close()
+    fake.terminate()
+    await fake.wait()
 
     seconds = load["elapsed"]
     print(
