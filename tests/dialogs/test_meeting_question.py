@@ -73,6 +73,13 @@ def without_ids(replies: list[Reply]) -> list[tuple[str, str | None, tuple[str, 
     return [(r.kind, r.text, tuple(b.label for b in r.buttons)) for r in replies]
 
 
+async def assert_not_an_answer(chat: Chat, locale: str, name: str) -> None:
+    """The name alone, with no question open: the help for an unknown command."""
+    [unknown] = await chat.say(name)
+    assert unknown.kind == "help"
+    assert unknown.text == chat.coach.texts.message(locale, "unknown_command", text=name)
+
+
 @pytest.mark.parametrize("locale", ["en", "nl"])
 async def test_the_bare_name_of_a_known_customer_plans_it_as_the_whole_command_does(
     make_chat: ChatFactory, database_url: str, locale: str
@@ -168,9 +175,7 @@ async def test_a_command_word_instead_is_that_command_and_drops_the_question(
     assert "question" not in chat.kinds
     assert await chat.dialog() is None
 
-    [unknown] = await chat.say("Acme")  # no longer the answer
-    assert unknown.kind == "help"
-    assert unknown.text == chat.coach.texts.message(locale, "unknown_command", text="Acme")
+    await assert_not_an_answer(chat, locale, "Acme")  # no longer the answer
     assert await planned(chat) == [] and await account_names(chat) == []
 
 
@@ -220,9 +225,7 @@ async def test_once_answered_a_later_message_is_not_a_customer_name(
     await ask(chat, locale)
     [saved] = await chat.say("Acme")
     assert saved.kind == "saved"
-    [unknown] = await chat.say("Globex")
-    assert unknown.kind == "help"
-    assert unknown.text == chat.coach.texts.message(locale, "unknown_command", text="Globex")
+    await assert_not_an_answer(chat, locale, "Globex")
     [again] = await chat.say("Acme")  # not a second meeting, nor "already planned"
     assert again.kind == "help"
     assert [m[:2] for m in await planned(chat)] == [("Acme", STARTS)]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (every table on the metadata, as Alembic sees it)
@@ -63,15 +63,20 @@ async def test_upgrade_from_empty_matches_the_models(engine: AsyncEngine, databa
     assert await schema_diff(engine) == []
 
 
-async def test_downgrade_to_empty_and_up_again(engine: AsyncEngine, database_url: str) -> None:
+async def downgrade(conn: AsyncConnection, revision: str) -> None:
+    """Alembic's downgrade to `revision` on this connection (inside the caller's transaction)."""
     cfg = migrate.alembic_config()
 
-    def down(conn: sa.Connection) -> None:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "base")
+    def down(sync: sa.Connection) -> None:
+        cfg.attributes["connection"] = sync
+        command.downgrade(cfg, revision)
 
+    await conn.run_sync(down)
+
+
+async def test_downgrade_to_empty_and_up_again(engine: AsyncEngine, database_url: str) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(down)
+        await downgrade(conn, "base")
     assert await table_names(engine) == {"alembic_version"}
     await migrate.upgrade(engine)
     assert await schema_diff(engine) == []
@@ -273,14 +278,8 @@ async def test_crm_connections_get_an_unclaimed_poll_and_keep_their_rows_both_wa
     async with engine.connect() as conn:
         rows = (await conn.execute(sa.text("SELECT id, crm, polled_at FROM crm_connection"))).all()
     assert [tuple(r) for r in rows] == [(1, "hubspot", None)]
-    cfg = migrate.alembic_config()
-
-    def down(conn: sa.Connection) -> None:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0010")
-
     async with engine.begin() as conn:
-        await conn.run_sync(down)
+        await downgrade(conn, "0010")
         columns = await conn.run_sync(
             lambda c: [column["name"] for column in sa.inspect(c).get_columns("crm_connection")]
         )

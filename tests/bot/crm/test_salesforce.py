@@ -96,6 +96,15 @@ async def acme(live_app: LiveApp, salesforce: FakeSalesforce, rep: Person) -> di
     return {"account": account, "user": user, "opportunity": opp}
 
 
+async def outcomes_read_back(live: LiveApp, rep: Person) -> list[crm_outcomes.OutcomeRow]:
+    """The won and lost deals stored for the rep, closed within two days of now."""
+    assert rep.id is not None
+    now = live.coach.clock()
+    async with live.coach.db() as session:
+        return await crm_outcomes.crm_outcomes_for(session, [rep.id], now - timedelta(days=2),
+                                                   now + timedelta(days=2))
+
+
 async def connect_by_oauth(live_app: LiveApp, rep: Person, http: aiohttp.ClientSession) -> None:
     grant = install_grant(live_app.app[CRM].box, crm_id="salesforce", workspace_id=rep.workspace_id)
     async with http.get(f"{live_app.url}/crm/salesforce/install", params={"grant": grant}) as resp:
@@ -222,12 +231,7 @@ async def test_jwt_server_install_and_a_closed_won_opportunity_comes_back(
         salesforce.close_opportunity(opp, won=True)
         await interval_passed(live)
         await tick(live)
-        assert rep.id is not None
-        now = live.coach.clock()
-        async with live.coach.db() as session:
-            [row] = await crm_outcomes.crm_outcomes_for(
-                session, [rep.id], now - timedelta(days=2), now + timedelta(days=2)
-            )
+        [row] = await outcomes_read_back(live, rep)
         assert row.outcome == "won"
     finally:
         await runner.cleanup()
@@ -258,12 +262,7 @@ async def test_coach_crm_poll_reads_a_closed_won_opportunity_with_a_refreshed_se
     ]
     grants = [c.body["grant_type"] for c in salesforce.calls if c.path == "/services/oauth2/token"]
     assert grants == ["authorization_code", "refresh_token"]  # the stored refresh token, refreshed once
-    assert rep.id is not None
-    now = live_app.coach.clock()
-    async with live_app.coach.db() as session:
-        [row] = await crm_outcomes.crm_outcomes_for(
-            session, [rep.id], now - timedelta(days=2), now + timedelta(days=2)
-        )
+    [row] = await outcomes_read_back(live_app, rep)
     assert row.outcome == "won" and row.person_id == rep.id
     salesforce.refresh_tokens.clear()  # the connected app's access revoked in Salesforce
     salesforce.expire_sessions()
