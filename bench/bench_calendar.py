@@ -113,9 +113,16 @@ def pct(values: list[float], q: float) -> float:
 
 
 def rss_mb() -> tuple[float, float]:
-    """This process's RSS, and that of its children (the parsing processes), in MB."""
+    """This process's RSS, and that of the parsing processes (its multiprocessing children, not the
+    probe client or the fake Slack API), in MB."""
     me = psutil.Process()
-    kids = sum(c.memory_info().rss for c in me.children(recursive=True))
+    kids = 0
+    for child in me.children(recursive=True):
+        try:
+            if "multiprocessing" in " ".join(child.cmdline()):
+                kids += child.memory_info().rss
+        except psutil.Error:  # it ended meanwhile
+            continue
     return me.memory_info().rss / 1e6, kids / 1e6
 
 
