@@ -12,10 +12,12 @@ import aiohttp
 
 from bot.cli.scheduling import _run
 from bot.config import Settings
+from bot.crm.api import CrmUnauthorized
 from bot.crm.connectors import Connectors
 from bot.crm.install import install_grant
 from bot.crm.outcomes import read_outcomes
 from bot.crm.runtime import crm_on, crm_status_line
+from bot.crm.sync import mark_broken_and_tell
 from bot.crm.tokens import TokenBox
 from bot.delivery import DeliveryError
 from dialogs.context import CoachContext
@@ -98,6 +100,8 @@ def cmd_crm_poll(args: argparse.Namespace, settings: Settings) -> int:
                     stored, error = await read_outcomes(ctx, connectors, conn), None
                 except DeliveryError as exc:
                     stored, error = [], exc.message
+                    if isinstance(exc, CrmUnauthorized):  # as the background poll: broken, admins told
+                        await mark_broken_and_tell(ctx, conn, exc.message)
                 else:
                     async with ctx.db() as session, session.begin():
                         await crm_outcomes.mark_polled(

@@ -232,24 +232,28 @@ class CrmSync:
 
     async def broken(self, ctx: CoachContext, conn: CrmConnection, reason: str) -> None:
         """Mark the connection broken and tell the workspace's admins, once."""
-        now = ctx.clock()
-        async with ctx.db() as session, session.begin():
-            first = await crm.mark_broken(
-                session=session, connection_id=not_null(conn.id), reason=reason, now=now
-            )
-            admins = (
-                await crm.workspace_admins(session=session, workspace_id=conn.workspace_id) if first else []
-            )
-            payload: dict[str, Any] = {"crm": conn.crm, "reason": reason[:300]}
-            await outbox.enqueue_many(
-                session=session,
-                rows=[
-                    outbox.Planned(
-                        f"crm:broken:{conn.id}:{int(now.timestamp())}:{p}", crm.CRM_BROKEN, p, now, payload
-                    )
-                    for p in admins
-                ],
-            )
-        if first:
-            log.warning(msg.CRM_BROKEN.format(crm=conn.crm, workspace=conn.workspace_id, reason=reason))
+        if await mark_broken_and_tell(ctx, conn, reason):
             self.wake()
+
+
+async def mark_broken_and_tell(ctx: CoachContext, conn: CrmConnection, reason: str) -> bool:
+    """Mark the connection broken and plan the message to each workspace admin (an outbox row the
+    scheduler delivers), the first time only; True when it was connected until now."""
+    now = ctx.clock()
+    async with ctx.db() as session, session.begin():
+        connection_id = not_null(conn.id)
+        first = await crm.mark_broken(session=session, connection_id=connection_id, reason=reason, now=now)
+        admins = await crm.workspace_admins(session=session, workspace_id=conn.workspace_id) if first else []
+        payload: dict[str, Any] = {"crm": conn.crm, "reason": reason[:300]}
+        await outbox.enqueue_many(
+            session=session,
+            rows=[
+                outbox.Planned(
+                    f"crm:broken:{conn.id}:{int(now.timestamp())}:{p}", crm.CRM_BROKEN, p, now, payload
+                )
+                for p in admins
+            ],
+        )
+    if first:
+        log.warning(msg.CRM_BROKEN.format(crm=conn.crm, workspace=conn.workspace_id, reason=reason))
+    return first

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from storage import crm_outcomes
+from storage import crm, crm_outcomes
+from storage.crm_models import CrmStatus
+from storage.inbox import take_unseen
 from storage.models import Person
 from tests.bot.crm.conftest import coach_crm_poll, file, tick
 from tests.conftest import LiveApp
@@ -84,7 +86,8 @@ async def test_poll_json_reads_now_whatever_the_claim_and_counts_as_the_interval
 
 
 async def test_a_revoked_token_is_one_clear_line_and_exit_code_1(
-    run_coach: Any, live_app: LiveApp, hubspot: FakeHubSpot, rep: Person, closed: dict[str, str]
+    run_coach: Any, live_app: LiveApp, hubspot: FakeHubSpot, rep: Person, admin: Person,
+    closed: dict[str, str],
 ) -> None:
     hubspot.revoke("pat-test")
     text = await hubspot_poll(run_coach, live_app, hubspot.url)
@@ -98,6 +101,14 @@ async def test_a_revoked_token_is_one_clear_line_and_exit_code_1(
     [row] = json.loads(as_json.stdout)
     assert row["closed_deals"] == 0 and "refused" in row["error"]
     assert await outcomes(live_app, rep) == []
+    # as the background poll does: the connection is broken and the admin told, once for both runs
+    async with live_app.coach.db() as session:
+        conn = await crm.connection_of(session=session, workspace_id=rep.workspace_id)
+    assert conn is not None and conn.status == CrmStatus.BROKEN and "refused" in (conn.reason or "")
+    assert admin.id is not None
+    async with live_app.coach.db() as session, session.begin():  # what the admin's web chat shows
+        notices = await take_unseen(session=session, person_id=admin.id, limit=10, now=live_app.coach.clock())
+    assert sum("HubSpot connection stopped working" in str(n) for n in notices) == 1
 
 
 async def test_an_unreachable_hubspot_is_one_clear_line_and_exit_code_1(
